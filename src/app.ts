@@ -1,0 +1,105 @@
+// Composes the HTTP app: shared middleware, health and metrics, the OpenAPI document, and each
+// module's router under /v1 behind bearer auth. Every error leaves as problem+json.
+import { swaggerUI } from '@hono/swagger-ui'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { Registry } from 'prom-client'
+import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import { PayloadTooLargeError, problemJson, problemResponse } from './http/errors.ts'
+import { httpMetrics } from './http/metrics.ts'
+import type { Logger } from './log.ts'
+import type { StewardModule } from './module.ts'
+
+export interface AppOptions {
+  adminToken: string
+  resolveToken: TokenResolver
+  metrics: Registry
+  log: Logger
+  modules: StewardModule[]
+  /** Resolves with readiness detail, or throws with the reason Steward is not ready. */
+  readiness: () => Promise<Record<string, unknown>>
+  version: string
+  /** Default JSON body limit; routes may set their own (ingest takes larger batches). */
+  maxBodyBytes?: number
+}
+
+export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ strict: false })
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024
+
+  app.onError((err, c) =>
+    problemResponse(c, err, (e) => opts.log.error('unhandled error', { path: c.req.path, error: e })),
+  )
+  app.notFound((c) =>
+    problemJson(c, {
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: `no route for ${c.req.path}`,
+    }),
+  )
+  app.use('*', httpMetrics(opts.metrics))
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: opts.version }))
+  app.get('/readyz', async (c) => {
+    try {
+      return c.json({ status: 'ready', ...(await opts.readiness()) })
+    } catch (err) {
+      return c.json({ status: 'not ready', reason: (err as Error).message }, 503)
+    }
+  })
+  app.get('/metrics', async (c) =>
+    c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
+  )
+
+  app.use('/v1/*', bearerAuth(opts.adminToken, opts.resolveToken))
+  app.use('/v1/*', async (c, next) => {
+    // Ingest declares its own (larger) limit; everything else gets the default.
+    if (c.req.path === '/v1/events') return next()
+    return bodyLimit({
+      maxSize: maxBody,
+      onError: (c) => problemJson(c, new PayloadTooLargeError(maxBody).toProblem()),
+    })(c, next)
+  })
+  for (const m of opts.modules) {
+    if (m.routes) app.route('/v1', m.routes)
+    if (m.publicRoutes) app.route('/', m.publicRoutes)
+  }
+  // A known path with the wrong method is a 405 naming the allowed methods; an unknown one a 404.
+  const templates = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, re: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}/?$`) }))
+  app.all('/v1/*', (c) => {
+    const allowed = [...new Set(templates.filter((t) => t.re.test(c.req.path)).map((t) => t.method))]
+    if (allowed.length === 0) {
+      return problemJson(c, {
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: `no route for ${c.req.path}`,
+      })
+    }
+    return problemJson(
+      c,
+      {
+        type: 'about:blank',
+        title: 'Method Not Allowed',
+        status: 405,
+        detail: `${c.req.method} is not allowed here`,
+      },
+      { Allow: allowed.join(', ') },
+    )
+  })
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Steward API',
+      version: opts.version,
+      description: 'Runs, telemetry, SLAs and incidents of an AI software factory.',
+    },
+  })
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  return app
+}

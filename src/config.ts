@@ -1,0 +1,106 @@
+// Every setting Steward reads, parsed once at start-up with zod and passed down as a typed value.
+// Env wins for the deployment knobs of DESIGN.md; an optional JSON config file (STEWARD_CONFIG)
+// holds the structured settings (plans, prices, rules, schedules). Nothing else reads process.env.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { incidentsConfigSchema } from './incidents/config.ts'
+import { ingestConfigSchema } from './ingest/config.ts'
+import { orchestratorConfigSchema } from './orchestrator/config.ts'
+import { slaConfigSchema } from './sla/config.ts'
+
+const port = z.coerce.number().int().min(0).max(65535)
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+
+/** The environment variables of the public contract (DESIGN.md), by name. */
+export const envSchema = z.object({
+  DATABASE_URL: optionalUrl,
+  CLICKHOUSE_URL: optionalUrl,
+  STEWARD_DATA_DIR: z.string().min(1).default('./.steward'),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  STEWARD_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  STEWARD_URL: optionalUrl,
+  STEWARD_CONFIG: optionalString,
+  PAGERDUTY_ROUTING_KEY: optionalString.pipe(z.string().length(32, 'must be 32 characters').optional()),
+  PAGERDUTY_EVENTS_HOST: z.string().min(1).default('events.pagerduty.com'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+})
+
+/** The optional JSON config file: one section per module, each owned by that module. */
+export const fileSchema = z
+  .object({
+    orchestrator: orchestratorConfigSchema.prefault({}),
+    ingest: ingestConfigSchema.prefault({}),
+    sla: slaConfigSchema.prefault({}),
+    incidents: incidentsConfigSchema.prefault({}),
+  })
+  .strict()
+
+export type Env = z.infer<typeof envSchema>
+export type FileConfig = z.infer<typeof fileSchema>
+
+export interface Config extends FileConfig {
+  databaseUrl: string | undefined
+  clickhouseUrl: string | undefined
+  dataDir: string
+  /** Embedded ClickHouse (chDB) data: $STEWARD_DATA_DIR/ch. */
+  clickhouseDir: string
+  port: number
+  host: string
+  adminToken: string | undefined
+  stewardUrl: string
+  logLevel: Env['LOG_LEVEL']
+  pagerduty: { routingKey: string | undefined; eventsHost: string }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function describe(error: z.ZodError, prefix = ''): string {
+  return error.issues.map((i) => `  ${prefix}${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')
+}
+
+/**
+ * Parses env (and the config file it names) into a Config, or throws a ConfigError that names
+ * every bad variable or field. `overrides` lets the CLI and tests set values without touching env.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<FileConfig> = {},
+): Config {
+  const parsedEnv = envSchema.safeParse(env)
+  if (!parsedEnv.success) throw new ConfigError(`invalid environment:\n${describe(parsedEnv.error)}`)
+  const e = parsedEnv.data
+
+  let file: unknown = {}
+  if (e.STEWARD_CONFIG) {
+    const path = resolve(e.STEWARD_CONFIG)
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8'))
+    } catch (err) {
+      throw new ConfigError(`STEWARD_CONFIG: cannot read ${path}: ${(err as Error).message}`)
+    }
+  }
+  const parsedFile = fileSchema.safeParse({ ...(file as object), ...overrides })
+  if (!parsedFile.success) {
+    throw new ConfigError(
+      `invalid config file ${e.STEWARD_CONFIG ?? '(defaults)'}:\n${describe(parsedFile.error)}`,
+    )
+  }
+  return {
+    ...parsedFile.data,
+    databaseUrl: e.DATABASE_URL,
+    clickhouseUrl: e.CLICKHOUSE_URL,
+    dataDir: resolve(e.STEWARD_DATA_DIR),
+    clickhouseDir: resolve(e.STEWARD_DATA_DIR, 'ch'),
+    port: e.PORT,
+    host: e.HOST,
+    adminToken: e.STEWARD_ADMIN_TOKEN,
+    stewardUrl: e.STEWARD_URL ?? `http://127.0.0.1:${e.PORT}`,
+    logLevel: e.LOG_LEVEL,
+    pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsHost: e.PAGERDUTY_EVENTS_HOST },
+  }
+}

@@ -1,0 +1,58 @@
+// ClickHouse behind one `@clickhouse/client` client: the server at CLICKHOUSE_URL (HTTP), or the
+// embedded engine (chDB, ClickHouse in-process) plugged in as the client's connection, with its
+// data in $STEWARD_DATA_DIR/ch. The rest of Steward sees the same client API either way.
+//
+// chDB binds one data directory per process: only the process running `serve` opens it.
+import { mkdir } from 'node:fs/promises'
+import { type ClickHouseClient, createClient } from '@clickhouse/client'
+
+export type { ClickHouseClient }
+
+export interface ClickHouseHandle {
+  client: ClickHouseClient
+  embedded: boolean
+  close(): Promise<void>
+}
+
+export async function openClickHouse(opts: {
+  url: string | undefined
+  path: string
+}): Promise<ClickHouseHandle> {
+  if (opts.url) {
+    const client = createClient({
+      url: opts.url,
+      request_timeout: 60_000,
+      // Below the server's keep-alive timeout (10 s self-hosted, 3 s Cloud), or ECONNRESET follows.
+      keep_alive: { enabled: true, idle_socket_ttl: 2_500 },
+      clickhouse_settings: {
+        date_time_input_format: 'best_effort',
+        output_format_json_quote_64bit_integers: 0,
+      },
+    })
+    return { client, embedded: false, close: () => client.close() }
+  }
+  const path = opts.path
+  await mkdir(path, { recursive: true })
+  // Loaded lazily: a process talking to a ClickHouse server never loads the chDB library.
+  const { createChdbConnection } = await import('chdb/connection')
+  type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+  const client = createClient({
+    // chDB builds against its own copy of @clickhouse/client-common; the interface is the same.
+    connection: createChdbConnection({ path }) as unknown as Connection,
+    clickhouse_settings: {
+      date_time_input_format: 'best_effort',
+      output_format_json_quote_64bit_integers: 0,
+    },
+  })
+  return { client, embedded: true, close: () => client.close() }
+}
+
+/** Runs a parameterised query and returns its rows as objects. */
+export async function chQuery<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const rs = await client.query({ query, query_params: params, format: 'JSONEachRow' })
+  return rs.json<T>()
+}

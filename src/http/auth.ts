@@ -1,0 +1,54 @@
+// Bearer-token authentication for every /v1 route, and the tenant-scoping rule every module uses:
+// the admin token sees everything; a customer's token sees and acts on that customer only.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { MiddlewareHandler } from 'hono'
+import { ForbiddenError, UnauthorizedError } from './errors.ts'
+
+export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string; tokenId: number }
+
+export interface AppEnv {
+  Variables: { principal: Principal }
+}
+
+export const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+/** Looks a presented token up; returns undefined for an unknown or revoked one. */
+export type TokenResolver = (token: string) => Promise<Principal | undefined>
+
+export function bearerAuth(adminToken: string, resolve: TokenResolver): MiddlewareHandler<AppEnv> {
+  const adminHash = sha256(adminToken)
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? ''
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (!match) throw new UnauthorizedError()
+    const token = match[1]!
+    // Hash both sides so the comparison is constant-time whatever the lengths.
+    const principal = timingSafeEqual(sha256(token), adminHash)
+      ? ({ kind: 'admin' } as const)
+      : await resolve(token)
+    if (!principal) throw new UnauthorizedError('the bearer token is unknown or revoked')
+    c.set('principal', principal)
+    await next()
+  }
+}
+
+export function requireAdmin(p: Principal): void {
+  if (p.kind !== 'admin') throw new ForbiddenError('this route needs the admin token')
+}
+
+/**
+ * The customer a request may act for. A customer token is pinned to its own customer (asking for
+ * another is 403); the admin may name any customer or none (undefined = all customers).
+ */
+export function customerScope(p: Principal, requested?: string): string | undefined {
+  if (p.kind === 'admin') return requested
+  if (requested !== undefined && requested !== p.customerId) {
+    throw new ForbiddenError(`this token belongs to customer ${p.customerId}`)
+  }
+  return p.customerId
+}
+
+/** Whether `p` may see a record that belongs to `customerId` (used to 404 other tenants' records). */
+export function canSee(p: Principal, customerId: string): boolean {
+  return p.kind === 'admin' || p.customerId === customerId
+}

@@ -1,0 +1,174 @@
+// The telemetry event model: one zod schema per event type. Every event has a unique `eventId`
+// (the deduplication key end to end), a `ts`, and the `customerId` it belongs to ('' for events
+// of the factory itself: control-plane heartbeats, probes, incidents without a customer).
+// schemas/events/*.schema.json are generated from these schemas (npm run gen:schemas).
+import { z } from 'zod'
+
+const id = z.string().min(1).max(128)
+const name = z.string().max(128)
+const nonNeg = z.number().finite().nonnegative()
+
+export const failureClasses = ['validation', 'transient', 'agent', 'infrastructure'] as const
+export const FailureClass = z.enum(failureClasses)
+
+const base = {
+  eventId: id,
+  ts: z.iso.datetime({ offset: true }),
+  customerId: name.default(''),
+  projectId: name.default(''),
+}
+
+/** Dimensions of work that runs inside a customer's run. */
+const runDims = {
+  runId: id,
+  runType: name.default(''),
+}
+
+export const RunEvent = z
+  .object({
+    ...base,
+    ...runDims,
+    type: z.literal('run'),
+    action: z.enum(['created', 'started', 'succeeded', 'failed', 'cancelled', 'resumed']),
+    /** For finished runs: wall time from creation to finish. */
+    durationMs: nonNeg.optional(),
+    /** For failed runs: the failure class of the step that failed it. */
+    errorClass: FailureClass.optional(),
+  })
+  .strict()
+
+export const JobEvent = z
+  .object({
+    ...base,
+    ...runDims,
+    type: z.literal('job'),
+    action: z.enum(['started', 'succeeded', 'failed', 'retried', 'dead_lettered', 'reclaimed', 'cancelled']),
+    jobId: id,
+    stepKey: name,
+    kind: name,
+    pool: name,
+    attempt: z.number().int().min(0).max(65535),
+    workerId: name.default(''),
+    errorClass: FailureClass.optional(),
+    /** Handler time of this attempt (worker-seconds = durationMs / 1000). */
+    durationMs: nonNeg.optional(),
+  })
+  .strict()
+
+export const WorkerEvent = z
+  .object({
+    ...base,
+    type: z.literal('worker'),
+    action: z.enum(['seen', 'lost']),
+    workerId: name,
+    pool: name,
+  })
+  .strict()
+
+/** Liveness of a Steward component; the uptime job counts a minute up when a healthy heartbeat exists. */
+export const HeartbeatEvent = z
+  .object({
+    ...base,
+    type: z.literal('heartbeat'),
+    instanceId: name,
+    component: z.enum(['control_plane', 'worker']),
+    pool: name.default(''),
+    healthy: z.boolean(),
+  })
+  .strict()
+
+/** The result of an uptime probe (external checker or Steward's own). */
+export const ProbeEvent = z
+  .object({
+    ...base,
+    type: z.literal('probe'),
+    target: name,
+    ok: z.boolean(),
+    latencyMs: nonNeg,
+    region: name.default(''),
+  })
+  .strict()
+
+export const ApiRequestEvent = z
+  .object({
+    ...base,
+    type: z.literal('api_request'),
+    route: name,
+    method: z.string().max(16),
+    status: z.number().int().min(100).max(599),
+    durationMs: nonNeg,
+  })
+  .strict()
+
+/** AI token usage, priced at the model's price valid at `ts`. */
+export const UsageEvent = z
+  .object({
+    ...base,
+    type: z.literal('usage'),
+    runId: name.default(''),
+    jobId: name.default(''),
+    runType: name.default(''),
+    pool: name.default(''),
+    model: z.string().min(1).max(128),
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+  })
+  .strict()
+
+export const IncidentEvent = z
+  .object({
+    ...base,
+    type: z.literal('incident'),
+    action: z.enum(['triggered', 'acknowledged', 'escalated', 'resolved']),
+    incidentId: id,
+    rule: name,
+    severity: z.enum(['critical', 'error', 'warning', 'info']),
+  })
+  .strict()
+
+export const recoveryKinds = [
+  'control_plane_failover',
+  'worker_recovery',
+  'run_resume',
+  'full_recovery',
+] as const
+
+/** A recovery from a failure: RTO = recoveredAt - detectedAt. */
+export const RecoveryEvent = z
+  .object({
+    ...base,
+    type: z.literal('recovery'),
+    recoveryKind: z.enum(recoveryKinds),
+    detectedAt: z.iso.datetime({ offset: true }),
+    recoveredAt: z.iso.datetime({ offset: true }),
+  })
+  .strict()
+
+export const TelemetryEvent = z.discriminatedUnion('type', [
+  RunEvent,
+  JobEvent,
+  WorkerEvent,
+  HeartbeatEvent,
+  ProbeEvent,
+  ApiRequestEvent,
+  UsageEvent,
+  IncidentEvent,
+  RecoveryEvent,
+])
+
+export type TelemetryEvent = z.infer<typeof TelemetryEvent>
+/** An event as producers write it (defaults not yet applied). */
+export type TelemetryEventInput = z.input<typeof TelemetryEvent>
+export type EventType = TelemetryEvent['type']
+
+export const eventSchemas = {
+  run: RunEvent,
+  job: JobEvent,
+  worker: WorkerEvent,
+  heartbeat: HeartbeatEvent,
+  probe: ProbeEvent,
+  api_request: ApiRequestEvent,
+  usage: UsageEvent,
+  incident: IncidentEvent,
+  recovery: RecoveryEvent,
+} as const

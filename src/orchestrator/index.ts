@@ -1,0 +1,6 @@
+// The orchestrator module: see docs/architecture.md. Other modules import only from this file.
+import type { AppDeps, StewardModule } from '../module.ts'
+
+export function createOrchestrator(_deps: AppDeps): StewardModule {
+  return { name: 'orchestrator' }
+}

@@ -1,0 +1,123 @@
+// /v1/customers: the admin registers customers and issues their API tokens; a customer sees itself.
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Pool } from '../db/postgres.ts'
+import { customerScope, requireAdmin } from '../http/auth.ts'
+import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createCustomer, getCustomer, issueToken, listCustomers, revokeToken } from './store.ts'
+
+const CustomerId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'letters, digits, _ . - ; at most 64; starting with a letter or digit',
+  )
+  .openapi({ example: 'acme' })
+
+const Customer = z
+  .object({ id: z.string(), name: z.string(), webhookUrl: z.string().nullable(), createdAt: z.string() })
+  .openapi('Customer')
+
+const NewCustomer = z
+  .object({
+    id: CustomerId,
+    name: z.string().min(1).max(200),
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    webhookSecret: z.string().min(16).max(200).optional(),
+  })
+  .strict()
+
+const IdParam = z.object({ id: CustomerId.openapi({ param: { name: 'id', in: 'path' } }) })
+
+export function tenantRoutes(pool: Pool) {
+  const app = createRouter()
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/customers',
+      tags: ['customers'],
+      summary: 'Register a customer (admin)',
+      security,
+      request: { body: { content: { 'application/json': { schema: NewCustomer } }, required: true } },
+      responses: { 201: jsonContent(Customer, 'Created'), ...errorResponses, 409: errorResponses[400] },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      return c.json(await createCustomer(pool, c.req.valid('json')), 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/customers',
+      tags: ['customers'],
+      summary: 'List customers (a customer token lists itself)',
+      security,
+      responses: { 200: jsonContent(z.object({ items: z.array(Customer) }), 'Customers'), ...errorResponses },
+    }),
+    async (c) => c.json({ items: await listCustomers(pool, customerScope(c.var.principal)) }, 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/customers/{id}',
+      tags: ['customers'],
+      summary: 'Get a customer',
+      security,
+      request: { params: IdParam },
+      responses: { 200: jsonContent(Customer, 'The customer'), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      customerScope(c.var.principal, id)
+      return c.json(await getCustomer(pool, id), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/customers/{id}/tokens',
+      tags: ['customers'],
+      summary: 'Issue an API token for a customer (admin); the token is shown once',
+      security,
+      request: {
+        params: IdParam,
+        body: {
+          content: { 'application/json': { schema: z.object({ name: z.string().max(200).optional() }) } },
+        },
+      },
+      responses: {
+        201: jsonContent(z.object({ id: z.number().int(), token: z.string() }), 'The new token'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      const body = c.req.valid('json')
+      return c.json(await issueToken(pool, c.req.valid('param').id, body?.name), 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/customers/{id}/tokens/{tokenId}',
+      tags: ['customers'],
+      summary: 'Revoke a token (admin)',
+      security,
+      request: { params: IdParam.extend({ tokenId: z.coerce.number().int().positive() }) },
+      responses: { 204: { description: 'Revoked' }, ...errorResponses },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      const { id, tokenId } = c.req.valid('param')
+      await revokeToken(pool, id, tokenId)
+      return c.body(null, 204)
+    },
+  )
+
+  return app
+}
