@@ -6,5 +6,5 @@ export function createIngest(_deps: AppDeps): StewardModule {
 }
 
 export * from './events.ts'
-export { appendEvents, type NewEvent } from './outbox.ts'
+export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
 export { chTime, type EventRow, toRow } from './rows.ts'

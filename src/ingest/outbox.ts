@@ -22,3 +22,18 @@ export async function appendEvents(db: Queryable, events: NewEvent[]): Promise<v
     [parsed.map((e) => e.eventId), parsed.map((e) => e.customerId), parsed.map((e) => JSON.stringify(e))],
   )
 }
+
+export interface OutboxLag {
+  /** Events not yet acknowledged by ClickHouse. */
+  backlog: number
+  /** Age of the oldest of them (0 when none): the telemetry pipeline's RPO contribution. */
+  oldestAgeSeconds: number
+}
+
+/** How far the telemetry pipeline is behind (for /readyz, /metrics, RPO and detection rules). */
+export async function outboxLag(db: Queryable): Promise<OutboxLag> {
+  const { rows } = await db.query<{ backlog: number; age: number | null }>(
+    `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age FROM telemetry_outbox`,
+  )
+  return { backlog: rows[0]?.backlog ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) }
+}
