@@ -10,22 +10,26 @@ import { orchestratorConfigSchema } from './orchestrator/config.ts'
 import { slaConfigSchema } from './sla/config.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
-const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional())
-const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+const blankAsUnset = (v: unknown) => (v === '' ? undefined : v)
+const optionalUrl = (protocol: RegExp, hint: string) =>
+  z.preprocess(blankAsUnset, z.url({ protocol, error: `must be a ${hint} URL` }).optional())
+const optionalString = z.preprocess(blankAsUnset, z.string().optional())
 
 /** The environment variables of the public contract (DESIGN.md), by name. */
 export const envSchema = z.object({
-  DATABASE_URL: optionalUrl,
-  CLICKHOUSE_URL: optionalUrl,
+  DATABASE_URL: optionalUrl(/^postgres(ql)?$/, 'postgres://'),
+  CLICKHOUSE_URL: optionalUrl(/^https?$/, 'http(s)://'),
   STEWARD_DATA_DIR: z.string().min(1).default('./.steward'),
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   STEWARD_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  STEWARD_URL: optionalUrl,
+  STEWARD_URL: optionalUrl(/^https?$/, 'http(s)://'),
   STEWARD_CONFIG: optionalString,
   PAGERDUTY_ROUTING_KEY: optionalString.pipe(z.string().length(32, 'must be 32 characters').optional()),
   PAGERDUTY_EVENTS_HOST: z.string().min(1).default('events.pagerduty.com'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** How long `serve` waits for PostgreSQL and ClickHouse to answer before giving up. */
+  STEWARD_STARTUP_TIMEOUT: z.coerce.number().positive().default(60),
 })
 
 /** The optional JSON config file: one section per module, each owned by that module. */
@@ -52,6 +56,7 @@ export interface Config extends FileConfig {
   adminToken: string | undefined
   stewardUrl: string
   logLevel: Env['LOG_LEVEL']
+  startupTimeoutMs: number
   pagerduty: { routingKey: string | undefined; eventsHost: string }
 }
 
@@ -101,6 +106,7 @@ export function loadConfig(
     adminToken: e.STEWARD_ADMIN_TOKEN,
     stewardUrl: e.STEWARD_URL ?? `http://127.0.0.1:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
+    startupTimeoutMs: e.STEWARD_STARTUP_TIMEOUT * 1000,
     pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsHost: e.PAGERDUTY_EVENTS_HOST },
   }
 }

@@ -63,20 +63,53 @@ export interface Steward {
   stop(): Promise<void>
 }
 
-const starting = new Hono()
-starting.get('/healthz', (c) => c.json({ status: 'ok', version }))
-starting.all('*', (c) =>
-  problemJson(
-    c,
-    { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'steward is starting' },
-    { 'Retry-After': '2' },
-  ),
-)
+/** The app that answers while the engines start: alive, not ready, and why. */
+function startingApp(status: () => string): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) => c.json({ status: 'ok', version }))
+  app.get('/readyz', (c) => c.json({ status: 'not ready', reason: status() }, 503))
+  app.all('*', (c) =>
+    problemJson(
+      c,
+      {
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `steward is starting: ${status()}`,
+      },
+      { 'Retry-After': '2' },
+    ),
+  )
+  return app
+}
+
+/** Retries `probe` with backoff until it succeeds or `timeoutMs` passes (the engines may start after us). */
+async function waitUntil(
+  what: string,
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  onWait: (err: string) => void,
+) {
+  const deadline = Date.now() + timeoutMs
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await probe()
+    } catch (err) {
+      const message = (err as Error)?.message || String(err)
+      if (Date.now() + delay > deadline)
+        throw new Error(`${what} did not answer within ${timeoutMs / 1000}s: ${message}`)
+      onWait(message)
+      await new Promise((r) => setTimeout(r, delay))
+    }
+  }
+}
 
 export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const { config } = opts
   const log = opts.log ?? createLogger(config.logLevel)
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+  let phase = 'opening databases'
+  const starting = startingApp(() => phase)
   let handler: (req: Request) => Response | Promise<Response> = (req) => starting.fetch(req)
 
   let server: ReturnType<typeof serve> | undefined
@@ -98,7 +131,29 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
       openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
       openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir }),
     ])
+    const pgPool = postgres.pool
+    const chClient = clickhouse.client
+    let lastLogged = 0
+    const waiting = (what: string) => (err: string) => {
+      phase = `waiting for ${what}: ${err}`
+      if (Date.now() - lastLogged > 5_000) {
+        lastLogged = Date.now()
+        log.warn(`waiting for ${what}`, { error: err })
+      }
+    }
+    await waitUntil('postgres', () => pgPool.query('SELECT 1'), config.startupTimeoutMs, waiting('postgres'))
+    await waitUntil(
+      'clickhouse',
+      async () => {
+        const ping = await chClient.ping()
+        if (!ping.success) throw ping.error
+      },
+      config.startupTimeoutMs,
+      waiting('clickhouse'),
+    )
+    phase = 'applying migrations'
     await migrate({ pool: postgres.pool, clickhouse: clickhouse.client, log })
+    phase = 'starting modules'
   } catch (err) {
     server?.close()
     await clickhouse?.close().catch(() => {})

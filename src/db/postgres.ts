@@ -79,7 +79,11 @@ export interface EmbeddedServer {
 }
 
 /** Starts (initialising on first use) an embedded PostgreSQL whose data lives in `dataDir/pg`. */
-export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: Logger,
+  port?: number,
+): Promise<EmbeddedServer> {
   const dir = join(dataDir, 'pg')
   const secretFile = join(dataDir, 'pg.json')
   await mkdir(dataDir, { recursive: true })
@@ -97,10 +101,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     await chmod(secretFile, 0o600)
   }
   await stopOrphan(dir, log)
-  const port = await freePort()
+  const listenPort = port ?? (await freePort())
   const server = new EmbeddedPostgres({
     databaseDir: dir,
-    port,
+    port: listenPort,
     user: 'postgres',
     password,
     persistent: true,
@@ -119,7 +123,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     )
   }
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${listenPort}/postgres`,
     stop: () => server.stop(),
   }
 }
