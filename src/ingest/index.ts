@@ -1,10 +1,102 @@
-// The ingest module: see docs/architecture.md. Other modules import only from this file.
+// The ingest module (docs/telemetry.md): the telemetry event model, the PostgreSQL outbox, the
+// relay that ships it to ClickHouse, POST /v1/events, and control-plane heartbeats. Other
+// modules import only from this file.
 import type { AppDeps, StewardModule } from '../module.ts'
+import { GroupCommitter } from './group-commit.ts'
+import { startHeartbeats } from './heartbeat.ts'
+import { createIngestMetrics } from './metrics.ts'
+import { type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
+import { applyRawTtl } from './raw-ttl.ts'
+import { OutboxRelay } from './relay.ts'
+import { ingestRoutes } from './routes.ts'
 
-export function createIngest(_deps: AppDeps): StewardModule {
-  return { name: 'ingest' }
+/** How long the route trusts a measured outbox lag before measuring again. */
+const LAG_CACHE_MS = 1_000
+
+export interface IngestModule extends StewardModule {
+  /** Absent where there is no ClickHouse (a `steward worker` process) or the relay is disabled. */
+  relay?: OutboxRelay
+  committer: GroupCommitter
+}
+
+export function createIngest(deps: AppDeps): IngestModule {
+  const cfg = deps.config.ingest
+  const log = deps.log.child({ module: 'ingest' })
+  const metrics = createIngestMetrics(deps.metrics, () => outboxLag(deps.pool))
+  const relay =
+    deps.clickhouse && cfg.relay.enabled
+      ? new OutboxRelay({
+          pool: deps.pool,
+          clickhouse: deps.clickhouse,
+          config: cfg.relay,
+          log,
+          instanceId: deps.instanceId,
+          metrics,
+        })
+      : undefined
+  const committer = new GroupCommitter(deps.pool, cfg.http.maxPendingEvents, () => relay?.nudge())
+
+  let cached: { at: number; lag: Promise<OutboxLag> } | undefined
+  const cachedLag = (): Promise<OutboxLag> => {
+    if (!cached || Date.now() - cached.at > LAG_CACHE_MS) {
+      const lag = outboxLag(deps.pool)
+      cached = { at: Date.now(), lag }
+      lag.catch(() => (cached = undefined))
+    }
+    return cached.lag
+  }
+
+  deps.scheduler.register({
+    name: 'ingest.prune-event-ids',
+    cron: '23 * * * *',
+    async run() {
+      return { pruned: await pruneEventIds(deps.pool, cfg.dedupWindowHours) }
+    },
+  })
+
+  let heartbeats: { stop(): Promise<void> } | undefined
+  return {
+    name: 'ingest',
+    relay,
+    committer,
+    routes: ingestRoutes({
+      config: cfg.http,
+      committer,
+      lag: cachedLag,
+      metrics,
+      onWriteError: (err) => log.error('telemetry write to the outbox failed', { error: err }),
+    }),
+    async start() {
+      if (deps.clickhouse) await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
+      relay?.start()
+      if (cfg.heartbeatIntervalMs > 0) {
+        heartbeats = startHeartbeats({
+          pool: deps.pool,
+          clickhouse: deps.clickhouse,
+          instanceId: deps.instanceId,
+          intervalMs: cfg.heartbeatIntervalMs,
+          log,
+          onBeat: () => relay?.nudge(),
+        })
+      }
+    },
+    async stop() {
+      await heartbeats?.stop()
+      await committer.flush()
+      await relay?.stop()
+    },
+    async readiness() {
+      const lag = await outboxLag(deps.pool)
+      return {
+        outboxBacklog: lag.backlog,
+        outboxOldestAgeSeconds: Math.round(lag.oldestAgeSeconds * 10) / 10,
+        relay: relay ? relay.status() : 'not running in this process',
+      }
+    },
+  }
 }
 
 export * from './events.ts'
-export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { type AppendResult, appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { OutboxRelay, type RelayStatus } from './relay.ts'
 export { chTime, type EventRow, toRow } from './rows.ts'

@@ -1,0 +1,233 @@
+// The outbox relay: ships telemetry from the PostgreSQL outbox to ClickHouse `events` in batches.
+//
+// Guarantees:
+// - nothing is lost: an outbox row is deleted only after ClickHouse acknowledged the insert that
+//   carried it; while ClickHouse fails, rows stay (the outbox grows) and the relay backs off
+//   (exponential, with jitter) and then catches up in full batches;
+// - nothing is shipped twice: a batch is claimed (its rows stamped with a batch token, committed)
+//   before the insert and never changes afterwards; every attempt to ship it, by this relay or by
+//   another that takes over an expired claim (its relay died mid-insert), sends the same rows with
+//   the same insert_deduplication_token, which `events` and every rollup table (see
+//   schemas/clickhouse/011_rollup_dedup.sql) drop as a duplicate;
+// - several relays (serve instances) run at once: new batches are claimed with SKIP LOCKED, an
+//   expired batch is taken over by one relay only (its lease row is locked), and deleting a batch
+//   someone else already deleted is a no-op.
+import { randomUUID } from 'node:crypto'
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+import type { Pool } from '../db/postgres.ts'
+import type { Logger } from '../log.ts'
+import type { IngestConfig } from './config.ts'
+import type { TelemetryEvent } from './events.ts'
+import type { IngestMetrics } from './metrics.ts'
+import { toRow } from './rows.ts'
+
+type RelayConfig = IngestConfig['relay']
+
+// Is a batch due? Looks only at the next `batchSize` unclaimed rows (cheap whatever the backlog).
+const DUE_SQL = `
+SELECT count(*)::int AS n, COALESCE(extract(epoch FROM now() - min(enqueued_at)) * 1000, 0)::float8 AS age_ms
+FROM (SELECT enqueued_at FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $1) AS next`
+
+const CLAIM_NEW_SQL = `
+WITH pick AS (
+  SELECT seq FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE telemetry_outbox o SET batch = $1 FROM pick WHERE o.seq = pick.seq RETURNING o.seq, o.body
+), lease AS (
+  INSERT INTO telemetry_outbox_batches (batch, claimed_by) SELECT $1, $3 WHERE EXISTS (SELECT 1 FROM claimed)
+)
+SELECT seq, body FROM claimed ORDER BY seq`
+
+const TAKE_OVER_SQL = `
+UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2
+WHERE batch = (
+  SELECT batch FROM telemetry_outbox_batches
+  WHERE claimed_at < now() - make_interval(secs => $1::float8 / 1000)
+  ORDER BY claimed_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING batch`
+
+const BATCH_ROWS_SQL = 'SELECT seq, body FROM telemetry_outbox WHERE batch = $1 ORDER BY seq'
+
+const RENEW_SQL = 'UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2 WHERE batch = $1'
+
+/** Makes the lease expire now, so any relay takes the batch over at once (graceful stop). */
+const RELEASE_SQL = `UPDATE telemetry_outbox_batches SET claimed_at = '-infinity' WHERE batch = $1`
+
+const DELETE_SQL = `
+WITH gone AS (DELETE FROM telemetry_outbox WHERE batch = $1)
+DELETE FROM telemetry_outbox_batches WHERE batch = $1`
+
+interface Batch {
+  token: string
+  events: TelemetryEvent[]
+}
+
+export interface RelayStatus {
+  state: 'stopped' | 'idle' | 'shipping' | 'backing_off'
+  consecutiveFailures: number
+  lastError?: string
+  lastShippedAt?: string
+  shipped: number
+}
+
+export interface RelayOptions {
+  pool: Pool
+  clickhouse: ClickHouseClient
+  config: RelayConfig
+  log: Logger
+  instanceId: string
+  metrics?: IngestMetrics
+}
+
+export class OutboxRelay {
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  /** This relay's claimed batch that ClickHouse has not acknowledged yet (retried as is). */
+  private pending: Batch | undefined
+  private readonly st: RelayStatus = { state: 'stopped', consecutiveFailures: 0, shipped: 0 }
+
+  constructor(private readonly o: RelayOptions) {}
+
+  status(): RelayStatus {
+    return { ...this.st }
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.st.state = 'idle'
+    this.loop = this.run()
+  }
+
+  /** Finishes the batch in flight (or gives its claim up to another relay) and stops. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.wake?.()
+    await this.loop
+    if (this.pending) {
+      await this.o.pool.query(RELEASE_SQL, [this.pending.token]).catch(() => {})
+      this.pending = undefined
+    }
+    this.st.state = 'stopped'
+  }
+
+  /** Looks at the outbox now instead of at the next poll (new events were just committed). */
+  nudge(): void {
+    this.wake?.()
+  }
+
+  /**
+   * Ships one batch if one is due (or `force`: whatever waits, however young); returns the rows
+   * shipped. Throws when ClickHouse refuses; the batch is then retried by the next call.
+   */
+  async shipOnce(force = false): Promise<number> {
+    const batch = this.pending ?? (await this.takeOver()) ?? (await this.claimNew(force))
+    if (!batch) return 0
+    this.pending = batch
+    const shipped = await this.ship(batch)
+    this.pending = undefined
+    return shipped ? batch.events.length : 0
+  }
+
+  /** Ships until the outbox holds nothing this relay can claim (tests, benchmarks, shutdown drains). */
+  async drain(): Promise<number> {
+    let total = 0
+    for (let n = await this.shipOnce(true); n > 0; n = await this.shipOnce(true)) total += n
+    return total
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.o.config.backoffMinMs
+    while (this.running) {
+      try {
+        const n = await this.shipOnce()
+        this.st.consecutiveFailures = 0
+        this.st.state = 'idle'
+        backoff = this.o.config.backoffMinMs
+        if (n > 0) continue // catch up: the next batch may be due already
+        await this.sleep(this.o.config.pollIntervalMs)
+      } catch (err) {
+        this.st.consecutiveFailures++
+        this.st.lastError = (err as Error)?.message ?? String(err)
+        this.st.state = 'backing_off'
+        this.o.metrics?.failures.inc()
+        // Log the first failure and then every tenth: an outage must not flood the log.
+        if (this.st.consecutiveFailures % 10 === 1) {
+          this.o.log.warn('telemetry relay: shipping failed; events wait in the outbox', {
+            error: this.st.lastError,
+            consecutiveFailures: this.st.consecutiveFailures,
+            batchRows: this.pending?.events.length ?? 0,
+          })
+        }
+        await this.sleep(backoff * (0.5 + Math.random() / 2))
+        backoff = Math.min(backoff * 2, this.o.config.backoffMaxMs)
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = done
+    })
+  }
+
+  private async takeOver(): Promise<Batch | undefined> {
+    const { rows } = await this.o.pool.query<{ batch: string }>(TAKE_OVER_SQL, [
+      this.o.config.claimLeaseMs,
+      this.o.instanceId,
+    ])
+    const token = rows[0]?.batch
+    if (!token) return undefined
+    const events = await this.o.pool.query<{ body: TelemetryEvent }>(BATCH_ROWS_SQL, [token])
+    this.o.log.info('telemetry relay: took over an expired batch', { batch: token, rows: events.rowCount })
+    return { token, events: events.rows.map((r) => r.body) }
+  }
+
+  private async claimNew(force: boolean): Promise<Batch | undefined> {
+    const { batchSize, maxBatchAgeMs } = this.o.config
+    if (!force) {
+      const { rows } = await this.o.pool.query<{ n: number; age_ms: number }>(DUE_SQL, [batchSize])
+      const next = rows[0]
+      if (!next || next.n === 0 || (next.n < batchSize && next.age_ms < maxBatchAgeMs)) return undefined
+    }
+    const token = randomUUID()
+    const { rows } = await this.o.pool.query<{ body: TelemetryEvent }>(CLAIM_NEW_SQL, [
+      token,
+      batchSize,
+      this.o.instanceId,
+    ])
+    return rows.length ? { token, events: rows.map((r) => r.body) } : undefined
+  }
+
+  /** Ships `batch`; false when another relay already had (its lease row is gone). */
+  private async ship(batch: Batch): Promise<boolean> {
+    this.st.state = 'shipping'
+    // Renewing also tells us whether another relay shipped the batch meanwhile (lease row gone).
+    const renewed = await this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId])
+    if (renewed.rowCount === 0) return false
+    if (batch.events.length > 0) {
+      await this.o.clickhouse.insert({
+        table: 'events',
+        values: batch.events.map(toRow),
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          insert_deduplicate: 1,
+          insert_deduplication_token: batch.token,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        },
+      })
+    }
+    await this.o.pool.query(DELETE_SQL, [batch.token])
+    this.st.shipped += batch.events.length
+    this.st.lastShippedAt = new Date().toISOString()
+    this.o.metrics?.shipped.inc(batch.events.length)
+    return true
+  }
+}

@@ -1,0 +1,121 @@
+// POST /v1/events: external producers push telemetry. A 202 means the events are durable in the
+// PostgreSQL outbox (the relay ships them to ClickHouse); re-sent eventIds are acknowledged again
+// but stored once. Under pressure the route answers 429 (writes saturated) or 503 (the outbox is
+// past its bound, e.g. ClickHouse has been down a long time) with Retry-After, never buffering
+// without bound. The body is read by hand (not by the OpenAPI validator) because it may be NDJSON
+// or gzip; its shape is still documented in /openapi.json.
+import { z } from '@hono/zod-openapi'
+import { BackpressureError, HttpError } from '../http/errors.ts'
+import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { readEventsBody, splitEvents, validateEvents } from './body.ts'
+import type { IngestConfig } from './config.ts'
+import { TelemetryEvent } from './events.ts'
+import type { GroupCommitter } from './group-commit.ts'
+import type { IngestMetrics } from './metrics.ts'
+import type { OutboxLag } from './outbox.ts'
+
+export interface IngestRouteDeps {
+  config: IngestConfig['http']
+  committer: GroupCommitter
+  /** The outbox lag, cached briefly (the route must not count the outbox per request). */
+  lag: () => Promise<OutboxLag>
+  metrics?: IngestMetrics
+  onWriteError: (err: unknown) => void
+}
+
+const Accepted = z
+  .object({
+    accepted: z.number().int().openapi({ description: 'Events in the batch, all durable now' }),
+    duplicates: z
+      .number()
+      .int()
+      .openapi({ description: 'Of those, eventIds already accepted earlier (stored once, not again)' }),
+  })
+  .openapi('EventsAccepted')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: z.object({}) } },
+})
+
+export function ingestRoutes(d: IngestRouteDeps) {
+  const router = createRouter()
+  router.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/events',
+    tags: ['telemetry'],
+    summary: 'Push telemetry events (JSON array or NDJSON, optionally gzip)',
+    description:
+      'The whole batch is validated first: a 400 names each bad event by index and field, and stores nothing. ' +
+      'A 202 means every event is durable. Re-sending an eventId (within the dedup window) never double-counts. ' +
+      'A customer token may only send events of its own customer (customerId defaults to it).',
+    security,
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: z.array(TelemetryEvent) },
+          'application/x-ndjson': { schema: z.string().openapi({ description: 'One event per line' }) },
+        },
+      },
+    },
+    responses: {
+      202: jsonContent(Accepted, 'Durable in the outbox'),
+      ...errorResponses,
+      413: problem('Body or batch too large'),
+      415: problem('Unsupported Content-Encoding'),
+      429: problem('Writes saturated; retry after Retry-After seconds'),
+      503: problem('Telemetry backlog past its bound; retry after Retry-After seconds'),
+    },
+  })
+
+  router.post('/events', async (c) => {
+    const principal = c.var.principal
+    const lag = await d.lag()
+    if (lag.backlog >= d.config.maxBacklog) {
+      d.metrics?.events.inc({ outcome: 'throttled' })
+      throw new BackpressureError(
+        503,
+        `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
+        30,
+      )
+    }
+    const text = await readEventsBody(c.req.raw, d.config)
+    const { items, errors } = splitEvents(text, c.req.header('content-type') ?? '')
+    if (items.length > d.config.maxEventsPerRequest) {
+      throw new HttpError(
+        413,
+        'Payload Too Large',
+        `the batch holds ${items.length} events; at most ${d.config.maxEventsPerRequest} per request`,
+        'payload-too-large',
+        { maxEvents: d.config.maxEventsPerRequest },
+      )
+    }
+    let events: ReturnType<typeof validateEvents>
+    try {
+      events = validateEvents(items, errors, principal.kind === 'customer' ? principal.customerId : undefined)
+    } catch (err) {
+      d.metrics?.events.inc({ outcome: 'rejected' }, items.length)
+      throw err
+    }
+    try {
+      const r = await d.committer.submit(events)
+      d.metrics?.events.inc({ outcome: 'accepted' }, r.appended)
+      if (r.duplicates) d.metrics?.events.inc({ outcome: 'duplicate' }, r.duplicates)
+      return c.json({ accepted: events.length, duplicates: r.duplicates }, 202)
+    } catch (err) {
+      if (err instanceof BackpressureError) {
+        d.metrics?.events.inc({ outcome: 'throttled' }, events.length)
+        throw err
+      }
+      // PostgreSQL refused the write: nothing was stored; the producer should simply retry.
+      d.onWriteError(err)
+      throw new BackpressureError(
+        503,
+        'the events could not be stored right now; nothing was stored, retry',
+        5,
+      )
+    }
+  })
+  return router
+}

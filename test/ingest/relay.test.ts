@@ -1,0 +1,180 @@
+// The outbox relay against the real PostgreSQL and chDB: every event reaches ClickHouse once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ClickHouseClient, type ClickHouseHandle, chQuery } from '../../src/db/clickhouse.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import type { Pool } from '../../src/db/postgres.ts'
+import { ingestConfigSchema } from '../../src/ingest/config.ts'
+import { appendEvents, OutboxRelay, outboxLag } from '../../src/ingest/index.ts'
+import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
+import { eventually, faultyClickHouse, uniqueCustomer, workload } from './support.ts'
+
+let pool: Pool
+let ch: ClickHouseHandle
+
+beforeAll(async () => {
+  ;({ pool } = await createTestPool())
+  ch = await openTestClickHouse()
+  await migrate({ pool, clickhouse: ch.client, log: quietLog })
+})
+afterAll(async () => {
+  await pool?.end()
+  await ch?.close()
+})
+
+const relayConfig = (over: Partial<ReturnType<typeof ingestConfigSchema.parse>['relay']> = {}) => ({
+  ...ingestConfigSchema.parse({}).relay,
+  batchSize: 50,
+  maxBatchAgeMs: 20,
+  pollIntervalMs: 20,
+  backoffMinMs: 20,
+  backoffMaxMs: 100,
+  ...over,
+})
+
+const relay = (client: ClickHouseClient = ch.client, over = {}, instanceId = 'test') =>
+  new OutboxRelay({ pool, clickhouse: client, config: relayConfig(over), log: quietLog, instanceId })
+
+/** Rows in `events` (without FINAL: what is physically there, so a double insert shows). */
+const rawCount = async (customerId: string) =>
+  (
+    await chQuery<{ n: number }>(
+      ch.client,
+      'SELECT count() AS n FROM events WHERE customer_id = {c:String}',
+      { c: customerId },
+    )
+  )[0]!.n
+
+const rollupCounts = async (customerId: string) => {
+  const one = async (sql: string) => (await chQuery<{ n: number }>(ch.client, sql, { c: customerId }))[0]!.n
+  return {
+    runs: await one('SELECT sum(runs) AS n FROM runs_1h WHERE customer_id = {c:String}'),
+    jobs: await one('SELECT sum(jobs) AS n FROM jobs_1h WHERE customer_id = {c:String}'),
+    usage: await one('SELECT sum(events) AS n FROM usage_1h WHERE customer_id = {c:String}'),
+    api: await one('SELECT sum(requests) AS n FROM api_1m WHERE customer_id = {c:String}'),
+    signals: await one('SELECT sum(healthy + unhealthy) AS n FROM signals_1m WHERE customer_id = {c:String}'),
+  }
+}
+const expectedRollups = (n: number) => {
+  // workload() cycles run, job, usage, api_request, heartbeat, probe.
+  const of = (k: number) => Math.floor(n / 6) + (n % 6 > k ? 1 : 0)
+  return { runs: of(0), jobs: of(1), usage: of(2), api: of(3), signals: of(4) + of(5) }
+}
+
+describe('outbox relay', () => {
+  it('ships outbox events to ClickHouse once, with their dimensions, and empties the outbox', async () => {
+    const customer = uniqueCustomer('dims')
+    const events = workload(customer, 120)
+    await appendEvents(pool, events)
+    expect((await outboxLag(pool)).backlog).toBe(120)
+    expect(await relay().drain()).toBe(120)
+    expect((await outboxLag(pool)).backlog).toBe(0)
+    expect(await rawCount(customer)).toBe(120)
+
+    const job = events.find((e) => e.type === 'job')!
+    const [row] = await chQuery<Record<string, unknown>>(
+      ch.client,
+      'SELECT * FROM events FINAL WHERE event_id = {id:String}',
+      { id: job.eventId },
+    )
+    expect(row).toMatchObject({
+      type: 'job',
+      action: 'succeeded',
+      customer_id: customer,
+      project_id: 'proj-0',
+      run_id: 'run-0',
+      run_type: 'build',
+      job_id: 'job-0',
+      kind: 'simulate',
+      pool: 'default',
+      attempt: 1,
+      duration_ms: 250,
+    })
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(120))
+  })
+
+  it('drops a re-sent eventId, so raw queries and rollups count it once', async () => {
+    const customer = uniqueCustomer('dup')
+    const events = workload(customer, 60)
+    const first = await appendEvents(pool, events)
+    expect(first).toMatchObject({ appended: 60, duplicates: 0 })
+    await relay().drain()
+    // Re-sent after shipping, re-sent while still waiting, and twice within one call.
+    const again = await appendEvents(pool, [...events.slice(0, 30), ...events.slice(0, 30)])
+    expect(again).toMatchObject({ appended: 0, duplicates: 60 })
+    await relay().drain()
+    expect(await rawCount(customer)).toBe(60)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(60))
+  })
+
+  it('keeps events in the outbox while ClickHouse fails, then ships every one once', async () => {
+    const customer = uniqueCustomer('fault')
+    // Inserts 1-4 are refused (ClickHouse down); insert 5 lands but its acknowledgement is lost.
+    const down = faultyClickHouse(ch.client, { from: 1, to: 5 })
+    const r = relay(down)
+    r.start()
+    await appendEvents(pool, workload(customer, 100))
+    await eventually(
+      () => Promise.resolve(r.status()),
+      (s) => s.consecutiveFailures >= 3,
+    )
+    const during = await outboxLag(pool)
+    expect(during.backlog).toBe(100)
+    expect(await rawCount(customer)).toBe(0)
+    expect(r.status().state).toBe('backing_off')
+    await eventually(
+      () => outboxLag(pool),
+      (l) => l.backlog === 0,
+    )
+    await r.stop()
+    expect(await rawCount(customer)).toBe(100)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(100))
+  })
+
+  it('re-sends a batch whose acknowledgement was lost with the same token: ClickHouse drops the copy', async () => {
+    const customer = uniqueCustomer('ack')
+    await appendEvents(pool, workload(customer, 40))
+    const lost = faultyClickHouse(ch.client, { from: 1, to: 2, mode: 'after' })
+    const r = relay(lost)
+    await expect(r.shipOnce(true)).rejects.toThrow(/acknowledgement lost/)
+    expect(await rawCount(customer)).toBe(40) // landed, yet still in the outbox
+    expect((await outboxLag(pool)).backlog).toBe(40)
+    expect(await r.shipOnce(true)).toBe(40)
+    expect((await outboxLag(pool)).backlog).toBe(0)
+    expect(await rawCount(customer)).toBe(40)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(40))
+  })
+
+  it('takes over the batch of a relay that died after inserting, without double-counting it', async () => {
+    const customer = uniqueCustomer('takeover')
+    await appendEvents(pool, workload(customer, 30))
+    const dying = relay(faultyClickHouse(ch.client, { from: 1, to: 2, mode: 'after' }), {}, 'dying')
+    await expect(dying.shipOnce(true)).rejects.toThrow() // inserted, then "died" before the delete
+    // A fresh relay skips a batch whose lease is live, and takes it over once it expired.
+    expect(await relay(ch.client, { claimLeaseMs: 60_000 }, 'other').shipOnce(true)).toBe(0)
+    await new Promise((r) => setTimeout(r, 30))
+    expect(await relay(ch.client, { claimLeaseMs: 20 }, 'other').shipOnce(true)).toBe(30)
+    expect((await outboxLag(pool)).backlog).toBe(0)
+    expect(await rawCount(customer)).toBe(30)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(30))
+  })
+
+  it('runs several relays at once without sending any event twice', async () => {
+    const customer = uniqueCustomer('multi')
+    await appendEvents(pool, workload(customer, 600))
+    const relays = [1, 2, 3].map((i) => relay(ch.client, { batchSize: 40 }, `r${i}`))
+    const shipped = await Promise.all(relays.map((r) => r.drain()))
+    expect(shipped.reduce((a, b) => a + b, 0)).toBe(600)
+    expect(shipped.filter((n) => n > 0).length).toBeGreaterThan(1)
+    expect(await rawCount(customer)).toBe(600)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(600))
+  })
+
+  it('ships a partial batch once its oldest event reached the age bound', async () => {
+    const customer = uniqueCustomer('age')
+    const r = relay(ch.client, { batchSize: 1_000, maxBatchAgeMs: 200 })
+    await appendEvents(pool, workload(customer, 5))
+    expect(await r.shipOnce()).toBe(0) // neither full nor old enough
+    await new Promise((res) => setTimeout(res, 250))
+    expect(await r.shipOnce()).toBe(5)
+  })
+})

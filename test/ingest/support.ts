@@ -1,0 +1,120 @@
+// Shared test support for the ingest tests: event factories and a fault-injecting ClickHouse client.
+import { randomUUID } from 'node:crypto'
+import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
+import type { NewEvent } from '../../src/ingest/index.ts'
+
+/**
+ * Wraps the real client: insert calls numbered [from, to) (1-based) fail. `mode: 'before'` fails
+ * without inserting (ClickHouse down); 'after' inserts and then fails (the acknowledgement lost).
+ */
+export function faultyClickHouse(
+  real: ClickHouseClient,
+  opts: { from: number; to: number; mode?: 'before' | 'after' },
+): ClickHouseClient & { inserts: number } {
+  const state = { inserts: 0 }
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === 'inserts') return state.inserts
+      if (prop === 'insert') {
+        return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+          const n = ++state.inserts
+          const faulty = n >= opts.from && n < opts.to
+          if (faulty && opts.mode !== 'after') throw new Error(`injected fault: insert #${n} refused`)
+          const result = await target.insert(params)
+          if (faulty) throw new Error(`injected fault: insert #${n} acknowledgement lost`)
+          return result
+        }
+      }
+      const v = Reflect.get(target, prop, receiver)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  }) as ClickHouseClient & { inserts: number }
+}
+
+/** A realistic mix of events of one customer: a run with jobs, usage, API requests, heartbeats. */
+export function workload(customerId: string, n: number, at = Date.now() - 3_600_000): NewEvent[] {
+  const out: NewEvent[] = []
+  for (let i = 0; out.length < n; i++) {
+    const ts = new Date(at + i * 7_000).toISOString()
+    const runId = `run-${i}`
+    const base = { customerId, projectId: `proj-${i % 3}`, ts }
+    out.push(
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'run',
+        action: i % 4 === 0 ? 'failed' : 'succeeded',
+        runId,
+        runType: i % 2 ? 'build' : 'review',
+        durationMs: 1000 + i,
+        errorClass: i % 4 === 0 ? 'transient' : undefined,
+      },
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'job',
+        action: 'succeeded',
+        runId,
+        runType: 'build',
+        jobId: `job-${i}`,
+        stepKey: 'compile',
+        kind: 'simulate',
+        pool: i % 2 ? 'gpu' : 'default',
+        attempt: 1,
+        durationMs: 250 + i,
+      },
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'usage',
+        runId,
+        model: i % 2 ? 'gpt-x' : 'claude-y',
+        inputTokens: 100 + i,
+        outputTokens: 10 + i,
+      },
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'api_request',
+        route: '/v1/runs',
+        method: 'POST',
+        status: i % 5 === 0 ? 503 : 201,
+        durationMs: 3 + (i % 7),
+      },
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'heartbeat',
+        instanceId: 'cp-1',
+        component: 'control_plane',
+        healthy: i % 6 !== 0,
+      },
+      {
+        ...base,
+        eventId: randomUUID(),
+        type: 'probe',
+        target: 'https://api',
+        ok: i % 9 !== 0,
+        latencyMs: 12,
+      },
+    )
+  }
+  return out.slice(0, n)
+}
+
+export const uniqueCustomer = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
+
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (ok(v)) return v
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
