@@ -1,0 +1,141 @@
+// Operator and customer actions on runs and jobs: cancel, resume, per-job retry, and the
+// dead-letter queue. Each action is one transaction with its telemetry events.
+//
+// Guarantees:
+// - resume re-queues only failed, dead-lettered and cancelled (never finished) jobs; succeeded
+//   steps keep their output and are not run again; a handler's last checkpoint stays on the job
+//   and is handed back to its next attempt;
+// - cancel stops queued jobs at once and tells running ones to abort (NOTIFY); a cancelled job's
+//   late result is refused by its lease check.
+import type { Pool, Queryable } from '../db/postgres.ts'
+import { ConflictError, NotFoundError } from '../http/errors.ts'
+import { appendEvents } from '../ingest/index.ts'
+import { jobEvent, runEvent } from './events.ts'
+import { jobView, runSummary } from './runs.ts'
+import { notifyCancelled, notifyPools, retryingTransaction } from './settle.ts'
+
+const SQL = {
+  lockJobs: `SELECT id FROM jobs WHERE run_id = $1 ORDER BY id FOR UPDATE`,
+  lockRun: `SELECT * FROM runs WHERE id = $1 FOR UPDATE`,
+  cancelJobs: `
+    WITH c AS (SELECT id, status AS was FROM jobs WHERE run_id = $1 AND status IN ('blocked', 'queued', 'running'))
+    UPDATE jobs j SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    FROM c WHERE j.id = c.id
+    RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt, c.was`,
+  cancelAttempts: `UPDATE job_attempts SET outcome = 'cancelled', finished_at = now()
+                   WHERE outcome = 'running' AND job_id = ANY ($1::text[])`,
+  finishRun: `UPDATE runs SET status = $2, finished_at = now() WHERE id = $1
+              RETURNING *, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
+  // Dependencies are read from the snapshot before this statement: a dependency being re-queued
+  // here is not succeeded, so its dependents wait (blocked) for it.
+  requeue: `
+    UPDATE jobs j SET
+      status = CASE WHEN NOT EXISTS (SELECT 1 FROM jobs d WHERE d.run_id = j.run_id
+                                     AND d.step_key = ANY (j.depends_on) AND d.status <> 'succeeded')
+               THEN 'queued' ELSE 'blocked' END,
+      failures = 0, reclaims = 0, run_at = now(), finished_at = NULL, dead_lettered_at = NULL
+    WHERE j.run_id = $1 AND j.status = ANY ($2::text[]) AND ($3::text IS NULL OR j.id = $3)
+    RETURNING j.id, j.pool, j.status`,
+  reopenRun: `UPDATE runs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END,
+                finished_at = NULL, error_class = NULL WHERE id = $1 RETURNING *`,
+  getJob: `SELECT * FROM jobs WHERE id = $1`,
+  jobAttempts: `SELECT * FROM job_attempts WHERE job_id = ANY ($1::text[]) ORDER BY job_id, attempt`,
+  dlq: `SELECT * FROM jobs WHERE status = 'dead' AND ($1::text IS NULL OR customer_id = $1)
+        ORDER BY dead_lettered_at DESC, id LIMIT $2`,
+}
+
+type Visible = (customerId: string) => boolean
+
+async function lockVisibleRun(c: Queryable, id: string, visible: Visible) {
+  const run = (await c.query(SQL.lockRun, [id])).rows[0]
+  if (!run || !visible(run.customer_id)) throw new NotFoundError(`run ${id}`)
+  return run
+}
+
+/** Cancels a run: queued and blocked jobs stop, running ones are aborted. Idempotent. */
+export async function cancelRun(pool: Pool, id: string, visible: Visible) {
+  return retryingTransaction(pool, async (c) => {
+    await c.query(SQL.lockJobs, [id])
+    const run = await lockVisibleRun(c, id, visible)
+    if (run.status === 'cancelled') return runSummary(run)
+    if (run.status === 'succeeded') throw new ConflictError(`run ${id} already succeeded`)
+    const { rows } = await c.query(SQL.cancelJobs, [id])
+    const running = rows.filter((r) => r.was === 'running').map((r) => r.id as string)
+    await c.query(SQL.cancelAttempts, [running])
+    const done = (await c.query(SQL.finishRun, [id, 'cancelled'])).rows[0]
+    await appendEvents(c, [
+      ...rows.map((r) => jobEvent(r, 'cancelled')),
+      runEvent(done, 'cancelled', { durationMs: done.duration_ms }),
+    ])
+    await notifyCancelled(c, running)
+    return runSummary(done)
+  })
+}
+
+async function requeue(c: Queryable, runId: string, statuses: string[], jobId: string | null) {
+  const { rows } = await c.query<{ id: string; pool: string; status: string }>(SQL.requeue, [
+    runId,
+    statuses,
+    jobId,
+  ])
+  await notifyPools(
+    c,
+    rows.filter((r) => r.status === 'queued').map((r) => r.pool),
+  )
+  return rows
+}
+
+/** Resumes a failed or cancelled run: only jobs that did not succeed run again. */
+export async function resumeRun(pool: Pool, id: string, visible: Visible) {
+  return retryingTransaction(pool, async (c) => {
+    await c.query(SQL.lockJobs, [id])
+    const run = await lockVisibleRun(c, id, visible)
+    if (run.status !== 'failed' && run.status !== 'cancelled')
+      throw new ConflictError(`run ${id} is ${run.status}; only failed or cancelled runs can be resumed`)
+    const rows = await requeue(c, id, ['failed', 'dead', 'cancelled'], null)
+    const reopened = (await c.query(SQL.reopenRun, [id])).rows[0]
+    await appendEvents(c, [runEvent(reopened, 'resumed')])
+    return { ...runSummary(reopened), requeuedJobs: rows.map((r) => r.id) }
+  })
+}
+
+/** Retries one failed or dead-lettered job (`onlyDead`: the DLQ route). */
+export async function retryJob(pool: Pool, jobId: string, visible: Visible, onlyDead = false) {
+  return retryingTransaction(pool, async (c) => {
+    const job = (await c.query(SQL.getJob, [jobId])).rows[0]
+    const what = onlyDead ? `dead-lettered job ${jobId}` : `job ${jobId}`
+    if (!job || !visible(job.customer_id)) throw new NotFoundError(what)
+    await c.query(SQL.lockJobs, [job.run_id])
+    const run = await lockVisibleRun(c, job.run_id, visible)
+    const current = (await c.query(SQL.getJob, [jobId])).rows[0]
+    if (onlyDead && current.status !== 'dead') throw new NotFoundError(what)
+    if (!['failed', 'dead'].includes(current.status))
+      throw new ConflictError(
+        `job ${jobId} is ${current.status}; only failed or dead-lettered jobs can be retried`,
+      )
+    if (run.status === 'cancelled')
+      throw new ConflictError(`run ${run.id} is cancelled; resume the run instead`)
+    await requeue(c, job.run_id, ['failed', 'dead'], jobId)
+    if (run.status === 'failed') {
+      const reopened = (await c.query(SQL.reopenRun, [run.id])).rows[0]
+      await appendEvents(c, [runEvent(reopened, 'resumed')])
+    }
+    const after = (await c.query(SQL.getJob, [jobId])).rows[0]
+    return jobView(after, [])
+  })
+}
+
+/** Dead-lettered jobs with their error history (newest first). */
+export async function listDlq(db: Queryable, customerId: string | undefined, limit: number) {
+  const { rows } = await db.query(SQL.dlq, [customerId ?? null, limit])
+  const attempts = (await db.query(SQL.jobAttempts, [rows.map((r) => r.id)])).rows
+  return rows.map((j) => ({
+    ...jobView(
+      j,
+      attempts.filter((a) => a.job_id === j.id),
+    ),
+    customerId: j.customer_id as string,
+    projectId: j.project_id as string,
+    runType: j.run_type as string,
+  }))
+}

@@ -1,0 +1,130 @@
+// Worker registry and lease recovery.
+//
+// Guarantees:
+// - a job whose lease expired (its worker was killed, hung, or lost the network) goes back to the
+//   queue and runs again with a higher `attempt`; the dead worker's late writes are refused
+//   because they name the old attempt (see queue.ts);
+// - reclaims are capped (`maxReclaims`): a poison job that kills every worker it lands on is
+//   dead-lettered instead of looping forever;
+// - a worker silent for `workerLostAfterMs` is marked lost (a `worker lost` event); a lost worker
+//   that heartbeats again is live again (it was partitioned, not dead).
+import { hostname } from 'node:os'
+import type { Pool } from '../db/postgres.ts'
+import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { jobEvent } from './events.ts'
+import { notifyPools, retryingTransaction, settleRun } from './settle.ts'
+
+const SQL = {
+  reclaim: `
+    WITH expired AS (
+      SELECT id, lease_owner AS owner FROM jobs
+      WHERE status = 'running' AND lease_expires_at < now()
+      ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE jobs j SET
+      status = CASE WHEN j.reclaims + 1 > $1 THEN 'dead' ELSE 'queued' END,
+      reclaims = j.reclaims + 1, run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+      error_class = 'infrastructure', last_error = 'lease expired: worker ' || expired.owner || ' stopped heartbeating',
+      finished_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END,
+      dead_lettered_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END
+    FROM expired WHERE j.id = expired.id
+    RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt,
+              j.status, expired.owner`,
+  closeLost: `
+    UPDATE job_attempts SET outcome = 'lost', finished_at = now(), error_class = 'infrastructure',
+      error = 'lease expired' WHERE (job_id, attempt) IN (SELECT * FROM unnest($1::text[], $2::int[]))`,
+  lostWorkers: `
+    UPDATE workers SET status = 'lost' WHERE status IN ('live', 'stopping')
+      AND last_heartbeat_at < now() - $1::int * interval '1 millisecond'
+    RETURNING id, pool`,
+  register: `
+    INSERT INTO workers (id, pool, concurrency, host, pid) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (id) DO UPDATE SET status = 'live', last_heartbeat_at = now(), stopped_at = NULL`,
+  beat: `UPDATE workers SET last_heartbeat_at = now(), status = CASE WHEN status = 'lost' THEN 'live' ELSE status END
+         WHERE id = $1 RETURNING status`,
+  setStatus: `UPDATE workers SET status = $2, stopped_at = CASE WHEN $2 = 'stopped' THEN now() END WHERE id = $1`,
+}
+
+/** Puts jobs with expired leases back in the queue (or the DLQ past the cap). Returns how many. */
+export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 500): Promise<number> {
+  return retryingTransaction(pool, async (c) => {
+    const { rows } = await c.query(SQL.reclaim, [maxReclaims, batch])
+    if (rows.length === 0) return 0
+    await c.query(SQL.closeLost, [rows.map((r) => r.id), rows.map((r) => r.attempt)])
+    const events: NewEvent[] = rows.map((r) =>
+      jobEvent(r, r.status === 'dead' ? 'dead_lettered' : 'reclaimed', {
+        workerId: r.owner ?? '',
+        errorClass: 'infrastructure',
+      }),
+    )
+    await appendEvents(c, events)
+    await notifyPools(
+      c,
+      rows.filter((r) => r.status === 'queued').map((r) => r.pool),
+    )
+    for (const runId of new Set(rows.filter((r) => r.status === 'dead').map((r) => r.run_id as string)))
+      await settleRun(c, runId)
+    return rows.length
+  })
+}
+
+/** Marks workers that stopped heartbeating as lost. */
+export async function markLostWorkers(pool: Pool, lostAfterMs: number): Promise<number> {
+  return retryingTransaction(pool, async (c) => {
+    const { rows } = await c.query<{ id: string; pool: string }>(SQL.lostWorkers, [lostAfterMs])
+    await appendEvents(
+      c,
+      rows.map((w) => ({ type: 'worker', action: 'lost', workerId: w.id, pool: w.pool })),
+    )
+    return rows.length
+  })
+}
+
+export async function registerWorker(
+  pool: Pool,
+  id: string,
+  poolName: string,
+  concurrency: number,
+): Promise<void> {
+  await retryingTransaction(pool, async (c) => {
+    await c.query(SQL.register, [id, poolName, concurrency, hostname(), process.pid])
+    await appendEvents(c, [{ type: 'worker', action: 'seen', workerId: id, pool: poolName }])
+  })
+}
+
+export async function workerHeartbeat(pool: Pool, id: string): Promise<void> {
+  await pool.query(SQL.beat, [id])
+}
+
+export async function setWorkerStatus(pool: Pool, id: string, status: 'stopping' | 'stopped'): Promise<void> {
+  await pool.query(SQL.setStatus, [id, status])
+}
+
+export async function heartbeatEvent(pool: Pool, id: string, poolName: string): Promise<void> {
+  await appendEvents(pool, [
+    { type: 'heartbeat', instanceId: id, component: 'worker', pool: poolName, healthy: true },
+  ])
+}
+
+/** Workers seen recently (live, stopping, lost in the last hour), with the jobs they hold. */
+export async function listWorkers(db: Pool) {
+  const { rows } = await db.query(
+    `SELECT w.*, extract(epoch FROM now() - w.last_heartbeat_at)::float8 AS silent_s,
+            coalesce(array_agg(j.id ORDER BY j.id) FILTER (WHERE j.id IS NOT NULL), '{}') AS job_ids
+     FROM workers w LEFT JOIN jobs j ON j.status = 'running' AND j.lease_owner = w.id
+     WHERE w.status <> 'stopped' OR w.stopped_at > now() - interval '1 hour'
+     GROUP BY w.id ORDER BY w.pool, w.started_at`,
+  )
+  return rows.map((w) => ({
+    id: w.id as string,
+    pool: w.pool as string,
+    concurrency: w.concurrency as number,
+    host: w.host as string,
+    pid: w.pid as number | null,
+    status: w.status as string,
+    startedAt: (w.started_at as Date).toISOString(),
+    lastHeartbeatAt: (w.last_heartbeat_at as Date).toISOString(),
+    secondsSinceHeartbeat: Math.max(0, w.silent_s as number),
+    jobs: w.job_ids as string[],
+  }))
+}

@@ -1,0 +1,314 @@
+// The PostgreSQL queue as a worker uses it: claim, finish, fail, release, renew leases.
+//
+// Guarantees:
+// - a job is claimed by one worker at a time (FOR UPDATE SKIP LOCKED), highest priority, then oldest;
+// - claiming starts a new attempt: `attempt` is the lease's generation, so every write a worker
+//   makes is conditional on (id, lease_owner, attempt, status = 'running'). A worker whose lease
+//   expired, or whose job was cancelled, writes nothing: its result is discarded;
+// - each transition, its attempt record and its telemetry event commit in one transaction.
+import type { Pool, PoolClient } from '../db/postgres.ts'
+import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { jobEvent } from './events.ts'
+import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import type { ClaimedJob, FailureClass } from './types.ts'
+
+const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
+  j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
+
+const SQL = {
+  claim: `
+    WITH next AS (
+      SELECT id FROM jobs WHERE pool = $1 AND status = 'queued' AND run_at <= now()
+      ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
+      lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = now()
+    FROM next WHERE j.id = next.id
+    RETURNING ${JOB_COLUMNS}, j.priority`,
+  insertAttempts: `
+    INSERT INTO job_attempts (job_id, attempt, kind, worker_id)
+    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[])`,
+  startRuns: `
+    UPDATE runs SET status = 'running', started_at = now() WHERE id = ANY ($1::text[]) AND status = 'queued'
+    RETURNING id, customer_id, project_id, type`,
+  succeed: `
+    UPDATE jobs SET status = 'succeeded', output = $4, finished_at = now(), lease_owner = NULL,
+      lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + $5
+    WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
+  // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as failure, $10 counts as reclaim, $11 duration
+  fail: `
+    UPDATE jobs SET status = $4, run_at = now() + $5::int * interval '1 millisecond',
+      error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
+      failures = failures + $9::int, reclaims = reclaims + $10::int, worker_ms = worker_ms + $11,
+      finished_at = CASE WHEN $4 IN ('failed', 'dead') THEN now() END,
+      dead_lettered_at = CASE WHEN $4 = 'dead' THEN now() END,
+      using_fallback = using_fallback OR $8,
+      kind = CASE WHEN $8 THEN fallback->>'kind' ELSE kind END,
+      pool = CASE WHEN $8 THEN fallback->>'pool' ELSE pool END,
+      input = CASE WHEN $8 THEN coalesce(fallback->'input', input) ELSE input END
+    WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+    RETURNING pool`,
+  closeAttempt: `
+    UPDATE job_attempts SET outcome = $3, finished_at = now(), error_class = $4, error = $5,
+      duration_ms = $6, retry_delay_ms = $7
+    WHERE job_id = $1 AND attempt = $2`,
+  renew: `
+    UPDATE jobs SET lease_expires_at = now() + $2::int * interval '1 millisecond'
+    WHERE lease_owner = $1 AND status = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
+    RETURNING id, attempt`,
+  checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
+  usage: `INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6)`,
+}
+
+export async function claimJobs(
+  pool: Pool,
+  poolName: string,
+  workerId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedJob[]> {
+  return retryingTransaction(pool, async (c) => {
+    const { rows } = await c.query<ClaimedJob & { priority: number }>(SQL.claim, [
+      poolName,
+      limit,
+      workerId,
+      leaseMs,
+    ])
+    if (rows.length === 0) return []
+    rows.sort((a, b) => b.priority - a.priority)
+    await c.query(SQL.insertAttempts, [
+      rows.map((r) => r.id),
+      rows.map((r) => r.attempt),
+      rows.map((r) => r.kind),
+      rows.map(() => workerId),
+    ])
+    const started = await c.query(SQL.startRuns, [[...new Set(rows.map((r) => r.run_id))]])
+    const events: NewEvent[] = started.rows.map((r) => ({
+      type: 'run',
+      action: 'started',
+      customerId: r.customer_id,
+      projectId: r.project_id,
+      runId: r.id,
+      runType: r.type,
+    }))
+    for (const r of rows) events.push(jobEvent(r, 'started', { workerId }))
+    await appendEvents(c, events)
+    return rows
+  })
+}
+
+export interface Lease {
+  job: ClaimedJob
+  workerId: string
+}
+
+/** Records success; false when the lease was lost (the result is discarded). */
+export async function succeedJob(
+  pool: Pool,
+  l: Lease,
+  output: unknown,
+  durationMs: number,
+): Promise<boolean> {
+  const { job, workerId } = l
+  return retryingTransaction(pool, async (c) => {
+    const res = await c.query(SQL.succeed, [
+      job.id,
+      workerId,
+      job.attempt,
+      JSON.stringify(output ?? null),
+      Math.round(durationMs),
+    ])
+    if (!res.rowCount) return false
+    await c.query(SQL.closeAttempt, [
+      job.id,
+      job.attempt,
+      'succeeded',
+      null,
+      null,
+      Math.round(durationMs),
+      null,
+    ])
+    await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
+    await appendEvents(c, [jobEvent(job, 'succeeded', { workerId, durationMs })])
+    await settleRun(c, job.run_id)
+    return true
+  })
+}
+
+export interface FailureDecision {
+  status: 'queued' | 'failed' | 'dead'
+  /** Telemetry action and attempt outcome. */
+  action: 'retried' | 'failed' | 'dead_lettered' | 'reclaimed'
+  delayMs: number
+  useFallback: boolean
+  countsAsFailure: boolean
+  countsAsReclaim: boolean
+}
+
+export interface RetryPolicy {
+  maxBackoffMs: number
+  maxReclaims: number
+  random?: () => number
+}
+
+/** Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(failures-1))]. */
+export function backoffDelay(baseMs: number, failures: number, capMs: number, random = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1))
+  return Math.floor(random() * ceiling)
+}
+
+/** What happens to a job after an attempt failed with `cls`. */
+export function decideFailure(job: ClaimedJob, cls: FailureClass, p: RetryPolicy): FailureDecision {
+  const base = { delayMs: 0, useFallback: false, countsAsFailure: false, countsAsReclaim: false }
+  switch (cls) {
+    case 'validation':
+      return { ...base, status: 'failed', action: 'failed' }
+    case 'agent':
+      if (job.fallback && !job.using_fallback)
+        return { ...base, status: 'queued', action: 'retried', useFallback: true }
+      return { ...base, status: 'dead', action: 'dead_lettered', countsAsFailure: true }
+    case 'infrastructure':
+      if (job.reclaims + 1 > p.maxReclaims)
+        return { ...base, status: 'dead', action: 'dead_lettered', countsAsReclaim: true }
+      return { ...base, status: 'queued', action: 'reclaimed', countsAsReclaim: true }
+    default: {
+      const failures = job.failures + 1
+      if (failures >= job.max_attempts)
+        return { ...base, status: 'dead', action: 'dead_lettered', countsAsFailure: true }
+      const delayMs = backoffDelay(job.backoff_ms, failures, p.maxBackoffMs, p.random)
+      return { ...base, status: 'queued', action: 'retried', delayMs, countsAsFailure: true }
+    }
+  }
+}
+
+/** Records a failed attempt and its consequence; false when the lease was lost. */
+export async function failJob(
+  pool: Pool,
+  l: Lease,
+  cls: FailureClass,
+  message: string,
+  durationMs: number,
+  policy: RetryPolicy,
+): Promise<FailureDecision | undefined> {
+  const { job, workerId } = l
+  const d = decideFailure(job, cls, policy)
+  const msg = message.slice(0, 4000)
+  return retryingTransaction(pool, async (c) => {
+    const res = await c.query<{ pool: string }>(SQL.fail, [
+      job.id,
+      workerId,
+      job.attempt,
+      d.status,
+      d.delayMs,
+      cls,
+      msg,
+      d.useFallback,
+      d.countsAsFailure ? 1 : 0,
+      d.countsAsReclaim ? 1 : 0,
+      Math.round(durationMs),
+    ])
+    if (!res.rowCount) return undefined
+    const retryDelay = d.status === 'queued' ? d.delayMs : null
+    await c.query(SQL.closeAttempt, [
+      job.id,
+      job.attempt,
+      d.action,
+      cls,
+      msg,
+      Math.round(durationMs),
+      retryDelay,
+    ])
+    await appendEvents(c, [jobEvent(job, d.action, { workerId, errorClass: cls, durationMs })])
+    if (d.status === 'queued' && d.delayMs === 0) await notifyPools(c, [res.rows[0]!.pool])
+    if (d.status !== 'queued') await settleRun(c, job.run_id)
+    return d
+  })
+}
+
+/** Hands a job back to the queue (worker shutdown) without spending its attempt budget. */
+export async function releaseJob(pool: Pool, l: Lease, durationMs: number): Promise<boolean> {
+  const { job, workerId } = l
+  return retryingTransaction(pool, async (c) => {
+    const res = await c.query<{ pool: string }>(SQL.fail, [
+      job.id,
+      workerId,
+      job.attempt,
+      'queued',
+      0,
+      'infrastructure',
+      'released by a stopping worker',
+      false,
+      0,
+      0,
+      Math.round(durationMs),
+    ])
+    if (!res.rowCount) return false
+    await c.query(SQL.closeAttempt, [
+      job.id,
+      job.attempt,
+      'released',
+      'infrastructure',
+      null,
+      Math.round(durationMs),
+      0,
+    ])
+    await appendEvents(c, [
+      jobEvent(job, 'reclaimed', { workerId, errorClass: 'infrastructure', durationMs }),
+    ])
+    await notifyPools(c, [res.rows[0]!.pool])
+    return true
+  })
+}
+
+/** Extends the leases of these jobs; returns the ids still held (the others were lost). */
+export async function renewLeases(
+  pool: Pool,
+  workerId: string,
+  leaseMs: number,
+  jobs: { id: string; attempt: number }[],
+): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set()
+  const { rows } = await pool.query<{ id: string; attempt: number }>(SQL.renew, [
+    workerId,
+    leaseMs,
+    jobs.map((j) => j.id),
+    jobs.map((j) => j.attempt),
+  ])
+  const held = new Set(rows.map((r) => `${r.id}:${r.attempt}`))
+  return new Set(jobs.filter((j) => held.has(`${j.id}:${j.attempt}`)).map((j) => j.id))
+}
+
+export async function saveCheckpoint(pool: Pool, l: Lease, data: unknown): Promise<boolean> {
+  const res = await pool.query(SQL.checkpoint, [
+    l.job.id,
+    l.workerId,
+    l.job.attempt,
+    JSON.stringify(data ?? null),
+  ])
+  return (res.rowCount ?? 0) > 0
+}
+
+export async function recordUsage(
+  pool: Pool,
+  l: Lease,
+  u: { model: string; inputTokens: number; outputTokens: number },
+): Promise<void> {
+  const { job } = l
+  await retryingTransaction(pool, async (c: PoolClient) => {
+    await c.query(SQL.usage, [job.id, job.run_id, job.attempt, u.model, u.inputTokens, u.outputTokens])
+    await appendEvents(c, [
+      {
+        type: 'usage',
+        customerId: job.customer_id,
+        projectId: job.project_id,
+        runId: job.run_id,
+        jobId: job.id,
+        runType: job.run_type,
+        pool: job.pool,
+        model: u.model,
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+      },
+    ])
+  })
+}

@@ -1,0 +1,206 @@
+// Runs in PostgreSQL: create (one transaction for the run, its jobs, its `created` event and the
+// wake-up of workers), and the reads behind GET /v1/runs and GET /v1/runs/:id.
+//
+// Guarantees: a run is stored completely or not at all; the same (customer, idempotencyKey)
+// yields the first run, also when two requests race (the unique key decides).
+import { randomUUID } from 'node:crypto'
+import type { Pool, Queryable } from '../db/postgres.ts'
+import { transaction } from '../db/postgres.ts'
+import { NotFoundError, ValidationError } from '../http/errors.ts'
+import { appendEvents } from '../ingest/index.ts'
+import type { OrchestratorConfig } from './config.ts'
+import { runEvent } from './events.ts'
+import { getHandler } from './handlers.ts'
+import { notifyPools } from './settle.ts'
+import type { RunRequest } from './validate.ts'
+
+const SQL = {
+  customerExists: 'SELECT 1 FROM customers WHERE id = $1',
+  byKey: 'SELECT id, status FROM runs WHERE customer_id = $1 AND idempotency_key = $2',
+  insertRun: `
+    INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING id, status`,
+  insertJobs: `
+    INSERT INTO jobs (id, run_id, customer_id, project_id, run_type, priority, step_key, kind, pool, input,
+                      depends_on, fallback, max_attempts, backoff_ms, timeout_ms, status)
+    SELECT j.id, $1, $2, $3, $4, $5, j.step_key, j.kind, j.pool, j.input, j.depends_on, j.fallback, j.max_attempts,
+           j.backoff_ms, j.timeout_ms, j.status
+    FROM jsonb_to_recordset($6::jsonb) AS j(id text, step_key text, kind text, pool text, input jsonb,
+      depends_on text[], fallback jsonb, max_attempts int, backoff_ms int, timeout_ms int, status text)`,
+  getRun: 'SELECT * FROM runs WHERE id = $1',
+  runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
+  runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
+  runUsage: `SELECT model, sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens
+             FROM job_usage WHERE run_id = $1 GROUP BY model ORDER BY model`,
+  listRuns: `
+    SELECT * FROM runs
+    WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
+      AND ($3::text IS NULL OR project_id = $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+    ORDER BY created_at DESC, id DESC LIMIT $5`,
+}
+
+export const poolOf = (cfg: OrchestratorConfig, kind: string): string =>
+  cfg.kindPools[kind] ?? getHandler(kind)?.pool ?? 'default'
+
+export interface CreatedRun {
+  id: string
+  status: string
+  created: boolean
+}
+
+export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunRequest): Promise<CreatedRun> {
+  if ((await pool.query(SQL.customerExists, [req.customerId])).rowCount === 0)
+    throw new ValidationError(
+      [{ path: 'customerId', message: `unknown customer "${req.customerId}"` }],
+      'the run names a customer that is not registered',
+      422,
+    )
+  if (req.idempotencyKey) {
+    const prior = await pool.query(SQL.byKey, [req.customerId, req.idempotencyKey])
+    if (prior.rows[0]) return { ...prior.rows[0], created: false }
+  }
+  const id = randomUUID()
+  const jobs = req.steps.map((s) => ({
+    id: randomUUID(),
+    step_key: s.key,
+    kind: s.kind,
+    pool: poolOf(cfg, s.kind),
+    input: s.input ?? {},
+    depends_on: s.dependsOn ?? [],
+    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, s.fallback.kind) } : null,
+    max_attempts: s.retry?.maxAttempts ?? cfg.retry.maxAttempts,
+    backoff_ms: s.retry?.backoffMs ?? cfg.retry.backoffMs,
+    timeout_ms: s.timeoutMs ?? null,
+    status: s.dependsOn?.length ? 'blocked' : 'queued',
+  }))
+  return transaction(pool, async (c) => {
+    const run = [id, req.customerId, req.projectId, req.type, req.priority, req.idempotencyKey ?? null]
+    const inserted = await c.query(SQL.insertRun, run)
+    if (!inserted.rows[0]) {
+      // Lost a race on the same idempotency key: answer with the winner's run.
+      const prior = await c.query(SQL.byKey, [req.customerId, req.idempotencyKey])
+      return { ...prior.rows[0], created: false }
+    }
+    await c.query(SQL.insertJobs, [
+      id,
+      req.customerId,
+      req.projectId,
+      req.type,
+      req.priority,
+      JSON.stringify(jobs),
+    ])
+    await appendEvents(c, [
+      runEvent({ id, customer_id: req.customerId, project_id: req.projectId, type: req.type }, 'created'),
+    ])
+    await notifyPools(
+      c,
+      jobs.filter((j) => j.status === 'queued').map((j) => j.pool),
+    )
+    return { id, status: 'queued', created: true }
+  })
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null)
+
+// biome-ignore lint/suspicious/noExplicitAny: database rows
+type Row = Record<string, any>
+
+export function runSummary(r: Row) {
+  return {
+    id: r.id as string,
+    customerId: r.customer_id as string,
+    projectId: r.project_id as string,
+    type: r.type as string,
+    priority: r.priority as number,
+    status: r.status as string,
+    errorClass: (r.error_class ?? null) as string | null,
+    idempotencyKey: (r.idempotency_key ?? null) as string | null,
+    createdAt: iso(r.created_at) as string,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+  }
+}
+
+function attemptView(a: Row) {
+  return {
+    attempt: a.attempt as number,
+    kind: a.kind as string,
+    workerId: a.worker_id as string,
+    outcome: a.outcome as string,
+    errorClass: (a.error_class ?? null) as string | null,
+    error: (a.error ?? null) as string | null,
+    startedAt: iso(a.started_at) as string,
+    finishedAt: iso(a.finished_at),
+    durationMs: (a.duration_ms ?? null) as number | null,
+    retryDelayMs: (a.retry_delay_ms ?? null) as number | null,
+  }
+}
+
+export function jobView(j: Row, attempts: Row[]) {
+  return {
+    jobId: j.id as string,
+    runId: j.run_id as string,
+    key: j.step_key as string,
+    kind: j.kind as string,
+    pool: j.pool as string,
+    status: j.status as string,
+    dependsOn: j.depends_on as string[],
+    attempt: j.attempt as number,
+    failures: j.failures as number,
+    reclaims: j.reclaims as number,
+    maxAttempts: j.max_attempts as number,
+    usingFallback: j.using_fallback as boolean,
+    runAt: iso(j.run_at),
+    output: j.output ?? null,
+    checkpoint: j.checkpoint ?? null,
+    errorClass: (j.error_class ?? null) as string | null,
+    lastError: (j.last_error ?? null) as string | null,
+    deadLetteredAt: iso(j.dead_lettered_at),
+    attempts: attempts.map(attemptView),
+  }
+}
+
+/** A run with its steps, their attempts and errors, and its cost (worker-seconds and tokens). */
+export async function getRunDetail(db: Queryable, id: string) {
+  const run = (await db.query(SQL.getRun, [id])).rows[0]
+  if (!run) throw new NotFoundError(`run ${id}`)
+  const [jobs, attempts, usage] = await Promise.all([
+    db.query(SQL.runJobs, [id]),
+    db.query(SQL.runAttempts, [id]),
+    db.query(SQL.runUsage, [id]),
+  ])
+  const byJob = new Map<string, Row[]>()
+  for (const a of attempts.rows) byJob.set(a.job_id, [...(byJob.get(a.job_id) ?? []), a])
+  const workerMs = jobs.rows.reduce((s, j) => s + Number(j.worker_ms), 0)
+  return {
+    ...runSummary(run),
+    steps: jobs.rows.map((j) => jobView(j, byJob.get(j.id) ?? [])),
+    cost: {
+      workerSeconds: workerMs / 1000,
+      tokens: usage.rows.map((u) => ({
+        model: u.model,
+        inputTokens: u.input_tokens,
+        outputTokens: u.output_tokens,
+      })),
+    },
+  }
+}
+
+/** The run's owner, for tenant checks (undefined: no such run). */
+export async function runOwner(db: Queryable, id: string): Promise<string | undefined> {
+  return (await db.query(SQL.getRun, [id])).rows[0]?.customer_id
+}
+
+export async function listRuns(
+  db: Queryable,
+  f: { customerId?: string; status?: string; projectId?: string; before?: string; limit: number },
+) {
+  const { rows } = await db.query(SQL.listRuns, [
+    f.customerId ?? null,
+    f.status ?? null,
+    f.projectId ?? null,
+    f.before ?? null,
+    f.limit,
+  ])
+  return rows.map(runSummary)
+}

@@ -1,0 +1,91 @@
+// Run-level consequences of job transitions, run inside the transaction of the job transition:
+// dependents become ready when their dependencies succeeded, a run finishes when its jobs do, and
+// idle workers are woken by NOTIFY (delivered at commit, so a worker never sees an uncommitted job).
+//
+// Lock order: job rows first, then the run row. Concurrent finishes of one run's jobs are
+// serialised on the run row, so exactly one of them sees the run complete.
+import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
+import { transaction } from '../db/postgres.ts'
+import { appendEvents } from '../ingest/index.ts'
+import { runEvent } from './events.ts'
+import type { FailureClass } from './types.ts'
+
+export const JOBS_CHANNEL = 'steward_jobs'
+export const CANCEL_CHANNEL = 'steward_cancel'
+
+const SQL = {
+  unblock: `
+    UPDATE jobs j SET status = 'queued', run_at = now()
+    WHERE j.run_id = $1 AND j.status = 'blocked' AND $2 = ANY (j.depends_on)
+      AND NOT EXISTS (SELECT 1 FROM jobs d WHERE d.run_id = j.run_id AND d.step_key = ANY (j.depends_on)
+                      AND d.status <> 'succeeded')
+    RETURNING j.pool`,
+  lockRun: `SELECT id, customer_id, project_id, type, status FROM runs WHERE id = $1 FOR UPDATE`,
+  jobCounts: `
+    SELECT count(*)::int AS total,
+           count(*) FILTER (WHERE status = 'succeeded')::int AS ok,
+           count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS active,
+           count(*) FILTER (WHERE status IN ('failed', 'dead'))::int AS bad,
+           (array_agg(error_class ORDER BY finished_at DESC NULLS LAST)
+              FILTER (WHERE status IN ('failed', 'dead')))[1] AS error_class
+    FROM jobs WHERE run_id = $1`,
+  finishRun: `
+    UPDATE runs SET status = $2, finished_at = now(), error_class = $3 WHERE id = $1
+    RETURNING extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
+  notify: `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`,
+}
+
+/** Wakes workers of these pools when the transaction commits. */
+export async function notifyPools(db: Queryable, pools: Iterable<string>): Promise<void> {
+  const distinct = [...new Set(pools)]
+  if (distinct.length) await db.query(SQL.notify, [JOBS_CHANNEL, distinct])
+}
+
+/** Tells workers running these jobs to abort them (cancellation). */
+export async function notifyCancelled(db: Queryable, jobIds: string[]): Promise<void> {
+  const chunks: string[] = []
+  for (let i = 0; i < jobIds.length; i += 100) chunks.push(jobIds.slice(i, i + 100).join(','))
+  if (chunks.length) await db.query(SQL.notify, [CANCEL_CHANNEL, chunks])
+}
+
+/** Makes the dependents of a succeeded step ready; returns their pools. */
+export async function unblockDependents(db: Queryable, runId: string, stepKey: string): Promise<string[]> {
+  const { rows } = await db.query<{ pool: string }>(SQL.unblock, [runId, stepKey])
+  return rows.map((r) => r.pool)
+}
+
+/** Finishes the run when all its jobs succeeded, or when nothing is left to run and one failed. */
+export async function settleRun(db: Queryable, runId: string): Promise<void> {
+  const run = (await db.query(SQL.lockRun, [runId])).rows[0]
+  if (!run || run.status === 'cancelled') return
+  const c = (await db.query(SQL.jobCounts, [runId])).rows[0] as {
+    total: number
+    ok: number
+    active: number
+    bad: number
+    error_class: FailureClass | null
+  }
+  let next: 'succeeded' | 'failed' | undefined
+  if (c.ok === c.total) next = 'succeeded'
+  else if (c.active === 0 && c.bad > 0) next = 'failed'
+  if (!next || next === run.status) return
+  const errorClass = next === 'failed' ? (c.error_class ?? 'transient') : null
+  const { rows } = await db.query<{ duration_ms: number }>(SQL.finishRun, [runId, next, errorClass])
+  await appendEvents(db, [
+    runEvent(run, next, { durationMs: rows[0]?.duration_ms, errorClass: errorClass ?? undefined }),
+  ])
+}
+
+const retryable = new Set(['40P01', '40001']) // deadlock detected, serialization failure
+
+/** A transaction retried when PostgreSQL aborts it for a deadlock (e.g. cancel racing a finish). */
+export async function retryingTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction(pool, fn)
+    } catch (err) {
+      if (attempt >= 5 || !retryable.has((err as { code?: string }).code ?? '')) throw err
+      await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()))
+    }
+  }
+}

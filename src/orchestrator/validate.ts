@@ -1,0 +1,123 @@
+// The POST /v1/runs body, validated completely before anything is stored: its shape, then each
+// step's kind and input (against that kind's schema), its fallback, duplicate keys, unknown and
+// cyclic dependencies. Every problem is reported at once, each naming its field.
+import { z } from '@hono/zod-openapi'
+import { getHandler } from './handlers.ts'
+
+const Name = z.string().min(1).max(128)
+const StepKey = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+    'letters, digits, _ . - ; at most 128; starting with a letter or digit',
+  )
+
+export const StepSchema = z
+  .object({
+    key: StepKey,
+    kind: Name,
+    input: z.unknown().optional(),
+    dependsOn: z.array(StepKey).max(100).optional(),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(100).optional(),
+        backoffMs: z.number().int().min(0).max(3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
+    timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+    fallback: z.object({ kind: Name, input: z.unknown().optional() }).strict().optional(),
+  })
+  .strict()
+
+const RunShape = z
+  .object({
+    customerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a customer id'),
+    projectId: Name,
+    type: Name,
+    priority: z.number().int().min(-1000).max(1000).default(0),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    steps: z.array(StepSchema).min(1).max(1000),
+  })
+  .strict()
+
+type Ctx = z.core.$RefinementCtx<z.output<typeof RunShape>>
+
+function checkInput(ctx: Ctx, kind: string, input: unknown, path: (string | number)[]): void {
+  const def = getHandler(kind)
+  if (!def) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path.slice(0, -1), 'kind'],
+      message: `unknown job kind "${kind}"`,
+    })
+    return
+  }
+  const r = def.inputSchema.safeParse(input ?? {})
+  if (!r.success)
+    for (const i of r.error.issues)
+      ctx.addIssue({ code: 'custom', path: [...path, ...i.path], message: i.message })
+}
+
+/** Cycles among steps, each as the list of keys on it. */
+function findCycle(steps: { key: string; dependsOn?: string[] }[]): string[] | undefined {
+  const deps = new Map(steps.map((s) => [s.key, s.dependsOn ?? []]))
+  const state = new Map<string, 'visiting' | 'done'>()
+  const stack: string[] = []
+  const visit = (k: string): string[] | undefined => {
+    if (state.get(k) === 'done') return
+    if (state.get(k) === 'visiting') return [...stack.slice(stack.indexOf(k)), k]
+    state.set(k, 'visiting')
+    stack.push(k)
+    for (const d of deps.get(k) ?? []) {
+      if (!deps.has(d)) continue
+      const c = visit(d)
+      if (c) return c
+    }
+    stack.pop()
+    state.set(k, 'done')
+  }
+  for (const s of steps) {
+    const c = visit(s.key)
+    if (c) return c
+  }
+}
+
+export const RunRequest = RunShape.superRefine((run, ctx) => {
+  const keys = new Map<string, number>()
+  run.steps.forEach((s, i) => {
+    if (keys.has(s.key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i, 'key'],
+        message: `duplicate step key "${s.key}" (also steps.${keys.get(s.key)})`,
+      })
+    else keys.set(s.key, i)
+  })
+  run.steps.forEach((s, i) => {
+    checkInput(ctx, s.kind, s.input, ['steps', i, 'input'])
+    if (s.fallback)
+      checkInput(ctx, s.fallback.kind, s.fallback.input ?? s.input, ['steps', i, 'fallback', 'input'])
+    s.dependsOn?.forEach((d, j) => {
+      if (d === s.key)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'dependsOn', j],
+          message: 'a step cannot depend on itself',
+        })
+      else if (!keys.has(d))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'dependsOn', j], message: `unknown step "${d}"` })
+    })
+  })
+  const cycle = findCycle(
+    run.steps.map((s) => ({ ...s, dependsOn: s.dependsOn?.filter((d) => d !== s.key) })),
+  )
+  if (cycle)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['steps', keys.get(cycle[0]!) ?? 0, 'dependsOn'],
+      message: `dependency cycle: ${cycle.join(' -> ')}`,
+    })
+}).openapi('RunRequest')
+
+export type RunRequest = z.output<typeof RunRequest>

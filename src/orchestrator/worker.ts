@@ -1,0 +1,309 @@
+// A worker: claims jobs of one pool (up to `concurrency` at once), runs their handlers, renews
+// their leases and records the outcome. Used in-process by `serve` and by `steward worker`.
+//
+// Guarantees:
+// - an idle worker is woken by LISTEN/NOTIFY when a job of its pool becomes ready (milliseconds),
+//   and polls every `pollMs` anyway (delayed retries, a lost LISTEN connection);
+// - leases are renewed every `heartbeatMs`; a job whose lease was lost (or that was cancelled)
+//   is aborted through its AbortSignal and its result is never written;
+// - a timeout aborts the handler's signal and counts as a transient failure;
+// - stop(): no new claims; in-flight jobs get `shutdownGraceMs` to finish, then are aborted and
+//   released to the queue without spending their attempt budget.
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type pg from 'pg'
+import type { Pool } from '../db/postgres.ts'
+import type { Logger } from '../log.ts'
+import type { OrchestratorConfig } from './config.ts'
+import { classify, getHandler, type JobContext } from './handlers.ts'
+import {
+  heartbeatEvent,
+  markLostWorkers,
+  reclaimExpired,
+  registerWorker,
+  setWorkerStatus,
+  workerHeartbeat,
+} from './leases.ts'
+import type { OrchestratorMetrics } from './metrics.ts'
+import {
+  claimJobs,
+  failJob,
+  type Lease,
+  recordUsage,
+  releaseJob,
+  renewLeases,
+  saveCheckpoint,
+  succeedJob,
+} from './queue.ts'
+import { CANCEL_CHANNEL, JOBS_CHANNEL } from './settle.ts'
+import type { ClaimedJob, FailureClass } from './types.ts'
+
+export interface WorkerOptions {
+  pool: Pool
+  config: OrchestratorConfig
+  log: Logger
+  /** The pool (queue) this worker serves. */
+  poolName?: string
+  concurrency?: number
+  id?: string
+  metrics?: OrchestratorMetrics
+}
+
+type StopReason = 'lost' | 'cancelled' | 'shutdown' | 'timeout'
+class AbortReason extends Error {
+  constructor(readonly why: StopReason) {
+    super(why === 'timeout' ? 'timed out' : `aborted: ${why}`)
+  }
+}
+
+interface InFlight {
+  job: ClaimedJob
+  ac: AbortController
+  done: Promise<void>
+}
+
+export class Worker {
+  readonly id: string
+  readonly poolName: string
+  readonly concurrency: number
+  private readonly running = new Map<string, InFlight>()
+  private stopping = false
+  private wakePending = false
+  private wake?: () => void
+  private listener?: pg.PoolClient
+  private timers: NodeJS.Timeout[] = []
+  private loopDone?: Promise<void>
+  private readonly log: Logger
+
+  constructor(private readonly o: WorkerOptions) {
+    this.poolName = o.poolName ?? o.config.pool
+    this.concurrency = o.concurrency ?? o.config.concurrency
+    this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+    this.log = o.log.child({ worker: this.id, pool: this.poolName })
+  }
+
+  get inFlight(): number {
+    return this.running.size
+  }
+
+  async start(): Promise<void> {
+    await registerWorker(this.o.pool, this.id, this.poolName, this.concurrency)
+    await this.listen()
+    const c = this.o.config
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(
+        () => fn().catch((err) => this.log.warn('worker task failed', { error: err })),
+        ms,
+      )
+      t.unref()
+      this.timers.push(t)
+    }
+    every(c.heartbeatMs, () => this.heartbeat())
+    every(c.reclaimEveryMs, () => sweep(this.o.pool, c))
+    every(c.heartbeatEventEveryMs, () => heartbeatEvent(this.o.pool, this.id, this.poolName))
+    await heartbeatEvent(this.o.pool, this.id, this.poolName)
+    this.loopDone = this.loop()
+  }
+
+  /** Stops claiming, lets in-flight jobs finish within the grace period, releases the rest. */
+  async stop(graceMs = this.o.config.shutdownGraceMs): Promise<void> {
+    if (this.stopping) return this.loopDone
+    this.stopping = true
+    await setWorkerStatus(this.o.pool, this.id, 'stopping').catch(() => {})
+    this.signal()
+    await this.loopDone
+    const all = () => Promise.all([...this.running.values()].map((f) => f.done))
+    let graceTimer: NodeJS.Timeout | undefined
+    await Promise.race([all(), new Promise((r) => (graceTimer = setTimeout(r, graceMs)))])
+    clearTimeout(graceTimer)
+    for (const f of this.running.values()) f.ac.abort(new AbortReason('shutdown'))
+    await all()
+    for (const t of this.timers) clearInterval(t)
+    if (this.listener) {
+      this.listener.removeAllListeners('notification')
+      await this.listener.query(`UNLISTEN *`).catch(() => {})
+      this.listener.release()
+    }
+    await setWorkerStatus(this.o.pool, this.id, 'stopped').catch(() => {})
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      const client = await this.o.pool.connect()
+      client.on('notification', (n) => {
+        if (n.channel === JOBS_CHANNEL && n.payload === this.poolName) this.signal()
+        if (n.channel === CANCEL_CHANNEL) {
+          for (const id of (n.payload ?? '').split(','))
+            this.running.get(id)?.ac.abort(new AbortReason('cancelled'))
+        }
+      })
+      // A broken LISTEN connection is dropped; polling carries on until the next start.
+      client.on('error', (err) => {
+        this.log.warn('LISTEN connection lost; polling only', { error: err })
+        this.listener = undefined
+      })
+      await client.query(`LISTEN ${JOBS_CHANNEL}`)
+      await client.query(`LISTEN ${CANCEL_CHANNEL}`)
+      this.listener = client
+    } catch (err) {
+      this.log.warn('cannot LISTEN; polling only', { error: err })
+    }
+  }
+
+  private signal(): void {
+    this.wakePending = true
+    this.wake?.()
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    if (this.wakePending) return Promise.resolve()
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms)
+      function done() {
+        clearTimeout(t)
+        resolve()
+      }
+      this.wake = done
+    })
+  }
+
+  private async loop(): Promise<void> {
+    const c = this.o.config
+    while (!this.stopping) {
+      this.wakePending = false
+      const free = this.concurrency - this.running.size
+      if (free > 0) {
+        let jobs: ClaimedJob[] = []
+        try {
+          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs)
+        } catch (err) {
+          this.log.warn('claim failed', { error: err })
+        }
+        if (this.stopping) {
+          // Claimed while stop() began: hand them straight back.
+          for (const j of jobs)
+            await releaseJob(this.o.pool, { job: j, workerId: this.id }, 0).catch(() => {})
+          break
+        }
+        for (const j of jobs) this.launch(j)
+        if (jobs.length === free) continue
+      }
+      await this.waitForWake(c.pollMs)
+    }
+  }
+
+  private launch(job: ClaimedJob): void {
+    const ac = new AbortController()
+    const entry: InFlight = { job, ac, done: Promise.resolve() }
+    this.running.set(job.id, entry)
+    entry.done = this.execute(job, ac)
+      .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
+      .finally(() => {
+        this.running.delete(job.id)
+        this.signal()
+      })
+  }
+
+  private async execute(job: ClaimedJob, ac: AbortController): Promise<void> {
+    const lease: Lease = { job, workerId: this.id }
+    const pool = this.o.pool
+    const lost = () => ac.abort(new AbortReason('lost'))
+    const ctx: JobContext = {
+      jobId: job.id,
+      runId: job.run_id,
+      stepKey: job.step_key,
+      attempt: job.attempt,
+      idempotencyKey: `${job.run_id}:${job.step_key}`,
+      lastCheckpoint: job.checkpoint ?? undefined,
+      signal: ac.signal,
+      checkpoint: async (data) => {
+        if (!(await saveCheckpoint(pool, lease, data))) {
+          lost()
+          throw ac.signal.reason
+        }
+      },
+      heartbeat: async () => {
+        const held = await renewLeases(pool, this.id, this.o.config.leaseMs, [job])
+        if (!held.has(job.id)) {
+          lost()
+          throw ac.signal.reason
+        }
+      },
+      reportUsage: (u) => recordUsage(pool, lease, u),
+    }
+    const timer = job.timeout_ms
+      ? setTimeout(() => ac.abort(new AbortReason('timeout')), job.timeout_ms)
+      : undefined
+    const t0 = performance.now()
+    const ms = () => performance.now() - t0
+    try {
+      const def = getHandler(job.kind)
+      if (!def)
+        throw Object.assign(new Error(`this worker has no handler for kind "${job.kind}"`), { infra: true })
+      const parsed = def.inputSchema.safeParse(job.input ?? {})
+      if (!parsed.success)
+        throw Object.assign(new Error(`invalid input: ${parsed.error.message}`), { validation: true })
+      const output = await abortable(
+        Promise.resolve().then(() => def.run(parsed.data, ctx)),
+        ac.signal,
+      )
+      if (await succeedJob(pool, lease, output, ms()))
+        this.o.metrics?.outcome(job, 'succeeded', undefined, ms())
+      else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
+    } catch (err) {
+      const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
+      if (reason?.why === 'lost' || reason?.why === 'cancelled') {
+        this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
+        return
+      }
+      if (reason?.why === 'shutdown') {
+        await releaseJob(pool, lease, ms())
+        this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', ms())
+        return
+      }
+      let cls: FailureClass
+      let message: string
+      if (reason?.why === 'timeout') {
+        cls = 'transient'
+        message = `timed out after ${job.timeout_ms} ms`
+      } else if ((err as { infra?: boolean }).infra) {
+        cls = 'infrastructure'
+        message = (err as Error).message
+      } else if ((err as { validation?: boolean }).validation) {
+        cls = 'validation'
+        message = (err as Error).message
+      } else ({ failureClass: cls, message } = classify(err))
+      const c = this.o.config
+      const d = await failJob(pool, lease, cls, message, ms(), {
+        maxBackoffMs: c.retry.maxBackoffMs,
+        maxReclaims: c.maxReclaims,
+      })
+      if (d) this.o.metrics?.outcome(job, d.action, cls, ms())
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    await workerHeartbeat(this.o.pool, this.id)
+    const jobs = [...this.running.values()].map((f) => f.job)
+    const held = await renewLeases(this.o.pool, this.id, this.o.config.leaseMs, jobs)
+    for (const j of jobs) if (!held.has(j.id)) this.running.get(j.id)?.ac.abort(new AbortReason('lost'))
+  }
+}
+
+/** Reclaims expired leases and marks silent workers lost (any instance may run it). */
+export async function sweep(pool: Pool, c: OrchestratorConfig): Promise<void> {
+  await reclaimExpired(pool, c.maxReclaims)
+  await markLostWorkers(pool, c.workerLostAfterMs)
+}
+
+/** Settles with `p`, or rejects as soon as `signal` aborts (a handler that ignores its signal is abandoned). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

@@ -1,0 +1,72 @@
+// Shared by the orchestrator tests: fast timings, and waiting for a run to reach a state.
+import { expect } from 'vitest'
+import { type OrchestratorConfig, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
+import type { TestSteward } from '../helpers/app.ts'
+
+/** Orchestrator settings with leases, polls and backoffs in milliseconds. */
+export function fastConfig(overrides: Record<string, unknown> = {}): OrchestratorConfig {
+  return orchestratorConfigSchema.parse({
+    workers: 1,
+    concurrency: 4,
+    leaseMs: 1_000,
+    heartbeatMs: 250,
+    pollMs: 200,
+    reclaimEveryMs: 200,
+    workerLostAfterMs: 2_000,
+    shutdownGraceMs: 2_000,
+    retry: { maxAttempts: 4, backoffMs: 20, maxBackoffMs: 1_000 },
+    ...overrides,
+  })
+}
+
+export interface RunBody {
+  customerId?: string
+  projectId?: string
+  type?: string
+  priority?: number
+  idempotencyKey?: string
+  steps: Record<string, unknown>[]
+}
+
+export const run = (steps: Record<string, unknown>[], extra: Partial<RunBody> = {}): RunBody => ({
+  customerId: 'acme',
+  projectId: 'web',
+  type: 'build',
+  steps,
+  ...extra,
+})
+
+export async function submit(s: TestSteward, body: unknown, token?: string): Promise<string> {
+  const res = await s.api('POST', '/v1/runs', body, token)
+  const json = (await res.json()) as { id: string; detail?: string }
+  expect(res.status, JSON.stringify(json)).toBe(201)
+  return json.id
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test views of JSON bodies
+export type Json = any
+
+export async function getRun(s: TestSteward, id: string, token?: string): Promise<Json> {
+  const res = await s.api('GET', `/v1/runs/${id}`, undefined, token)
+  expect(res.status).toBe(200)
+  return res.json()
+}
+
+/** Polls GET /v1/runs/:id until its status is one of `statuses` (or `timeoutMs` passes). */
+export async function waitForRun(
+  s: TestSteward,
+  id: string,
+  statuses: string[] = ['succeeded', 'failed', 'cancelled'],
+  timeoutMs = 20_000,
+): Promise<Json> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const r = await getRun(s, id)
+    if (statuses.includes(r.status)) return r
+    if (Date.now() > until)
+      throw new Error(`run ${id} still ${r.status} after ${timeoutMs} ms: ${JSON.stringify(r.steps)}`)
+    await new Promise((res) => setTimeout(res, 50))
+  }
+}
+
+export const step = (r: Json, key: string): Json => r.steps.find((s: Json) => s.key === key)

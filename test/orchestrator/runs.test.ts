@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTestSteward, type TestSteward } from '../helpers/app.ts'
+import { fastConfig, run, step, submit, waitForRun } from './helpers.ts'
+
+let s: TestSteward
+beforeAll(async () => {
+  s = await startTestSteward({ file: { orchestrator: fastConfig() } })
+  expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
+})
+afterAll(async () => {
+  await s?.stop()
+})
+
+describe('running a run', () => {
+  it('runs steps in dependency order and succeeds', async () => {
+    const id = await submit(
+      s,
+      run([
+        { key: 'c', kind: 'noop', dependsOn: ['a', 'b'] },
+        { key: 'a', kind: 'sleep', input: { ms: 30 } },
+        {
+          key: 'b',
+          kind: 'simulate',
+          input: { durationMs: 10, usage: { model: 'gpt-x', inputTokens: 10, outputTokens: 5 } },
+        },
+      ]),
+    )
+    const r = await waitForRun(s, id)
+    expect(r.status).toBe('succeeded')
+    const started = (k: string) => Date.parse(step(r, k).attempts[0].startedAt)
+    const finished = (k: string) => Date.parse(step(r, k).attempts[0].finishedAt)
+    expect(started('c')).toBeGreaterThanOrEqual(finished('a'))
+    expect(started('c')).toBeGreaterThanOrEqual(finished('b'))
+    expect(r.cost.tokens).toEqual([{ model: 'gpt-x', inputTokens: 10, outputTokens: 5 }])
+    expect(r.cost.workerSeconds).toBeGreaterThan(0)
+  })
+})
