@@ -30,6 +30,8 @@ export class GroupCommitter {
   private queue: Waiter[] = []
   private queuedEvents = 0
   private writing: Promise<void> | undefined
+  /** Writes (statements) so far: fewer than requests when requests shared them. */
+  writes = 0
 
   constructor(
     private readonly pool: Pool,
@@ -77,6 +79,7 @@ export class GroupCommitter {
         size += w.events.length
       }
       try {
+        this.writes++
         const { appendedIds } = await appendValidEvents(
           this.pool,
           group.flatMap((w) => w.events),

@@ -118,3 +118,26 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50))
   }
 }
+
+/** POSTs a raw body (string or bytes, e.g. gzip) to /v1/events of an in-process Steward. */
+export function postEvents(
+  steward: { fetch(req: Request): Promise<Response> },
+  body: string | Uint8Array,
+  opts: { token?: string | null; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers }
+  if (opts.token !== null) headers.authorization = `Bearer ${opts.token ?? 'test-admin-token-0123456789'}`
+  return steward.fetch(new Request('http://steward.test/v1/events', { method: 'POST', headers, body }))
+}
+
+/** How many of these eventIds PostgreSQL ever accepted (the dedup record outlives the outbox row). */
+export async function storedIds(
+  db: { query: (sql: string, p: unknown[]) => Promise<{ rows: { n: number }[] }> },
+  ids: string[],
+): Promise<number> {
+  const { rows } = await db.query(
+    'SELECT count(*)::int AS n FROM telemetry_event_ids WHERE event_id = ANY($1)',
+    [ids],
+  )
+  return rows[0]!.n
+}
