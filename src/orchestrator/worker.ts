@@ -279,6 +279,9 @@ export class Worker {
         maxReclaims: c.maxReclaims,
       })
       if (d) this.o.metrics?.outcome(job, d.action, cls, ms())
+      // A short backoff should not wait for the next poll.
+      if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
+        setTimeout(() => this.signal(), d.delayMs + 1).unref()
     } finally {
       clearTimeout(timer)
     }

@@ -1,0 +1,177 @@
+// Operator actions and queue order: priority, idempotency, resume, per-job retry, cancel.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineHandler, JobValidationError, Worker } from '../../src/orchestrator/index.ts'
+import { startTestSteward, type TestSteward } from '../helpers/app.ts'
+import { quietLog } from '../helpers/db.ts'
+import { fastConfig, getRun, type Json, run, step, submit, waitForRun } from './helpers.ts'
+
+// No in-process workers: each test starts the workers it needs, after queuing its runs.
+const config = fastConfig({ workers: 0 })
+let s: TestSteward
+let workers: Worker[] = []
+const startWorker = async (concurrency = 4) => {
+  const w = new Worker({ pool: s.deps.pool, config, log: quietLog, concurrency })
+  await w.start()
+  workers.push(w)
+  return w
+}
+
+const seenCheckpoints: unknown[] = []
+defineHandler('test.checkpointing', z.object({ failOnAttempt: z.number() }), async (i, ctx) => {
+  seenCheckpoints.push(ctx.lastCheckpoint)
+  await ctx.checkpoint({ savedBy: ctx.attempt })
+  if (ctx.attempt === i.failOnAttempt) throw new JobValidationError('bad data on this attempt')
+  return { resumedFrom: ctx.lastCheckpoint ?? null }
+})
+
+beforeAll(async () => {
+  s = await startTestSteward({ file: { orchestrator: config } })
+  expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
+})
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.stop(0)))
+  workers = []
+})
+afterAll(async () => {
+  await s?.stop()
+})
+
+describe('queue order', () => {
+  it('starts higher-priority runs first, then the oldest', async () => {
+    const ids: Record<string, string> = {}
+    for (const [name, priority] of [
+      ['low', -5],
+      ['mid1', 0],
+      ['high', 10],
+      ['mid2', 0],
+    ] as const)
+      ids[name] = await submit(s, run([{ key: 'x', kind: 'noop' }], { priority }))
+    await startWorker(1)
+    const started: [string, number][] = []
+    for (const [name, id] of Object.entries(ids)) {
+      const r = await waitForRun(s, id)
+      started.push([name, Date.parse(step(r, 'x').attempts[0].startedAt)])
+    }
+    started.sort((a, b) => a[1] - b[1])
+    expect(started.map(([n]) => n)).toEqual(['high', 'mid1', 'mid2', 'low'])
+  })
+})
+
+describe('idempotency keys', () => {
+  it('return the first run for a repeated key of the same customer', async () => {
+    const body = run([{ key: 'x', kind: 'noop' }], { idempotencyKey: 'order-42' })
+    const first = await s.api('POST', '/v1/runs', body)
+    const second = await s.api('POST', '/v1/runs', body)
+    expect(first.status).toBe(201)
+    expect(second.status).toBe(200)
+    expect(((await second.json()) as Json).id).toBe(((await first.json()) as Json).id)
+    const { rows } = await s.deps.pool.query(
+      `SELECT count(*)::int AS n FROM runs WHERE idempotency_key = 'order-42'`,
+    )
+    expect(rows[0].n).toBe(1)
+  })
+})
+
+describe('resume', () => {
+  it('re-runs only failed and never-run steps, handing back the last checkpoint', async () => {
+    seenCheckpoints.length = 0
+    const id = await submit(
+      s,
+      run([
+        { key: 'fetch', kind: 'noop' },
+        { key: 'train', kind: 'test.checkpointing', input: { failOnAttempt: 1 }, dependsOn: ['fetch'] },
+        { key: 'ship', kind: 'noop', dependsOn: ['train'] },
+      ]),
+    )
+    await startWorker()
+    const failed = await waitForRun(s, id)
+    expect(failed.status).toBe('failed')
+    expect(step(failed, 'ship').status).toBe('blocked')
+    expect((await s.api('POST', `/v1/runs/${id}/resume`)).status).toBe(200)
+    const done = await waitForRun(s, id, ['succeeded', 'failed'])
+    expect(done.status).toBe('succeeded')
+    expect(step(done, 'fetch').attempt).toBe(1)
+    expect(step(done, 'train').attempt).toBe(2)
+    expect(step(done, 'ship').attempt).toBe(1)
+    expect(seenCheckpoints).toEqual([undefined, { savedBy: 1 }])
+    expect(step(done, 'train').output).toEqual({ resumedFrom: { savedBy: 1 } })
+  })
+
+  it('refuses to resume a run that has not failed', async () => {
+    const id = await submit(s, run([{ key: 'x', kind: 'noop' }]))
+    expect((await s.api('POST', `/v1/runs/${id}/resume`)).status).toBe(409)
+  })
+})
+
+describe('per-job retry', () => {
+  it('re-queues one failed job and completes the run', async () => {
+    const id = await submit(
+      s,
+      run([{ key: 'x', kind: 'simulate', input: { failTimes: 1, failWith: 'validation' } }]),
+    )
+    await startWorker()
+    const failed = await waitForRun(s, id)
+    expect(failed.status).toBe('failed')
+    const jobId = step(failed, 'x').jobId
+    expect((await s.api('POST', `/v1/jobs/${jobId}/retry`)).status).toBe(200)
+    const done = await waitForRun(s, id, ['succeeded'])
+    expect(step(done, 'x').attempt).toBe(2)
+    expect((await s.api('POST', `/v1/jobs/${jobId}/retry`)).status).toBe(409)
+  })
+})
+
+describe('cancel', () => {
+  it('stops queued jobs and aborts running ones', async () => {
+    const id = await submit(
+      s,
+      run([
+        { key: 'long', kind: 'sleep', input: { ms: 60_000 } },
+        { key: 'after', kind: 'noop', dependsOn: ['long'] },
+      ]),
+    )
+    const w = await startWorker()
+    await waitForRun(s, id, ['running'])
+    for (let i = 0; i < 100 && w.inFlight === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(w.inFlight).toBe(1)
+    const res = await s.api('POST', `/v1/runs/${id}/cancel`)
+    expect(res.status).toBe(200)
+    for (let i = 0; i < 100 && w.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(w.inFlight).toBe(0)
+    const r = await getRun(s, id)
+    expect(r.status).toBe('cancelled')
+    expect(r.steps.map((j: Json) => j.status)).toEqual(['cancelled', 'cancelled'])
+    expect(step(r, 'long').attempts[0].outcome).toBe('cancelled')
+    expect(step(r, 'long').output).toBeNull()
+  })
+})
+
+describe('telemetry', () => {
+  it('writes every state change of a run to the outbox', async () => {
+    const id = await submit(s, run([{ key: 'x', kind: 'simulate', input: { failTimes: 1 } }]))
+    await startWorker()
+    await waitForRun(s, id)
+    const { rows } = await s.deps.pool.query(
+      `SELECT body FROM telemetry_outbox WHERE body->>'runId' = $1 ORDER BY seq`,
+      [id],
+    )
+    const seen = rows.map((r) => `${r.body.type}:${r.body.action}`)
+    expect(seen).toEqual([
+      'run:created',
+      'run:started',
+      'job:started',
+      'job:retried',
+      'job:started',
+      'job:succeeded',
+      'run:succeeded',
+    ])
+    const retried = rows[3].body
+    expect(retried).toMatchObject({
+      customerId: 'acme',
+      projectId: 'web',
+      runType: 'build',
+      errorClass: 'transient',
+      attempt: 1,
+    })
+  })
+})
