@@ -69,7 +69,8 @@ export function createIngest(deps: AppDeps): IngestModule {
     async start() {
       if (deps.clickhouse) await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
       relay?.start()
-      if (cfg.heartbeatIntervalMs > 0) {
+      // Control-plane heartbeats come from serve (the process with ClickHouse), not from workers.
+      if (cfg.heartbeatIntervalMs > 0 && deps.clickhouse) {
         heartbeats = startHeartbeats({
           pool: deps.pool,
           clickhouse: deps.clickhouse,

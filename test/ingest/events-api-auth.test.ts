@@ -2,14 +2,14 @@
 // events. Nothing of a refused batch is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import { postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
+import { ingestConfig, postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
 
 let t: TestSteward
 let acme: string
 let acmeToken: string
 
 beforeAll(async () => {
-  t = await startTestSteward({ file: { ingest: { heartbeatIntervalMs: 0 } } })
+  t = await startTestSteward({ file: { ingest: ingestConfig({ heartbeatIntervalMs: 0 }) } })
   acme = uniqueCustomer('acme')
   expect((await t.api('POST', '/v1/customers', { id: acme, name: 'Acme' })).status).toBe(201)
   ;({ token: acmeToken } = (await (await t.api('POST', `/v1/customers/${acme}/tokens`, {})).json()) as {

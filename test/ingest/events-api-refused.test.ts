@@ -3,17 +3,17 @@
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import { postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
+import { ingestConfig, postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
 
 let t: TestSteward
 
 beforeAll(async () => {
   t = await startTestSteward({
     file: {
-      ingest: {
+      ingest: ingestConfig({
         heartbeatIntervalMs: 0,
         http: { maxBodyBytes: 16 * 1024, maxDecodedBytes: 64 * 1024, maxEventsPerRequest: 20 },
-      },
+      }),
     },
   })
 })

@@ -7,13 +7,15 @@ import { GroupCommitter } from '../../src/ingest/group-commit.ts'
 import type { IngestModule } from '../../src/ingest/index.ts'
 import { TelemetryEvent } from '../../src/ingest/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import { eventually, postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
+import { eventually, ingestConfig, postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
 
 let t: TestSteward
 const ingest = () => t.modules.find((m) => m.name === 'ingest') as IngestModule
 
 beforeAll(async () => {
-  t = await startTestSteward({ file: { ingest: { relay: { maxBatchAgeMs: 50, pollIntervalMs: 50 } } } })
+  t = await startTestSteward({
+    file: { ingest: ingestConfig({ relay: { maxBatchAgeMs: 50, pollIntervalMs: 50 } }) },
+  })
 })
 afterAll(async () => {
   await t?.stop()
@@ -160,7 +162,9 @@ describe('back-pressure', () => {
 
   it('answers 503 with Retry-After while the outbox is past its bound, storing nothing', async () => {
     const held = await startTestSteward({
-      file: { ingest: { relay: { enabled: false }, heartbeatIntervalMs: 0, http: { maxBacklog: 5 } } },
+      file: {
+        ingest: ingestConfig({ relay: { enabled: false }, heartbeatIntervalMs: 0, http: { maxBacklog: 5 } }),
+      },
     })
     try {
       expect((await postEvents(held, JSON.stringify(workload(uniqueCustomer('bl'), 5)))).status).toBe(202)

@@ -1,6 +1,8 @@
 // Shared test support for the ingest tests: event factories and a fault-injecting ClickHouse client.
 import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
+import { type IngestConfig, ingestConfigSchema } from '../../src/ingest/config.ts'
 import type { NewEvent } from '../../src/ingest/index.ts'
 
 /**
@@ -141,3 +143,7 @@ export async function storedIds(
   )
   return rows[0]!.n
 }
+
+/** An `ingest` config section from a partial one (defaults filled), for startTestSteward's `file`. */
+export const ingestConfig = (input: z.input<typeof ingestConfigSchema>): IngestConfig =>
+  ingestConfigSchema.parse(input)
