@@ -1,0 +1,123 @@
+// The monthly close: for every customer that existed in a past month and has no record for it,
+// compute the month, apply the plan and write the immutable credit record (credits.ts).
+//
+// Guarantees:
+// - idempotent and concurrent-safe: records are unique per (customer, month), so a second run, a
+//   catch-up after downtime or two instances at once issue nothing twice;
+// - every un-closed past month is closed (from sla.firstMonth or the first customer's month),
+//   oldest first, so a Steward that was down over a month boundary catches up;
+// - a month is not closed while the telemetry outbox still holds events enqueued before the
+//   month ended (ClickHouse outage, relay behind): it is deferred to the next run, not closed on
+//   partial data;
+// - the ClickHouse copy (sla_monthly) is rewritten from the records until a write succeeds.
+import { ConflictError } from '../http/errors.ts'
+import { outboxLag } from '../ingest/index.ts'
+import { issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
+import { computeMonth, type SlaContext } from './figures.ts'
+import { type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
+
+export interface CloseResult {
+  month: string
+  /** Customers computed in this run (those without a record). */
+  computed: number
+  /** Records this run wrote. */
+  issued: number
+}
+
+const day = (m: Month) => m.start.toISOString().slice(0, 10)
+
+/** Closes one past month; returns what this call issued. */
+export async function closeMonth(ctx: SlaContext, month: Month, now = new Date()): Promise<CloseResult> {
+  if (now < month.end) throw new ConflictError(`month ${month.key} has not ended yet; use a dry run instead`)
+  const { rows } = await ctx.pool.query<{ id: string }>(
+    `SELECT c.id FROM customers c
+     WHERE c.created_at < $1
+       AND NOT EXISTS (SELECT 1 FROM sla_credits s WHERE s.customer_id = c.id AND s.month = $2::date)
+     ORDER BY c.id`,
+    [month.end, day(month)],
+  )
+  const ids = rows.map((r) => r.id)
+  let issued = 0
+  if (ids.length) {
+    const figures = await computeMonth(ctx, month, ids, { now })
+    for (const m of figures.customers) if (await issueCredit(ctx.pool, m, month)) issued++
+  }
+  const { rows: count } = await ctx.pool.query<{ n: number }>(
+    'SELECT count(*)::bigint AS n FROM customers WHERE created_at < $1',
+    [month.end],
+  )
+  await ctx.pool.query(
+    `INSERT INTO sla_month_closes (month, customers) VALUES ($1::date, $2)
+     ON CONFLICT (month) DO UPDATE SET customers = EXCLUDED.customers, closed_at = now(), clickhouse_written_at = NULL`,
+    [day(month), count[0]?.n ?? 0],
+  )
+  await exportToClickHouse(ctx, month)
+  ctx.log?.info('sla month closed', { month: month.key, computed: ids.length, issued })
+  return { month: month.key, computed: ids.length, issued }
+}
+
+/** Writes the month's records to ClickHouse sla_monthly; failures are logged and retried later. */
+async function exportToClickHouse(ctx: SlaContext, month: Month): Promise<void> {
+  try {
+    const records = await listCredits(ctx.pool, month)
+    await writeSlaMonthly(
+      ctx.ch,
+      records.map((r) => r.inputs),
+    )
+    await ctx.pool.query('UPDATE sla_month_closes SET clickhouse_written_at = now() WHERE month = $1::date', [
+      day(month),
+    ])
+  } catch (err) {
+    ctx.log?.warn('sla_monthly export failed; the next close run retries it', {
+      month: month.key,
+      error: (err as Error).message,
+    })
+  }
+}
+
+export interface DueResult {
+  closed: CloseResult[]
+  deferred: { month: string; reason: string }[]
+}
+
+/** Closes every past month that is not closed yet (the scheduled job). */
+export async function closeDueMonths(ctx: SlaContext, now = new Date()): Promise<DueResult> {
+  const last = previousMonth(monthOf(now))
+  let first: Month
+  if (ctx.config.firstMonth) first = parseMonth(ctx.config.firstMonth)
+  else {
+    const { rows } = await ctx.pool.query<{ first: Date | null }>(
+      'SELECT min(created_at) AS first FROM customers',
+    )
+    if (!rows[0]?.first) return { closed: [], deferred: [] }
+    first = monthOf(rows[0].first)
+  }
+  // Never reach back more than three years, whatever the configuration says.
+  const floor = monthOf(new Date(Date.UTC(now.getUTCFullYear() - 3, now.getUTCMonth(), 1)))
+  if (first.start < floor.start) first = floor
+  const { rows: done } = await ctx.pool.query<{ month: string; exported: boolean }>(
+    `SELECT to_char(month, 'YYYY-MM') AS month, clickhouse_written_at IS NOT NULL AS exported FROM sla_month_closes`,
+  )
+  const closed = new Map(done.map((d) => [d.month, d.exported]))
+  const lag = await outboxLag(ctx.pool)
+  const oldestPending =
+    lag.backlog > 0 ? now.getTime() - lag.oldestAgeSeconds * 1000 : Number.POSITIVE_INFINITY
+  const result: DueResult = { closed: [], deferred: [] }
+  for (const month of monthsBetween(first, last)) {
+    const exported = closed.get(month.key)
+    if (exported === true) continue
+    if (exported === false) {
+      await exportToClickHouse(ctx, month)
+      continue
+    }
+    if (oldestPending < month.end.getTime()) {
+      result.deferred.push({
+        month: month.key,
+        reason: `${lag.backlog} telemetry events are still in the outbox, the oldest enqueued before the month ended`,
+      })
+      break
+    }
+    result.closed.push(await closeMonth(ctx, month, now))
+  }
+  return result
+}

@@ -1,0 +1,259 @@
+// Immutable monthly credit records (PostgreSQL is the source of truth), their billing adjustments
+// and customer notices, and their copy in ClickHouse `sla_monthly` for Grafana.
+//
+// Guarantees:
+// - one record per (customer, month), ever: the insert is ON CONFLICT DO NOTHING on that unique
+//   key, so a second or concurrent close issues nothing twice; a trigger refuses UPDATE/DELETE;
+// - the billing adjustment and the customer notice commit in the same transaction as the record
+//   that caused them, and only the transaction that inserted the record writes them;
+// - the ClickHouse copy is derived from the records and written idempotently (ReplacingMergeTree
+//   keyed by customer, month, metric); a failed write is retried by the next close run.
+import { createHash } from 'node:crypto'
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+import type { Pool, Queryable } from '../db/postgres.ts'
+import { transaction } from '../db/postgres.ts'
+import { queueCustomerNotification } from '../notify/index.ts'
+import type { CustomerMonth } from './figures.ts'
+import { type Month, nextMonth } from './months.ts'
+import type { TierHit } from './policy.ts'
+
+export interface CreditRecord {
+  id: number
+  customerId: string
+  month: string
+  planVersion: number
+  creditPercent: number
+  feeCents: number
+  creditCents: number
+  currency: string
+  tiers: TierHit[]
+  inputs: CustomerMonth
+  inputsSha256: string
+  computedAt: string
+  createdAt: string
+}
+
+/** JSON with object keys sorted: the same figures always hash the same (jsonb reorders keys). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`
+  }
+  return JSON.stringify(v)
+}
+
+export const inputsHash = (inputs: CustomerMonth) =>
+  createHash('sha256').update(canonicalJson(inputs)).digest('hex')
+
+const money = (cents: number) => (cents / 100).toFixed(2)
+
+/** Writes the record (and its adjustment and notice) unless one exists; true when this call wrote it. */
+export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): Promise<boolean> {
+  const e = m.evaluation
+  return transaction(pool, async (db) => {
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO sla_credits (customer_id, month, plan_version, credit_percent, fee_cents, credit_cents,
+                                currency, tiers, inputs, inputs_sha256, computed_at)
+       VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (customer_id, month) DO NOTHING RETURNING id`,
+      [
+        m.customerId,
+        month.start.toISOString().slice(0, 10),
+        m.plan.version,
+        e.creditPercent,
+        e.feeCents,
+        e.creditCents,
+        e.currency,
+        JSON.stringify(e.tiers),
+        JSON.stringify(m),
+        inputsHash(m),
+        m.computedAt,
+      ],
+    )
+    const id = rows[0]?.id
+    if (id === undefined) return false
+    const cycle = nextMonth(month)
+    if (e.creditCents > 0) {
+      await db.query(
+        `INSERT INTO sla_billing_adjustments (credit_id, customer_id, billing_cycle, amount_cents, currency, description)
+         VALUES ($1, $2, $3::date, $4, $5, $6)`,
+        [
+          id,
+          m.customerId,
+          cycle.start.toISOString().slice(0, 10),
+          -e.creditCents,
+          e.currency,
+          `SLA credit ${month.key}: ${e.creditPercent}% of ${money(e.feeCents)} ${e.currency}`,
+        ],
+      )
+    }
+    await queueCustomerNotification(db, {
+      customerId: m.customerId,
+      kind: e.creditCents > 0 ? 'sla.credit_issued' : 'sla.monthly_report',
+      dedupKey: `sla:${month.key}`,
+      payload: {
+        month: month.key,
+        creditId: id,
+        creditPercent: e.creditPercent,
+        creditAmount: money(e.creditCents),
+        currency: e.currency,
+        billingCycle: cycle.key,
+        uptimePercent: m.uptime.percent,
+        uptimeTarget: m.uptime.target,
+        successRate: m.success.successRate,
+        successRateTarget: m.success.target,
+        tiers: e.tiers,
+        report: `/v1/sla/credits?month=${month.key}&customerId=${m.customerId}&format=html`,
+      },
+    })
+    return true
+  })
+}
+
+interface CreditRow {
+  id: number
+  customer_id: string
+  month: string
+  plan_version: number
+  credit_percent: string
+  fee_cents: number
+  credit_cents: number
+  currency: string
+  tiers: TierHit[]
+  inputs: CustomerMonth
+  inputs_sha256: string
+  computed_at: Date
+  created_at: Date
+}
+
+export async function listCredits(db: Queryable, month: Month, customerId?: string): Promise<CreditRecord[]> {
+  const { rows } = await db.query<CreditRow>(
+    `SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
+            credit_cents, currency, tiers, inputs, inputs_sha256, computed_at, created_at
+     FROM sla_credits WHERE month = $1::date AND ($2::text IS NULL OR customer_id = $2) ORDER BY customer_id`,
+    [month.start.toISOString().slice(0, 10), customerId ?? null],
+  )
+  return rows.map((r) => ({
+    id: r.id,
+    customerId: r.customer_id,
+    month: r.month,
+    planVersion: r.plan_version,
+    creditPercent: Number(r.credit_percent),
+    feeCents: r.fee_cents,
+    creditCents: r.credit_cents,
+    currency: r.currency,
+    tiers: r.tiers,
+    inputs: r.inputs,
+    inputsSha256: r.inputs_sha256,
+    computedAt: r.computed_at.toISOString(),
+    createdAt: r.created_at.toISOString(),
+  }))
+}
+
+export interface BillingAdjustment {
+  id: number
+  creditId: number
+  customerId: string
+  billingCycle: string
+  amountCents: number
+  amount: string
+  currency: string
+  description: string
+}
+
+/** Adjustments to apply in `cycle` (credits of the month before it). */
+export async function listBillingAdjustments(
+  db: Queryable,
+  cycle: Month,
+  customerId?: string,
+): Promise<BillingAdjustment[]> {
+  const { rows } = await db.query<{
+    id: number
+    credit_id: number
+    customer_id: string
+    cycle: string
+    amount_cents: number
+    currency: string
+    description: string
+  }>(
+    `SELECT id, credit_id, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents, currency, description
+     FROM sla_billing_adjustments WHERE billing_cycle = $1::date AND ($2::text IS NULL OR customer_id = $2)
+     ORDER BY customer_id, id`,
+    [cycle.start.toISOString().slice(0, 10), customerId ?? null],
+  )
+  return rows.map((r) => ({
+    id: r.id,
+    creditId: r.credit_id,
+    customerId: r.customer_id,
+    billingCycle: r.cycle,
+    amountCents: r.amount_cents,
+    amount: money(r.amount_cents),
+    currency: r.currency,
+    description: r.description,
+  }))
+}
+
+interface SlaMonthlyRow {
+  month: string
+  customer_id: string
+  metric: string
+  value: number
+  target: number
+  met: number
+  credit_percent: number
+  credit_amount: number
+  currency: string
+  plan_version: number
+  computed_at: string
+}
+
+/** The sla_monthly rows of one customer's month (credit columns only on the tier's metric and 'credit'). */
+export function slaMonthlyRows(m: CustomerMonth): SlaMonthlyRow[] {
+  const e = m.evaluation
+  const base = {
+    month: `${m.month}-01`,
+    customer_id: m.customerId,
+    currency: e.currency,
+    plan_version: m.plan.version,
+    computed_at: m.computedAt.replace('T', ' ').replace('Z', ''),
+  }
+  const tier = (metric: TierHit['metric']) => e.tiers.find((t) => t.metric === metric)?.creditPercent ?? 0
+  const amount = (percent: number) => Math.round(e.feeCents * percent) / 10_000
+  const row = (metric: string, value: number, target: number, met: boolean, credit = 0): SlaMonthlyRow => ({
+    ...base,
+    metric,
+    value,
+    target,
+    met: met ? 1 : 0,
+    credit_percent: credit,
+    credit_amount: amount(credit),
+  })
+  const execCredit = tier('execution_time')
+  return [
+    row('uptime', m.uptime.percent, m.uptime.target, m.uptime.met, tier('uptime')),
+    row('success_rate', m.success.successRate ?? 100, m.success.target, m.success.met, tier('success_rate')),
+    ...m.executionTime
+      .filter((x) => x.compliancePercent !== null)
+      .map((x) =>
+        row(
+          `execution_time:${x.runType}`,
+          x.compliancePercent!,
+          x.withinPercentTarget!,
+          !!x.met,
+          x.met ? 0 : execCredit,
+        ),
+      ),
+    ...m.rto.map((r) => row(`rto:${r.kind}`, r.worstSeconds ?? 0, r.targetSeconds, r.met)),
+    ...m.rpo.map((r) => row(`rpo:${r.source}`, r.worstSeconds, r.targetSeconds, r.met)),
+    row('cost', m.cost.total, 0, true),
+    row('credit', e.creditPercent, 0, e.creditPercent === 0, e.creditPercent),
+  ]
+}
+
+export async function writeSlaMonthly(ch: ClickHouseClient, months: CustomerMonth[]): Promise<void> {
+  const values = months.flatMap(slaMonthlyRows)
+  if (values.length) await ch.insert({ table: 'sla_monthly', values, format: 'JSONEachRow' })
+}

@@ -1,0 +1,148 @@
+// A month's figures per customer, from ClickHouse (uptime, runs, cost, RTO) and PostgreSQL (plans,
+// maintenance, RPO samples), evaluated against each customer's plan. Read-only: the monthly close,
+// the dry-run recompute and the status report all call this one function, so they agree.
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+import type { Pool } from '../db/postgres.ts'
+import type { Logger } from '../log.ts'
+import type { SlaConfig } from './config.ts'
+import { type CostFigures, loadCostFigures } from './cost.ts'
+import { appliesTo, type MaintenanceWindow, maintenanceWindows } from './maintenance.ts'
+import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
+import { resolvePlans } from './plans.ts'
+import { type Evaluation, evaluate } from './policy.ts'
+import { loadRpoFigures, loadRtoFigures, type RpoFigures, type RtoFigures } from './recovery.ts'
+import { type ExecutionTimeFigures, type JobFigures, loadRunFigures, type SuccessFigures } from './runs.ts'
+import {
+  type FigureSource,
+  loadMinuteSignals,
+  maintenanceMask,
+  type UptimeFigures,
+  upMinutes,
+  uptimeFigures,
+} from './uptime.ts'
+
+export interface SlaContext {
+  pool: Pool
+  ch: ClickHouseClient
+  config: SlaConfig
+  log?: Logger
+}
+
+export interface CustomerMonth {
+  customerId: string
+  month: string
+  /** 'complete' once the month has ended; figures of the running month are month-to-date. */
+  period: 'complete' | 'month-to-date'
+  computedAt: string
+  source: FigureSource
+  plan: { version: number; source: string; effectiveFrom: string | null } & SlaConfig['defaultPlan']
+  uptime: UptimeFigures & { target: number; allowedDowntimeMinutes: number; met: boolean }
+  success: SuccessFigures & { target: number; met: boolean }
+  jobs: JobFigures
+  executionTime: (ExecutionTimeFigures & { withinPercentTarget: number | null; met: boolean | null })[]
+  rto: RtoFigures[]
+  rpo: RpoFigures[]
+  cost: CostFigures
+  maintenance: MaintenanceWindow[]
+  evaluation: Evaluation
+}
+
+export interface MonthFigures {
+  month: string
+  period: 'complete' | 'month-to-date'
+  computedAt: string
+  source: FigureSource
+  /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
+  overall: { uptime: UptimeFigures; maintenance: MaintenanceWindow[] }
+  customers: CustomerMonth[]
+}
+
+function windowsOf(ws: MaintenanceWindow[]) {
+  return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
+}
+
+export async function computeMonth(
+  ctx: SlaContext,
+  month: Month,
+  customerIds: string[],
+  opts: { now?: Date; source?: FigureSource } = {},
+): Promise<MonthFigures> {
+  const now = opts.now ?? new Date()
+  const source = opts.source ?? 'rollup'
+  const until = now < month.end ? now : month.end
+  const elapsed = Math.max(
+    0,
+    Math.min(month.minutes, Math.floor((until.getTime() - month.start.getTime()) / MINUTE_MS)),
+  )
+  const period = now < month.end ? 'month-to-date' : 'complete'
+  const { config } = ctx
+  const plans = await resolvePlans(ctx.pool, config, customerIds, month)
+  const targets = new Map(
+    [...plans].map(([id, p]) => [
+      id,
+      Object.fromEntries(Object.entries(p.plan.executionTime).map(([t, e]) => [t, e.targetMs])),
+    ]),
+  )
+  const [windows, signals, runs, costs, rto, rpo] = await Promise.all([
+    maintenanceWindows(ctx.pool, config, month),
+    loadMinuteSignals(ctx.ch, month, customerIds, source),
+    loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
+    loadCostFigures(ctx.ch, config.prices, () => config.prices.currency, month, until, customerIds, source),
+    loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
+    loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
+  ])
+  const computedAt = now.toISOString()
+  const factoryWindows = windows.filter((w) => w.customerId === null)
+  const overall = uptimeFigures(
+    month,
+    upMinutes(signals.factory),
+    maintenanceMask(month, windowsOf(factoryWindows)),
+    elapsed,
+  )
+  const customers = customerIds.map((id): CustomerMonth => {
+    const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
+    const mine = windows.filter((w) => appliesTo(w, id))
+    const up = uptimeFigures(
+      month,
+      upMinutes(signals.factory, signals.customers.get(id)),
+      maintenanceMask(month, windowsOf(mine)),
+      elapsed,
+    )
+    const r = runs.get(id)!
+    const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
+    return {
+      customerId: id,
+      month: month.key,
+      period,
+      computedAt,
+      source,
+      plan: { version, source: planSource, effectiveFrom, ...plan },
+      uptime: {
+        ...up,
+        target: plan.uptimeTarget,
+        allowedDowntimeMinutes: allowedDowntimeMinutes(plan.uptimeTarget, up.eligibleMinutes),
+        met: evaluation.met.uptime,
+      },
+      success: { ...r.success, target: plan.successRateTarget, met: evaluation.met.successRate },
+      jobs: r.jobs,
+      executionTime: r.executionTime.map((e) => {
+        const t = plan.executionTime[e.runType]
+        const met = t && e.withinTarget !== null ? !ratioBelow(e.withinTarget, e.runs, t.withinPercent) : null
+        return { ...e, withinPercentTarget: t?.withinPercent ?? null, met }
+      }),
+      rto: rto.get(id)!,
+      rpo,
+      cost: costs.get(id)!,
+      maintenance: mine,
+      evaluation,
+    }
+  })
+  return {
+    month: month.key,
+    period,
+    computedAt,
+    source,
+    overall: { uptime: overall, maintenance: factoryWindows },
+    customers,
+  }
+}

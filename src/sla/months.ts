@@ -1,0 +1,87 @@
+// Calendar months and exact percentages. Every SLA period is a UTC calendar month; every threshold
+// comparison is done on integers (num/den against a percentage scaled by 10^6), so 99.9% of a
+// 30-day month never suffers binary floating point (100 - 99.9 = 0.09999999999999432).
+
+export const MINUTE_MS = 60_000
+export const DAY_MS = 86_400_000
+
+export interface Month {
+  /** YYYY-MM */
+  key: string
+  start: Date
+  /** Exclusive. */
+  end: Date
+  days: number
+  minutes: number
+}
+
+const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/
+
+export function isMonthKey(s: string): boolean {
+  return MONTH_RE.test(s)
+}
+
+export function parseMonth(key: string): Month {
+  const m = MONTH_RE.exec(key)
+  if (!m) throw new RangeError(`month must be YYYY-MM, got "${key}"`)
+  const y = Number(m[1])
+  const mo = Number(m[2]) - 1
+  const start = new Date(Date.UTC(y, mo, 1))
+  const end = new Date(Date.UTC(y, mo + 1, 1))
+  const days = (end.getTime() - start.getTime()) / DAY_MS
+  return { key, start, end, days, minutes: days * 1440 }
+}
+
+export function monthOf(d: Date): Month {
+  return parseMonth(d.toISOString().slice(0, 7))
+}
+
+export function nextMonth(m: Month): Month {
+  return monthOf(m.end)
+}
+
+export function previousMonth(m: Month): Month {
+  return monthOf(new Date(m.start.getTime() - 1))
+}
+
+/** Months from `first` up to and including `last`. */
+export function monthsBetween(first: Month, last: Month): Month[] {
+  const out: Month[] = []
+  for (let m = first; m.start <= last.start; m = nextMonth(m)) out.push(m)
+  return out
+}
+
+const SCALE = 1_000_000
+/** A percentage as an integer in millionths of a percent (99.9 → 99_900_000). */
+const scaled = (percent: number) => Math.round(percent * SCALE)
+
+/** Whether num/den (as a percentage) is strictly below `percent`, exactly. */
+export function ratioBelow(num: number, den: number, percent: number): boolean {
+  return BigInt(num) * 100n * BigInt(SCALE) < BigInt(scaled(percent)) * BigInt(den)
+}
+
+/** num/den as a percentage rounded to `digits` decimals (display only; comparisons use ratioBelow). */
+export function percentOf(num: number, den: number, digits = 4): number {
+  if (den === 0) return 100
+  const f = 10 ** digits
+  return Math.round(((num * 100) / den) * f) / f
+}
+
+/** Downtime a target allows over `minutes` (e.g. 99.9% of 43,200 → 43.2 minutes), exactly. */
+export function allowedDowntimeMinutes(targetPercent: number, minutes: number): number {
+  return ((100 * SCALE - scaled(targetPercent)) * minutes) / (100 * SCALE)
+}
+
+/** 43.2 → "43m12s"; 2625.6 → "1d19h45m36s" (seconds to one decimal when fractional). */
+export function formatMinutes(minutes: number): string {
+  const totalTenths = Math.round(minutes * 600)
+  const d = Math.floor(totalTenths / 864_000)
+  const h = Math.floor((totalTenths % 864_000) / 36_000)
+  const m = Math.floor((totalTenths % 36_000) / 600)
+  const s = (totalTenths % 600) / 10
+  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : '']
+  return parts.join('') || '0s'
+}
+
+/** ClickHouse DateTime text (UTC, seconds). */
+export const chDateTime = (d: Date): string => d.toISOString().slice(0, 19).replace('T', ' ')

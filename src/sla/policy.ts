@@ -1,0 +1,93 @@
+// Turning a month's figures into a credit under a plan: tiers per metric, summed, capped.
+// Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents.
+import type { Plan } from './config.ts'
+import { ratioBelow } from './months.ts'
+
+export interface PolicyInputs {
+  uptime: { upMinutes: number; eligibleMinutes: number }
+  success: { succeeded: number; finished: number }
+  executionTime: { runType: string; runs: number; withinTarget: number | null }[]
+}
+
+export interface TierHit {
+  metric: 'uptime' | 'success_rate' | 'execution_time'
+  /** What was measured (e.g. 99.8981 % uptime; for execution time the run type). */
+  detail: string
+  below: number | null
+  creditPercent: number
+}
+
+export interface Evaluation {
+  met: { uptime: boolean; successRate: boolean; executionTime: boolean }
+  tiers: TierHit[]
+  /** Sum of tier credits before the cap. */
+  uncappedPercent: number
+  creditPercent: number
+  capped: boolean
+  feeCents: number
+  creditCents: number
+  currency: string
+}
+
+/** The tier with the highest credit whose threshold num/den is below (exactly). */
+function tierFor(tiers: Plan['tiers']['uptime'], num: number, den: number) {
+  let hit: { below: number; credit: number } | undefined
+  for (const t of tiers) if (ratioBelow(num, den, t.below) && (!hit || t.credit > hit.credit)) hit = t
+  return hit
+}
+
+export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
+  const tiers: TierHit[] = []
+  const { upMinutes, eligibleMinutes } = f.uptime
+  const uptimeMet = eligibleMinutes === 0 || !ratioBelow(upMinutes, eligibleMinutes, plan.uptimeTarget)
+  const u = eligibleMinutes ? tierFor(plan.tiers.uptime, upMinutes, eligibleMinutes) : undefined
+  if (u) {
+    tiers.push({
+      metric: 'uptime',
+      detail: `${upMinutes}/${eligibleMinutes} minutes up`,
+      below: u.below,
+      creditPercent: u.credit,
+    })
+  }
+  const { succeeded, finished } = f.success
+  // A month without finished runs has no failed runs: the success target is met.
+  const successMet = finished === 0 || !ratioBelow(succeeded, finished, plan.successRateTarget)
+  const s = finished ? tierFor(plan.tiers.successRate, succeeded, finished) : undefined
+  if (s) {
+    tiers.push({
+      metric: 'success_rate',
+      detail: `${succeeded}/${finished} runs succeeded`,
+      below: s.below,
+      creditPercent: s.credit,
+    })
+  }
+  const breached: string[] = []
+  for (const [runType, target] of Object.entries(plan.executionTime)) {
+    const e = f.executionTime.find((x) => x.runType === runType)
+    if (!e || e.runs === 0 || e.withinTarget === null) continue
+    if (ratioBelow(e.withinTarget, e.runs, target.withinPercent)) {
+      breached.push(`${runType}: ${e.withinTarget}/${e.runs} within ${target.targetMs} ms`)
+    }
+  }
+  if (breached.length && plan.tiers.executionTime > 0) {
+    tiers.push({
+      metric: 'execution_time',
+      detail: breached.join('; '),
+      below: null,
+      creditPercent: plan.tiers.executionTime,
+    })
+  }
+  const uncapped = tiers.reduce((a, t) => a + t.creditPercent, 0)
+  const creditPercent = Math.min(uncapped, plan.capPercent)
+  const feeCents = Math.round(plan.monthlyFee * 100)
+  return {
+    met: { uptime: uptimeMet, successRate: successMet, executionTime: breached.length === 0 },
+    tiers,
+    uncappedPercent: uncapped,
+    creditPercent,
+    capped: uncapped > creditPercent,
+    feeCents,
+    creditCents: Math.round((feeCents * creditPercent) / 100),
+    currency: plan.currency,
+  }
+}

@@ -1,0 +1,300 @@
+// /v1/sla: status, credit reports (JSON, CSV, HTML), dry-run recompute, close, plans, maintenance
+// windows and billing adjustments. A customer token sees only its own figures; changes are admin-only.
+import { createRoute, z } from '@hono/zod-openapi'
+import { customerScope, requireAdmin } from '../http/auth.ts'
+import { NotFoundError } from '../http/errors.ts'
+import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { closeMonth } from './close.ts'
+import { maintenanceWindowSchema, planSchema } from './config.ts'
+import { listBillingAdjustments, listCredits } from './credits.ts'
+import { currentDlqSize } from './dlq.ts'
+import { computeMonth, type SlaContext } from './figures.ts'
+import { addMaintenanceWindow, maintenanceWindows } from './maintenance.ts'
+import { monthOf, parseMonth } from './months.ts'
+import { addPlanVersion, listPlanVersions } from './plans.ts'
+import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
+
+const MonthParam = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+  .openapi({ example: '2026-10' })
+const CustomerParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a customer id')
+const Figures = z.any().openapi({ type: 'object', description: 'Figures; see docs/sla.md' })
+
+async function existingCustomers(ctx: SlaContext, scope: string | undefined): Promise<string[]> {
+  const { rows } = await ctx.pool.query<{ id: string }>(
+    'SELECT id FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
+    [scope ?? null],
+  )
+  if (scope && !rows.length) throw new NotFoundError(`customer ${scope}`)
+  return rows.map((r) => r.id)
+}
+
+export function slaRoutes(ctx: SlaContext) {
+  const app = createRouter()
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sla/status',
+      tags: ['sla'],
+      summary: 'Figures of a month (default: this month, to date) per customer, against the plan',
+      security,
+      request: { query: z.object({ customerId: CustomerParam.optional(), month: MonthParam.optional() }) },
+      responses: { 200: jsonContent(Figures, 'Month figures'), ...errorResponses },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const scope = customerScope(c.var.principal, q.customerId)
+      const month = q.month ? parseMonth(q.month) : monthOf(new Date())
+      const ids = await existingCustomers(ctx, scope)
+      const figures = await computeMonth(ctx, month, ids)
+      const closed = await listCredits(ctx.pool, month, scope)
+      const customers = await Promise.all(
+        figures.customers.map(async (m) => {
+          const r = closed.find((x) => x.customerId === m.customerId)
+          return {
+            ...m,
+            dlqSize: await currentDlqSize(ctx.pool, m.customerId),
+            credit: r
+              ? {
+                  id: r.id,
+                  creditPercent: r.creditPercent,
+                  creditCents: r.creditCents,
+                  closedAt: r.createdAt,
+                }
+              : null,
+          }
+        }),
+      )
+      const admin = c.var.principal.kind === 'admin'
+      return c.json(
+        {
+          month: figures.month,
+          period: figures.period,
+          computedAt: figures.computedAt,
+          ...(admin ? { overall: figures.overall, dlqSize: await currentDlqSize(ctx.pool) } : {}),
+          customers,
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sla/credits',
+      tags: ['sla'],
+      summary: 'Credit report of a month as JSON, CSV or printable HTML',
+      security,
+      request: {
+        query: z.object({
+          month: MonthParam,
+          customerId: CustomerParam.optional(),
+          format: z.enum(['json', 'csv', 'html']).default('json'),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'The report',
+          content: {
+            'application/json': { schema: Figures },
+            'text/csv': { schema: z.string() },
+            'text/html': { schema: z.string() },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const scope = customerScope(c.var.principal, q.customerId)
+      if (scope) await existingCustomers(ctx, scope)
+      const report = await buildCreditReport(ctx, parseMonth(q.month), scope)
+      if (q.format === 'csv') {
+        return c.body(renderCsv(report), 200, {
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': `attachment; filename="sla-credits-${q.month}.csv"`,
+        })
+      }
+      if (q.format === 'html') return c.html(renderHtml(report), 200)
+      return c.json(report, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sla/recompute',
+      tags: ['sla'],
+      summary: 'Dry run of the monthly close (admin): the figures and credits, nothing written',
+      security,
+      request: { query: z.object({ month: MonthParam, customerId: CustomerParam.optional() }) },
+      responses: { 200: jsonContent(Figures, 'What the close would issue'), ...errorResponses },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      const q = c.req.valid('query')
+      const month = parseMonth(q.month)
+      const ids = await existingCustomers(ctx, q.customerId)
+      const [figures, records] = await Promise.all([
+        computeMonth(ctx, month, ids),
+        listCredits(ctx.pool, month, q.customerId),
+      ])
+      return c.json(
+        {
+          dryRun: true,
+          ...figures,
+          customers: figures.customers.map((m) => {
+            const r = records.find((x) => x.customerId === m.customerId)
+            return {
+              ...m,
+              issued: r
+                ? {
+                    id: r.id,
+                    creditPercent: r.creditPercent,
+                    creditCents: r.creditCents,
+                    inputsSha256: r.inputsSha256,
+                  }
+                : null,
+            }
+          }),
+        },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sla/close',
+      tags: ['sla'],
+      summary: 'Close a past month now (admin); customers already closed are left as they are',
+      security,
+      request: { query: z.object({ month: MonthParam }) },
+      responses: {
+        200: jsonContent(z.object({ month: z.string(), computed: z.number(), issued: z.number() }), 'Closed'),
+        ...errorResponses,
+        409: errorResponses[400],
+      },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      return c.json(await closeMonth(ctx, parseMonth(c.req.valid('query').month)), 200)
+    },
+  )
+
+  const PlanParams = z.object({
+    customerId: CustomerParam.openapi({ param: { name: 'customerId', in: 'path' } }),
+  })
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sla/plans/{customerId}',
+      tags: ['sla'],
+      summary: "A customer's plan versions, newest first",
+      security,
+      request: { params: PlanParams },
+      responses: { 200: jsonContent(Figures, 'Plan versions'), ...errorResponses },
+    }),
+    async (c) => {
+      const { customerId } = c.req.valid('param')
+      customerScope(c.var.principal, customerId)
+      return c.json({ items: await listPlanVersions(ctx.pool, ctx.config, customerId) }, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sla/plans/{customerId}',
+      tags: ['sla'],
+      summary: 'Add a plan version for a customer (admin), effective from a month (default: this month)',
+      security,
+      request: {
+        params: PlanParams,
+        body: {
+          content: {
+            'application/json': {
+              schema: z.object({ plan: planSchema, effectiveFrom: MonthParam.optional() }).strict(),
+            },
+          },
+          required: true,
+        },
+      },
+      responses: { 201: jsonContent(Figures, 'The new version'), ...errorResponses },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      const { customerId } = c.req.valid('param')
+      const body = c.req.valid('json')
+      const from = body.effectiveFrom ? parseMonth(body.effectiveFrom) : monthOf(new Date())
+      return c.json(await addPlanVersion(ctx.pool, customerId, body.plan, from), 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sla/maintenance',
+      tags: ['sla'],
+      summary: 'Maintenance windows overlapping a month (default: this month)',
+      security,
+      request: { query: z.object({ month: MonthParam.optional() }) },
+      responses: { 200: jsonContent(Figures, 'Windows'), ...errorResponses },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const scope = customerScope(c.var.principal)
+      const all = await maintenanceWindows(
+        ctx.pool,
+        ctx.config,
+        q.month ? parseMonth(q.month) : monthOf(new Date()),
+      )
+      return c.json(
+        { items: all.filter((w) => !scope || w.customerId === null || w.customerId === scope) },
+        200,
+      )
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sla/maintenance',
+      tags: ['sla'],
+      summary: 'Declare a planned maintenance window (admin); its minutes are excluded from uptime',
+      security,
+      request: {
+        body: { content: { 'application/json': { schema: maintenanceWindowSchema } }, required: true },
+      },
+      responses: { 201: jsonContent(Figures, 'The window'), ...errorResponses },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      return c.json(await addMaintenanceWindow(ctx.pool, c.req.valid('json')), 201)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sla/billing-adjustments',
+      tags: ['sla'],
+      summary: 'Credits as billing adjustments for a billing cycle (the month after the credited one)',
+      security,
+      request: { query: z.object({ cycle: MonthParam, customerId: CustomerParam.optional() }) },
+      responses: { 200: jsonContent(Figures, 'Adjustments'), ...errorResponses },
+    }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const scope = customerScope(c.var.principal, q.customerId)
+      return c.json({ items: await listBillingAdjustments(ctx.pool, parseMonth(q.cycle), scope) }, 200)
+    },
+  )
+
+  return app
+}

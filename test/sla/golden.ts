@@ -1,0 +1,71 @@
+// Golden telemetry for SLA tests: events written straight into ClickHouse `events` (the
+// materialized views fill the rollups), and customers in a fresh PostgreSQL database.
+import { randomUUID } from 'node:crypto'
+import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import type { Pool } from '../../src/db/postgres.ts'
+import { TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
+import { type SlaConfig, slaConfigSchema } from '../../src/sla/config.ts'
+import type { SlaContext } from '../../src/sla/index.ts'
+import { type Month, parseMonth } from '../../src/sla/months.ts'
+import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
+
+export type GoldenEvent = Omit<TelemetryEventInput, 'eventId'> & { eventId?: string }
+
+export async function insertEvents(ch: ClickHouseClient, events: GoldenEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 50_000) {
+    const values = events
+      .slice(i, i + 50_000)
+      .map((e) => toRow(TelemetryEvent.parse({ eventId: randomUUID(), ...e })))
+    await ch.insert({ table: 'events', values, format: 'JSONEachRow' })
+  }
+}
+
+/** One healthy control-plane heartbeat per minute of `month`, except the minutes in `down`. */
+export function heartbeats(month: Month, down: Set<number> = new Set()): GoldenEvent[] {
+  const out: GoldenEvent[] = []
+  for (let i = 0; i < month.minutes; i++) {
+    if (down.has(i)) continue
+    out.push({
+      type: 'heartbeat',
+      ts: new Date(month.start.getTime() + i * 60_000 + 7_000).toISOString(),
+      instanceId: 'cp-1',
+      component: 'control_plane',
+      healthy: true,
+    })
+  }
+  return out
+}
+
+/** Minute index of an ISO time within its month. */
+export const minuteOf = (month: Month, iso: string) => (Date.parse(iso) - month.start.getTime()) / 60_000
+
+export const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
+
+export interface SlaTestEnv extends SlaContext {
+  close(): Promise<void>
+}
+
+export async function openSlaEnv(sla: Partial<SlaConfig> = {}): Promise<SlaTestEnv> {
+  const { pool } = await createTestPool()
+  const handle = await openTestClickHouse()
+  await migrate({ pool, clickhouse: handle.client, log: quietLog })
+  return {
+    pool,
+    ch: handle.client,
+    config: slaConfigSchema.parse(sla),
+    async close() {
+      await pool.end()
+      await handle.close()
+    },
+  }
+}
+
+/** Customers created long before the months under test. */
+export async function addCustomers(pool: Pool, ids: string[], createdAt = '2020-01-01T00:00:00Z') {
+  for (const id of ids) {
+    await pool.query('INSERT INTO customers (id, name, created_at) VALUES ($1, $1, $2)', [id, createdAt])
+  }
+}
+
+export { parseMonth }
