@@ -21,7 +21,7 @@ export function progress(label: string, total: number, out: NodeJS.WriteStream =
       return
     }
     const quarter = Math.floor(share * 4)
-    if (final || quarter > lastQuarter) {
+    if (quarter > lastQuarter || (final && note)) {
       lastQuarter = quarter
       out.write(
         `  ${label}: ${Math.round(share * 100)}% (${count}/${total}, ${secs}s)${note ? ` ${note}` : ''}\n`,
