@@ -1,16 +1,22 @@
 // Golden telemetry for SLA tests: events written straight into ClickHouse `events` (the
 // materialized views fill the rollups), and customers in a fresh PostgreSQL database.
 import { randomUUID } from 'node:crypto'
+import type { z } from 'zod'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
-import { type SlaConfig, slaConfigSchema } from '../../src/sla/config.ts'
+import { slaConfigSchema } from '../../src/sla/config.ts'
 import type { SlaContext } from '../../src/sla/index.ts'
 import { type Month, parseMonth } from '../../src/sla/months.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 
-export type GoldenEvent = Omit<TelemetryEventInput, 'eventId'> & { eventId?: string }
+/** An event as producers write it, its id optional (distributes over the union of event types). */
+export type GoldenEvent = TelemetryEventInput extends infer T
+  ? T extends unknown
+    ? Omit<T, 'eventId'> & { eventId?: string }
+    : never
+  : never
 
 export async function insertEvents(ch: ClickHouseClient, events: GoldenEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += 50_000) {
@@ -46,7 +52,7 @@ export interface SlaTestEnv extends SlaContext {
   close(): Promise<void>
 }
 
-export async function openSlaEnv(sla: Partial<SlaConfig> = {}): Promise<SlaTestEnv> {
+export async function openSlaEnv(sla: z.input<typeof slaConfigSchema> = {}): Promise<SlaTestEnv> {
   const { pool } = await createTestPool()
   const handle = await openTestClickHouse()
   await migrate({ pool, clickhouse: handle.client, log: quietLog })
