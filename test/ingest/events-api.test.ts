@@ -184,3 +184,16 @@ describe('back-pressure', () => {
     }
   })
 })
+
+describe('the API description', () => {
+  it('documents POST /v1/events in /openapi.json', async () => {
+    const doc = (await (await t.api('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+    }
+    const op = doc.paths['/v1/events']?.post
+    expect(op).toBeDefined()
+    expect(Object.keys(op!.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '403', '413', '429', '503']),
+    )
+  })
+})

@@ -1,5 +1,5 @@
 // The outbox relay against the real PostgreSQL and chDB: every event reaches ClickHouse once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type ClickHouseClient, type ClickHouseHandle, chQuery } from '../../src/db/clickhouse.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
@@ -16,6 +16,14 @@ beforeAll(async () => {
   ch = await openTestClickHouse()
   await migrate({ pool, clickhouse: ch.client, log: quietLog })
 })
+// Each test starts with an empty outbox and leaves no relay running, even when it failed.
+const relays: OutboxRelay[] = []
+beforeEach(async () => {
+  await pool.query('DELETE FROM telemetry_outbox; DELETE FROM telemetry_outbox_batches')
+})
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((r) => r.stop()))
+})
 afterAll(async () => {
   await pool?.end()
   await ch?.close()
@@ -31,8 +39,17 @@ const relayConfig = (over: Partial<ReturnType<typeof ingestConfigSchema.parse>['
   ...over,
 })
 
-const relay = (client: ClickHouseClient = ch.client, over = {}, instanceId = 'test') =>
-  new OutboxRelay({ pool, clickhouse: client, config: relayConfig(over), log: quietLog, instanceId })
+const relay = (client: ClickHouseClient = ch.client, over = {}, instanceId = 'test') => {
+  const r = new OutboxRelay({
+    pool,
+    clickhouse: client,
+    config: relayConfig(over),
+    log: quietLog,
+    instanceId,
+  })
+  relays.push(r)
+  return r
+}
 
 /** Rows in `events` (without FINAL: what is physically there, so a double insert shows). */
 const rawCount = async (customerId: string) =>

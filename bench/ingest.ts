@@ -1,0 +1,254 @@
+// `npm run bench -- ingest [--quick] [--events N] [--rounds N] [--concurrency N]`
+//
+// Telemetry ingest throughput, side by side in one run on the same engines:
+// - raw: `@clickhouse/client` inserts of the same rows straight into `events` (the reference);
+// - http: POST /v1/events (JSON array, batches of 100 and 1,000, concurrent producers) until the
+//   202, i.e. durable in the PostgreSQL outbox; with the 202 latency p50/p99;
+// - relay: the outbox relay draining what HTTP wrote into ClickHouse, against raw inserts of the
+//   relay's batch size.
+// Each scenario runs `rounds` times (min/median/max). The producers run in the server's process
+// (one event loop for both), so the HTTP figures are a lower bound. Figures last, as one JSON line.
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../src/config.ts'
+import { startEmbeddedPostgres } from '../src/db/postgres.ts'
+import { ingestConfigSchema } from '../src/ingest/config.ts'
+import { createIngest, OutboxRelay, type TelemetryEvent, toRow } from '../src/ingest/index.ts'
+import { createLogger } from '../src/log.ts'
+import { startSteward } from '../src/server.ts'
+import { createTenants } from '../src/tenants/index.ts'
+
+const ADMIN = 'bench-admin-token-0123456789'
+
+interface Stats {
+  min: number
+  median: number
+  max: number
+}
+const stats = (xs: number[]): Stats => {
+  const s = [...xs].sort((a, b) => a - b)
+  return {
+    min: round(s[0]!),
+    median: round(s[Math.floor((s.length - 1) / 2)]!),
+    max: round(s[s.length - 1]!),
+  }
+}
+const round = (x: number) => Math.round(x * 10) / 10
+const ratio = (a: number, b: number) => Math.round((100 * a) / b) / 100
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!)
+}
+
+/** A realistic mix: run and job lifecycle, usage, API requests, heartbeats. */
+function makeEvents(n: number): TelemetryEvent[] {
+  const now = Date.now()
+  const out: TelemetryEvent[] = []
+  for (let i = 0; i < n; i++) {
+    const base = {
+      eventId: randomUUID(),
+      ts: new Date(now - (n - i) * 10).toISOString(),
+      customerId: `cust-${i % 20}`,
+      projectId: `proj-${i % 7}`,
+    }
+    const runId = `run-${Math.floor(i / 5)}`
+    switch (i % 5) {
+      case 0:
+        out.push({
+          ...base,
+          type: 'run',
+          action: 'succeeded',
+          runId,
+          runType: 'build',
+          durationMs: 1200 + (i % 300),
+        })
+        break
+      case 1:
+        out.push({
+          ...base,
+          type: 'job',
+          action: 'succeeded',
+          runId,
+          runType: 'build',
+          jobId: `job-${i}`,
+          stepKey: 'compile',
+          kind: 'simulate',
+          pool: 'default',
+          attempt: 1,
+          workerId: 'w-1',
+          durationMs: 300 + (i % 50),
+        })
+        break
+      case 2:
+        out.push({
+          ...base,
+          type: 'usage',
+          runId,
+          jobId: `job-${i - 1}`,
+          runType: 'build',
+          pool: 'default',
+          model: 'model-a',
+          inputTokens: 1000 + i,
+          outputTokens: 200,
+        })
+        break
+      case 3:
+        out.push({
+          ...base,
+          type: 'api_request',
+          route: '/v1/runs',
+          method: 'POST',
+          status: 201,
+          durationMs: 4,
+        })
+        break
+      default:
+        out.push({
+          ...base,
+          type: 'heartbeat',
+          instanceId: 'bench',
+          component: 'worker',
+          pool: 'default',
+          healthy: true,
+        })
+    }
+  }
+  return out
+}
+
+const chunk = <T>(xs: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size))
+
+/** Runs `jobs` with `concurrency` workers; returns the elapsed seconds. */
+async function timed<T>(jobs: T[], concurrency: number, fn: (job: T) => Promise<void>): Promise<number> {
+  const queue = [...jobs]
+  const start = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) await fn(job)
+    }),
+  )
+  return (performance.now() - start) / 1000
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv.filter((a) => a !== 'ingest'),
+    options: {
+      quick: { type: 'boolean', default: false },
+      events: { type: 'string' },
+      rounds: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+    allowPositionals: true,
+  })
+  const events = Number(values.events ?? (values.quick ? 3_000 : 10_000))
+  const rounds = Number(values.rounds ?? (values.quick ? 1 : 3))
+  const concurrency = Number(values.concurrency ?? 4)
+  const dir = mkdtempSync(join(tmpdir(), 'steward-bench-ingest-'))
+  const log = createLogger('error')
+  const pg = await startEmbeddedPostgres(dir, log)
+  const ingest = ingestConfigSchema.parse({ relay: { enabled: false }, heartbeatIntervalMs: 0 })
+  const config = loadConfig(
+    {
+      DATABASE_URL: pg.url,
+      STEWARD_DATA_DIR: dir,
+      STEWARD_ADMIN_TOKEN: ADMIN,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+    },
+    { ingest },
+  )
+  const steward = await startSteward({
+    config,
+    log,
+    scheduler: false,
+    modules: [createTenants, createIngest],
+  })
+  const ch = steward.deps.clickhouse!
+  const relayBatch = ingestConfigSchema.parse({}).relay.batchSize
+  const relay = new OutboxRelay({
+    pool: steward.deps.pool,
+    clickhouse: ch,
+    config: { ...ingest.relay, enabled: true },
+    log,
+    instanceId: 'bench',
+  })
+
+  const rawInsert = (batch: TelemetryEvent[]) =>
+    ch
+      .insert({
+        table: 'events',
+        values: batch.map(toRow),
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: randomUUID() },
+      })
+      .then(() => {})
+
+  const rate: Record<string, number[]> = {}
+  const latency: Record<string, number[]> = { b100: [], b1000: [] }
+  const record = (name: string, rows: number, seconds: number) => {
+    rate[name] ??= []
+    rate[name].push(rows / seconds)
+    process.stdout.write(`${name.padEnd(12)} ${String(Math.round(rows / seconds)).padStart(8)} rows/s\n`)
+  }
+
+  process.stdout.write(
+    `ingest bench: ${events} events per scenario, ${rounds} round(s), ${concurrency} producers, ${availableParallelism()} cores\n`,
+  )
+  for (let r = 0; r < rounds; r++) {
+    for (const size of [100, 1000]) {
+      const raw = chunk(makeEvents(events), size)
+      record(`raw_${size}`, events, await timed(raw, concurrency, rawInsert))
+
+      const bodies = chunk(makeEvents(events), size).map((b) => JSON.stringify(b))
+      const lat = latency[`b${size}`]!
+      const seconds = await timed(bodies, concurrency, async (body) => {
+        const t0 = performance.now()
+        const res = await fetch(`${steward.url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          body,
+        })
+        await res.arrayBuffer()
+        if (res.status !== 202) throw new Error(`POST /v1/events answered ${res.status}`)
+        lat.push(performance.now() - t0)
+      })
+      record(`http_${size}`, events, seconds)
+    }
+    // The relay drains what HTTP wrote (2 x events); the reference inserts as many rows in its batch size.
+    const rawRelay = chunk(makeEvents(2 * events), relayBatch)
+    record('raw_relay', 2 * events, await timed(rawRelay, 1, rawInsert))
+    const t0 = performance.now()
+    const shipped = await relay.drain()
+    record('relay', shipped, (performance.now() - t0) / 1000)
+  }
+
+  await steward.stop()
+  await pg.stop()
+  rmSync(dir, { recursive: true, force: true })
+
+  const med = (k: string) => stats(rate[k]!).median
+  const result = {
+    bench: 'ingest',
+    cores: availableParallelism(),
+    events_per_scenario: events,
+    rounds,
+    concurrency,
+    relay_batch_size: relayBatch,
+    rows_per_s: Object.fromEntries(Object.keys(rate).map((k) => [k, stats(rate[k]!)])),
+    latency_202_ms: {
+      batch_100: { p50: percentile(latency.b100!, 50), p99: percentile(latency.b100!, 99) },
+      batch_1000: { p50: percentile(latency.b1000!, 50), p99: percentile(latency.b1000!, 99) },
+    },
+    http_100_to_raw_ratio: ratio(med('http_100'), med('raw_100')),
+    http_to_raw_ratio: ratio(med('http_1000'), med('raw_1000')),
+    relay_to_raw_ratio: ratio(med('relay'), med('raw_relay')),
+    goal_http_1000_at_least_half_raw: med('http_1000') >= med('raw_1000') / 2,
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+}
