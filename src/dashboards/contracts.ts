@@ -23,6 +23,10 @@ export const METRIC_CONTRACT = [
   'steward_webhook_deliveries_total',
   // http
   'steward_http_request_duration_seconds',
+  // sla (src/sla/index.ts: month-to-date gauges, RPO samples)
+  'steward_sla_uptime_percent',
+  'steward_sla_success_rate_percent',
+  'steward_sla_rpo_seconds',
 ] as const
 
 /** Histogram metrics also expose these series. */

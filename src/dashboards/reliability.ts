@@ -190,16 +190,26 @@ SETTINGS join_use_nulls = 1`,
     {
       source: 'clickhouse',
       type: 'table',
-      title: 'RTO and RPO at the last SLA close',
-      description: 'RTO and RPO figures against their targets for the months in the range (sla_monthly).',
+      title: 'RTO and RPO vs targets by month',
+      description:
+        'Worst RTO per recovery kind and worst RPO per source (seconds) against their targets, per customer and month in the range (sla_monthly).',
       format: 'table',
       columns: ['month', 'customer_id', 'metric', 'value', 'target', 'met'],
       sql: `SELECT month, customer_id, metric, value, target, met
 FROM sla_monthly FINAL
-WHERE (startsWith(metric, 'rto:') OR metric = 'rpo')
+WHERE (startsWith(metric, 'rto:') OR startsWith(metric, 'rpo:'))
   AND ${MONTHS_IN_RANGE}
   AND ${customer}
 ORDER BY month DESC, customer_id, metric`,
+    },
+    {
+      source: 'prometheus',
+      type: 'timeseries',
+      title: 'RPO now by source',
+      description:
+        'Recovery point lag per source as the SLA engine samples it (PostgreSQL replicas, telemetry pipeline); compare with sla.rpoTargetSeconds.',
+      unit: 's',
+      queries: [{ expr: 'max by (source) (steward_sla_rpo_seconds)', legend: '{{source}}' }],
     },
     { row: 'Telemetry pipeline' },
     {

@@ -31,6 +31,12 @@ export const ATTEMPT_ERRORS = `action IN ('failed', 'retried', 'dead_lettered', 
 /** Start of the UTC calendar month containing the dashboard's end time. */
 export const MONTH_START = `toDateTime(toStartOfMonth(toTimeZone($__toTime, 'UTC')), 'UTC')`
 
+/** The month (first day) containing the dashboard's end time, as sla_monthly.month. */
+export const RANGE_END_MONTH = `toStartOfMonth(toTimeZone($__toTime, 'UTC'))`
+
+/** sla_monthly rows of months that have ended (earlier rows of the current month are month-to-date). */
+export const CLOSED_MONTH = `month < toStartOfMonth(toTimeZone(now(), 'UTC'))`
+
 /** Closed months (sla_monthly.month, first day) overlapping the dashboard range. */
 export const MONTHS_IN_RANGE = `month >= toStartOfMonth(toTimeZone($__fromTime, 'UTC')) AND month <= toDate(toTimeZone($__toTime, 'UTC'))`
 
@@ -42,6 +48,7 @@ const customer: QueryVariable = {
   name: 'customer',
   label: 'Customer',
   sql: `SELECT DISTINCT customer_id FROM runs_1h WHERE $__timeFilter(hour) AND customer_id != '' ORDER BY customer_id`,
+  allValue: '.*',
 }
 const project: QueryVariable = {
   kind: 'query',
@@ -68,3 +75,5 @@ export const STANDARD_VARIABLES: readonly VariableSpec[] = [customer, project, r
 
 /** `pool=~"$pool"` for Prometheus selectors ("All" is `.*`). */
 export const POOL_SELECTOR = 'pool=~"$pool"'
+/** `customer=~"$customer"` for the SLA gauges ("All" is `.*`, which includes the factory ""). */
+export const CUSTOMER_SELECTOR = 'customer=~"$customer"'

@@ -284,41 +284,70 @@ describe('Reliability dashboard', () => {
 })
 
 describe('SLA dashboard', () => {
-  it('gives each customer its success rate this month, budget left and burn rate for the target', async () => {
-    const got = await rows(sla, 'Success rate this month vs target', { variables: { success_target: '99' } })
-    for (const customer of ['acme', 'globex']) {
+  it("lists each customer's SLA metrics of the month against their targets, misses first", async () => {
+    const got = await rows(sla, 'SLA metrics this month vs target')
+    expect(got.map((r) => [r.customer_id, r.metric, r.value, r.target, r.met])).toEqual([
+      ['acme', 'uptime', 99.5, 99.9, 0],
+      ['globex', 'rto:worker_recovery', 300, 240, 0],
+      ['acme', 'success_rate', 99.2, 99, 1],
+      ['globex', 'rpo:telemetry', 30, 60, 1],
+    ])
+  })
+
+  it("measures each customer's error budget against its plan target, or the fallback before there is one", async () => {
+    const got = await rows(sla, 'Success-rate error budget this month', {
+      variables: { success_target: '95' },
+    })
+    for (const [customer, objective] of [
+      ['acme', 0.99],
+      ['globex', 0.95],
+    ] as const) {
       const mine = RUNS.filter((r) => r.customerId === customer && r.outcome !== 'cancelled')
       const failed = count(mine, (r) => r.outcome === 'failed')
       const row = got.find((r) => r.customer_id === customer)!
       expect(row.finished).toBe(mine.length)
+      expect(row.objective).toBeCloseTo(objective, 12)
       expect(row.success_rate).toBeCloseTo(1 - failed / mine.length, 12)
-      expect(row.budget_remaining).toBeCloseTo(1 - failed / (mine.length * 0.01), 9)
-      expect(row.burn_rate).toBeCloseTo(failed / mine.length / 0.01, 9)
-      expect(row.met).toBe(0)
+      expect(row.budget_remaining).toBeCloseTo(1 - failed / (mine.length * (1 - objective)), 9)
+      expect(row.burn_rate).toBeCloseTo(failed / mine.length / (1 - objective), 9)
     }
   })
 
-  it('spends the uptime budget of the whole month with the down minutes so far', async () => {
-    const [u] = await rows(sla, 'Uptime this month vs target', { variables: { uptime_target: '99.9' } })
+  it('spends the factory uptime budget of the whole month with the down minutes so far', async () => {
+    const [u] = await rows(sla, 'Factory uptime budget this month', { variables: { uptime_target: '99.9' } })
     const allowed = 0.001 * 31 * 1440
     const down = 2880 - UP_MINUTES
-    expect(u!.down_minutes).toBe(down)
-    expect(u!.allowed_down_minutes).toBeCloseTo(allowed, 9)
-    expect(u!.budget_remaining).toBeCloseTo(1 - down / allowed, 9)
-    expect(u!.burn_rate).toBeCloseTo(down / 2880 / 0.001, 9)
-    expect(u!.uptime).toBeCloseTo(UP_MINUTES / 2880, 12)
+    expect(u.down_minutes).toBe(down)
+    expect(u.allowed_down_minutes).toBeCloseTo(allowed, 9)
+    expect(u.budget_remaining).toBeCloseTo(1 - down / allowed, 9)
+    expect(u.burn_rate).toBeCloseTo(down / 2880 / 0.001, 9)
+    expect(u.uptime).toBeCloseTo(UP_MINUTES / 2880, 12)
   })
 
-  it('sums credits of the closed months in the range only', async () => {
-    const march = SLA_ROWS.filter((r) => r.month === '2026-03-01')
+  it("sums each customer's credit once (the 'credit' row), for closed months in the range only", async () => {
+    const credits = SLA_ROWS.filter((r) => r.month === '2026-03-01' && r.metric === 'credit')
     expect(await rows(sla, 'Credits issued')).toEqual([
-      { credits: march.reduce((a, r) => a + r.credit_amount, 0) },
+      { credits: credits.reduce((a, r) => a + r.credit_amount, 0) },
     ])
-    const byCustomer = await rows(sla, 'Credits by customer and month', {
-      variables: { customer: ['globex'] },
-    })
-    expect(byCustomer).toEqual([
-      { month: '2026-03-01', customer_id: 'globex', breaches: 1, credit_amount: 20, currency: 'USD' },
+    expect(await rows(sla, 'Credits by customer and month')).toEqual([
+      {
+        month: '2026-03-01',
+        customer_id: 'acme',
+        closed: 1,
+        breaches: 1,
+        credit_percent: 10,
+        credit_amount: 50,
+        currency: 'USD',
+      },
+      {
+        month: '2026-03-01',
+        customer_id: 'globex',
+        closed: 1,
+        breaches: 1,
+        credit_percent: 0,
+        credit_amount: 0,
+        currency: 'USD',
+      },
     ])
   })
 })

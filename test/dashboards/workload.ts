@@ -256,56 +256,26 @@ function otherEvents(): TelemetryEventInput[] {
 
 export const EVENTS: TelemetryEventInput[] = [...RUNS.flatMap(runEvents), ...signalEvents(), ...otherEvents()]
 
-/** SLA close rows (as the SLA engine writes them); the February row lies outside the range. */
+/** sla_monthly rows as the SLA engine writes them: tier metrics, and a 'credit' row with the
+ * customer's total credit. The February rows lie outside the range. */
+const sla = (
+  month: string,
+  customer_id: string,
+  metric: string,
+  value: number,
+  target: number,
+  met: number,
+  credit_percent = 0,
+  credit_amount = 0,
+) => ({ month, customer_id, metric, value, target, met, credit_percent, credit_amount })
 export const SLA_ROWS = [
-  {
-    month: '2026-03-01',
-    customer_id: 'acme',
-    metric: 'uptime',
-    value: 99.5,
-    target: 99.9,
-    met: 0,
-    credit_percent: 10,
-    credit_amount: 50,
-  },
-  {
-    month: '2026-03-01',
-    customer_id: 'acme',
-    metric: 'success_rate',
-    value: 99.2,
-    target: 99,
-    met: 1,
-    credit_percent: 0,
-    credit_amount: 0,
-  },
-  {
-    month: '2026-03-01',
-    customer_id: 'globex',
-    metric: 'rto:worker_recovery',
-    value: 300,
-    target: 240,
-    met: 0,
-    credit_percent: 5,
-    credit_amount: 20,
-  },
-  {
-    month: '2026-03-01',
-    customer_id: 'globex',
-    metric: 'rpo',
-    value: 30,
-    target: 60,
-    met: 1,
-    credit_percent: 0,
-    credit_amount: 0,
-  },
-  {
-    month: '2026-02-01',
-    customer_id: 'acme',
-    metric: 'rto:worker_recovery',
-    value: 100,
-    target: 600,
-    met: 1,
-    credit_percent: 0,
-    credit_amount: 999,
-  },
+  sla('2026-03-01', 'acme', 'uptime', 99.5, 99.9, 0, 10, 50),
+  sla('2026-03-01', 'acme', 'success_rate', 99.2, 99, 1),
+  sla('2026-03-01', 'acme', 'cost', 12.5, 0, 1),
+  sla('2026-03-01', 'acme', 'credit', 10, 0, 0, 10, 50),
+  sla('2026-03-01', 'globex', 'rto:worker_recovery', 300, 240, 0),
+  sla('2026-03-01', 'globex', 'rpo:telemetry', 30, 60, 1),
+  sla('2026-03-01', 'globex', 'credit', 0, 0, 1),
+  sla('2026-02-01', 'acme', 'rto:worker_recovery', 100, 600, 1),
+  sla('2026-02-01', 'acme', 'credit', 5, 0, 0, 5, 999),
 ].map((r) => ({ ...r, currency: 'USD', plan_version: 1, computed_at: '2026-03-02 00:00:00.000' }))
