@@ -1,6 +1,121 @@
-// `steward report sla-credits`.
-import type { Config } from '../config.ts'
+// `steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]`.
+// Talks to a running `serve` at config.stewardUrl when one answers (chDB binds one data directory
+// per process, so a second process must not open it); opens the engines itself only when none does.
+import { existsSync, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type Config, ConfigError } from '../config.ts'
+import { openClickHouse } from '../db/clickhouse.ts'
+import { migrate } from '../db/migrate.ts'
+import { openPostgres } from '../db/postgres.ts'
+import { createLogger } from '../log.ts'
+import { isMonthKey, parseMonth } from './months.ts'
+import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
 
-export async function reportCommand(_args: string[], _config: Config): Promise<void> {
-  throw new Error('steward report: not built yet (issue 5)')
+/** A command-line mistake: reported as a message (exit 2), like every ConfigError. */
+export class ReportUsageError extends ConfigError {
+  override name = 'UsageError'
+}
+
+const USAGE =
+  'usage: steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]'
+const formats = ['json', 'csv', 'html'] as const
+type Format = (typeof formats)[number]
+
+interface ReportArgs {
+  month: string
+  customer?: string
+  format: Format
+  out?: string
+}
+
+export function parseReportArgs(args: string[]): ReportArgs {
+  const [what, ...rest] = args
+  if (what !== 'sla-credits') throw new ReportUsageError(`unknown report "${what ?? ''}"\n${USAGE}`)
+  let values: { month?: string; customer?: string; format?: string; out?: string }
+  try {
+    values = parseArgs({
+      args: rest,
+      options: {
+        month: { type: 'string' },
+        customer: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+      },
+    }).values
+  } catch (err) {
+    throw new ReportUsageError(`${(err as Error).message}\n${USAGE}`)
+  }
+  if (!values.month || !isMonthKey(values.month))
+    throw new ReportUsageError(`--month must be YYYY-MM\n${USAGE}`)
+  const format = (values.format ?? 'json') as Format
+  if (!formats.includes(format)) throw new ReportUsageError(`--format must be one of ${formats.join(', ')}`)
+  return { month: values.month, customer: values.customer, format, out: values.out }
+}
+
+function adminToken(config: Config): string | undefined {
+  if (config.adminToken) return config.adminToken
+  const file = join(config.dataDir, 'admin-token')
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined
+}
+
+/** The report from a running serve, or undefined when none answers at config.stewardUrl. */
+async function fromServe(config: Config, a: ReportArgs): Promise<string | undefined> {
+  const base = config.stewardUrl.replace(/\/$/, '')
+  try {
+    const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })
+    if (!health.ok) return undefined
+  } catch {
+    return undefined
+  }
+  const token = adminToken(config)
+  if (!token) throw new ReportUsageError(`a steward answers at ${base} but no admin token is configured`)
+  const q = new URLSearchParams({ month: a.month, format: a.format })
+  if (a.customer) q.set('customerId', a.customer)
+  const res = await fetch(`${base}/v1/sla/credits?${q}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(120_000),
+  })
+  const body = await res.text()
+  if (!res.ok) {
+    let detail = body
+    try {
+      detail = (JSON.parse(body) as { detail?: string }).detail ?? body
+    } catch {}
+    throw new ReportUsageError(`steward at ${base} refused the report (${res.status}): ${detail}`)
+  }
+  return body
+}
+
+async function fromEngines(config: Config, a: ReportArgs): Promise<string> {
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
+  const pg = await openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log })
+  try {
+    const ch = await openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir })
+    try {
+      await migrate({ pool: pg.pool, clickhouse: ch.client, log })
+      const report = await buildCreditReport(
+        { pool: pg.pool, ch: ch.client, config: config.sla, log },
+        parseMonth(a.month),
+        a.customer,
+      )
+      if (a.format === 'csv') return renderCsv(report)
+      if (a.format === 'html') return renderHtml(report)
+      return `${JSON.stringify(report, null, 2)}\n`
+    } finally {
+      await ch.close()
+    }
+  } finally {
+    await pg.close()
+  }
+}
+
+export async function reportCommand(args: string[], config: Config): Promise<void> {
+  const a = parseReportArgs(args)
+  const body = (await fromServe(config, a)) ?? (await fromEngines(config, a))
+  if (a.out) {
+    await writeFile(a.out, body)
+    process.stderr.write(`wrote ${a.out}\n`)
+  } else process.stdout.write(body)
 }
