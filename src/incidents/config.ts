@@ -1,6 +1,150 @@
 // Settings of the incidents module: the "incidents" section of the STEWARD_CONFIG file.
+// Detection rules, their thresholds and the delivery/backoff knobs live here; `{}` parses to defaults.
 import { z } from 'zod'
 
-export const incidentsConfigSchema = z.object({}).strict()
+const minutes = z
+  .number()
+  .positive()
+  .max(60 * 24 * 31)
+const ratio = z.number().gt(0).lt(1)
+
+/** One burn-rate alert pair of the SRE workbook: both windows must burn faster than `burn`. */
+const burnPair = z
+  .object({
+    longMinutes: minutes,
+    shortMinutes: minutes,
+    burn: z.number().positive(),
+    severity: z.enum(['critical', 'error', 'warning', 'info']),
+  })
+  .strict()
+
+export type BurnPair = z.infer<typeof burnPair>
+
+const defaultPairs: BurnPair[] = [
+  { longMinutes: 60, shortMinutes: 5, burn: 14.4, severity: 'critical' },
+  { longMinutes: 360, shortMinutes: 30, burn: 6, severity: 'critical' },
+  { longMinutes: 4320, shortMinutes: 360, burn: 1, severity: 'warning' },
+]
+
+const rules = z
+  .object({
+    successRate: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Fraction of finished runs that must succeed (per customer). */
+        slo: ratio.default(0.99),
+        pairs: z.array(burnPair).min(1).default(defaultPairs),
+        /** Below this many finished runs in a pair's long window the pair does not fire (quiet customers). */
+        minRuns: z.number().int().min(1).default(10),
+      })
+      .strict()
+      .prefault({}),
+    uptime: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Fraction of minutes the factory must be up (healthy control-plane heartbeat or ok probe). */
+        slo: ratio.default(0.999),
+        pairs: z.array(burnPair).min(1).default(defaultPairs),
+      })
+      .strict()
+      .prefault({}),
+    dlqGrowth: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Dead-lettered jobs added within `windowMinutes` that fire the rule. */
+        threshold: z.number().int().min(1).default(5),
+        windowMinutes: minutes.default(15),
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+      })
+      .strict()
+      .prefault({}),
+    queueWithoutWorkers: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Ready jobs waiting at least this long in a pool with no live worker. */
+        minOldestAgeSeconds: z.number().min(0).default(60),
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('critical'),
+      })
+      .strict()
+      .prefault({}),
+    workerErrorRate: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Failed + retried + dead-lettered attempts / all finished attempts, per pool. */
+        threshold: ratio.default(0.25),
+        windowMinutes: minutes.default(15),
+        minAttempts: z.number().int().min(1).default(20),
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+      })
+      .strict()
+      .prefault({}),
+    probeFailures: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Failed probes of one target within `windowMinutes` (and none ok in the newest minute). */
+        threshold: z.number().int().min(1).default(3),
+        windowMinutes: minutes.default(5),
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('critical'),
+      })
+      .strict()
+      .prefault({}),
+    telemetryLag: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Age of the oldest event still waiting in the telemetry outbox. */
+        maxAgeSeconds: z.number().positive().default(300),
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('warning'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({})
+
+export const incidentsConfigSchema = z
+  .object({
+    /** Five-field cron of the detection run (UTC). */
+    evaluateCron: z.string().default('* * * * *'),
+    /** Firing evaluations in a row before an incident opens (1: at once; burn-rate pairs already smooth). */
+    openAfterEvaluations: z.number().int().min(1).max(60).default(1),
+    /** An open incident auto-resolves once its condition has been clear this long (hysteresis). */
+    resolveAfterMinutes: minutes.default(10),
+    rules,
+    /** Links put into pages and notices. */
+    links: z
+      .object({
+        grafanaUrl: z.string().default('http://127.0.0.1:3000/d/steward-incidents'),
+        apiUrl: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    pagerduty: z
+      .object({
+        /** PEM file of an extra CA to trust for the Events API (a proxy, or the local stand-in). */
+        caFile: z.string().optional(),
+        /** Shared secret of the v3 webhook subscription; unset: the webhook route answers 401. */
+        webhookSecret: z.string().min(8).optional(),
+        /** Source field of pages. */
+        source: z.string().min(1).max(255).default('steward'),
+      })
+      .strict()
+      .prefault({}),
+    delivery: z
+      .object({
+        /** How often the delivery outboxes are drained. */
+        pollMs: z.number().int().min(10).default(1000),
+        /** Abort an HTTP attempt after this long. */
+        timeoutMs: z.number().int().min(10).default(10_000),
+        /** First retry delay; doubles per attempt, with jitter, up to maxBackoffMs. */
+        backoffMs: z.number().int().min(1).default(2_000),
+        maxBackoffMs: z.number().int().min(1).default(300_000),
+        /** Delay after a PagerDuty 429 (PagerDuty suggests retrying no faster than every 30 s). */
+        rateLimitBackoffMs: z.number().int().min(1).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
 
 export type IncidentsConfig = z.infer<typeof incidentsConfigSchema>
+export type Severity = 'critical' | 'error' | 'warning' | 'info'

@@ -1,0 +1,264 @@
+// The delivery outbox: PagerDuty events and customer webhooks, queued in PostgreSQL in the same
+// transaction as the incident change they announce, and sent by a drain loop.
+//
+// Guarantees:
+// - nothing queued is lost: a row stays pending until the receiver answered 2xx (delivered) or a
+//   permanent 4xx (rejected, logged); 429/5xx/network/timeouts retry with exponential backoff and
+//   jitter (capped), so a PagerDuty outage delays pages and a recovered receiver gets them all;
+// - nothing is sent twice by two instances: one drain per channel across the fleet (advisory lock);
+//   a crash between the receiver's 2xx and our commit re-sends that one event on restart, which
+//   PagerDuty deduplicates by dedup_key (= incident id) and customers by X-Steward-Delivery;
+// - order: a row waits while an older row with the same order key (incident or customer) is pending,
+//   so a resolve never overtakes its trigger.
+import { createHmac } from 'node:crypto'
+import type { Counter } from 'prom-client'
+import type { Pool, Queryable } from '../db/postgres.ts'
+import type { Logger } from '../log.ts'
+import type { IncidentsConfig } from './config.ts'
+import { type SendOutcome, type StoredPagerDutyEvent, sendPagerDutyEvent } from './pagerduty.ts'
+
+export type Channel = 'pagerduty' | 'webhook'
+
+interface DeliveryRow {
+  id: number
+  channel: Channel
+  incident_id: string | null
+  notification_id: number | null
+  body: Record<string, unknown>
+  attempts: number
+}
+
+const SQL = {
+  enqueue: `INSERT INTO incident_deliveries (channel, idempotency_key, incident_id, order_key, body)
+            VALUES ('pagerduty', $1, $2, $2, $3) ON CONFLICT (idempotency_key) DO NOTHING`,
+  // Notifications other modules queued: one webhook delivery each.
+  adoptNotifications: `
+    INSERT INTO incident_deliveries (channel, idempotency_key, notification_id, order_key, body)
+    SELECT 'webhook', 'notification:' || n.id, n.id, 'customer:' || n.customer_id, '{}'::jsonb
+    FROM customer_notifications n
+    WHERE NOT EXISTS (SELECT 1 FROM incident_deliveries d WHERE d.notification_id = n.id)
+    ORDER BY n.id
+    ON CONFLICT (idempotency_key) DO NOTHING`,
+  due: `
+    SELECT id, channel, incident_id, notification_id, body, attempts FROM incident_deliveries d
+    WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM incident_deliveries e
+                      WHERE e.order_key = d.order_key AND e.status = 'pending' AND e.id < d.id)
+    ORDER BY id LIMIT 20`,
+  finish: `UPDATE incident_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, last_error = $4,
+           finished_at = now() WHERE id = $1`,
+  retry: `UPDATE incident_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
+          next_attempt_at = now() + $4::int * interval '1 millisecond' WHERE id = $1`,
+  notification: `SELECT n.id, n.customer_id, n.kind, n.payload, n.created_at, c.webhook_url, c.webhook_secret
+                 FROM customer_notifications n JOIN customers c ON c.id = n.customer_id WHERE n.id = $1`,
+  timeline: `INSERT INTO incident_timeline (incident_id, kind, message, detail) VALUES ($1, 'notification', $2, $3)`,
+}
+
+/** Queues one PagerDuty action for an incident (a second call with the same action is a no-op). */
+export async function enqueuePagerDuty(
+  db: Queryable,
+  incidentId: string,
+  action: string,
+  event: StoredPagerDutyEvent,
+): Promise<void> {
+  await db.query(SQL.enqueue, [`${incidentId}:${action}`, incidentId, JSON.stringify(event)])
+}
+
+export interface DeliveryOptions {
+  pool: Pool
+  log: Logger
+  delivery: IncidentsConfig['delivery']
+  /** Unset: paging disabled; PagerDuty rows stay pending. */
+  pagerduty?: { host: string; routingKey: string; ca?: string }
+  counters: { pagerduty: Counter<'outcome'>; webhook: Counter<'outcome'> }
+}
+
+type Outcome = { status: 'delivered' | 'rejected' | 'skipped' } | { status: 'retry'; rateLimited?: boolean }
+interface Attempt {
+  outcome: Outcome
+  httpStatus?: number
+  error?: string
+  label: string
+}
+
+export function backoffMs(attempts: number, d: IncidentsConfig['delivery'], rateLimited = false): number {
+  const exp = Math.min(d.maxBackoffMs, d.backoffMs * 2 ** Math.min(attempts, 30))
+  const base = rateLimited ? Math.max(d.rateLimitBackoffMs, exp) : exp
+  // Jitter in [50%, 100%]: a fleet of senders does not retry in lock-step.
+  return Math.round(base * (0.5 + Math.random() * 0.5))
+}
+
+async function sendToPagerDuty(row: DeliveryRow, o: DeliveryOptions): Promise<Attempt> {
+  const pd = o.pagerduty!
+  const r: SendOutcome = await sendPagerDutyEvent(row.body as unknown as StoredPagerDutyEvent, {
+    ...pd,
+    timeoutMs: o.delivery.timeoutMs,
+  })
+  const error = 'error' in r ? r.error : undefined
+  if (r.outcome === 'delivered')
+    return { outcome: { status: 'delivered' }, httpStatus: r.status, label: 'delivered' }
+  if (r.outcome === 'rejected')
+    return { outcome: { status: 'rejected' }, httpStatus: r.status, error, label: 'rejected' }
+  if (r.outcome === 'rate_limited') {
+    return { outcome: { status: 'retry', rateLimited: true }, httpStatus: 429, error, label: 'rate_limited' }
+  }
+  return { outcome: { status: 'retry' }, httpStatus: r.status, error, label: 'retry' }
+}
+
+/** Signature customers verify: `v1=` + hex HMAC-SHA256 of `<timestamp>.<body>` with their secret. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
+}
+
+async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Attempt> {
+  const { rows } = await o.pool.query<{
+    id: number
+    customer_id: string
+    kind: string
+    payload: Record<string, unknown>
+    created_at: Date
+    webhook_url: string | null
+    webhook_secret: string | null
+  }>(SQL.notification, [row.notification_id])
+  const n = rows[0]
+  if (!n?.webhook_url)
+    return { outcome: { status: 'skipped' }, error: 'no webhook configured', label: 'skipped' }
+  const body = JSON.stringify({
+    id: n.id,
+    kind: n.kind,
+    customerId: n.customer_id,
+    createdAt: n.created_at.toISOString(),
+    payload: n.payload,
+  })
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'steward-webhooks/1',
+    'x-steward-event': n.kind,
+    'x-steward-delivery': String(n.id),
+    'x-steward-timestamp': timestamp,
+  }
+  if (n.webhook_secret) headers['x-steward-signature'] = signWebhook(n.webhook_secret, timestamp, body)
+  try {
+    const res = await fetch(n.webhook_url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(o.delivery.timeoutMs),
+    })
+    await res.body?.cancel().catch(() => {})
+    if (res.ok) return { outcome: { status: 'delivered' }, httpStatus: res.status, label: 'delivered' }
+    const retry = res.status >= 500 || res.status === 408 || res.status === 429
+    return retry
+      ? { outcome: { status: 'retry' }, httpStatus: res.status, error: `HTTP ${res.status}`, label: 'retry' }
+      : {
+          outcome: { status: 'rejected' },
+          httpStatus: res.status,
+          error: `HTTP ${res.status}`,
+          label: 'rejected',
+        }
+  } catch (err) {
+    return { outcome: { status: 'retry' }, error: (err as Error).message, label: 'retry' }
+  }
+}
+
+/** One drain pass of a channel; returns how many rows it settled or rescheduled. */
+export async function drainChannel(channel: Channel, o: DeliveryOptions): Promise<number> {
+  if (channel === 'pagerduty' && !o.pagerduty) return 0
+  const client = await o.pool.connect()
+  let handled = 0
+  try {
+    const lock = `steward:incidents:deliveries:${channel}`
+    const { rows: got } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+      [lock],
+    )
+    if (!got[0]?.ok) return 0
+    try {
+      if (channel === 'webhook') await client.query(SQL.adoptNotifications)
+      for (let batch = 0; batch < 50; batch++) {
+        const { rows } = await client.query<DeliveryRow>(SQL.due, [channel])
+        if (rows.length === 0) break
+        for (const row of rows) {
+          const a = channel === 'pagerduty' ? await sendToPagerDuty(row, o) : await sendToCustomer(row, o)
+          o.counters[channel].inc({ outcome: a.label })
+          const err = a.error?.slice(0, 1000) ?? null
+          if (a.outcome.status === 'retry') {
+            const wait = backoffMs(row.attempts, o.delivery, a.outcome.rateLimited)
+            await client.query(SQL.retry, [row.id, a.httpStatus ?? null, err, wait])
+            o.log.warn('delivery failed; will retry', {
+              channel,
+              delivery: row.id,
+              attempt: row.attempts + 1,
+              status: a.httpStatus,
+              error: err,
+              retryInMs: wait,
+            })
+          } else {
+            await client.query(SQL.finish, [row.id, a.outcome.status, a.httpStatus ?? null, err])
+            if (a.outcome.status === 'rejected') {
+              o.log.error('delivery rejected by receiver', {
+                channel,
+                delivery: row.id,
+                status: a.httpStatus,
+                error: err,
+              })
+            }
+          }
+          if (row.incident_id) {
+            const what = `${String(row.body.event_action)} ${a.label}${a.httpStatus ? ` (HTTP ${a.httpStatus})` : ''}`
+            await client.query(SQL.timeline, [
+              row.incident_id,
+              `PagerDuty ${what}`,
+              JSON.stringify({ delivery: row.id, error: err }),
+            ])
+          }
+          handled++
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock])
+    }
+  } finally {
+    client.release()
+  }
+  return handled
+}
+
+/** Drains both channels every `pollMs` until stopped; `kick()` drains at once. */
+export function startDrainLoop(o: DeliveryOptions): { kick(): Promise<void>; stop(): Promise<void> } {
+  let stopped = false
+  let running: Promise<void> | undefined
+  let timer: NodeJS.Timeout | undefined
+  const pass = async () => {
+    for (const channel of ['pagerduty', 'webhook'] as const) {
+      await drainChannel(channel, o).catch((err) =>
+        o.log.error('delivery drain failed', { channel, error: (err as Error).message }),
+      )
+    }
+  }
+  const kick = (): Promise<void> => {
+    if (stopped) return Promise.resolve()
+    running ??= pass().finally(() => {
+      running = undefined
+    })
+    return running
+  }
+  const schedule = () => {
+    if (stopped) return
+    timer = setTimeout(() => {
+      void kick().finally(schedule)
+    }, o.delivery.pollMs)
+    timer.unref()
+  }
+  schedule()
+  return {
+    kick,
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+  }
+}

@@ -1,0 +1,163 @@
+// The post-incident report: timeline, durations (detection, acknowledgement, recovery = the RTO
+// the recovery event carries), affected customers and runs, SLA error budget consumed, and the
+// root cause and prevention operators wrote. Rendered as JSON or Markdown.
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+import { chQuery } from '../db/clickhouse.ts'
+import { chTime } from '../ingest/index.ts'
+import type { IncidentsConfig } from './config.ts'
+import type { Incident, TimelineEntry } from './store.ts'
+
+export interface CustomerImpact {
+  customerId: string
+  failedRuns: number
+  finishedRuns: number
+  /** Failed runs in the incident / the error budget of the trailing 30 days (finished runs × (1 − SLO)). */
+  successBudgetConsumed: number | null
+}
+
+export interface IncidentReport {
+  incident: Incident
+  timeline: TimelineEntry[]
+  durationSeconds: number
+  detectionSeconds: number
+  timeToAcknowledgeSeconds: number | null
+  recoverySeconds: number | null
+  impactWindow: { from: string; to: string }
+  affectedCustomers: CustomerImpact[]
+  affectedRuns: number
+  /** Minutes the factory was down in the impact window / the 30-day downtime allowance. */
+  uptimeBudgetConsumed: number | null
+  downMinutes: number | null
+  rootCause: string | null
+  prevention: string | null
+}
+
+const seconds = (a: string, b: string | Date) =>
+  Math.max(0, (new Date(b).getTime() - new Date(a).getTime()) / 1000)
+const MONTH_MINUTES = 30 * 24 * 60
+
+export async function buildReport(
+  incident: Incident,
+  timeline: TimelineEntry[],
+  clickhouse: ClickHouseClient | undefined,
+  rules: IncidentsConfig['rules'],
+  now = new Date(),
+): Promise<IncidentReport> {
+  const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now
+  // Failures the rule saw started up to a short window before it fired.
+  const from = new Date(new Date(incident.conditionSince).getTime() - 5 * 60_000)
+  const impact: CustomerImpact[] = []
+  let downMinutes: number | null = null
+  if (clickhouse && incident.customerIds.length) {
+    const rows = await chQuery<{ customer_id: string; failed: number; finished: number; month: number }>(
+      clickhouse,
+      `SELECT customer_id,
+              countIf(action = 'failed' AND ts >= {from:DateTime64(3, 'UTC')}) AS failed,
+              countIf(ts >= {from:DateTime64(3, 'UTC')}) AS finished,
+              count() AS month
+       FROM events FINAL
+       WHERE type = 'run' AND action IN ('succeeded', 'failed') AND customer_id IN {customers:Array(String)}
+         AND ts > {to:DateTime64(3, 'UTC')} - INTERVAL 30 DAY AND ts <= {to:DateTime64(3, 'UTC')}
+       GROUP BY customer_id`,
+      { from: chTime(from.toISOString()), to: chTime(end.toISOString()), customers: incident.customerIds },
+    )
+    const byId = new Map(rows.map((r) => [r.customer_id, r]))
+    for (const customerId of incident.customerIds) {
+      const r = byId.get(customerId)
+      const budget = r ? Number(r.month) * (1 - rules.successRate.slo) : 0
+      impact.push({
+        customerId,
+        failedRuns: Number(r?.failed ?? 0),
+        finishedRuns: Number(r?.finished ?? 0),
+        successBudgetConsumed: budget > 0 ? Number(r?.failed ?? 0) / budget : null,
+      })
+    }
+  } else {
+    for (const customerId of incident.customerIds) {
+      impact.push({ customerId, failedRuns: 0, finishedRuns: 0, successBudgetConsumed: null })
+    }
+  }
+  if (clickhouse) {
+    const [row] = await chQuery<{ judged: number; up: number }>(
+      clickhouse,
+      `SELECT count() AS judged, countIf(h > 0) AS up FROM (
+         SELECT minute, sum(healthy) AS h FROM signals_1m
+         WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
+           AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')}) AND minute < {to:DateTime64(3, 'UTC')}
+         GROUP BY minute)`,
+      { from: chTime(from.toISOString()), to: chTime(end.toISOString()) },
+    )
+    // Minutes without any signal inside the window count as down, as the uptime SLO does.
+    const windowMinutes = Math.ceil((end.getTime() - from.getTime()) / 60_000)
+    downMinutes = Number(row?.judged ?? 0) > 0 ? Math.max(0, windowMinutes - Number(row?.up ?? 0)) : null
+  }
+  const allowance = MONTH_MINUTES * (1 - rules.uptime.slo)
+  return {
+    incident,
+    timeline,
+    durationSeconds: seconds(incident.openedAt, end),
+    detectionSeconds: seconds(incident.conditionSince, incident.openedAt),
+    timeToAcknowledgeSeconds: incident.acknowledgedAt
+      ? seconds(incident.openedAt, incident.acknowledgedAt)
+      : null,
+    recoverySeconds: incident.resolvedAt ? seconds(incident.openedAt, incident.resolvedAt) : null,
+    impactWindow: { from: from.toISOString(), to: end.toISOString() },
+    affectedCustomers: impact,
+    affectedRuns: impact.reduce((n, c) => n + c.failedRuns, 0),
+    uptimeBudgetConsumed: downMinutes === null ? null : downMinutes / allowance,
+    downMinutes,
+    rootCause: incident.rootCause,
+    prevention: incident.prevention,
+  }
+}
+
+const dur = (s: number | null) =>
+  s === null
+    ? '—'
+    : s < 120
+      ? `${Math.round(s)} s`
+      : s < 7200
+        ? `${(s / 60).toFixed(1)} min`
+        : `${(s / 3600).toFixed(1)} h`
+const share = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`)
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+
+export function renderMarkdown(r: IncidentReport): string {
+  const i = r.incident
+  const lines = [
+    `# Incident ${i.id}: ${esc(i.summary)}`,
+    '',
+    `- Rule: \`${i.rule}\`, scope: \`${i.scope || 'factory'}\`, severity: **${i.severity}**, status: **${i.status}**`,
+    `- Opened: ${i.openedAt}; acknowledged: ${i.acknowledgedAt ?? '—'}; resolved: ${i.resolvedAt ?? '—'}${i.resolvedBy ? ` (by ${i.resolvedBy})` : ''}`,
+    `- Duration: ${dur(r.durationSeconds)}; detection: ${dur(r.detectionSeconds)}; time to acknowledge: ${dur(r.timeToAcknowledgeSeconds)}; recovery (RTO): ${dur(r.recoverySeconds)}`,
+    `- Impact window: ${r.impactWindow.from} → ${r.impactWindow.to}; factory down minutes: ${r.downMinutes ?? '—'} (uptime budget consumed ${share(r.uptimeBudgetConsumed)})`,
+    i.silenced ? '- Paging was suppressed by a silence / maintenance window.' : '',
+    '',
+    '## Affected customers',
+    '',
+    '| customer | failed runs | finished runs | success-rate budget consumed |',
+    '| --- | ---: | ---: | ---: |',
+    ...r.affectedCustomers.map(
+      (c) =>
+        `| ${esc(c.customerId)} | ${c.failedRuns} | ${c.finishedRuns} | ${share(c.successBudgetConsumed)} |`,
+    ),
+    '',
+    `Affected runs (failed in the impact window): ${r.affectedRuns}`,
+    '',
+    '## Root cause',
+    '',
+    r.rootCause ?? '_not filled in yet_',
+    '',
+    '## Prevention',
+    '',
+    r.prevention ?? '_not filled in yet_',
+    '',
+    '## Timeline',
+    '',
+    '| at | kind | what |',
+    '| --- | --- | --- |',
+    ...r.timeline.map((t) => `| ${t.at} | ${t.kind} | ${esc(t.message)} |`),
+    '',
+  ]
+  return lines.filter((l, n) => l !== '' || lines[n - 1] !== '').join('\n')
+}
