@@ -69,7 +69,7 @@ export async function computeMonth(
 ): Promise<MonthFigures> {
   const now = opts.now ?? new Date()
   const source = opts.source ?? 'rollup'
-  const until = now < month.end ? now : month.end
+  const until = new Date(Math.min(now.getTime(), month.end.getTime()))
   const elapsed = Math.max(
     0,
     Math.min(month.minutes, Math.floor((until.getTime() - month.start.getTime()) / MINUTE_MS)),

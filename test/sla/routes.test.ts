@@ -42,7 +42,9 @@ afterAll(async () => {
   await s?.stop()
 })
 
-const json = async (res: Response) => (await res.json()) as Record<string, any>
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely; their shape is what is asserted
+type Json = any
+const json = async (res: Response) => (await res.json()) as Json
 
 describe('what works', () => {
   it('answers a dry run with the figures and credits, and writes nothing', async () => {
@@ -51,7 +53,7 @@ describe('what works', () => {
     const body = await json(res)
     expect(body.dryRun).toBe(true)
     expect(
-      body.customers.map((c: any) => [c.customerId, c.uptime.downMinutes, c.evaluation.creditPercent]),
+      body.customers.map((c: Json) => [c.customerId, c.uptime.downMinutes, c.evaluation.creditPercent]),
     ).toEqual([
       ['acme', 44, 10],
       ['globex', 444, 25],
@@ -62,11 +64,11 @@ describe('what works', () => {
 
   it('reports provisional figures before the close and the closed records after it', async () => {
     const before = await json(await s.api('GET', '/v1/sla/credits?month=2025-09'))
-    expect(before.items.map((i: any) => i.status)).toEqual(['provisional', 'provisional'])
+    expect(before.items.map((i: Json) => i.status)).toEqual(['provisional', 'provisional'])
     const closed = await json(await s.api('POST', '/v1/sla/close?month=2025-09'))
     expect(closed).toEqual({ month: '2025-09', computed: 2, issued: 2 })
     const after = await json(await s.api('GET', '/v1/sla/credits?month=2025-09'))
-    expect(after.items.map((i: any) => [i.customerId, i.status, i.creditPercent, i.creditCents])).toEqual([
+    expect(after.items.map((i: Json) => [i.customerId, i.status, i.creditPercent, i.creditCents])).toEqual([
       ['acme', 'closed', 10, 10_000],
       ['globex', 'closed', 25, 25_000],
     ])
@@ -116,7 +118,7 @@ describe('what works', () => {
 
   it('lists the billing adjustments of the next cycle', async () => {
     const body = await json(await s.api('GET', '/v1/sla/billing-adjustments?cycle=2025-10'))
-    expect(body.items.map((a: any) => [a.customerId, a.amount])).toEqual([
+    expect(body.items.map((a: Json) => [a.customerId, a.amount])).toEqual([
       ['acme', '-100.00'],
       ['globex', '-250.00'],
     ])
@@ -128,7 +130,7 @@ describe('what works', () => {
     expect(res.status).toBe(201)
     expect(await json(res)).toMatchObject({ version: 1, effectiveFrom: '2025-08' })
     const versions = await json(await s.api('GET', '/v1/sla/plans/acme', undefined, acmeToken))
-    expect(versions.items.map((v: any) => v.version)).toEqual([1, 0])
+    expect(versions.items.map((v: Json) => v.version)).toEqual([1, 0])
     // September is closed: the record keeps plan v0; a dry run shows what v1 would give.
     const dry = await json(await s.api('POST', '/v1/sla/recompute?month=2025-09&customerId=acme'))
     expect(dry.customers[0]).toMatchObject({ plan: { version: 1 }, evaluation: { creditPercent: 0 } })
@@ -176,7 +178,7 @@ describe('what is refused', () => {
     const res = await s.api(method, path)
     expect(res.status).toBe(400)
     expect(res.headers.get('content-type')).toMatch(/problem\+json/)
-    expect((await json(res)).errors.map((e: any) => e.path)).toContain(field)
+    expect((await json(res)).errors.map((e: Json) => e.path)).toContain(field)
   })
 
   it('refuses a maintenance window that ends before it starts, and stores nothing', async () => {
@@ -186,7 +188,7 @@ describe('what is refused', () => {
       reason: 'x',
     })
     expect(res.status).toBe(400)
-    expect((await json(res)).errors.map((e: any) => e.path)).toContain('end')
+    expect((await json(res)).errors.map((e: Json) => e.path)).toContain('end')
     const { rows } = await s.deps.pool.query(
       `SELECT count(*)::int AS n FROM sla_maintenance_windows WHERE starts_at >= '2025-10-01'`,
     )
@@ -217,13 +219,13 @@ describe('who is refused', () => {
 
   it("shows a customer token only its own figures, never another customer's", async () => {
     const mine = await json(await s.api('GET', '/v1/sla/credits?month=2025-09', undefined, acmeToken))
-    expect(mine.items.map((i: any) => i.customerId)).toEqual(['acme'])
+    expect(mine.items.map((i: Json) => i.customerId)).toEqual(['acme'])
     const csv = await (
       await s.api('GET', '/v1/sla/credits?month=2025-09&format=csv', undefined, acmeToken)
     ).text()
     expect(csv).not.toContain('globex')
     const status = await json(await s.api('GET', '/v1/sla/status?month=2025-09', undefined, acmeToken))
-    expect(status.customers.map((c: any) => c.customerId)).toEqual(['acme'])
+    expect(status.customers.map((c: Json) => c.customerId)).toEqual(['acme'])
     expect(status.overall).toBeUndefined()
     expect((await s.api('GET', '/v1/sla/status?customerId=globex', undefined, acmeToken)).status).toBe(403)
     expect(
