@@ -66,22 +66,25 @@ export async function readEventsBody(req: Request, limits: BodyLimits): Promise<
   }
 }
 
-/** Splits the body into raw events (JSON array, or NDJSON when the body does not start with `[`). */
+/**
+ * Splits the body into raw events: a JSON array (or a single JSON object), else NDJSON. A body
+ * declared as NDJSON, or one that is not a single JSON value, is read line by line.
+ */
 export function splitEvents(text: string, contentType: string): { items: unknown[]; errors: ProblemField[] } {
-  const trimmed = text.trimStart()
-  const ndjson = /ndjson|jsonl|jsonlines/i.test(contentType) || !trimmed.startsWith('[')
-  if (!ndjson) {
+  const declaredNdjson = /ndjson|jsonl|jsonlines/i.test(contentType)
+  if (!declaredNdjson) {
+    let whole: unknown
+    let parsed = false
     try {
-      const parsed: unknown = JSON.parse(text)
-      if (Array.isArray(parsed)) return { items: parsed, errors: [] }
+      whole = JSON.parse(text)
+      parsed = true
     } catch (err) {
-      return {
-        items: [],
-        errors: [
-          { path: '(body)', message: `not valid JSON: ${(err as Error).message}`, code: 'invalid_json' },
-        ],
+      if (text.trimStart().startsWith('[')) {
+        const message = `not valid JSON: ${(err as Error).message}`
+        return { items: [], errors: [{ path: '(body)', message, code: 'invalid_json' }] }
       }
     }
+    if (parsed) return { items: Array.isArray(whole) ? whole : [whole], errors: [] }
   }
   const items: unknown[] = []
   const errors: ProblemField[] = []

@@ -58,6 +58,21 @@ describe('POST /v1/events', () => {
     )
   })
 
+  it('accepts a single event object, and NDJSON sent without an NDJSON content type', async () => {
+    const [one, ...rest] = workload(uniqueCustomer('plain'), 4)
+    const single = await postEvents(t, JSON.stringify(one))
+    expect(single.status).toBe(202)
+    expect(await single.json()).toEqual({ accepted: 1, duplicates: 0 })
+    const lines = await postEvents(t, rest.map((e) => JSON.stringify(e)).join('\n'))
+    expect(await lines.json()).toEqual({ accepted: 3, duplicates: 0 })
+    expect(
+      await storedIds(
+        t.deps.pool,
+        [one!, ...rest].map((e) => e.eventId!),
+      ),
+    ).toBe(4)
+  })
+
   it('acknowledges a re-sent batch again but stores and counts it once', async () => {
     const customer = uniqueCustomer('resend')
     const events = workload(customer, 18)
