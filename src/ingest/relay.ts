@@ -158,6 +158,7 @@ export class OutboxRelay {
           this.o.log.warn('telemetry relay: shipping failed; events wait in the outbox', {
             error: this.st.lastError,
             consecutiveFailures: this.st.consecutiveFailures,
+            batch: this.pending?.token,
             batchRows: this.pending?.events.length ?? 0,
           })
         }
@@ -212,7 +213,12 @@ export class OutboxRelay {
     // Renewing also tells us whether another relay shipped the batch meanwhile (lease row gone).
     const renewed = await this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId])
     if (renewed.rowCount === 0) return false
-    if (batch.events.length > 0) {
+    // Keep the lease while the insert runs (ClickHouse may be slow), so no relay takes it over.
+    const renew = setInterval(
+      () => void this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId]).catch(() => {}),
+      Math.max(1_000, this.o.config.claimLeaseMs / 3),
+    )
+    try {
       await this.o.clickhouse.insert({
         table: 'events',
         values: batch.events.map(toRow),
@@ -221,8 +227,12 @@ export class OutboxRelay {
           insert_deduplicate: 1,
           insert_deduplication_token: batch.token,
           deduplicate_blocks_in_dependent_materialized_views: 1,
+          // A batch spanning many months (a backfill) must not be refused forever: no partition cap.
+          max_partitions_per_insert_block: 0,
         },
       })
+    } finally {
+      clearInterval(renew)
     }
     await this.o.pool.query(DELETE_SQL, [batch.token])
     this.st.shipped += batch.events.length

@@ -194,4 +194,16 @@ describe('outbox relay', () => {
     await new Promise((res) => setTimeout(res, 250))
     expect(await r.shipOnce()).toBe(5)
   })
+
+  it('ships a backfill batch spanning more months than ClickHouse allows per insert by default', async () => {
+    const customer = uniqueCustomer('backfill')
+    const start = Date.UTC(2010, 0, 15)
+    const events = workload(customer, 150).map((e, i) => ({
+      ...e,
+      ts: new Date(start + i * 31 * 86_400_000).toISOString(),
+    }))
+    await appendEvents(pool, events)
+    expect(await relay(ch.client, { batchSize: 500 }).drain()).toBe(150)
+    expect(await rawCount(customer)).toBe(150)
+  })
 })
