@@ -30,3 +30,4 @@ export function renderDashboardFiles(): Record<string, string> {
     ]),
   )
 }
+export { type PriceList, priceRows, syncPrices } from './prices.ts'

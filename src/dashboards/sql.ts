@@ -40,8 +40,9 @@ export const CLOSED_MONTH = `month < toStartOfMonth(toTimeZone(now(), 'UTC'))`
 /** Closed months (sla_monthly.month, first day) overlapping the dashboard range. */
 export const MONTHS_IN_RANGE = `month >= toStartOfMonth(toTimeZone($__fromTime, 'UTC')) AND month <= toDate(toTimeZone($__toTime, 'UTC'))`
 
-/** A minute is up when a healthy control-plane heartbeat or an ok probe exists in it. */
-export const UP_SIGNAL = `(source = 'probe' OR (source = 'heartbeat' AND component = 'control_plane'))`
+/** A minute is up for the factory when a healthy control-plane heartbeat or an ok probe of the
+ * factory (customer '') exists in it, as the SLA engine counts it. */
+export const UP_SIGNAL = `(customer_id = '' AND (source = 'probe' OR (source = 'heartbeat' AND component = 'control_plane')))`
 
 const customer: QueryVariable = {
   kind: 'query',

@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { TelemetryEvent } from '../../src/ingest/index.ts'
 import type { ExpandContext } from './expand.ts'
 import { openSeededClickHouse, runPanelSql } from './harness.ts'
-import { API, EVENTS, MODEL_PRICES, POOL_PRICES, RECOVERIES, RUNS, SLA_ROWS, UP_MINUTES } from './workload.ts'
+import { API, EVENTS, PRICES, RECOVERIES, RUNS, SLA_ROWS, UP_MINUTES } from './workload.ts'
 
 let ch: { client: ClickHouseClient; close(): Promise<void> }
 beforeAll(async () => {
@@ -114,25 +114,31 @@ describe('Runs dashboard', () => {
 
 describe('Cost dashboard', () => {
   const hourStart = (ts: string) => Math.floor(Date.parse(ts) / 3_600_000) * 3_600_000
-  const inForce = <T extends { name: string; from: string }>(list: T[], name: string, ts: string) =>
+  const inForce = <T extends { effectiveFrom: string }>(list: readonly T[], ts: string) =>
     list
-      .filter((p) => p.name === name && Date.parse(p.from) <= hourStart(ts))
-      .sort((a, b) => Date.parse(b.from) - Date.parse(a.from))[0]
+      .filter((p) => Date.parse(p.effectiveFrom) <= hourStart(ts))
+      .sort((a, b) => Date.parse(b.effectiveFrom) - Date.parse(a.effectiveFrom))[0]
   const costs = events.flatMap((e) => {
     if (e.type === 'usage') {
-      const p = inForce(MODEL_PRICES, e.model, e.ts)
-      const ai = p ? (e.inputTokens * p.input + e.outputTokens * p.output) / 1e6 : 0
+      const p = inForce(
+        PRICES.models.filter((m) => m.model === e.model),
+        e.ts,
+      )
+      const ai = p ? (e.inputTokens * p.inputPerMillion + e.outputTokens * p.outputPerMillion) / 1e6 : 0
       return [{ customerId: e.customerId, runType: e.runType, model: e.model, ai, infra: 0 }]
     }
     if (e.type === 'job' && e.durationMs) {
-      const p = inForce(POOL_PRICES, e.pool, e.ts)
+      const p = inForce(
+        PRICES.pools.filter((x) => x.pool === e.pool),
+        e.ts,
+      )
       return [
         {
           customerId: e.customerId,
           runType: e.runType,
           model: '',
           ai: 0,
-          infra: (e.durationMs / 1000) * p!.perSecond,
+          infra: (e.durationMs / 1000) * p!.perWorkerSecond,
         },
       ]
     }

@@ -3,18 +3,25 @@
 // the materialized views fill the rollups; and a runner that expands a panel's SQL like the plugin.
 
 import { join } from 'node:path'
+import { syncPrices } from '../../src/dashboards/index.ts'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { loadMigrations, schemasDir, splitStatements } from '../../src/db/migrate.ts'
-import { chTime, TelemetryEvent, toRow } from '../../src/ingest/index.ts'
+import { TelemetryEvent, toRow } from '../../src/ingest/index.ts'
 import { openTestClickHouse } from '../helpers/db.ts'
 import { ALL, type ExpandContext, expandClickHouseSql } from './expand.ts'
-import { EVENTS, FROM, MODEL_PRICES, POOL_PRICES, SLA_ROWS, TO } from './workload.ts'
+import { EVENTS, FROM, PRICES, SLA_ROWS, TO } from './workload.ts'
 
+/** This process's chDB with every ClickHouse migration (the .sql files in order) and the workload. */
 export async function openSeededClickHouse(): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
   const handle = await openTestClickHouse()
-  const client = handle.client
   for (const m of await loadMigrations(join(schemasDir, 'clickhouse')))
-    for (const statement of splitStatements(m.sql)) await client.command({ query: statement })
+    for (const statement of splitStatements(m.sql)) await handle.client.command({ query: statement })
+  await seedWorkload(handle.client)
+  return { client: handle.client, close: () => handle.close() }
+}
+
+/** Inserts the workload's events (through `events`, so the views fill the rollups), prices and SLA rows. */
+export async function seedWorkload(client: ClickHouseClient): Promise<void> {
   const rows = EVENTS.map((e) => toRow(TelemetryEvent.parse(e)))
   // The relay always sends a deduplication token (the rollups rely on it, see 011_rollup_dedup.sql).
   for (let i = 0; i < rows.length; i += 1000) {
@@ -25,41 +32,17 @@ export async function openSeededClickHouse(): Promise<{ client: ClickHouseClient
       clickhouse_settings: { insert_deduplication_token: `dashboards-seed-${i}` },
     })
   }
-  const price = (r: Record<string, unknown>) => ({ currency: 'USD', ...r })
-  await client.insert({
-    table: 'prices',
-    format: 'JSONEachRow',
-    values: [
-      ...MODEL_PRICES.map((p) =>
-        price({
-          kind: 'model',
-          name: p.name,
-          effective_from: chTime(p.from),
-          input_per_million: p.input,
-          output_per_million: p.output,
-        }),
-      ),
-      // A superseded entry for gpu (older updated_at): FINAL must take the later one.
-      price({
-        kind: 'pool',
-        name: 'gpu',
-        effective_from: chTime(POOL_PRICES[1]!.from),
-        per_worker_second: 99,
-        updated_at: '2026-01-01 00:00:00.000',
-      }),
-      ...POOL_PRICES.map((p) =>
-        price({
-          kind: 'pool',
-          name: p.name,
-          effective_from: chTime(p.from),
-          per_worker_second: p.perSecond,
-          updated_at: '2026-02-01 00:00:00.000',
-        }),
-      ),
+  // An older price list replaced by the current one: its entries (changed or since removed) must not count.
+  const stale = {
+    ...PRICES,
+    pools: [
+      ...PRICES.pools.map((p) => ({ ...p, perWorkerSecond: 99 })),
+      { pool: 'gpu', effectiveFrom: '2026-02-15', perWorkerSecond: 99 },
     ],
-  })
+  }
+  await syncPrices(client, stale, new Date('2026-01-01T00:00:00Z'))
+  await syncPrices(client, PRICES, new Date('2026-02-01T00:00:00Z'))
   await client.insert({ table: 'sla_monthly', values: SLA_ROWS, format: 'JSONEachRow' })
-  return { client, close: () => handle.close() }
 }
 
 /** Every standard variable at "All", the SLA targets at their defaults. */

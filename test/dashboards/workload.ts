@@ -1,6 +1,7 @@
 // A small known workload for the dashboard query tests, with its figures computed here in plain
 // TypeScript from the same events (independently of ClickHouse and the rollups).
 // Range: 2026-03-01T00:00Z .. 2026-03-03T00:00Z (two days, 2,880 minutes, the start of a month).
+import type { PriceList } from '../../src/dashboards/index.ts'
 import type { TelemetryEventInput } from '../../src/ingest/index.ts'
 
 export const FROM = new Date('2026-03-01T00:00:00Z')
@@ -39,17 +40,20 @@ export const RUNS: SeedRun[] = Array.from({ length: 48 }, (_, i) => {
   }
 })
 
-/** Model of each run type, prices per 1M tokens in force from `from`, pool prices per worker-second. */
+/** Model of each run type; the price list (SLA config shape): per 1M tokens, per worker-second. */
 export const MODEL_OF: Record<string, string> = { build: 'gpt-a', review: 'claude-b' }
-export const MODEL_PRICES = [
-  { name: 'gpt-a', from: '2026-01-01T00:00:00Z', input: 2, output: 8 },
-  { name: 'gpt-a', from: '2026-03-02T00:00:00Z', input: 4, output: 16 },
-  { name: 'claude-b', from: '2026-01-01T00:00:00Z', input: 3, output: 15 },
-]
-export const POOL_PRICES = [
-  { name: 'cpu', from: '2026-01-01T00:00:00Z', perSecond: 0.001 },
-  { name: 'gpu', from: '2026-01-01T00:00:00Z', perSecond: 0.01 },
-]
+export const PRICES: PriceList = {
+  currency: 'USD',
+  models: [
+    { model: 'gpt-a', effectiveFrom: '2026-01-01', inputPerMillion: 2, outputPerMillion: 8 },
+    { model: 'gpt-a', effectiveFrom: '2026-03-02', inputPerMillion: 4, outputPerMillion: 16 },
+    { model: 'claude-b', effectiveFrom: '2026-01-01', inputPerMillion: 3, outputPerMillion: 15 },
+  ],
+  pools: [
+    { pool: 'cpu', effectiveFrom: '2026-01-01', perWorkerSecond: 0.001 },
+    { pool: 'gpu', effectiveFrom: '2026-01-01', perWorkerSecond: 0.01 },
+  ],
+}
 
 function runEvents(r: SeedRun): TelemetryEventInput[] {
   const t0 = r.i * 55 * MIN

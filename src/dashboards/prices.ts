@@ -1,0 +1,70 @@
+// Copies the SLA price list (config `sla.prices`) into ClickHouse `prices`
+// (schemas/clickhouse/030_prices.sql), so the cost dashboard prices usage in SQL exactly as the
+// SLA engine does in TypeScript: a price applies from its effective day (UTC) to the next entry.
+//
+// Guarantee: the table never lacks a configured price. The new list is inserted first (later
+// updated_at wins under FINAL), then rows of older syncs are deleted, which also drops entries
+// removed from the config. Two instances syncing the same config converge on the same rows.
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+
+/** The shape of the SLA config's `prices` section (src/sla/config.ts). */
+export interface PriceList {
+  currency: string
+  models: readonly {
+    model: string
+    effectiveFrom: string
+    inputPerMillion: number
+    outputPerMillion: number
+  }[]
+  pools: readonly { pool: string; effectiveFrom: string; perWorkerSecond: number }[]
+}
+
+export interface PriceRow {
+  kind: 'model' | 'pool'
+  name: string
+  effective_from: string
+  input_per_million: number
+  output_per_million: number
+  per_worker_second: number
+  currency: string
+  updated_at: string
+}
+
+const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '')
+/** 'YYYY-MM-DD' (a UTC day) → ClickHouse DateTime text at its midnight. */
+const dayStart = (day: string) => `${day.slice(0, 10)} 00:00:00`
+
+export function priceRows(prices: PriceList, at: Date): PriceRow[] {
+  const base = { currency: prices.currency, updated_at: chTime(at) }
+  return [
+    ...prices.models.map((m) => ({
+      ...base,
+      kind: 'model' as const,
+      name: m.model,
+      effective_from: dayStart(m.effectiveFrom),
+      input_per_million: m.inputPerMillion,
+      output_per_million: m.outputPerMillion,
+      per_worker_second: 0,
+    })),
+    ...prices.pools.map((p) => ({
+      ...base,
+      kind: 'pool' as const,
+      name: p.pool,
+      effective_from: dayStart(p.effectiveFrom),
+      input_per_million: 0,
+      output_per_million: 0,
+      per_worker_second: p.perWorkerSecond,
+    })),
+  ]
+}
+
+/** Replaces the ClickHouse price list with `prices` (call at start and when the config changes). */
+export async function syncPrices(ch: ClickHouseClient, prices: PriceList, at = new Date()): Promise<number> {
+  const rows = priceRows(prices, at)
+  if (rows.length) await ch.insert({ table: 'prices', values: rows, format: 'JSONEachRow' })
+  await ch.command({
+    query: "DELETE FROM prices WHERE updated_at < {at:DateTime64(3, 'UTC')}",
+    query_params: { at: chTime(at) },
+  })
+  return rows.length
+}
