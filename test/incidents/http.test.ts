@@ -5,7 +5,16 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestSteward } from '../helpers/app.ts'
-import { evaluateAt, insertEvents, minutes, runs, startIncidentSteward, testEpoch, WEBHOOK_SECRET, waitFor } from './support.ts'
+import {
+  evaluateAt,
+  insertEvents,
+  minutes,
+  runs,
+  startIncidentSteward,
+  testEpoch,
+  WEBHOOK_SECRET,
+  waitFor,
+} from './support.ts'
 
 interface Received {
   headers: Record<string, string | string[] | undefined>
@@ -33,16 +42,29 @@ beforeAll(async () => {
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
   s = await startIncidentSteward()
   expect(
-    (await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme', webhookUrl: url, webhookSecret: CUSTOMER_SECRET }))
-      .status,
+    (
+      await s.api('POST', '/v1/customers', {
+        id: 'acme',
+        name: 'Acme',
+        webhookUrl: url,
+        webhookSecret: CUSTOMER_SECRET,
+      })
+    ).status,
   ).toBe(201)
   expect((await s.api('POST', '/v1/customers', { id: 'globex', name: 'Globex' })).status).toBe(201)
   for (const id of ['acme', 'globex']) {
-    tokens[id] = ((await (await s.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as { token: string }).token
+    tokens[id] = (
+      (await (await s.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as { token: string }
+    ).token
   }
-  await insertEvents(s, [...runs('acme', t0, 40, 20, 4 * 60_000), ...runs('globex', t0, 40, 30, 4 * 60_000)])
+  await insertEvents(s.deps.clickhouse!, [
+    ...runs('acme', t0, 40, 20, 4 * 60_000),
+    ...runs('globex', t0, 40, 30, 4 * 60_000),
+  ])
   await evaluateAt(s, t0)
-  const list = (await (await s.api('GET', '/v1/incidents')).json()) as { items: { id: string; scope: string }[] }
+  const list = (await (await s.api('GET', '/v1/incidents')).json()) as {
+    items: { id: string; scope: string }[]
+  }
   acmeIncident = list.items.find((i) => i.scope === 'customer:acme')!.id
   globexIncident = list.items.find((i) => i.scope === 'customer:globex')!.id
 })
@@ -56,12 +78,23 @@ const signed = (body: string, secret = WEBHOOK_SECRET) => ({
   'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}`,
 })
 const pdEvent = (type: string, key: string) =>
-  JSON.stringify({ event: { id: 'EV1', event_type: type, resource_type: 'incident', data: { id: 'PD1', type: 'incident', incident_key: key } } })
-const get = async (id: string, token?: string) => (await s.api('GET', `/v1/incidents/${id}`, undefined, token)).json() as Promise<Record<string, unknown>>
+  JSON.stringify({
+    event: {
+      id: 'EV1',
+      event_type: type,
+      resource_type: 'incident',
+      data: { id: 'PD1', type: 'incident', incident_key: key },
+    },
+  })
+const get = async (id: string, token?: string) =>
+  (await s.api('GET', `/v1/incidents/${id}`, undefined, token)).json() as Promise<Record<string, unknown>>
 
 describe('what works', () => {
   it('sends each affected customer an "investigating" notice, signed with its webhook secret', async () => {
-    const got = await waitFor(async () => received.find((r) => r.body.includes('incident.investigating')), 'notice')
+    const got = await waitFor(
+      async () => received.find((r) => r.body.includes('incident.investigating')),
+      'notice',
+    )
     const ts = String(got.headers['x-steward-timestamp'])
     const expected = `v1=${createHmac('sha256', CUSTOMER_SECRET).update(`${ts}.${got.body}`).digest('hex')}`
     expect(got.headers['x-steward-signature']).toBe(expected)
@@ -72,12 +105,18 @@ describe('what works', () => {
   })
 
   it('posts an operator update to the timeline and to the customers', async () => {
-    const res = await s.api('POST', `/v1/incidents/${acmeIncident}/updates`, { message: 'Failover in progress' })
+    const res = await s.api('POST', `/v1/incidents/${acmeIncident}/updates`, {
+      message: 'Failover in progress',
+    })
     expect(res.status).toBe(201)
     expect(await res.json()).toEqual({ queued: 1 })
     await waitFor(async () => received.find((r) => r.body.includes('Failover in progress')), 'update notice')
     const i = await get(acmeIncident)
-    expect((i.timeline as { kind: string; message: string }[]).some((t) => t.kind === 'update' && t.message === 'Failover in progress')).toBe(true)
+    expect(
+      (i.timeline as { kind: string; message: string }[]).some(
+        (t) => t.kind === 'update' && t.message === 'Failover in progress',
+      ),
+    ).toBe(true)
   })
 
   it('mirrors an acknowledge done in PagerDuty (signed v3 webhook)', async () => {
@@ -112,15 +151,23 @@ describe('what works', () => {
       prevention: 'Canary model rollouts.',
     })
     expect(patch.status).toBe(200)
-    const report = (await (await s.api('GET', `/v1/incidents/${acmeIncident}/report`)).json()) as Record<string, unknown>
-    expect(report).toMatchObject({ rootCause: 'A bad model rollout failed half the runs.', prevention: 'Canary model rollouts.' })
+    const report = (await (await s.api('GET', `/v1/incidents/${acmeIncident}/report`)).json()) as Record<
+      string,
+      unknown
+    >
+    expect(report).toMatchObject({
+      rootCause: 'A bad model rollout failed half the runs.',
+      prevention: 'Canary model rollouts.',
+    })
     expect(report.affectedCustomers).toEqual([
       expect.objectContaining({ customerId: 'acme', failedRuns: 20, finishedRuns: 40 }),
     ])
     expect(report.affectedRuns).toBe(20)
     expect(report.recoverySeconds).toBeGreaterThanOrEqual(0)
     // 20 failed runs against a 30-day budget of 40 × 1% = 0.4 runs: 50 times the budget.
-    expect((report.affectedCustomers as { successBudgetConsumed: number }[])[0]!.successBudgetConsumed).toBeCloseTo(50, 5)
+    expect(
+      (report.affectedCustomers as { successBudgetConsumed: number }[])[0]!.successBudgetConsumed,
+    ).toBeCloseTo(50, 5)
     const md = await s.api('GET', `/v1/incidents/${acmeIncident}/report?format=markdown`)
     expect(md.headers.get('content-type')).toMatch(/text\/markdown/)
     const text = await md.text()
@@ -146,7 +193,9 @@ describe('what is refused', () => {
     }
     // A valid signature over a different body does not authorise this one.
     const other = pdEvent('incident.resolved', acmeIncident)
-    expect((await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(other))).status).toBe(401)
+    expect((await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(other))).status).toBe(
+      401,
+    )
     expect((await get(globexIncident)).status).toBe('triggered')
   })
 
@@ -157,9 +206,14 @@ describe('what is refused', () => {
     const id = await s.api('GET', '/v1/incidents/not-an-id')
     expect(id.status).toBe(400)
     expect(((await id.json()) as { errors: { path: string }[] }).errors[0]!.path).toBe('param.id')
-    const silence = await s.api('POST', '/v1/incident-silences', { endsAt: minutes(t0, -1).toISOString(), reason: 'x' })
+    const silence = await s.api('POST', '/v1/incident-silences', {
+      endsAt: minutes(t0, -1).toISOString(),
+      reason: 'x',
+    })
     expect(silence.status).toBe(400)
-    expect(((await silence.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('endsAt')
+    expect(((await silence.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain(
+      'endsAt',
+    )
     const update = await s.api('POST', `/v1/incidents/${globexIncident}/updates`, { message: '', extra: 1 })
     expect(update.status).toBe(400)
   })
@@ -171,12 +225,18 @@ describe('what is refused', () => {
 
 describe('who is refused', () => {
   it('shows a customer only the incidents that affect it', async () => {
-    const mine = (await (await s.api('GET', '/v1/incidents', undefined, tokens.acme)).json()) as { items: { id: string }[] }
+    const mine = (await (await s.api('GET', '/v1/incidents', undefined, tokens.acme)).json()) as {
+      items: { id: string }[]
+    }
     expect(mine.items.map((i) => i.id)).toEqual([acmeIncident])
-    const theirs = (await (await s.api('GET', '/v1/incidents', undefined, tokens.globex)).json()) as { items: { id: string }[] }
+    const theirs = (await (await s.api('GET', '/v1/incidents', undefined, tokens.globex)).json()) as {
+      items: { id: string }[]
+    }
     expect(theirs.items.map((i) => i.id)).toEqual([globexIncident])
     expect((await s.api('GET', `/v1/incidents/${globexIncident}`, undefined, tokens.acme)).status).toBe(404)
-    expect((await s.api('GET', `/v1/incidents/${globexIncident}/report`, undefined, tokens.acme)).status).toBe(404)
+    expect(
+      (await s.api('GET', `/v1/incidents/${globexIncident}/report`, undefined, tokens.acme)).status,
+    ).toBe(404)
     expect((await s.api('GET', '/v1/incidents?customerId=globex', undefined, tokens.acme)).status).toBe(403)
   })
 

@@ -45,7 +45,7 @@ describe('a failure burst', () => {
   let incidentId: string
 
   it('opens one incident and sends one trigger whose dedup_key is the incident id', async () => {
-    await insertEvents(s, runs('acme', t0, 40, 20, 4 * 60_000))
+    await insertEvents(s.deps.clickhouse!, runs('acme', t0, 40, 20, 4 * 60_000))
     await evaluateAt(s, t0)
     const open = await openIncidents(s, 'success_rate_burn', 'customer:acme')
     expect(open).toHaveLength(1)
@@ -76,7 +76,7 @@ describe('a failure burst', () => {
 
   it('resolves after the condition stays clear, with the same dedup key, and emits a recovery event', async () => {
     // Recovery: plenty of successful runs after the burst bring every window under its burn rate.
-    await insertEvents(s, runs('acme', minutes(t0, 8), 3000, 0, 4 * 60_000))
+    await insertEvents(s.deps.clickhouse!, runs('acme', minutes(t0, 8), 3000, 0, 4 * 60_000))
     await evaluateAt(s, minutes(t0, 8)) // clear: starts the hysteresis clock
     expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('triggered')
     await evaluateAt(s, minutes(t0, 13)) // clear for 5 min: resolves
@@ -112,7 +112,7 @@ describe('hysteresis', () => {
     for (let m = 0; m < 10; m++) {
       if (m % 2 === 0) {
         await insertEvents(
-          s,
+          s.deps.clickhouse!,
           [0, 1, 2].map((i) => ({
             type: 'job' as const,
             customerId: 'flappy',
@@ -155,7 +155,7 @@ describe('silences', () => {
       reason: 'planned database upgrade',
     })
     expect(res.status).toBe(201)
-    await insertEvents(s, runs('quiet', t0, 40, 20, 4 * 60_000))
+    await insertEvents(s.deps.clickhouse!, runs('quiet', t0, 40, 20, 4 * 60_000))
     await evaluateAt(s, t0)
     await evaluateAt(s, minutes(t0, 1))
     const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:quiet')
@@ -175,7 +175,7 @@ describe('silences', () => {
 describe('delivery faults', () => {
   it('retries a 429 with backoff and delivers the trigger exactly once', async () => {
     const t0 = testEpoch()
-    await insertEvents(s, runs('limited', t0, 40, 20, 4 * 60_000))
+    await insertEvents(s.deps.clickhouse!, runs('limited', t0, 40, 20, 4 * 60_000))
     pd.failNext(1, 429)
     await evaluateAt(s, t0)
     const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:limited')
@@ -188,7 +188,7 @@ describe('delivery faults', () => {
   it('keeps a page while PagerDuty is unreachable and delivers it once it is back', async () => {
     const t0 = testEpoch()
     await pd.stop()
-    await insertEvents(s, runs('outage', t0, 40, 20, 4 * 60_000))
+    await insertEvents(s.deps.clickhouse!, runs('outage', t0, 40, 20, 4 * 60_000))
     await evaluateAt(s, t0)
     const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:outage')
     await waitFor(

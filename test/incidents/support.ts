@@ -2,6 +2,7 @@
 // PagerDuty stand-in, and helpers that write telemetry straight into ClickHouse.
 import { randomUUID } from 'node:crypto'
 import { expect } from 'vitest'
+import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { incidentsConfigSchema } from '../../src/incidents/config.ts'
 import { EVALUATE_JOB, type IncidentsModule } from '../../src/incidents/index.ts'
 import type { PagerDutyStandIn } from '../../src/incidents/pagerduty-standin.ts'
@@ -49,10 +50,10 @@ export async function evaluateAt(s: TestSteward, at: Date) {
   return outcome
 }
 
-export async function insertEvents(s: TestSteward, events: Omit<TelemetryEventInput, 'eventId'>[]) {
+export async function insertEvents(ch: ClickHouseClient, events: Omit<TelemetryEventInput, 'eventId'>[]) {
   const rows = events.map((e) => toRow(TelemetryEvent.parse({ eventId: randomUUID(), ...e })))
   // Every insert into `events` carries a deduplication token (schemas/clickhouse/011_rollup_dedup.sql).
-  await s.deps.clickhouse!.insert({
+  await ch.insert({
     table: 'events',
     values: rows,
     format: 'JSONEachRow',
