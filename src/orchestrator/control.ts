@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError } from '../http/errors.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { jobView, runSummary } from './runs.ts'
-import { notifyCancelled, notifyPools, retryingTransaction } from './settle.ts'
+import { notifyCancelled, notifyPools, recountFailed, retryingTransaction } from './settle.ts'
 
 const SQL = {
   lockJobs: `SELECT id FROM jobs WHERE run_id = $1 ORDER BY id FOR UPDATE`,
@@ -82,6 +82,7 @@ async function requeue(c: Queryable, runId: string, statuses: string[], jobId: s
     c,
     rows.filter((r) => r.status === 'queued').map((r) => r.pool),
   )
+  await recountFailed(c, runId)
   return rows
 }
 

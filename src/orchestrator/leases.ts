@@ -12,7 +12,7 @@ import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent } from './events.ts'
-import { notifyPools, retryingTransaction, settleRun } from './settle.ts'
+import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
 
 const SQL = {
   reclaim: `
@@ -57,13 +57,15 @@ export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 50
         errorClass: 'infrastructure',
       }),
     )
-    await appendEvents(c, events)
     await notifyPools(
       c,
       rows.filter((r) => r.status === 'queued').map((r) => r.pool),
     )
-    for (const runId of new Set(rows.filter((r) => r.status === 'dead').map((r) => r.run_id as string)))
-      await settleRun(c, runId)
+    for (const runId of new Set(rows.filter((r) => r.status === 'dead').map((r) => r.run_id as string))) {
+      await recountFailed(c, runId)
+      events.push(...(await settleRun(c, runId)))
+    }
+    await appendEvents(c, events)
     return rows.length
   })
 }

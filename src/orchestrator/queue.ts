@@ -8,8 +8,8 @@
 // - each transition, its attempt record and its telemetry event commit in one transaction.
 import type { Pool, PoolClient } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
-import { jobEvent } from './events.ts'
-import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import { jobEvent, runEvent } from './events.ts'
+import { notifyPools, recountFailed, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import type { ClaimedJob, FailureClass } from './types.ts'
 
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
@@ -21,20 +21,37 @@ const SQL = {
       SELECT id FROM jobs WHERE pool = $1 AND status = 'queued' AND run_at <= now()
       ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
     )
-    UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
-      lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = now()
-    FROM next WHERE j.id = next.id
-    RETURNING ${JOB_COLUMNS}, j.priority`,
-  insertAttempts: `
-    INSERT INTO job_attempts (job_id, attempt, kind, worker_id)
-    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[])`,
-  startRuns: `
-    UPDATE runs SET status = 'running', started_at = now() WHERE id = ANY ($1::text[]) AND status = 'queued'
-    RETURNING id, customer_id, project_id, type`,
+    , j AS (
+      UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
+        lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = now()
+      FROM next WHERE j.id = next.id
+      RETURNING ${JOB_COLUMNS}, j.priority
+    ), a AS (
+      INSERT INTO job_attempts (job_id, attempt, kind, worker_id) SELECT id, attempt, kind, $3 FROM j
+    ), r AS (
+      UPDATE runs SET status = 'running', started_at = now()
+      WHERE id IN (SELECT run_id FROM j) AND status = 'queued' RETURNING id
+    )
+    SELECT j.*, r.id IS NOT NULL AS run_started FROM j LEFT JOIN r ON r.id = j.run_id`,
   succeed: `
-    UPDATE jobs SET status = 'succeeded', output = $4, finished_at = now(), lease_owner = NULL,
-      lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + $5
-    WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
+    WITH j AS (
+      UPDATE jobs SET status = 'succeeded', output = $4, finished_at = now(), lease_owner = NULL,
+        lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + $5
+      WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+      RETURNING has_dependents, run_id
+    ), a AS (
+      UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), duration_ms = $5
+      WHERE job_id = $1 AND attempt = $3 AND EXISTS (SELECT 1 FROM j)
+    ), r AS (
+      -- Locks the run row (serialising its finishing jobs) and finishes it with its last job.
+      UPDATE runs SET jobs_succeeded = jobs_succeeded + 1,
+        status = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
+        finished_at = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN now() ELSE finished_at END
+      FROM j WHERE runs.id = j.run_id
+      RETURNING runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
+                extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
+    )
+    SELECT j.has_dependents, r.* FROM j, r`,
   // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as failure, $10 counts as reclaim, $11 duration
   fail: `
     UPDATE jobs SET status = $4, run_at = now() + $5::int * interval '1 millisecond',
@@ -68,7 +85,7 @@ export async function claimJobs(
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
   return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query<ClaimedJob & { priority: number }>(SQL.claim, [
+    const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(SQL.claim, [
       poolName,
       limit,
       workerId,
@@ -76,26 +93,22 @@ export async function claimJobs(
     ])
     if (rows.length === 0) return []
     rows.sort((a, b) => b.priority - a.priority)
-    await c.query(SQL.insertAttempts, [
-      rows.map((r) => r.id),
-      rows.map((r) => r.attempt),
-      rows.map((r) => r.kind),
-      rows.map(() => workerId),
-    ])
-    const started = await c.query(SQL.startRuns, [[...new Set(rows.map((r) => r.run_id))]])
-    const events: NewEvent[] = started.rows.map((r) => ({
-      type: 'run',
-      action: 'started',
-      customerId: r.customer_id,
-      projectId: r.project_id,
-      runId: r.id,
-      runType: r.type,
-    }))
+    const started = new Set(rows.filter((r) => r.run_started).map((r) => r.run_id))
+    const events: NewEvent[] = rows
+      .filter((r) => started.delete(r.run_id))
+      .map((r) => runEvent(runDims(r), 'started'))
     for (const r of rows) events.push(jobEvent(r, 'started', { workerId }))
     await appendEvents(c, events)
     return rows
   })
 }
+
+const runDims = (j: ClaimedJob) => ({
+  id: j.run_id,
+  customer_id: j.customer_id,
+  project_id: j.project_id,
+  type: j.run_type,
+})
 
 export interface Lease {
   job: ClaimedJob
@@ -111,26 +124,22 @@ export async function succeedJob(
 ): Promise<boolean> {
   const { job, workerId } = l
   return retryingTransaction(pool, async (c) => {
-    const res = await c.query(SQL.succeed, [
-      job.id,
-      workerId,
-      job.attempt,
-      JSON.stringify(output ?? null),
-      Math.round(durationMs),
-    ])
-    if (!res.rowCount) return false
-    await c.query(SQL.closeAttempt, [
-      job.id,
-      job.attempt,
-      'succeeded',
-      null,
-      null,
-      Math.round(durationMs),
-      null,
-    ])
-    await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
-    await appendEvents(c, [jobEvent(job, 'succeeded', { workerId, durationMs })])
-    await settleRun(c, job.run_id)
+    const res = await c.query<{
+      has_dependents: boolean
+      status: string
+      jobs_failed: number
+      all_done: boolean
+      duration_ms: number
+    }>(SQL.succeed, [job.id, workerId, job.attempt, JSON.stringify(output ?? null), Math.round(durationMs)])
+    const row = res.rows[0]
+    if (!row) return false
+    if (row.has_dependents) await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
+    const events = [jobEvent(job, 'succeeded', { workerId, durationMs })]
+    if (row.all_done && row.status === 'succeeded')
+      events.push(runEvent(runDims(job), 'succeeded', { durationMs: row.duration_ms }))
+    // With a failed job in the run, this may have been its last active job: settle fully.
+    else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
+    await appendEvents(c, events)
     return true
   })
 }
@@ -218,9 +227,10 @@ export async function failJob(
       Math.round(durationMs),
       retryDelay,
     ])
-    await appendEvents(c, [jobEvent(job, d.action, { workerId, errorClass: cls, durationMs })])
     if (d.status === 'queued' && d.delayMs === 0) await notifyPools(c, [res.rows[0]!.pool])
-    if (d.status !== 'queued') await settleRun(c, job.run_id)
+    if (d.status !== 'queued') await recountFailed(c, job.run_id)
+    const runEvents = d.status === 'queued' ? [] : await settleRun(c, job.run_id)
+    await appendEvents(c, [jobEvent(job, d.action, { workerId, errorClass: cls, durationMs }), ...runEvents])
     return d
   })
 }

@@ -6,7 +6,7 @@
 // serialised on the run row, so exactly one of them sees the run complete.
 import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
-import { appendEvents } from '../ingest/index.ts'
+import type { NewEvent } from '../ingest/index.ts'
 import { runEvent } from './events.ts'
 import type { FailureClass } from './types.ts'
 
@@ -32,6 +32,8 @@ const SQL = {
   finishRun: `
     UPDATE runs SET status = $2, finished_at = now(), error_class = $3 WHERE id = $1
     RETURNING extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
+  recountFailed: `UPDATE runs SET jobs_failed = (SELECT count(*) FROM jobs WHERE run_id = $1 AND status IN ('failed', 'dead'))
+                  WHERE id = $1`,
   notify: `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`,
 }
 
@@ -48,16 +50,29 @@ export async function notifyCancelled(db: Queryable, jobIds: string[]): Promise<
   if (chunks.length) await db.query(SQL.notify, [CANCEL_CHANNEL, chunks])
 }
 
-/** Makes the dependents of a succeeded step ready; returns their pools. */
+/**
+ * Makes the dependents of a succeeded step ready; returns their pools. The run row is locked
+ * first: two dependencies finishing at once would otherwise each see the other still running
+ * (neither commit visible to the other) and leave their dependent blocked forever.
+ */
 export async function unblockDependents(db: Queryable, runId: string, stepKey: string): Promise<string[]> {
+  await db.query(SQL.lockRun, [runId])
   const { rows } = await db.query<{ pool: string }>(SQL.unblock, [runId, stepKey])
   return rows.map((r) => r.pool)
 }
 
-/** Finishes the run when all its jobs succeeded, or when nothing is left to run and one failed. */
-export async function settleRun(db: Queryable, runId: string): Promise<void> {
+/** Refreshes the run's count of failed/dead jobs (after jobs failed or were re-queued); locks the run. */
+export async function recountFailed(db: Queryable, runId: string): Promise<void> {
+  await db.query(SQL.recountFailed, [runId])
+}
+
+/**
+ * Finishes the run when all its jobs succeeded, or when nothing is left to run and one failed.
+ * Returns the run's telemetry events, for the caller to append with its own.
+ */
+export async function settleRun(db: Queryable, runId: string): Promise<NewEvent[]> {
   const run = (await db.query(SQL.lockRun, [runId])).rows[0]
-  if (!run || run.status === 'cancelled') return
+  if (!run || run.status === 'cancelled') return []
   const c = (await db.query(SQL.jobCounts, [runId])).rows[0] as {
     total: number
     ok: number
@@ -68,12 +83,10 @@ export async function settleRun(db: Queryable, runId: string): Promise<void> {
   let next: 'succeeded' | 'failed' | undefined
   if (c.ok === c.total) next = 'succeeded'
   else if (c.active === 0 && c.bad > 0) next = 'failed'
-  if (!next || next === run.status) return
+  if (!next || next === run.status) return []
   const errorClass = next === 'failed' ? (c.error_class ?? 'transient') : null
   const { rows } = await db.query<{ duration_ms: number }>(SQL.finishRun, [runId, next, errorClass])
-  await appendEvents(db, [
-    runEvent(run, next, { durationMs: rows[0]?.duration_ms, errorClass: errorClass ?? undefined }),
-  ])
+  return [runEvent(run, next, { durationMs: rows[0]?.duration_ms, errorClass: errorClass ?? undefined })]
 }
 
 const retryable = new Set(['40P01', '40001']) // deadlock detected, serialization failure

@@ -236,6 +236,11 @@ export class Worker {
       : undefined
     const t0 = performance.now()
     const ms = () => performance.now() - t0
+    // The handler's outcome first; bookkeeping errors (database down) are not handler failures:
+    // they propagate, the lease is no longer renewed, and the job is reclaimed once it expires.
+    let output: unknown
+    let failure: unknown
+    let ok = false
     try {
       const def = getHandler(job.kind)
       if (!def)
@@ -243,48 +248,54 @@ export class Worker {
       const parsed = def.inputSchema.safeParse(job.input ?? {})
       if (!parsed.success)
         throw Object.assign(new Error(`invalid input: ${parsed.error.message}`), { validation: true })
-      const output = await abortable(
+      output = await abortable(
         Promise.resolve().then(() => def.run(parsed.data, ctx)),
         ac.signal,
       )
-      if (await succeedJob(pool, lease, output, ms()))
-        this.o.metrics?.outcome(job, 'succeeded', undefined, ms())
-      else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
+      ok = true
     } catch (err) {
-      const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
-      if (reason?.why === 'lost' || reason?.why === 'cancelled') {
-        this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
-        return
-      }
-      if (reason?.why === 'shutdown') {
-        await releaseJob(pool, lease, ms())
-        this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', ms())
-        return
-      }
-      let cls: FailureClass
-      let message: string
-      if (reason?.why === 'timeout') {
-        cls = 'transient'
-        message = `timed out after ${job.timeout_ms} ms`
-      } else if ((err as { infra?: boolean }).infra) {
-        cls = 'infrastructure'
-        message = (err as Error).message
-      } else if ((err as { validation?: boolean }).validation) {
-        cls = 'validation'
-        message = (err as Error).message
-      } else ({ failureClass: cls, message } = classify(err))
-      const c = this.o.config
-      const d = await failJob(pool, lease, cls, message, ms(), {
-        maxBackoffMs: c.retry.maxBackoffMs,
-        maxReclaims: c.maxReclaims,
-      })
-      if (d) this.o.metrics?.outcome(job, d.action, cls, ms())
-      // A short backoff should not wait for the next poll.
-      if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
-        setTimeout(() => this.signal(), d.delayMs + 1).unref()
+      failure = err
     } finally {
       clearTimeout(timer)
     }
+    const elapsed = ms()
+    if (ok) {
+      if (await succeedJob(pool, lease, output, elapsed))
+        this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
+      else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
+      return
+    }
+    const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
+    if (reason?.why === 'lost' || reason?.why === 'cancelled') {
+      this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
+      return
+    }
+    if (reason?.why === 'shutdown') {
+      await releaseJob(pool, lease, elapsed)
+      this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', elapsed)
+      return
+    }
+    let cls: FailureClass
+    let message: string
+    if (reason?.why === 'timeout') {
+      cls = 'transient'
+      message = `timed out after ${job.timeout_ms} ms`
+    } else if ((failure as { infra?: boolean }).infra) {
+      cls = 'infrastructure'
+      message = (failure as Error).message
+    } else if ((failure as { validation?: boolean }).validation) {
+      cls = 'validation'
+      message = (failure as Error).message
+    } else ({ failureClass: cls, message } = classify(failure))
+    const c = this.o.config
+    const d = await failJob(pool, lease, cls, message, elapsed, {
+      maxBackoffMs: c.retry.maxBackoffMs,
+      maxReclaims: c.maxReclaims,
+    })
+    if (d) this.o.metrics?.outcome(job, d.action, cls, elapsed)
+    // A short backoff should not wait for the next poll.
+    if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
+      setTimeout(() => this.signal(), d.delayMs + 1).unref()
   }
 
   private async heartbeat(): Promise<void> {

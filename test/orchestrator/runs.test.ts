@@ -34,4 +34,17 @@ describe('running a run', () => {
     expect(r.cost.tokens).toEqual([{ model: 'gpt-x', inputTokens: 10, outputTokens: 5 }])
     expect(r.cost.workerSeconds).toBeGreaterThan(0)
   })
+
+  it('starts a step that joins many parallel steps exactly when the last of them succeeds', async () => {
+    for (let round = 0; round < 3; round++) {
+      const parallel = Array.from({ length: 12 }, (_, i) => ({ key: `p${i}`, kind: 'noop' }))
+      const id = await submit(
+        s,
+        run([...parallel, { key: 'join', kind: 'noop', dependsOn: parallel.map((p) => p.key) }]),
+      )
+      const r = await waitForRun(s, id, ['succeeded', 'failed'], 10_000)
+      expect(r.status).toBe('succeeded')
+      expect(step(r, 'join').attempt).toBe(1)
+    }
+  })
 })
