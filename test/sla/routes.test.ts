@@ -167,6 +167,29 @@ describe('what works', () => {
   })
 })
 
+describe('scheduled jobs', () => {
+  it('registers the refresh and the monthly close with their cron expressions', () => {
+    const jobs = Object.fromEntries(s.deps.scheduler.jobs().map((j) => [j.name, j.cron]))
+    expect(jobs).toMatchObject({ 'sla.refresh': '*/5 * * * *', 'sla.monthly-close': '15 * 1 * *' })
+  })
+
+  it('refreshes month-to-date figures into sla_monthly and takes an RPO sample', async () => {
+    const outcome = await s.deps.scheduler.runNow('sla.refresh')
+    expect(outcome).toMatchObject({ status: 'succeeded', detail: { customers: 2 } })
+    const { rows } = await s.deps.pool.query(`SELECT source FROM sla_rpo_samples`)
+    expect(rows.map((r) => r.source)).toContain('telemetry')
+    const month = new Date().toISOString().slice(0, 7)
+    const ch = await s.deps.clickhouse!.query({
+      query: `SELECT count() AS n FROM sla_monthly WHERE month = toDate({m:String}) AND metric = 'uptime'`,
+      query_params: { m: `${month}-01` },
+      format: 'JSONEachRow',
+    })
+    expect(((await ch.json()) as { n: number }[])[0]!.n).toBeGreaterThanOrEqual(2)
+    const metrics = await (await s.api('GET', '/metrics', undefined, null)).text()
+    expect(metrics).toMatch(/steward_sla_rpo_seconds\{source="telemetry"\}/)
+  })
+})
+
 describe('what is refused', () => {
   it.each([
     ['GET', '/v1/sla/credits?month=2025-13', 'query.month'],
