@@ -42,6 +42,8 @@ async function setUpCustomers(target: DemoTarget, month: string, log: (l: string
     const res = await api.request('POST', '/v1/customers', {
       id: c.id,
       name: c.name,
+      // Onboarded before the simulated month, so the month is theirs to be credited for.
+      since: `${month}-01T00:00:00Z`,
       ...(target.webhooks
         ? { webhookUrl: target.webhooks.url, webhookSecret: `demo-secret-for-${c.id}-0000` }
         : {}),

@@ -23,6 +23,8 @@ const NewCustomer = z
     name: z.string().min(1).max(200),
     webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecret: z.string().min(16).max(200).optional(),
+    /** When the customer's contract began (onboarding an existing customer); default now. SLA months before it are not closed. */
+    since: z.iso.datetime({ offset: true }).optional(),
   })
   .strict()
 

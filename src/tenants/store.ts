@@ -26,9 +26,11 @@ const toCustomer = (r: CustomerRow): Customer => ({
 })
 
 const SQL = {
-  insertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret) VALUES ($1, $2, $3, $4)
+  insertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret, created_at)
+                   VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()))
                    ON CONFLICT (id) DO NOTHING RETURNING *`,
-  upsertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret) VALUES ($1, $2, $3, $4)
+  upsertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret, created_at)
+                   VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()))
                    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, webhook_url = EXCLUDED.webhook_url,
                      webhook_secret = COALESCE(EXCLUDED.webhook_secret, customers.webhook_secret)
                    RETURNING *`,
@@ -45,6 +47,8 @@ export interface NewCustomer {
   name: string
   webhookUrl?: string | null
   webhookSecret?: string | null
+  /** Contract start (default now). */
+  since?: string
 }
 
 export async function createCustomer(
@@ -57,6 +61,7 @@ export async function createCustomer(
     c.name,
     c.webhookUrl ?? null,
     c.webhookSecret ?? null,
+    c.since ?? null,
   ])
   if (!rows[0]) throw new ConflictError(`customer ${c.id} already exists`)
   return toCustomer(rows[0])

@@ -19,7 +19,17 @@ describe('what works', () => {
   it('lets the admin register a customer and list all customers', async () => {
     const res = await s.api('GET', '/v1/customers')
     const body = (await res.json()) as { items: { id: string }[] }
-    expect(body.items.map((c) => c.id)).toEqual(['acme', 'globex'])
+    expect(body.items.map((c) => c.id)).toEqual(expect.arrayContaining(['acme', 'globex']))
+  })
+
+  it('records the contract start of an onboarded customer', async () => {
+    const res = await s.api('POST', '/v1/customers', {
+      id: 'legacy',
+      name: 'Legacy',
+      since: '2025-01-01T00:00:00Z',
+    })
+    expect(res.status).toBe(201)
+    expect(((await res.json()) as { createdAt: string }).createdAt).toBe('2025-01-01T00:00:00.000Z')
   })
 
   it('lets a customer token read its own customer', async () => {
