@@ -228,7 +228,7 @@ export class OutboxRelay {
           insert_deduplication_token: batch.token,
           deduplicate_blocks_in_dependent_materialized_views: 1,
           // A batch spanning many months (a backfill) must not be refused forever: no partition cap.
-          max_partitions_per_insert_block: 0,
+          max_partitions_per_insert_block: '0',
         },
       })
     } finally {
