@@ -109,6 +109,12 @@ export const incidentsConfigSchema = z
     openAfterEvaluations: z.number().int().min(1).max(60).default(1),
     /** An open incident auto-resolves once its condition has been clear this long (hysteresis). */
     resolveAfterMinutes: minutes.default(10),
+    /**
+     * After an incident of a (rule, scope) resolves, a new one opens only this much later — an
+     * operator resolving a still-firing condition, or a signal flapping just slower than the
+     * auto-resolve, does not page again at once. 0 disables.
+     */
+    reopenCooldownMinutes: z.number().min(0).max(1440).default(10),
     rules,
     /** Links put into pages and notices. */
     links: z

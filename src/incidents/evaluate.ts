@@ -3,7 +3,8 @@
 //
 // Hysteresis: an incident opens after `openAfterEvaluations` firing evaluations in a row, and
 // resolves only once its condition has been clear for `resolveAfterMinutes` — a signal that flaps
-// faster than that keeps one incident open instead of opening and closing one every minute.
+// faster than that keeps one incident open instead of opening and closing one every minute. After
+// a resolution, the same (rule, scope) opens again only after `reopenCooldownMinutes`.
 import type { Pool } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import type { IncidentsConfig } from './config.ts'
@@ -42,6 +43,12 @@ async function applyFinding(
     )
     const s = state[0]!
     if (s.firing_count < cfg.openAfterEvaluations) return
+    const { rows: recent } = await db.query<{ id: string }>(
+      `SELECT id FROM incidents WHERE rule = $1 AND scope = $2 AND status = 'resolved'
+         AND resolved_at > $3::timestamptz - $4::float8 * interval '1 minute' LIMIT 1`,
+      [rule, f.scope, now, cfg.reopenCooldownMinutes],
+    )
+    if (recent[0]) return // cooling down after the last resolution (see reopenCooldownMinutes)
     const opened = await openIncident(db, rule, f, s.firing_since, now, ctx)
     if (opened) out.opened.push(opened.id)
   })

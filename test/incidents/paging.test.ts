@@ -21,7 +21,7 @@ let s: TestSteward
 beforeAll(async () => {
   pd = await startPagerDutyStandIn()
   s = await startIncidentSteward(pd)
-  for (const id of ['acme', 'flappy', 'quiet', 'limited', 'outage'])
+  for (const id of ['acme', 'flappy', 'stubborn', 'quiet', 'limited', 'outage'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
 })
 afterAll(async () => {
@@ -74,16 +74,27 @@ describe('a failure burst', () => {
     expect(eventsFor(incidentId)).toHaveLength(1)
   })
 
+  it('mirrors an operator acknowledge to PagerDuty with the same key', async () => {
+    const res = await s.api('POST', `/v1/incidents/${incidentId}/acknowledge`)
+    expect(res.status).toBe(200)
+    await delivered(incidentId, 2)
+    expect(acceptedFor(incidentId, 'acknowledge')).toHaveLength(1)
+  })
+
   it('resolves after the condition stays clear, with the same dedup key, and emits a recovery event', async () => {
     // Recovery: plenty of successful runs after the burst bring every window under its burn rate.
     await insertEvents(s.deps.clickhouse!, runs('acme', minutes(t0, 8), 3000, 0, 4 * 60_000))
     await evaluateAt(s, minutes(t0, 8)) // clear: starts the hysteresis clock
-    expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('triggered')
+    expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('acknowledged')
     await evaluateAt(s, minutes(t0, 13)) // clear for 5 min: resolves
     expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('resolved')
-    await delivered(incidentId, 2)
+    await delivered(incidentId, 3)
     expect(acceptedFor(incidentId, 'resolve')).toHaveLength(1)
-    expect(eventsFor(incidentId).map((r) => r.body?.event_action)).toEqual(['trigger', 'resolve'])
+    expect(eventsFor(incidentId).map((r) => r.body?.event_action)).toEqual([
+      'trigger',
+      'acknowledge',
+      'resolve',
+    ])
     const { rows } = await s.deps.pool
       .query<{ body: { type: string; recoveryKind?: string; detectedAt?: string } }>(
         `SELECT body FROM telemetry_outbox WHERE body->>'incidentId' = $1 OR event_id LIKE $2 ORDER BY seq`,
@@ -204,5 +215,26 @@ describe('delivery faults', () => {
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="retry"\} [1-9]/)
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="rate_limited"\} 1/)
     expect(metrics).toMatch(/steward_incidents_open\{severity="critical"\} [1-9]/)
+  })
+})
+
+describe('manual resolution', () => {
+  it('does not re-page at once when an operator resolves a condition that still fires', async () => {
+    // Operators act in real time, so this scenario runs at the current minute (the last in the file).
+    const t0 = new Date(Math.floor(Date.now() / 60_000) * 60_000)
+    await insertEvents(s.deps.clickhouse!, runs('stubborn', t0, 40, 20, 4 * 60_000))
+    await evaluateAt(s, t0)
+    const [first] = await openIncidents(s, 'success_rate_burn', 'customer:stubborn')
+    expect((await s.api('POST', `/v1/incidents/${first!.id}/resolve`)).status).toBe(200)
+    await delivered(first!.id, 2)
+    await evaluateAt(s, minutes(t0, 1))
+    await evaluateAt(s, minutes(t0, 5))
+    expect(await openIncidents(s, 'success_rate_burn', 'customer:stubborn')).toHaveLength(1)
+    // Still burning (the 6h/30m pair) after the cool-down: a new incident, with a new dedup key.
+    await evaluateAt(s, minutes(t0, 11))
+    const both = await openIncidents(s, 'success_rate_burn', 'customer:stubborn')
+    expect(both.map((i) => i.status)).toEqual(['resolved', 'triggered'])
+    await delivered(both[1]!.id, 1)
+    expect(acceptedFor(both[1]!.id, 'trigger')).toHaveLength(1)
   })
 })
