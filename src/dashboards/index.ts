@@ -1,6 +1,7 @@
 // Steward's Grafana dashboards, generated from typed specs (npm run gen:dashboards writes
 // grafana/dashboards/*.json; test/dashboards fails when the checked-in JSON drifts).
 import { type DashboardSpec, renderDashboard } from './builder.ts'
+import { renderCatalog } from './catalog.ts'
 import { costDashboard } from './cost.ts'
 import { performanceDashboard } from './performance.ts'
 import { reliabilityDashboard } from './reliability.ts'
@@ -9,6 +10,7 @@ import { slaDashboard } from './sla.ts'
 
 export type { ClickHousePanel, DashboardSpec, PanelSpec, PrometheusPanel, VariableSpec } from './builder.ts'
 export { clickHousePanels, isRow, renderDashboard, STEWARD_TAG } from './builder.ts'
+export { withCatalog } from './catalog.ts'
 export { METRIC_CONTRACT } from './contracts.ts'
 export { CLICKHOUSE, PROMETHEUS } from './datasources.ts'
 
@@ -31,3 +33,8 @@ export function renderDashboardFiles(): Record<string, string> {
   )
 }
 export { type PriceList, priceRows, syncPrices } from './prices.ts'
+
+/** The generated panel catalogue of grafana/README.md. */
+export function renderDashboardCatalog(): string {
+  return renderCatalog(DASHBOARDS)
+}

@@ -10,8 +10,10 @@ import {
   DASHBOARDS,
   isRow,
   METRIC_CONTRACT,
+  renderDashboardCatalog,
   renderDashboardFiles,
   STEWARD_TAG,
+  withCatalog,
 } from '../../src/dashboards/index.ts'
 
 const root = join(import.meta.dirname, '..', '..', 'grafana')
@@ -113,6 +115,19 @@ describe('generated dashboards', () => {
   it('are checked in exactly as the generator writes them (run npm run gen:dashboards)', () => {
     expect(Object.keys(checkedIn).sort()).toEqual(Object.keys(files).sort())
     for (const [file, text] of Object.entries(files)) expect(checkedIn[file], file).toBe(text)
+  })
+
+  it('are described panel by panel in grafana/README.md as the generator writes it', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    expect(readme).toBe(withCatalog(readme, renderDashboardCatalog()))
+    for (const spec of Object.values(DASHBOARDS)) expect(readme).toContain(spec.title)
+  })
+
+  it('ship the docker-compose file the README shows', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const snippet = /```yaml\n(services:[\s\S]*?)```/.exec(readme)?.[1]
+    const file = readFileSync(join(root, 'docker-compose.yml'), 'utf8').replace(/^#.*\n/gm, '')
+    expect(snippet).toBe(file)
   })
 
   it.each(Object.keys(files))('%s follows the Grafana dashboard model', (file) => {
