@@ -6,7 +6,7 @@
 // or gzip; its shape is still documented in /openapi.json.
 import { z } from '@hono/zod-openapi'
 import { BackpressureError, HttpError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, ProblemSchema, security } from '../http/openapi.ts'
 import { readEventsBody, splitEvents, validateEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
@@ -35,7 +35,7 @@ const Accepted = z
 
 const problem = (description: string) => ({
   description,
-  content: { 'application/problem+json': { schema: z.object({}) } },
+  content: { 'application/problem+json': { schema: ProblemSchema } },
 })
 
 export function ingestRoutes(d: IngestRouteDeps) {
@@ -71,8 +71,9 @@ export function ingestRoutes(d: IngestRouteDeps) {
 
   router.post('/events', async (c) => {
     const principal = c.var.principal
-    const lag = await d.lag()
-    if (lag.backlog >= d.config.maxBacklog) {
+    // Lag unknown (PostgreSQL unreachable): go on, the write itself will answer 503.
+    const lag = await d.lag().catch(() => undefined)
+    if (lag && lag.backlog >= d.config.maxBacklog) {
       d.metrics?.events.inc({ outcome: 'throttled' })
       throw new BackpressureError(
         503,
