@@ -216,6 +216,24 @@ describe('Cost dashboard', () => {
 })
 
 describe('Performance dashboard', () => {
+  it('averages job events per second over each interval, at least an hour', async () => {
+    const day = 86_400
+    const got = await rows(perf, 'Job attempts per second by outcome', { intervalSeconds: day })
+    const succeededOnDay1 = count(jobEvents, (e) => e.action === 'succeeded' && e.ts.startsWith('2026-03-01'))
+    const row = got.find((r) => r.time === '2026-03-01 00:00:00' && r.action === 'succeeded')
+    expect(row.per_second).toBeCloseTo(succeededOnDay1 / day, 12)
+    expect(got.some((r) => r.action === 'started')).toBe(false)
+  })
+
+  it('turns handler time into busy workers per pool', async () => {
+    const got = await rows(perf, 'Busy workers by pool', { intervalSeconds: 86_400 })
+    for (const pool of ['cpu', 'gpu']) {
+      const ms = jobEvents.filter((e) => e.pool === pool).reduce((a, e) => a + (e.durationMs ?? 0), 0)
+      const total = got.filter((r) => r.pool === pool).reduce((a, r) => a + r.busy_workers, 0)
+      expect(total).toBeCloseTo(ms / 1000 / 86_400, 12)
+    }
+  })
+
   it('counts API requests and 5xx per route', async () => {
     const got = await rows(perf, 'API response times by route')
     for (const route of ['/v1/events', '/v1/runs']) {
