@@ -10,117 +10,22 @@
 //   open when the silence ends, it is paged then;
 // - each PagerDuty action is queued once per incident (unique idempotency key in the outbox).
 import { randomUUID } from 'node:crypto'
-import type { ClickHouseClient } from '../db/clickhouse.ts'
-import { chQuery } from '../db/clickhouse.ts'
-import type { PoolClient, Queryable } from '../db/postgres.ts'
-import { appendEvents, type NewEvent, type recoveryKinds } from '../ingest/index.ts'
-import { queueCustomerNotification } from '../notify/index.ts'
+import type { PoolClient } from '../db/postgres.ts'
+import { appendEvents } from '../ingest/index.ts'
 import { isHigher } from './burn.ts'
 import { enqueuePagerDuty } from './deliveries.ts'
+import {
+  affectedCustomers,
+  incidentEvents,
+  type LifecycleContext,
+  notifyCustomers,
+  recoveryEvents,
+} from './effects.ts'
 import { buildFollowUp, buildTrigger } from './pagerduty.ts'
 import type { Finding } from './rules.ts'
-import { customerFacing } from './rules.ts'
 import { activeSilence, addTimeline, type IncidentRow } from './store.ts'
 
-export interface LifecycleContext {
-  clickhouse?: ClickHouseClient
-  /** Paging on (a routing key is configured)? */
-  paging: boolean
-  source: string
-  links(incidentId: string): { href: string; text: string }[]
-}
-
-const recoveryKindOf: Record<string, (typeof recoveryKinds)[number]> = {
-  queue_without_workers: 'worker_recovery',
-  worker_error_rate: 'worker_recovery',
-  dlq_growth: 'worker_recovery',
-  probe_failures: 'control_plane_failover',
-  uptime_burn: 'control_plane_failover',
-  success_rate_burn: 'run_resume',
-  telemetry_lag: 'full_recovery',
-}
-
-/** Customers an incident on `scope` affects. */
-export async function affectedCustomers(
-  db: Queryable,
-  clickhouse: ClickHouseClient | undefined,
-  scope: string,
-  at: Date,
-): Promise<string[]> {
-  if (scope.startsWith('customer:')) return [scope.slice('customer:'.length)].filter(Boolean)
-  if (scope.startsWith('pool:') && clickhouse) {
-    // Customers whose jobs ran in that pool over the last day.
-    const rows = await chQuery<{ customer_id: string }>(
-      clickhouse,
-      `SELECT DISTINCT customer_id FROM jobs_1h
-       WHERE pool = {pool:String} AND customer_id != '' AND hour >= toStartOfHour({at:DateTime('UTC')}) - INTERVAL 1 DAY
-       ORDER BY customer_id`,
-      { pool: scope.slice('pool:'.length), at: Math.floor(at.getTime() / 1000) },
-    )
-    return rows.map((r) => r.customer_id)
-  }
-  // The factory itself (uptime, probes, telemetry): every customer.
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM customers ORDER BY id')
-  return rows.map((r) => r.id)
-}
-
-/** Incident telemetry: one event per affected customer (or one for the factory when none). */
-function incidentEvents(
-  row: IncidentRow,
-  action: 'triggered' | 'acknowledged' | 'escalated' | 'resolved',
-  at: Date,
-  seq = '',
-): NewEvent[] {
-  const customers = row.customer_ids.length ? row.customer_ids : ['']
-  return customers.map((customerId) => ({
-    eventId: `${row.id}:${action}${seq}:${customerId || '-'}`,
-    ts: at.toISOString(),
-    type: 'incident',
-    customerId,
-    action,
-    incidentId: row.id,
-    rule: row.rule,
-    severity: row.severity,
-  }))
-}
-
-async function notifyCustomers(
-  db: Queryable,
-  row: IncidentRow,
-  kind: string,
-  key: string,
-  message: string,
-  at: Date,
-  ctx: LifecycleContext,
-): Promise<number> {
-  if (!customerFacing.has(row.rule)) return 0
-  // Telemetry may name customers not registered here: they have nowhere to be notified.
-  const { rows: known } = await db.query<{ id: string }>(
-    'SELECT id FROM customers WHERE id = ANY ($1::text[]) ORDER BY id',
-    [row.customer_ids],
-  )
-  let queued = 0
-  for (const { id: customerId } of known) {
-    const ok = await queueCustomerNotification(db, {
-      customerId,
-      kind,
-      dedupKey: `incident:${row.id}:${key}`,
-      payload: {
-        incidentId: row.id,
-        status: row.status,
-        severity: row.severity,
-        summary: row.summary,
-        message,
-        openedAt: row.opened_at.toISOString(),
-        resolvedAt: row.resolved_at?.toISOString() ?? null,
-        at: at.toISOString(),
-        links: Object.fromEntries(ctx.links(row.id).map((l) => [l.text, l.href])),
-      },
-    })
-    if (ok) queued++
-  }
-  return queued
-}
+export type { LifecycleContext }
 
 async function page(db: PoolClient, row: IncidentRow, ctx: LifecycleContext, at: Date): Promise<void> {
   const event = buildTrigger({
@@ -308,18 +213,7 @@ export async function resolveLocked(
   Object.assign(row, rows[0])
   await db.query('DELETE FROM incident_rule_state WHERE rule = $1 AND scope = $2', [row.rule, row.scope])
   await addTimeline(db, row.id, 'transition', `resolved by ${by}`, { by }, at)
-  const recovery: NewEvent[] = (
-    row.scope === '' ? [''] : row.customer_ids.length ? row.customer_ids : ['']
-  ).map((customerId) => ({
-    eventId: `${row.id}:recovery:${customerId || '-'}`,
-    ts: at.toISOString(),
-    type: 'recovery',
-    customerId,
-    recoveryKind: recoveryKindOf[row.rule] ?? 'full_recovery',
-    detectedAt: row.opened_at.toISOString(),
-    recoveredAt: at.toISOString(),
-  }))
-  await appendEvents(db, [...incidentEvents(row, 'resolved', at), ...recovery])
+  await appendEvents(db, [...incidentEvents(row, 'resolved', at), ...recoveryEvents(row, at)])
   const n = await notifyCustomers(db, row, 'incident.resolved', 'resolved', 'The issue is resolved.', at, ctx)
   if (n)
     await addTimeline(db, row.id, 'notification', `"resolved" notice queued for ${n} customer(s)`, {}, at)

@@ -31,6 +31,8 @@ export interface PagerDutyStandIn {
   received: ReceivedEvent[]
   /** Events answered 202, in order. */
   accepted(): ReceivedEvent[]
+  /** Delay every answer by `ms` (a slow PagerDuty; 0 = none). */
+  setLatency(ms: number): void
   /** Answer the next `times` requests with `status` (429, 500…); `body` may be non-JSON text. */
   failNext(times: number, status: number, body?: string): void
   /** Closes the listener (connections are refused) until `start()`. */
@@ -153,14 +155,19 @@ export async function startPagerDutyStandIn(opts: { port?: number } = {}): Promi
   const failures: { status: number; body?: string }[] = []
   let server: Server | undefined
   let port = opts.port ?? 0
+  let latencyMs = 0
 
   const handler: Parameters<typeof createServer>[1] = (req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const reply = (status: number, body: unknown, type = 'application/json') => {
-        res.writeHead(status, { 'Content-Type': type })
-        res.end(typeof body === 'string' ? body : JSON.stringify(body))
+        const send = () => {
+          res.writeHead(status, { 'Content-Type': type })
+          res.end(typeof body === 'string' ? body : JSON.stringify(body))
+        }
+        if (latencyMs > 0) setTimeout(send, latencyMs)
+        else send()
       }
       let body: Record<string, unknown> | undefined
       try {
@@ -221,6 +228,9 @@ export async function startPagerDutyStandIn(opts: { port?: number } = {}): Promi
     caFile,
     received,
     accepted: () => received.filter((r) => r.status === 202),
+    setLatency(ms) {
+      latencyMs = ms
+    },
     failNext(times, status, body) {
       for (let i = 0; i < times; i++) failures.push({ status, body })
     },

@@ -1,8 +1,11 @@
 // Detection → incident → PagerDuty, against the local HTTPS stand-in of the Events API v2 reached by
 // the real @pagerduty/pdjs client (its CA trusted through the https.Agent, nothing else).
+import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { drainChannel } from '../../src/incidents/deliveries.ts'
 import { type PagerDutyStandIn, startPagerDutyStandIn } from '../../src/incidents/pagerduty-standin.ts'
 import type { TestSteward } from '../helpers/app.ts'
+import { quietLog } from '../helpers/db.ts'
 import {
   deliveriesOf,
   evaluateAt,
@@ -10,6 +13,7 @@ import {
   insertEvents,
   minutes,
   openIncidents,
+  ROUTING_KEY,
   runs,
   startIncidentSteward,
   testEpoch,
@@ -21,7 +25,7 @@ let s: TestSteward
 beforeAll(async () => {
   pd = await startPagerDutyStandIn()
   s = await startIncidentSteward(pd)
-  for (const id of ['acme', 'flappy', 'stubborn', 'quiet', 'limited', 'outage'])
+  for (const id of ['acme', 'flappy', 'stubborn', 'quiet', 'limited', 'outage', 'twice'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
 })
 afterAll(async () => {
@@ -215,6 +219,37 @@ describe('delivery faults', () => {
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="retry"\} [1-9]/)
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="rate_limited"\} 1/)
     expect(metrics).toMatch(/steward_incidents_open\{severity="critical"\} [1-9]/)
+  })
+})
+
+describe('several instances', () => {
+  it('sends a page once when instances drain the outbox at the same moment', async () => {
+    const t0 = testEpoch()
+    pd.setLatency(300) // a slow PagerDuty keeps the first sender busy while the others look
+    try {
+      await insertEvents(s.deps.clickhouse!, runs('twice', t0, 40, 20, 4 * 60_000))
+      await evaluateAt(s, t0)
+      const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:twice')
+      const registry = new Registry()
+      const counter = (name: string) =>
+        new Counter({ name, help: name, labelNames: ['outcome'], registers: [registry] })
+      const otherInstance = {
+        pool: s.deps.pool,
+        log: quietLog,
+        delivery: s.deps.config.incidents.delivery,
+        pagerduty: { host: pd.host, routingKey: ROUTING_KEY, ca: pd.ca },
+        counters: { pagerduty: counter('pd'), webhook: counter('wh') },
+      }
+      await Promise.all([
+        drainChannel('pagerduty', otherInstance),
+        drainChannel('pagerduty', otherInstance),
+        incidentsOf(s).deliver(),
+      ])
+      await delivered(inc!.id, 1)
+      expect(eventsFor(inc!.id)).toHaveLength(1)
+    } finally {
+      pd.setLatency(0)
+    }
   })
 })
 

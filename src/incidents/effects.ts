@@ -1,0 +1,123 @@
+// What an incident transition causes besides its own row: whom it affects, the telemetry it emits
+// (incident and recovery events) and the notices it queues for customers. All run in the
+// transition's transaction.
+import type { ClickHouseClient } from '../db/clickhouse.ts'
+import { chQuery } from '../db/clickhouse.ts'
+import type { Queryable } from '../db/postgres.ts'
+import type { NewEvent, recoveryKinds } from '../ingest/index.ts'
+import { queueCustomerNotification } from '../notify/index.ts'
+import { customerFacing } from './rules.ts'
+import type { IncidentRow } from './store.ts'
+
+export interface LifecycleContext {
+  clickhouse?: ClickHouseClient
+  /** Paging on (a routing key is configured)? */
+  paging: boolean
+  source: string
+  links(incidentId: string): { href: string; text: string }[]
+}
+
+const recoveryKindOf: Record<string, (typeof recoveryKinds)[number]> = {
+  queue_without_workers: 'worker_recovery',
+  worker_error_rate: 'worker_recovery',
+  dlq_growth: 'worker_recovery',
+  probe_failures: 'control_plane_failover',
+  uptime_burn: 'control_plane_failover',
+  success_rate_burn: 'run_resume',
+  telemetry_lag: 'full_recovery',
+}
+
+/** Customers an incident on `scope` affects. */
+export async function affectedCustomers(
+  db: Queryable,
+  clickhouse: ClickHouseClient | undefined,
+  scope: string,
+  at: Date,
+): Promise<string[]> {
+  if (scope.startsWith('customer:')) return [scope.slice('customer:'.length)].filter(Boolean)
+  if (scope.startsWith('pool:') && clickhouse) {
+    // Customers whose jobs ran in that pool over the last day.
+    const rows = await chQuery<{ customer_id: string }>(
+      clickhouse,
+      `SELECT DISTINCT customer_id FROM jobs_1h
+       WHERE pool = {pool:String} AND customer_id != '' AND hour >= toStartOfHour({at:DateTime('UTC')}) - INTERVAL 1 DAY
+       ORDER BY customer_id`,
+      { pool: scope.slice('pool:'.length), at: Math.floor(at.getTime() / 1000) },
+    )
+    return rows.map((r) => r.customer_id)
+  }
+  // The factory itself (uptime, probes, telemetry): every customer.
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM customers ORDER BY id')
+  return rows.map((r) => r.id)
+}
+
+/** Incident telemetry: one event per affected customer (or one for the factory when none). */
+export function incidentEvents(
+  row: IncidentRow,
+  action: 'triggered' | 'acknowledged' | 'escalated' | 'resolved',
+  at: Date,
+  seq = '',
+): NewEvent[] {
+  const customers = row.customer_ids.length ? row.customer_ids : ['']
+  return customers.map((customerId) => ({
+    eventId: `${row.id}:${action}${seq}:${customerId || '-'}`,
+    ts: at.toISOString(),
+    type: 'incident',
+    customerId,
+    action,
+    incidentId: row.id,
+    rule: row.rule,
+    severity: row.severity,
+  }))
+}
+
+export async function notifyCustomers(
+  db: Queryable,
+  row: IncidentRow,
+  kind: string,
+  key: string,
+  message: string,
+  at: Date,
+  ctx: LifecycleContext,
+): Promise<number> {
+  if (!customerFacing.has(row.rule)) return 0
+  // Telemetry may name customers not registered here: they have nowhere to be notified.
+  const { rows: known } = await db.query<{ id: string }>(
+    'SELECT id FROM customers WHERE id = ANY ($1::text[]) ORDER BY id',
+    [row.customer_ids],
+  )
+  let queued = 0
+  for (const { id: customerId } of known) {
+    const ok = await queueCustomerNotification(db, {
+      customerId,
+      kind,
+      dedupKey: `incident:${row.id}:${key}`,
+      payload: {
+        incidentId: row.id,
+        status: row.status,
+        severity: row.severity,
+        summary: row.summary,
+        message,
+        openedAt: row.opened_at.toISOString(),
+        resolvedAt: row.resolved_at?.toISOString() ?? null,
+        at: at.toISOString(),
+        links: Object.fromEntries(ctx.links(row.id).map((l) => [l.text, l.href])),
+      },
+    })
+    if (ok) queued++
+  }
+  return queued
+}
+
+/** On resolve: the recovery (RTO) events — one for the factory, or one per affected customer. */
+export function recoveryEvents(row: IncidentRow, at: Date): NewEvent[] {
+  return (row.scope === '' ? [''] : row.customer_ids.length ? row.customer_ids : ['']).map((customerId) => ({
+    eventId: `${row.id}:recovery:${customerId || '-'}`,
+    ts: at.toISOString(),
+    type: 'recovery',
+    customerId,
+    recoveryKind: recoveryKindOf[row.rule] ?? 'full_recovery',
+    detectedAt: row.opened_at.toISOString(),
+    recoveredAt: at.toISOString(),
+  }))
+}
