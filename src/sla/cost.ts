@@ -192,6 +192,7 @@ export async function loadCostFigures(
   customerIds: string[],
   source: FigureSource = 'rollup',
 ): Promise<Map<string, CostFigures>> {
+  if (!customerIds.length) return new Map()
   const params = {
     from: month.start.getTime() / 1000,
     to: Math.floor(Math.min(month.end.getTime(), until.getTime()) / 1000),

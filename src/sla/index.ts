@@ -84,7 +84,16 @@ export function createSla(deps: AppDeps): StewardModule {
       return { ...r }
     },
   })
-  return { name: 'sla', routes: slaRoutes(ctx) }
+  return {
+    name: 'sla',
+    routes: slaRoutes(ctx),
+    async readiness() {
+      const { rows } = await deps.pool.query<{ month: string | null }>(
+        `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
+      )
+      return { lastClosedMonth: rows[0]?.month ?? null }
+    },
+  }
 }
 
 /** The cost of one run at the prices in effect when its work happened (for GET /v1/runs/:id). */

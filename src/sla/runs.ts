@@ -116,6 +116,7 @@ export async function loadRunFigures(
   targets: Map<string, Record<string, number>>,
   source: FigureSource = 'rollup',
 ): Promise<Map<string, RunFigures>> {
+  if (!customerIds.length) return new Map()
   const params = { ...range(month, until), customers: customerIds }
   const keys: string[] = []
   const targetValues: number[] = []
