@@ -11,15 +11,18 @@
 //   schemas/clickhouse/011_rollup_dedup.sql) drop as a duplicate;
 // - several relays (serve instances) run at once: new batches are claimed with SKIP LOCKED, an
 //   expired batch is taken over by one relay only (its lease row is locked), and deleting a batch
-//   someone else already deleted is a no-op.
+//   someone else already deleted is a no-op;
+// - one bad row never holds the pipeline: a body that is not a valid event (written by hand, or
+//   by an older version) is set aside in telemetry_outbox_dead, with the reason, when its batch
+//   ships; the decision is deterministic, so every attempt at a batch sends the same rows.
 import { randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import type { IngestConfig } from './config.ts'
-import type { TelemetryEvent } from './events.ts'
+import { TelemetryEvent } from './events.ts'
 import type { IngestMetrics } from './metrics.ts'
-import { toRow } from './rows.ts'
+import { type EventRow, toRow } from './rows.ts'
 
 type RelayConfig = IngestConfig['relay']
 
@@ -53,13 +56,20 @@ const RENEW_SQL = 'UPDATE telemetry_outbox_batches SET claimed_at = now(), claim
 /** Makes the lease expire now, so any relay takes the batch over at once (graceful stop). */
 const RELEASE_SQL = `UPDATE telemetry_outbox_batches SET claimed_at = '-infinity' WHERE batch = $1`
 
+/** Removes an acknowledged batch; rows listed in $2 (with reasons $3) are set aside as dead. */
 const DELETE_SQL = `
-WITH gone AS (DELETE FROM telemetry_outbox WHERE batch = $1)
+WITH gone AS (
+  DELETE FROM telemetry_outbox WHERE batch = $1 RETURNING seq, event_id, body, enqueued_at
+), dead AS (
+  INSERT INTO telemetry_outbox_dead (seq, event_id, body, error, enqueued_at)
+  SELECT g.seq, g.event_id, g.body, x.error, g.enqueued_at
+  FROM gone g JOIN unnest($2::bigint[], $3::text[]) AS x(seq, error) USING (seq)
+)
 DELETE FROM telemetry_outbox_batches WHERE batch = $1`
 
 interface Batch {
   token: string
-  events: TelemetryEvent[]
+  rows: { seq: number; body: unknown }[]
 }
 
 export interface RelayStatus {
@@ -68,6 +78,8 @@ export interface RelayStatus {
   lastError?: string
   lastShippedAt?: string
   shipped: number
+  /** Outbox rows set aside (telemetry_outbox_dead) because they were not valid events. */
+  deadLettered: number
 }
 
 export interface RelayOptions {
@@ -85,7 +97,12 @@ export class OutboxRelay {
   private wake: (() => void) | undefined
   /** This relay's claimed batch that ClickHouse has not acknowledged yet (retried as is). */
   private pending: Batch | undefined
-  private readonly st: RelayStatus = { state: 'stopped', consecutiveFailures: 0, shipped: 0 }
+  private readonly st: RelayStatus = {
+    state: 'stopped',
+    consecutiveFailures: 0,
+    shipped: 0,
+    deadLettered: 0,
+  }
 
   constructor(private readonly o: RelayOptions) {}
 
@@ -128,7 +145,7 @@ export class OutboxRelay {
     this.pending = batch
     const shipped = await this.ship(batch)
     this.pending = undefined
-    return shipped ? batch.events.length : 0
+    return shipped ? batch.rows.length : 0
   }
 
   /** Ships until the outbox holds nothing this relay can claim (tests, benchmarks, shutdown drains). */
@@ -159,7 +176,7 @@ export class OutboxRelay {
             error: this.st.lastError,
             consecutiveFailures: this.st.consecutiveFailures,
             batch: this.pending?.token,
-            batchRows: this.pending?.events.length ?? 0,
+            batchRows: this.pending?.rows.length ?? 0,
           })
         }
         await this.sleep(backoff * (0.5 + Math.random() / 2))
@@ -186,9 +203,9 @@ export class OutboxRelay {
     ])
     const token = rows[0]?.batch
     if (!token) return undefined
-    const events = await this.o.pool.query<{ body: TelemetryEvent }>(BATCH_ROWS_SQL, [token])
-    this.o.log.info('telemetry relay: took over an expired batch', { batch: token, rows: events.rowCount })
-    return { token, events: events.rows.map((r) => r.body) }
+    const { rows: batchRows } = await this.o.pool.query<Batch['rows'][number]>(BATCH_ROWS_SQL, [token])
+    this.o.log.info('telemetry relay: took over an expired batch', { batch: token, rows: batchRows.length })
+    return { token, rows: batchRows }
   }
 
   private async claimNew(force: boolean): Promise<Batch | undefined> {
@@ -199,12 +216,12 @@ export class OutboxRelay {
       if (!next || next.n === 0 || (next.n < batchSize && next.age_ms < maxBatchAgeMs)) return undefined
     }
     const token = randomUUID()
-    const { rows } = await this.o.pool.query<{ body: TelemetryEvent }>(CLAIM_NEW_SQL, [
+    const { rows } = await this.o.pool.query<Batch['rows'][number]>(CLAIM_NEW_SQL, [
       token,
       batchSize,
       this.o.instanceId,
     ])
-    return rows.length ? { token, events: rows.map((r) => r.body) } : undefined
+    return rows.length ? { token, rows } : undefined
   }
 
   /** Ships `batch`; false when another relay already had (its lease row is gone). */
@@ -218,26 +235,47 @@ export class OutboxRelay {
       () => void this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId]).catch(() => {}),
       Math.max(1_000, this.o.config.claimLeaseMs / 3),
     )
+    // Validation is deterministic, so every attempt at this batch sends the same rows.
+    const values: EventRow[] = []
+    const dead: { seq: number; error: string }[] = []
+    for (const row of batch.rows) {
+      const r = TelemetryEvent.safeParse(row.body)
+      if (r.success) values.push(toRow(r.data))
+      else
+        dead.push({
+          seq: row.seq,
+          error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        })
+    }
     try {
-      await this.o.clickhouse.insert({
-        table: 'events',
-        values: batch.events.map(toRow),
-        format: 'JSONEachRow',
-        clickhouse_settings: {
-          insert_deduplicate: 1,
-          insert_deduplication_token: batch.token,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-          // A batch spanning many months (a backfill) must not be refused forever: no partition cap.
-          max_partitions_per_insert_block: '0',
-        },
-      })
+      if (values.length > 0)
+        await this.o.clickhouse.insert({
+          table: 'events',
+          values,
+          format: 'JSONEachRow',
+          clickhouse_settings: {
+            insert_deduplicate: 1,
+            insert_deduplication_token: batch.token,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            // A batch spanning many months (a backfill) must not be refused forever: no partition cap.
+            max_partitions_per_insert_block: '0',
+          },
+        })
     } finally {
       clearInterval(renew)
     }
-    await this.o.pool.query(DELETE_SQL, [batch.token])
-    this.st.shipped += batch.events.length
+    await this.o.pool.query(DELETE_SQL, [batch.token, dead.map((d) => d.seq), dead.map((d) => d.error)])
+    if (dead.length > 0) {
+      this.st.deadLettered += dead.length
+      this.o.log.warn('telemetry relay: set aside outbox rows that are not valid events', {
+        rows: dead.length,
+        table: 'telemetry_outbox_dead',
+        firstError: dead[0]!.error,
+      })
+    }
+    this.st.shipped += values.length
     this.st.lastShippedAt = new Date().toISOString()
-    this.o.metrics?.shipped.inc(batch.events.length)
+    this.o.metrics?.shipped.inc(values.length)
     return true
   }
 }

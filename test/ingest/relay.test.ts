@@ -206,4 +206,19 @@ describe('outbox relay', () => {
     expect(await relay(ch.client, { batchSize: 500 }).drain()).toBe(150)
     expect(await rawCount(customer)).toBe(150)
   })
+
+  it('sets aside an outbox row that is not a valid event instead of blocking the pipeline', async () => {
+    const customer = uniqueCustomer('dead')
+    await pool.query(
+      `INSERT INTO telemetry_outbox (event_id, body) VALUES ('hand-written', '{"type":"run"}')`,
+    )
+    await appendEvents(pool, workload(customer, 10))
+    const r = relay()
+    expect(await r.drain()).toBe(11)
+    expect(r.status().deadLettered).toBe(1)
+    expect(await rawCount(customer)).toBe(10)
+    expect((await outboxLag(pool)).backlog).toBe(0)
+    const { rows } = await pool.query('SELECT event_id, error FROM telemetry_outbox_dead')
+    expect(rows).toEqual([{ event_id: 'hand-written', error: expect.stringMatching(/eventId/) }])
+  })
 })
