@@ -25,7 +25,7 @@ let s: TestSteward
 beforeAll(async () => {
   pd = await startPagerDutyStandIn()
   s = await startIncidentSteward(pd)
-  for (const id of ['acme', 'flappy', 'stubborn', 'quiet', 'limited', 'outage', 'twice'])
+  for (const id of ['acme', 'slowburn', 'flappy', 'stubborn', 'quiet', 'limited', 'outage', 'twice'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
 })
 afterAll(async () => {
@@ -117,6 +117,34 @@ describe('a failure burst', () => {
     ]
     expect(kinds).toContain('recovery')
     expect(kinds.filter((k) => k === 'incident').length).toBeGreaterThanOrEqual(2)
+  })
+})
+
+describe('severity', () => {
+  it('opens a slow burn as a warning and escalates the same alert when it turns into a page', async () => {
+    const t0 = testEpoch()
+    // 2 % of runs failing for five hours: twice the 1 % budget — the 3-day ticket pair only.
+    await insertEvents(s.deps.clickhouse!, runs('slowburn', t0, 1000, 20, 5 * 3_600_000))
+    await evaluateAt(s, t0)
+    const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:slowburn')
+    await delivered(inc!.id, 1)
+    const severities = () =>
+      acceptedFor(inc!.id, 'trigger').map(
+        (r) => (r.body as { payload: { severity: string } }).payload.severity,
+      )
+    expect(severities()).toEqual(['warning'])
+    // Then half the runs of the last minutes fail: the 1 h / 5 min page pair fires.
+    await insertEvents(s.deps.clickhouse!, runs('slowburn', minutes(t0, 2), 40, 30, 3 * 60_000))
+    await evaluateAt(s, minutes(t0, 2))
+    expect(await openIncidents(s, 'success_rate_burn', 'customer:slowburn')).toHaveLength(1)
+    await delivered(inc!.id, 2)
+    expect(severities()).toEqual(['warning', 'critical'])
+    const detail = (await (await s.api('GET', `/v1/incidents/${inc!.id}`)).json()) as {
+      severity: string
+      timeline: { message: string }[]
+    }
+    expect(detail.severity).toBe('critical')
+    expect(detail.timeline.some((t) => t.message === 'escalated: warning → critical')).toBe(true)
   })
 })
 
@@ -219,6 +247,8 @@ describe('delivery faults', () => {
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="retry"\} [1-9]/)
     expect(metrics).toMatch(/steward_pagerduty_deliveries_total\{outcome="rate_limited"\} 1/)
     expect(metrics).toMatch(/steward_incidents_open\{severity="critical"\} [1-9]/)
+    const ready = (await (await s.api('GET', '/readyz')).json()) as { incidents: Record<string, unknown> }
+    expect(ready.incidents).toMatchObject({ paging: 'enabled' })
   })
 })
 
