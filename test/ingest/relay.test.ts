@@ -4,6 +4,7 @@ import { type ClickHouseClient, type ClickHouseHandle, chQuery } from '../../src
 import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { ingestConfigSchema } from '../../src/ingest/config.ts'
+import { startHeartbeats } from '../../src/ingest/heartbeat.ts'
 import { appendEvents, OutboxRelay, outboxLag } from '../../src/ingest/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 import { eventually, faultyClickHouse, uniqueCustomer, workload } from './support.ts'
@@ -220,5 +221,46 @@ describe('outbox relay', () => {
     expect((await outboxLag(pool)).backlog).toBe(0)
     const { rows } = await pool.query('SELECT event_id, error FROM telemetry_outbox_dead')
     expect(rows).toEqual([{ event_id: 'hand-written', error: expect.stringMatching(/eventId/) }])
+  })
+})
+
+describe('control-plane heartbeats', () => {
+  const beats = async (instance: string) =>
+    (
+      await pool.query<{ healthy: boolean; component: string; customer: string }>(
+        `SELECT (body->>'healthy')::boolean AS healthy, body->>'component' AS component, customer_id AS customer
+         FROM telemetry_outbox WHERE body->>'instanceId' = $1 ORDER BY seq`,
+        [instance],
+      )
+    ).rows
+
+  it('writes one at start and then every interval, unhealthy while ClickHouse does not answer', async () => {
+    const up = startHeartbeats({
+      pool,
+      clickhouse: ch.client,
+      instanceId: 'cp-up',
+      intervalMs: 100,
+      log: quietLog,
+    })
+    const down = startHeartbeats({
+      pool,
+      clickhouse: new Proxy(ch.client, {
+        get: (target, prop) =>
+          prop === 'ping'
+            ? async () => ({ success: false, error: new Error('down') })
+            : Reflect.get(target, prop),
+      }),
+      instanceId: 'cp-down',
+      intervalMs: 100,
+      log: quietLog,
+    })
+    await new Promise((r) => setTimeout(r, 350))
+    await Promise.all([up.stop(), down.stop()])
+    const ups = await beats('cp-up')
+    expect(ups.length).toBeGreaterThanOrEqual(3)
+    expect(ups.every((b) => b.healthy && b.component === 'control_plane' && b.customer === '')).toBe(true)
+    const downs = await beats('cp-down')
+    expect(downs.length).toBeGreaterThanOrEqual(3)
+    expect(downs.every((b) => !b.healthy)).toBe(true)
   })
 })
