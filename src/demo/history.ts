@@ -80,6 +80,8 @@ export const RUN_TYPES: Record<
 
 export const OUTAGE = { day: 12, startMinute: 10 * 60, minutes: 38 }
 export const MAINTENANCE = { day: 20, startMinute: 2 * 60, minutes: 120 }
+/** Globex's own endpoint probes fail for an hour: its uptime dips, the factory's does not. */
+export const CUSTOMER_PROBE_OUTAGE = { customerId: 'globex', day: 5, startMinute: 14 * 60, minutes: 60 }
 
 /** mulberry32: a tiny seeded PRNG, so the demo month is the same every time. */
 export function prng(seed: number): () => number {
@@ -135,6 +137,23 @@ export function* heartbeats(month: string): Generator<TelemetryEventInput> {
         component: 'control_plane',
         healthy: true,
       }
+    }
+  }
+}
+
+/** Failed probes of one customer's endpoint, one a minute through its outage. */
+export function* customerProbeFailures(month: string): Generator<TelemetryEventInput> {
+  const { start } = monthSpan(month)
+  const o = CUSTOMER_PROBE_OUTAGE
+  for (let m = o.startMinute; m < o.startMinute + o.minutes; m++) {
+    yield {
+      eventId: `demo-${month}-probe-${o.customerId}-${o.day}-${m}`,
+      type: 'probe',
+      ts: iso(start.getTime() + ((o.day - 1) * 1440 + m) * 60_000 + 30_000),
+      customerId: o.customerId,
+      target: `https://${o.customerId}.example/health`,
+      ok: false,
+      latencyMs: 10_000,
     }
   }
 }
@@ -268,5 +287,6 @@ export function* customerRuns(month: string, c: DemoCustomer, scale = 1): Genera
 export function* monthOfTelemetry(month: string, scale = 1): Generator<TelemetryEventInput> {
   yield* heartbeats(month)
   yield outageRecovery(month)
+  yield* customerProbeFailures(month)
   for (const c of DEMO_CUSTOMERS) yield* customerRuns(month, c, scale)
 }

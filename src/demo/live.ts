@@ -91,6 +91,8 @@ export interface LiveResult {
   incidents: { id: string; rule: string; severity: string }[]
   pages: number
   customerNotices: number
+  /** The post-incident report of the incident the demo handled. */
+  reportUrl?: string
 }
 
 export async function liveWork(
@@ -150,13 +152,28 @@ export async function liveWork(
   const burstOutcome = await waitForRuns(api, burst, 'failure burst (initech)', 60_000)
   for (const [k, v] of Object.entries(burstOutcome)) result.runs[k] = (result.runs[k] ?? 0) + v
   result.incidents = await awaitIncidents(target, opts.log)
-  if (target.pagerduty) {
-    const deadline = Date.now() + 15_000
-    while (target.pagerduty.accepted().length < result.incidents.length && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200))
-    }
-    result.pages = target.pagerduty.accepted().length
+  // The on-call's side: acknowledge the burn-rate page, tell the customer, resolve, write it up.
+  const page = result.incidents.find((i) => i.rule === 'success_rate_burn') ?? result.incidents[0]
+  if (page) {
+    await api.json('POST', `/v1/incidents/${page.id}/acknowledge`)
+    await api.json('POST', `/v1/incidents/${page.id}/updates`, {
+      message:
+        'A faulty prompt template made review runs fail; it has been rolled back and failed runs are being resumed.',
+    })
+    await api.json('POST', `/v1/incidents/${page.id}/resolve`)
+    result.reportUrl = `${api.url}/v1/incidents/${page.id}/report?format=markdown`
   }
+  // Pages (trigger per incident, then acknowledge and resolve) and notices go out through the
+  // delivery outbox: give it a moment.
+  const expectedPages = result.incidents.length + (page ? 2 : 0)
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline) {
+    const pagesDone = !target.pagerduty || target.pagerduty.accepted().length >= expectedPages
+    const noticesDone = !target.webhooks || !page || target.webhooks.received.length >= 3
+    if (pagesDone && noticesDone) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  result.pages = target.pagerduty?.accepted().length ?? 0
   result.customerNotices = target.webhooks?.received.length ?? 0
   return result
 }
@@ -167,8 +184,12 @@ async function awaitIncidents(target: DemoTarget, log: (l: string) => void) {
   await waitForPipeline(api, 60_000)
   const steward = target.steward
   if (steward) {
-    // Embedded: evaluate now instead of waiting for the next minute's tick.
-    await steward.deps.scheduler.runNow('incidents.evaluate')
+    // Embedded: evaluate now instead of waiting for the next minute's tick (whose scheduled run
+    // may already have happened this minute, before the burst reached ClickHouse).
+    const incidents = steward.modules.find((m) => m.name === 'incidents') as {
+      evaluate?: () => Promise<unknown>
+    }
+    await incidents.evaluate?.()
   } else {
     log('  waiting for the next detection run (every minute)…')
   }

@@ -102,7 +102,12 @@ export async function printSummary(
   lines.push(
     `  incidents       ${live.incidents.length ? live.incidents.map((i) => `${i.rule} (${i.severity})`).join(', ') : 'none opened'}`,
   )
-  if (target.pagerduty) lines.push(`  PagerDuty       ${live.pages} event(s) accepted by the stand-in`)
+  if (live.reportUrl)
+    lines.push(`  handled         acknowledged, customer updated, resolved: ${live.reportUrl}`)
+  if (target.pagerduty)
+    lines.push(
+      `  PagerDuty       ${live.pages} event(s) accepted by the stand-in (triggers, acknowledge, resolve)`,
+    )
   if (target.webhooks)
     lines.push(`  customer notices ${live.customerNotices} delivered to the customers' webhook`)
 

@@ -124,7 +124,9 @@ export async function connectOrStart(
           ...demoOrchestrator,
           retry: { ...config.orchestrator.retry, ...demoOrchestrator.retry },
         },
-        sla: { ...config.sla, prices: demoPrices },
+        // The demo closes its month itself; the scheduled close must not race it while the
+        // customers are still being onboarded (it would close their month with no data yet).
+        sla: { ...config.sla, prices: demoPrices, firstMonth: new Date().toISOString().slice(0, 7) },
         incidents: {
           ...config.incidents,
           pagerduty: { ...config.incidents.pagerduty, caFile: pagerduty.caFile },
