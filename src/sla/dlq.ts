@@ -1,15 +1,13 @@
-// The current dead-letter queue size, from the orchestrator when it exports getDlqSize (null when
-// it does not: the month's dead-lettered jobs from telemetry are in the job figures either way).
+// The current dead-letter queue size, from the orchestrator (its table is the truth). The month's
+// dead-lettered jobs from telemetry are in the job figures either way; a failure here (e.g. the
+// orchestrator's tables not migrated in a reduced deployment) reports null rather than failing
+// the whole status.
 import type { Queryable } from '../db/postgres.ts'
-import * as orchestrator from '../orchestrator/index.ts'
-
-type DlqSize = (db: Queryable, customerId?: string) => Promise<number>
+import { getDlqSize } from '../orchestrator/index.ts'
 
 export async function currentDlqSize(db: Queryable, customerId?: string): Promise<number | null> {
-  const fn = (orchestrator as Record<string, unknown>).getDlqSize as DlqSize | undefined
-  if (typeof fn !== 'function') return null
   try {
-    return await fn(db, customerId)
+    return await getDlqSize(db, customerId)
   } catch {
     return null
   }
