@@ -40,7 +40,9 @@ describe('steward demo', () => {
       quick: true,
       forceEmbedded: true,
       keepOpen: true,
-      out: (t) => void (printed += t),
+      out: (t) => {
+        printed += t
+      },
     })
 
     const credits = await result.target.api.json<{
