@@ -19,6 +19,9 @@ export interface IncidentReport {
   incident: Incident
   timeline: TimelineEntry[]
   durationSeconds: number
+  /** First failed run of an affected customer in the hour before opening (success-rate incidents). */
+  firstFailureAt: string | null
+  /** From the first failure (else the first firing evaluation) to opening. */
   detectionSeconds: number
   timeToAcknowledgeSeconds: number | null
   recoverySeconds: number | null
@@ -30,6 +33,8 @@ export interface IncidentReport {
   downMinutes: number | null
   rootCause: string | null
   prevention: string | null
+  /** Set when ClickHouse could not be read: impact figures are missing, not zero. */
+  telemetryError?: string
 }
 
 const seconds = (a: string, b: string | Date) =>
@@ -44,59 +49,36 @@ export async function buildReport(
   now = new Date(),
 ): Promise<IncidentReport> {
   const end = incident.resolvedAt ? new Date(incident.resolvedAt) : now
+  const opened = new Date(incident.openedAt)
   // Failures the rule saw started up to a short window before it fired.
   const from = new Date(new Date(incident.conditionSince).getTime() - 5 * 60_000)
-  const impact: CustomerImpact[] = []
+  let impact: CustomerImpact[] = incident.customerIds.map((customerId) => ({
+    customerId,
+    failedRuns: 0,
+    finishedRuns: 0,
+    successBudgetConsumed: null,
+  }))
   let downMinutes: number | null = null
-  if (clickhouse && incident.customerIds.length) {
-    const rows = await chQuery<{ customer_id: string; failed: number; finished: number; month: number }>(
-      clickhouse,
-      `SELECT customer_id,
-              countIf(action = 'failed' AND ts >= {from:DateTime64(3, 'UTC')}) AS failed,
-              countIf(ts >= {from:DateTime64(3, 'UTC')}) AS finished,
-              count() AS month
-       FROM events FINAL
-       WHERE type = 'run' AND action IN ('succeeded', 'failed') AND customer_id IN {customers:Array(String)}
-         AND ts > {to:DateTime64(3, 'UTC')} - INTERVAL 30 DAY AND ts <= {to:DateTime64(3, 'UTC')}
-       GROUP BY customer_id`,
-      { from: chTime(from.toISOString()), to: chTime(end.toISOString()), customers: incident.customerIds },
-    )
-    const byId = new Map(rows.map((r) => [r.customer_id, r]))
-    for (const customerId of incident.customerIds) {
-      const r = byId.get(customerId)
-      const budget = r ? Number(r.month) * (1 - rules.successRate.slo) : 0
-      impact.push({
-        customerId,
-        failedRuns: Number(r?.failed ?? 0),
-        finishedRuns: Number(r?.finished ?? 0),
-        successBudgetConsumed: budget > 0 ? Number(r?.failed ?? 0) / budget : null,
-      })
+  let firstFailureAt: string | null = null
+  let telemetryError: string | undefined
+  // The report stays available without ClickHouse: the PostgreSQL record, and a note on what is missing.
+  try {
+    if (clickhouse && incident.customerIds.length) {
+      const runs = await runImpact(clickhouse, incident.customerIds, from, opened, end, rules.successRate.slo)
+      impact = runs.impact
+      if (incident.rule === 'success_rate_burn') firstFailureAt = runs.firstFailureAt
     }
-  } else {
-    for (const customerId of incident.customerIds) {
-      impact.push({ customerId, failedRuns: 0, finishedRuns: 0, successBudgetConsumed: null })
-    }
-  }
-  if (clickhouse) {
-    const [row] = await chQuery<{ judged: number; up: number }>(
-      clickhouse,
-      `SELECT count() AS judged, countIf(h > 0) AS up FROM (
-         SELECT minute, sum(healthy) AS h FROM signals_1m
-         WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
-           AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')}) AND minute < {to:DateTime64(3, 'UTC')}
-         GROUP BY minute)`,
-      { from: chTime(from.toISOString()), to: chTime(end.toISOString()) },
-    )
-    // Minutes without any signal inside the window count as down, as the uptime SLO does.
-    const windowMinutes = Math.ceil((end.getTime() - from.getTime()) / 60_000)
-    downMinutes = Number(row?.judged ?? 0) > 0 ? Math.max(0, windowMinutes - Number(row?.up ?? 0)) : null
+    if (clickhouse) downMinutes = await factoryDownMinutes(clickhouse, from, end)
+  } catch (err) {
+    telemetryError = `telemetry unavailable: ${(err as Error).message}`
   }
   const allowance = MONTH_MINUTES * (1 - rules.uptime.slo)
   return {
     incident,
     timeline,
     durationSeconds: seconds(incident.openedAt, end),
-    detectionSeconds: seconds(incident.conditionSince, incident.openedAt),
+    detectionSeconds: seconds(firstFailureAt ?? incident.conditionSince, incident.openedAt),
+    firstFailureAt,
     timeToAcknowledgeSeconds: incident.acknowledgedAt
       ? seconds(incident.openedAt, incident.acknowledgedAt)
       : null,
@@ -108,7 +90,82 @@ export async function buildReport(
     downMinutes,
     rootCause: incident.rootCause,
     prevention: incident.prevention,
+    ...(telemetryError ? { telemetryError } : {}),
   }
+}
+
+/** Per customer: failed and finished runs in the impact window, and the share of the 30-day budget. */
+async function runImpact(
+  clickhouse: ClickHouseClient,
+  customers: string[],
+  from: Date,
+  opened: Date,
+  end: Date,
+  slo: number,
+): Promise<{ impact: CustomerImpact[]; firstFailureAt: string | null }> {
+  const rows = await chQuery<{
+    customer_id: string
+    failed: number
+    finished: number
+    month: number
+    first_failed: string
+  }>(
+    clickhouse,
+    `SELECT customer_id,
+            countIf(action = 'failed' AND ts >= {from:DateTime64(3, 'UTC')}) AS failed,
+            countIf(ts >= {from:DateTime64(3, 'UTC')}) AS finished,
+            count() AS month,
+            toString(minIf(ts, action = 'failed' AND ts > {opened:DateTime64(3, 'UTC')} - INTERVAL 1 HOUR
+                                AND ts <= {opened:DateTime64(3, 'UTC')})) AS first_failed
+     FROM events FINAL
+     WHERE type = 'run' AND action IN ('succeeded', 'failed') AND customer_id IN {customers:Array(String)}
+       AND ts > {to:DateTime64(3, 'UTC')} - INTERVAL 30 DAY AND ts <= {to:DateTime64(3, 'UTC')}
+     GROUP BY customer_id`,
+    {
+      from: chTime(from.toISOString()),
+      opened: chTime(opened.toISOString()),
+      to: chTime(end.toISOString()),
+      customers,
+    },
+  )
+  const byId = new Map(rows.map((r) => [r.customer_id, r]))
+  const firsts = rows
+    .map((r) => r.first_failed)
+    .filter((t) => t && !t.startsWith('1970'))
+    .map((t) => new Date(`${t.replace(' ', 'T')}Z`).getTime())
+  return {
+    impact: customers.map((customerId) => {
+      const r = byId.get(customerId)
+      const budget = r ? Number(r.month) * (1 - slo) : 0
+      return {
+        customerId,
+        failedRuns: Number(r?.failed ?? 0),
+        finishedRuns: Number(r?.finished ?? 0),
+        successBudgetConsumed: budget > 0 ? Number(r?.failed ?? 0) / budget : null,
+      }
+    }),
+    firstFailureAt: firsts.length ? new Date(Math.min(...firsts)).toISOString() : null,
+  }
+}
+
+/** Minutes of the window the factory was down (no healthy heartbeat or probe); null without any signal. */
+async function factoryDownMinutes(
+  clickhouse: ClickHouseClient,
+  from: Date,
+  end: Date,
+): Promise<number | null> {
+  const [row] = await chQuery<{ judged: number; up: number }>(
+    clickhouse,
+    `SELECT count() AS judged, countIf(h > 0) AS up FROM (
+       SELECT minute, sum(healthy) AS h FROM signals_1m
+       WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
+         AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')}) AND minute < {to:DateTime64(3, 'UTC')}
+       GROUP BY minute)`,
+    { from: chTime(from.toISOString()), to: chTime(end.toISOString()) },
+  )
+  // Minutes without any signal inside the window count as down, as the uptime SLO does.
+  const windowMinutes = Math.ceil((end.getTime() - from.getTime()) / 60_000)
+  return Number(row?.judged ?? 0) > 0 ? Math.max(0, windowMinutes - Number(row?.up ?? 0)) : null
 }
 
 const dur = (s: number | null) =>
@@ -132,6 +189,7 @@ export function renderMarkdown(r: IncidentReport): string {
     `- Duration: ${dur(r.durationSeconds)}; detection: ${dur(r.detectionSeconds)}; time to acknowledge: ${dur(r.timeToAcknowledgeSeconds)}; recovery (RTO): ${dur(r.recoverySeconds)}`,
     `- Impact window: ${r.impactWindow.from} → ${r.impactWindow.to}; factory down minutes: ${r.downMinutes ?? '—'} (uptime budget consumed ${share(r.uptimeBudgetConsumed)})`,
     i.silenced ? '- Paging was suppressed by a silence / maintenance window.' : '',
+    r.telemetryError ? `- Impact figures missing (${esc(r.telemetryError)}).` : '',
     '',
     '## Affected customers',
     '',

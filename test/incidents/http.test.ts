@@ -3,7 +3,10 @@
 import { createHmac } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildReport, renderMarkdown } from '../../src/incidents/report.ts'
+import { getIncident } from '../../src/incidents/store.ts'
 import type { TestSteward } from '../helpers/app.ts'
 import {
   evaluateAt,
@@ -164,6 +167,9 @@ describe('what works', () => {
     ])
     expect(report.affectedRuns).toBe(20)
     expect(report.recoverySeconds).toBeGreaterThanOrEqual(0)
+    // Detection runs from the first failed run (the failures were spread over ~2 min before t0).
+    expect(report.detectionSeconds).toBeGreaterThan(100)
+    expect(report.detectionSeconds).toBeLessThan(130)
     // 20 failed runs against a 30-day budget of 40 × 1% = 0.4 runs: 50 times the budget.
     expect(
       (report.affectedCustomers as { successBudgetConsumed: number }[])[0]!.successBudgetConsumed,
@@ -174,6 +180,16 @@ describe('what works', () => {
     expect(text).toContain(`# Incident ${acmeIncident}`)
     expect(text).toContain('Canary model rollouts.')
     expect(text).toMatch(/\| acme \| 20 \| 40 \|/)
+  })
+
+  it('still reports from PostgreSQL when ClickHouse cannot be read, saying what is missing', async () => {
+    const unreachable = createClient({ url: 'http://127.0.0.1:9', request_timeout: 2000 })
+    const incident = (await getIncident(s.deps.pool, acmeIncident))!
+    const report = await buildReport(incident, [], unreachable, s.deps.config.incidents.rules)
+    await unreachable.close()
+    expect(report.telemetryError).toMatch(/telemetry unavailable/)
+    expect(report.rootCause).toBe('A bad model rollout failed half the runs.')
+    expect(renderMarkdown(report)).toContain('Impact figures missing')
   })
 
   it('exposes open incidents by severity on /metrics', async () => {
