@@ -68,7 +68,7 @@ export {
   type Usage,
 } from './handlers.ts'
 export { reclaimExpired } from './leases.ts'
-export { backoffDelay, decideFailure } from './queue.ts'
+export { backoffDelay, decideFailure } from './retry.ts'
 export { createRun, getRunDetail, listRuns } from './runs.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'
 export type { FailureClass, QueueStat, RunStatus } from './types.ts'

@@ -14,6 +14,7 @@ import { hostname } from 'node:os'
 import type pg from 'pg'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
+import { AbortReason, abortable } from './abort.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { classify, getHandler, type JobContext } from './handlers.ts'
 import {
@@ -47,13 +48,6 @@ export interface WorkerOptions {
   concurrency?: number
   id?: string
   metrics?: OrchestratorMetrics
-}
-
-type StopReason = 'lost' | 'cancelled' | 'shutdown' | 'timeout'
-class AbortReason extends Error {
-  constructor(readonly why: StopReason) {
-    super(why === 'timeout' ? 'timed out' : `aborted: ${why}`)
-  }
 }
 
 interface InFlight {
@@ -310,14 +304,4 @@ export class Worker {
 export async function sweep(pool: Pool, c: OrchestratorConfig): Promise<void> {
   await reclaimExpired(pool, c.maxReclaims)
   await markLostWorkers(pool, c.workerLostAfterMs)
-}
-
-/** Settles with `p`, or rejects as soon as `signal` aborts (a handler that ignores its signal is abandoned). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }
