@@ -132,7 +132,8 @@ export class OutboxRelay {
 
   /** Looks at the outbox now instead of at the next poll (new events were just committed). */
   nudge(): void {
-    this.wake?.()
+    // Not while backing off: new events must not hammer a ClickHouse that is failing.
+    if (this.st.state !== 'backing_off') this.wake?.()
   }
 
   /**

@@ -148,6 +148,23 @@ describe('outbox relay', () => {
     expect(await rollupCounts(customer)).toEqual(expectedRollups(100))
   })
 
+  it('keeps backing off when new events nudge it while ClickHouse fails', async () => {
+    const down = faultyClickHouse(ch.client, { from: 1, to: 1_000 })
+    const r = relay(down, { backoffMinMs: 400, backoffMaxMs: 400 })
+    await appendEvents(pool, workload(uniqueCustomer('nudge'), 5))
+    r.start()
+    await eventually(
+      () => Promise.resolve(r.status().state),
+      (s) => s === 'backing_off',
+    )
+    for (let i = 0; i < 20; i++) {
+      r.nudge()
+      await new Promise((res) => setTimeout(res, 10))
+    }
+    // 200 ms of nudges inside a backoff of at least 200 ms: at most one more attempt.
+    expect(down.inserts).toBeLessThanOrEqual(2)
+  })
+
   it('re-sends a batch whose acknowledgement was lost with the same token: ClickHouse drops the copy', async () => {
     const customer = uniqueCustomer('ack')
     await appendEvents(pool, workload(customer, 40))
