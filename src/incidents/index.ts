@@ -77,7 +77,12 @@ export function createIncidents(deps: AppDeps): IncidentsModule {
   }
 
   const evaluate = async (now = new Date()) => {
-    const summary = await evaluateOnce({ pool: deps.pool, clickhouse: deps.clickhouse }, cfg, ctx, now)
+    const summary = await evaluateOnce(
+      { pool: deps.pool, clickhouse: deps.clickhouse, queueOptions: deps.config.orchestrator },
+      cfg,
+      ctx,
+      now,
+    )
     for (const r of summary.rules)
       if (!r.ok) log.warn('detection rule could not run', { rule: r.rule, error: r.error })
     kick()

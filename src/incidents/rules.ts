@@ -40,6 +40,8 @@ export interface RuleResult {
 export interface RuleSources {
   pool: Queryable
   clickhouse?: ClickHouseClient
+  /** The orchestrator's settings (when a worker counts as lost), for its queue figures. */
+  queueOptions?: Parameters<typeof getQueueStats>[1]
 }
 
 type Rules = IncidentsConfig['rules']
@@ -164,7 +166,7 @@ async function dlqGrowth(src: RuleSources, r: Rules['dlqGrowth'], now: Date): Pr
 }
 
 async function queueWithoutWorkers(src: RuleSources, r: Rules['queueWithoutWorkers']): Promise<Finding[]> {
-  const stats = await getQueueStats(src.pool)
+  const stats = await getQueueStats(src.pool, src.queueOptions)
   return stats
     .filter((s) => s.depth > 0 && s.liveWorkers === 0 && s.oldestReadyAgeSeconds >= r.minOldestAgeSeconds)
     .map((s) => ({

@@ -215,6 +215,19 @@ describe('what is refused', () => {
     expect((await get(globexIncident)).status).toBe('triggered')
   })
 
+  it('refuses an oversized webhook body with 413 before reading it', async () => {
+    const body = JSON.stringify({
+      event: {
+        event_type: 'incident.resolved',
+        data: { incident_key: globexIncident },
+        pad: 'x'.repeat(1_100_000),
+      },
+    })
+    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(body))
+    expect(res.status).toBe(413)
+    expect((await get(globexIncident)).status).toBe('triggered')
+  })
+
   it('names the bad field in problem+json', async () => {
     const bad = await s.api('PATCH', `/v1/incidents/${globexIncident}`, { rootCause: '' })
     expect(bad.status).toBe(400)
