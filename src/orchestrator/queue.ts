@@ -6,11 +6,13 @@
 //   makes is conditional on (id, lease_owner, attempt, status = 'running'). A worker whose lease
 //   expired, or whose job was cancelled, writes nothing: its result is discarded;
 // - each transition, its attempt record and its telemetry event commit in one transaction.
+
 import type { Pool, PoolClient } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import { prepared } from './sql.ts'
 import type { ClaimedJob, FailureClass } from './types.ts'
 
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
@@ -85,23 +87,24 @@ export async function claimJobs(
   limit: number,
   leaseMs: number,
 ): Promise<ClaimedJob[]> {
-  return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(SQL.claim, [
-      poolName,
-      limit,
-      workerId,
-      leaseMs,
-    ])
-    if (rows.length === 0) return []
-    rows.sort((a, b) => b.priority - a.priority)
-    const started = new Set(rows.filter((r) => r.run_started).map((r) => r.run_id))
-    const events: NewEvent[] = rows
-      .filter((r) => started.delete(r.run_id))
-      .map((r) => runEvent(runDims(r), 'started'))
-    for (const r of rows) events.push(jobEvent(r, 'started', { workerId }))
-    await appendEvents(c, events)
-    return rows
-  })
+  return retryingTransaction(
+    pool,
+    async (c) => {
+      const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(
+        prepared('claim', SQL.claim, [poolName, limit, workerId, leaseMs]),
+      )
+      if (rows.length === 0) return []
+      rows.sort((a, b) => b.priority - a.priority)
+      const started = new Set(rows.filter((r) => r.run_started).map((r) => r.run_id))
+      const events: NewEvent[] = rows
+        .filter((r) => started.delete(r.run_id))
+        .map((r) => runEvent(runDims(r), 'started'))
+      for (const r of rows) events.push(jobEvent(r, 'started', { workerId }))
+      await appendEvents(c, events)
+      return rows
+    },
+    { asyncCommit: true },
+  )
 }
 
 const runDims = (j: ClaimedJob) => ({
@@ -131,7 +134,15 @@ export async function succeedJob(
       jobs_failed: number
       all_done: boolean
       duration_ms: number
-    }>(SQL.succeed, [job.id, workerId, job.attempt, JSON.stringify(output ?? null), Math.round(durationMs)])
+    }>(
+      prepared('succeed', SQL.succeed, [
+        job.id,
+        workerId,
+        job.attempt,
+        JSON.stringify(output ?? null),
+        Math.round(durationMs),
+      ]),
+    )
     const row = res.rows[0]
     if (!row) return false
     if (row.has_dependents) await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
@@ -158,30 +169,34 @@ export async function failJob(
   const d = decideFailure(job, cls, policy)
   const msg = message.slice(0, 4000)
   return retryingTransaction(pool, async (c) => {
-    const res = await c.query<{ pool: string }>(SQL.fail, [
-      job.id,
-      workerId,
-      job.attempt,
-      d.status,
-      d.delayMs,
-      cls,
-      msg,
-      d.useFallback,
-      d.countsAsFailure ? 1 : 0,
-      d.countsAsReclaim ? 1 : 0,
-      Math.round(durationMs),
-    ])
+    const res = await c.query<{ pool: string }>(
+      prepared('fail', SQL.fail, [
+        job.id,
+        workerId,
+        job.attempt,
+        d.status,
+        d.delayMs,
+        cls,
+        msg,
+        d.useFallback,
+        d.countsAsFailure ? 1 : 0,
+        d.countsAsReclaim ? 1 : 0,
+        Math.round(durationMs),
+      ]),
+    )
     if (!res.rowCount) return undefined
     const retryDelay = d.status === 'queued' ? d.delayMs : null
-    await c.query(SQL.closeAttempt, [
-      job.id,
-      job.attempt,
-      d.action,
-      cls,
-      msg,
-      Math.round(durationMs),
-      retryDelay,
-    ])
+    await c.query(
+      prepared('closeAttempt', SQL.closeAttempt, [
+        job.id,
+        job.attempt,
+        d.action,
+        cls,
+        msg,
+        Math.round(durationMs),
+        retryDelay,
+      ]),
+    )
     if (d.status === 'queued' && d.delayMs === 0) await notifyPools(c, [res.rows[0]!.pool])
     if (d.status !== 'queued') await recountFailed(c, job.run_id)
     const runEvents = d.status === 'queued' ? [] : await settleRun(c, job.run_id)
@@ -194,29 +209,33 @@ export async function failJob(
 export async function releaseJob(pool: Pool, l: Lease, durationMs: number): Promise<boolean> {
   const { job, workerId } = l
   return retryingTransaction(pool, async (c) => {
-    const res = await c.query<{ pool: string }>(SQL.fail, [
-      job.id,
-      workerId,
-      job.attempt,
-      'queued',
-      0,
-      'infrastructure',
-      'released by a stopping worker',
-      false,
-      0,
-      0,
-      Math.round(durationMs),
-    ])
+    const res = await c.query<{ pool: string }>(
+      prepared('fail', SQL.fail, [
+        job.id,
+        workerId,
+        job.attempt,
+        'queued',
+        0,
+        'infrastructure',
+        'released by a stopping worker',
+        false,
+        0,
+        0,
+        Math.round(durationMs),
+      ]),
+    )
     if (!res.rowCount) return false
-    await c.query(SQL.closeAttempt, [
-      job.id,
-      job.attempt,
-      'released',
-      'infrastructure',
-      null,
-      Math.round(durationMs),
-      0,
-    ])
+    await c.query(
+      prepared('closeAttempt', SQL.closeAttempt, [
+        job.id,
+        job.attempt,
+        'released',
+        'infrastructure',
+        null,
+        Math.round(durationMs),
+        0,
+      ]),
+    )
     await appendEvents(c, [
       jobEvent(job, 'reclaimed', { workerId, errorClass: 'infrastructure', durationMs }),
     ])
@@ -233,12 +252,9 @@ export async function renewLeases(
   jobs: { id: string; attempt: number }[],
 ): Promise<Set<string>> {
   if (jobs.length === 0) return new Set()
-  const { rows } = await pool.query<{ id: string; attempt: number }>(SQL.renew, [
-    workerId,
-    leaseMs,
-    jobs.map((j) => j.id),
-    jobs.map((j) => j.attempt),
-  ])
+  const { rows } = await pool.query<{ id: string; attempt: number }>(
+    prepared('renew', SQL.renew, [workerId, leaseMs, jobs.map((j) => j.id), jobs.map((j) => j.attempt)]),
+  )
   const held = new Set(rows.map((r) => `${r.id}:${r.attempt}`))
   return new Set(jobs.filter((j) => held.has(`${j.id}:${j.attempt}`)).map((j) => j.id))
 }

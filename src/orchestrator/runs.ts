@@ -3,6 +3,7 @@
 //
 // Guarantees: a run is stored completely or not at all; the same (customer, idempotencyKey)
 // yields the first run, also when two requests race (the unique key decides).
+
 import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
@@ -12,6 +13,7 @@ import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
 import { getHandler } from './handlers.ts'
 import { JOBS_CHANNEL } from './settle.ts'
+import { prepared } from './sql.ts'
 import type { RunRequest } from './validate.ts'
 
 const SQL = {
@@ -88,7 +90,7 @@ export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunReq
       JSON.stringify(jobs),
       jobs.length,
     ]
-    const inserted = await c.query(SQL.insertRun, values).catch((err) => {
+    const inserted = await c.query(prepared('insertRun', SQL.insertRun, values)).catch((err) => {
       // The customers foreign key: checked by the insert itself, saving a round trip per run.
       if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
       throw err

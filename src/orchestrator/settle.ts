@@ -4,10 +4,12 @@
 //
 // Lock order: job rows first, then the run row. Concurrent finishes of one run's jobs are
 // serialised on the run row, so exactly one of them sees the run complete.
+
 import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import type { NewEvent } from '../ingest/index.ts'
 import { runEvent } from './events.ts'
+import { prepared } from './sql.ts'
 import type { FailureClass } from './types.ts'
 
 export const JOBS_CHANNEL = 'steward_jobs'
@@ -56,8 +58,8 @@ export async function notifyCancelled(db: Queryable, jobIds: string[]): Promise<
  * (neither commit visible to the other) and leave their dependent blocked forever.
  */
 export async function unblockDependents(db: Queryable, runId: string, stepKey: string): Promise<string[]> {
-  await db.query(SQL.lockRun, [runId])
-  const { rows } = await db.query<{ pool: string }>(SQL.unblock, [runId, stepKey])
+  await db.query(prepared('lockRun', SQL.lockRun, [runId]))
+  const { rows } = await db.query<{ pool: string }>(prepared('unblock', SQL.unblock, [runId, stepKey]))
   return rows.map((r) => r.pool)
 }
 
@@ -71,7 +73,7 @@ export async function recountFailed(db: Queryable, runId: string): Promise<void>
  * Returns the run's telemetry events, for the caller to append with its own.
  */
 export async function settleRun(db: Queryable, runId: string): Promise<NewEvent[]> {
-  const run = (await db.query(SQL.lockRun, [runId])).rows[0]
+  const run = (await db.query(prepared('lockRun', SQL.lockRun, [runId]))).rows[0]
   if (!run || run.status === 'cancelled') return []
   const c = (await db.query(SQL.jobCounts, [runId])).rows[0] as {
     total: number
@@ -91,11 +93,32 @@ export async function settleRun(db: Queryable, runId: string): Promise<NewEvent[
 
 const retryable = new Set(['40P01', '40001']) // deadlock detected, serialization failure
 
-/** A transaction retried when PostgreSQL aborts it for a deadlock (e.g. cancel racing a finish). */
-export async function retryingTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * A transaction retried when PostgreSQL aborts it for a deadlock (e.g. cancel racing a finish).
+ * `asyncCommit`: the commit does not wait for the WAL flush. Only for claims: a claim lost in a
+ * database crash leaves the job queued (with its events), so it is claimed again and the late
+ * result of the lost attempt is refused by its lease check: at-least-once still holds.
+ */
+export async function retryingTransaction<T>(
+  pool: Pool,
+  fn: (c: PoolClient) => Promise<T>,
+  opts: { asyncCommit?: boolean } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await transaction(pool, fn)
+      if (!opts.asyncCommit) return await transaction(pool, fn)
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF')
+        const result = await fn(client)
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
     } catch (err) {
       if (attempt >= 5 || !retryable.has((err as { code?: string }).code ?? '')) throw err
       await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()))
