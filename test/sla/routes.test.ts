@@ -1,6 +1,6 @@
 // /v1/sla over HTTP: status, credit reports in three formats, dry run, close, plans, maintenance,
 // billing adjustments; refusals of bad input; tenants see only their own figures.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -162,8 +162,25 @@ describe('what works', () => {
       },
     )
     const lines = readFileSync(out, 'utf8').trim().split('\r\n')
+    rmSync(join(out, '..'), { recursive: true, force: true })
     expect(lines).toHaveLength(2)
     expect(lines[1]).toMatch(/^globex,2025-09,closed,0,98\.9722,/)
+  })
+})
+
+describe('the API document', () => {
+  it('lists every SLA route in /openapi.json', async () => {
+    const doc = await json(await s.api('GET', '/openapi.json', undefined, null))
+    const paths = Object.keys(doc.paths).filter((p) => p.includes('/sla/'))
+    expect(paths.sort()).toEqual([
+      '/v1/sla/billing-adjustments',
+      '/v1/sla/close',
+      '/v1/sla/credits',
+      '/v1/sla/maintenance',
+      '/v1/sla/plans/{customerId}',
+      '/v1/sla/recompute',
+      '/v1/sla/status',
+    ])
   })
 })
 
