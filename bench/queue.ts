@@ -1,4 +1,4 @@
-// `npm run bench -- queue [--quick] [--n=N] [--concurrency=C]`: Steward's PostgreSQL queue against
+// `npm run bench -- queue [--quick] [--n=N] [--concurrency=C] [--repeat=R]`: Steward's PostgreSQL queue against
 // graphile-worker 0.16, side by side on the same PostgreSQL server at the same concurrency.
 //
 // 1. throughput: enqueue N noop jobs (Steward: one run of one step per job, through createRun, the
@@ -37,6 +37,10 @@ const opt = (args: string[], name: string, dflt: number) => {
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10 : 0
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 
@@ -184,6 +188,7 @@ export async function run(args: string[]): Promise<void> {
   const n = opt(args, 'n', quick ? 500 : 2_000)
   const concurrency = opt(args, 'concurrency', 8)
   const latencyN = quick ? 50 : 200
+  const repeat = opt(args, 'repeat', quick ? 1 : 3)
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
   let dir: string | undefined
   let adminUrl = process.env.DATABASE_URL
@@ -193,38 +198,65 @@ export async function run(args: string[]): Promise<void> {
     adminUrl = embedded.url
   }
   try {
-    const stewardUrl = await createDatabase(adminUrl, 'steward_bench_queue')
-    const graphileUrl = await createDatabase(adminUrl, 'graphile_bench_queue')
-    const pool = createPool(stewardUrl, { max: concurrency + 10 })
-    await migrate({ pool, log })
     const cfg = orchestratorConfigSchema.parse({ concurrency })
     process.stdout.write(
-      `queue: ${n} noop jobs, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
+      `queue: ${n} noop jobs x ${repeat}, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
     )
-    const st = await benchSteward(pool, cfg, n, latencyN)
-    await pool.end()
-    process.stdout.write(`steward: ${round(st.jobsPerS)} jobs/s\n`)
-    const gw = await benchGraphile(graphileUrl, concurrency, n, latencyN)
-    process.stdout.write(`graphile-worker: ${round(gw.jobsPerS)} jobs/s\n`)
+    const stewardRates: number[] = []
+    const graphileRates: number[] = []
+    const stewardLat: number[] = []
+    const graphileLat: number[] = []
+    for (let i = 0; i < repeat; i++) {
+      // Alternate which system goes first, so neither always meets a warmer (or busier) server.
+      const order = i % 2 === 0 ? ['steward', 'graphile'] : ['graphile', 'steward']
+      for (const system of order) {
+        if (system === 'steward') {
+          const pool = createPool(await createDatabase(adminUrl, 'steward_bench_queue'), {
+            max: concurrency + 10,
+          })
+          await migrate({ pool, log })
+          const st = await benchSteward(pool, cfg, n, latencyN)
+          await pool.end()
+          stewardRates.push(st.jobsPerS)
+          stewardLat.push(...st.latencies)
+        } else {
+          const gw = await benchGraphile(
+            await createDatabase(adminUrl, 'graphile_bench_queue'),
+            concurrency,
+            n,
+            latencyN,
+          )
+          graphileRates.push(gw.jobsPerS)
+          graphileLat.push(...gw.latencies)
+        }
+      }
+      process.stdout.write(
+        `round ${i + 1}: steward ${round(stewardRates[i]!)} jobs/s, graphile-worker ${round(graphileRates[i]!)} jobs/s\n`,
+      )
+    }
     const http = await benchHttp(adminUrl, quick ? 2 : 5, 10)
     process.stdout.write(`POST /v1/runs: p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms\n`)
+    const stats = (xs: number[]) => ({
+      min: round(Math.min(...xs)),
+      median: round(median(xs)),
+      max: round(Math.max(...xs)),
+    })
     const line = {
       bench: 'queue',
       cores: availableParallelism(),
       n,
       concurrency,
-      steward_jobs_per_s: round(st.jobsPerS),
-      graphile_worker_jobs_per_s: round(gw.jobsPerS),
-      ratio: round(st.jobsPerS / gw.jobsPerS, 2),
-      start_latency_ms: {
-        p50: pct(st.latencies, 50),
-        p99: pct(st.latencies, 99),
-        max: pct(st.latencies, 100),
-      },
+      repeat,
+      steward_jobs_per_s: round(median(stewardRates)),
+      graphile_worker_jobs_per_s: round(median(graphileRates)),
+      ratio: round(median(stewardRates) / median(graphileRates), 2),
+      steward_jobs_per_s_range: stats(stewardRates),
+      graphile_worker_jobs_per_s_range: stats(graphileRates),
+      start_latency_ms: { p50: pct(stewardLat, 50), p99: pct(stewardLat, 99), max: pct(stewardLat, 100) },
       graphile_start_latency_ms: {
-        p50: pct(gw.latencies, 50),
-        p99: pct(gw.latencies, 99),
-        max: pct(gw.latencies, 100),
+        p50: pct(graphileLat, 50),
+        p99: pct(graphileLat, 99),
+        max: pct(graphileLat, 100),
       },
       post_runs: http,
     }
