@@ -77,6 +77,17 @@ export async function computeMonth(
   const period = now < month.end ? 'month-to-date' : 'complete'
   const { config } = ctx
   const plans = await resolvePlans(ctx.pool, config, customerIds, month)
+  const { rows: created } = await ctx.pool.query<{ id: string; created_at: Date }>(
+    'SELECT id, created_at FROM customers WHERE id = ANY($1)',
+    [customerIds],
+  )
+  // A customer created during the month is measured from its first whole minute.
+  const firstMinute = new Map(
+    created.map((c) => [
+      c.id,
+      Math.max(0, Math.ceil((c.created_at.getTime() - month.start.getTime()) / MINUTE_MS)),
+    ]),
+  )
   const targets = new Map(
     [...plans].map(([id, p]) => [
       id,
@@ -107,6 +118,7 @@ export async function computeMonth(
       upMinutes(signals.factory, signals.customers.get(id)),
       maintenanceMask(month, windowsOf(mine)),
       elapsed,
+      firstMinute.get(id) ?? 0,
     )
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })

@@ -102,6 +102,8 @@ export interface UptimeFigures {
   percent: number
   minutes: number
   maintenanceMinutes: number
+  /** Minutes before the customer existed (created mid-month): not counted. */
+  notInServiceMinutes: number
   eligibleMinutes: number
   upMinutes: number
   downMinutes: number
@@ -133,17 +135,22 @@ export function upMinutes(factory: Uint8Array, own?: Uint8Array): Uint8Array {
   return up
 }
 
-/** `elapsed`: minutes of the month that have passed (month-to-date figures count only those). */
+/**
+ * `elapsed`: minutes of the month that have passed (month-to-date figures count only those);
+ * `from`: the first minute the customer existed (a customer created mid-month is measured from then).
+ */
 export function uptimeFigures(
   month: Month,
   up: Uint8Array,
   maintenance: Uint8Array,
   elapsed = month.minutes,
+  from = 0,
 ): UptimeFigures {
   const t0 = month.start.getTime()
   const iso = (i: number) => new Date(t0 + i * MINUTE_MS).toISOString()
   let maint = 0
   let down = 0
+  const skipped = Math.min(from, elapsed)
   const periods: DowntimePeriod[] = []
   let periodCount = 0
   let runStart = -1
@@ -151,7 +158,7 @@ export function uptimeFigures(
   let dayEligible = 0
   let dayDown = 0
   for (let i = 0; i <= elapsed; i++) {
-    const isDown = i < elapsed && maintenance[i] === 0 && up[i] === 0
+    const isDown = i < elapsed && i >= from && maintenance[i] === 0 && up[i] === 0
     if (isDown && runStart < 0) runStart = i
     if (!isDown && runStart >= 0) {
       periodCount++
@@ -159,7 +166,9 @@ export function uptimeFigures(
       runStart = -1
     }
     if (i === elapsed) break
-    if (maintenance[i] === 1) maint++
+    if (i < from) {
+      // not in service yet: counted nowhere
+    } else if (maintenance[i] === 1) maint++
     else {
       dayEligible++
       if (isDown) {
@@ -179,11 +188,12 @@ export function uptimeFigures(
       dayDown = 0
     }
   }
-  const eligible = elapsed - maint
+  const eligible = elapsed - skipped - maint
   return {
     percent: percentOf(eligible - down, eligible),
     minutes: elapsed,
     maintenanceMinutes: maint,
+    notInServiceMinutes: skipped,
     eligibleMinutes: eligible,
     upMinutes: eligible - down,
     downMinutes: down,

@@ -104,7 +104,12 @@ describe('closing a month', () => {
     expect(results.reduce((a, r) => a + r.issued, 0)).toBe(3)
     const octRecords = (await credits()).filter((c) => c.month === '2025-10')
     expect(octRecords.map((c) => c.customer_id)).toEqual(['acme', 'globex', 'newco'])
-    expect(octRecords.every((c) => c.credit_cents === 0)).toBe(true)
+    expect(octRecords.map((c) => c.credit_cents)).toEqual([0, 0, 0])
+    // newco arrived on 5 October: measured from then, so October 1's 10 down minutes are not its own.
+    const { rows: newco } = await env.pool.query(
+      `SELECT inputs->'uptime' AS u FROM sla_credits WHERE customer_id = 'newco' AND month = '2025-10-01'`,
+    )
+    expect(newco[0].u).toMatchObject({ notInServiceMinutes: 4 * 1440, downMinutes: 0, percent: 100 })
     const { rows } = await env.pool.query(`SELECT count(*)::int AS n FROM sla_billing_adjustments`)
     expect(rows[0].n).toBe(2)
   })
