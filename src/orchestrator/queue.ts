@@ -244,7 +244,10 @@ export async function releaseJob(pool: Pool, l: Lease, durationMs: number): Prom
   })
 }
 
-/** Extends the leases of these jobs; returns the ids still held (the others were lost). */
+/** A lease is one attempt of one job: a worker may briefly hold a stale attempt and the new one. */
+export const leaseKey = (j: { id: string; attempt: number }): string => `${j.id}:${j.attempt}`
+
+/** Extends the leases of these attempts; returns the lease keys still held (the others were lost). */
 export async function renewLeases(
   pool: Pool,
   workerId: string,
@@ -255,8 +258,7 @@ export async function renewLeases(
   const { rows } = await pool.query<{ id: string; attempt: number }>(
     prepared('renew', SQL.renew, [workerId, leaseMs, jobs.map((j) => j.id), jobs.map((j) => j.attempt)]),
   )
-  const held = new Set(rows.map((r) => `${r.id}:${r.attempt}`))
-  return new Set(jobs.filter((j) => held.has(`${j.id}:${j.attempt}`)).map((j) => j.id))
+  return new Set(rows.map(leaseKey))
 }
 
 export async function saveCheckpoint(pool: Pool, l: Lease, data: unknown): Promise<boolean> {

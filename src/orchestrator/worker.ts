@@ -30,6 +30,7 @@ import {
   claimJobs,
   failJob,
   type Lease,
+  leaseKey,
   recordUsage,
   releaseJob,
   renewLeases,
@@ -128,7 +129,8 @@ export class Worker {
         if (n.channel === JOBS_CHANNEL && n.payload === this.poolName) this.signal()
         if (n.channel === CANCEL_CHANNEL) {
           for (const id of (n.payload ?? '').split(','))
-            this.running.get(id)?.ac.abort(new AbortReason('cancelled'))
+            for (const f of this.running.values())
+              if (f.job.id === id) f.ac.abort(new AbortReason('cancelled'))
         }
       })
       // A broken LISTEN connection is dropped; polling carries on until the next start.
@@ -189,11 +191,11 @@ export class Worker {
   private launch(job: ClaimedJob): void {
     const ac = new AbortController()
     const entry: InFlight = { job, ac, done: Promise.resolve() }
-    this.running.set(job.id, entry)
+    this.running.set(leaseKey(job), entry)
     entry.done = this.execute(job, ac)
       .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
       .finally(() => {
-        this.running.delete(job.id)
+        this.running.delete(leaseKey(job))
         this.signal()
       })
   }
@@ -218,7 +220,7 @@ export class Worker {
       },
       heartbeat: async () => {
         const held = await renewLeases(pool, this.id, this.o.config.leaseMs, [job])
-        if (!held.has(job.id)) {
+        if (!held.has(leaseKey(job))) {
           lost()
           throw ac.signal.reason
         }
@@ -296,7 +298,8 @@ export class Worker {
     await workerHeartbeat(this.o.pool, this.id)
     const jobs = [...this.running.values()].map((f) => f.job)
     const held = await renewLeases(this.o.pool, this.id, this.o.config.leaseMs, jobs)
-    for (const j of jobs) if (!held.has(j.id)) this.running.get(j.id)?.ac.abort(new AbortReason('lost'))
+    for (const j of jobs)
+      if (!held.has(leaseKey(j))) this.running.get(leaseKey(j))?.ac.abort(new AbortReason('lost'))
   }
 }
 

@@ -25,6 +25,16 @@ defineHandler('test.checkpointing', z.object({ failOnAttempt: z.number() }), asy
   return { resumedFrom: ctx.lastCheckpoint ?? null }
 })
 
+let firstAttemptFinished = false
+defineHandler('test.slowFirst', z.unknown(), async (_i, ctx) => {
+  if (ctx.attempt === 1) {
+    // Ignores its signal on purpose: a handler that cannot be interrupted.
+    await new Promise((r) => setTimeout(r, 1_000))
+    firstAttemptFinished = true
+  }
+  return { from: ctx.attempt }
+})
+
 beforeAll(async () => {
   s = await startTestSteward({ file: { orchestrator: config } })
   expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
@@ -173,5 +183,28 @@ describe('telemetry', () => {
       errorClass: 'transient',
       attempt: 1,
     })
+  })
+})
+
+describe('lost leases', () => {
+  it('never writes the result of an attempt whose lease expired', async () => {
+    // This worker never renews its leases: attempt 1 outlives its 300 ms lease, is reclaimed,
+    // and runs again as attempt 2 while attempt 1 is still busy.
+    const stale = new Worker({
+      pool: s.deps.pool,
+      config: { ...config, leaseMs: 300, heartbeatMs: 600_000, reclaimEveryMs: 100 },
+      log: quietLog,
+      concurrency: 2,
+    })
+    await stale.start()
+    workers.push(stale)
+    const id = await submit(s, run([{ key: 'x', kind: 'test.slowFirst' }]))
+    const r = await waitForRun(s, id)
+    expect(r.status).toBe('succeeded')
+    await new Promise((res) => setTimeout(res, 1_200)) // attempt 1 has finished by now
+    const after = await getRun(s, id)
+    expect(step(after, 'x').output).toEqual({ from: 2 })
+    expect(step(after, 'x').attempts.map((a: Json) => a.outcome)).toEqual(['lost', 'succeeded'])
+    expect(firstAttemptFinished).toBe(true)
   })
 })
