@@ -80,7 +80,11 @@ describe('two serve instances on one PostgreSQL', () => {
       `SELECT scheduled_for, count(*)::int AS n, min(outcome) AS outcome FROM scheduled_runs
        WHERE job = 'incidents.evaluate' GROUP BY 1`,
     )
-    for (const t of ticks.rows) expect(t).toMatchObject({ n: 1, outcome: 'succeeded' })
+    // One record per tick; a tick still running at this moment is fine, a failed one is not.
+    for (const t of ticks.rows) {
+      expect(t.n).toBe(1)
+      expect(t.outcome).not.toBe('failed')
+    }
   })
 
   it('serves the API from both instances', async () => {
