@@ -80,6 +80,26 @@ const SQL = {
   usage: `INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6)`,
 }
 
+export interface ClaimRequest {
+  poolName: string
+  limit: number
+  leaseMs: number
+}
+
+/** Claims inside the caller's transaction; returns the jobs and the events to append. */
+async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
+  const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(
+    prepared('claim', SQL.claim, [r.poolName, r.limit, workerId, r.leaseMs]),
+  )
+  rows.sort((a, b) => b.priority - a.priority)
+  const started = new Set(rows.filter((x) => x.run_started).map((x) => x.run_id))
+  const events: NewEvent[] = rows
+    .filter((x) => started.delete(x.run_id))
+    .map((x) => runEvent(runDims(x), 'started'))
+  for (const x of rows) events.push(jobEvent(x, 'started', { workerId }))
+  return { rows: rows as ClaimedJob[], events }
+}
+
 export async function claimJobs(
   pool: Pool,
   poolName: string,
@@ -90,16 +110,7 @@ export async function claimJobs(
   return retryingTransaction(
     pool,
     async (c) => {
-      const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(
-        prepared('claim', SQL.claim, [poolName, limit, workerId, leaseMs]),
-      )
-      if (rows.length === 0) return []
-      rows.sort((a, b) => b.priority - a.priority)
-      const started = new Set(rows.filter((r) => r.run_started).map((r) => r.run_id))
-      const events: NewEvent[] = rows
-        .filter((r) => started.delete(r.run_id))
-        .map((r) => runEvent(runDims(r), 'started'))
-      for (const r of rows) events.push(jobEvent(r, 'started', { workerId }))
+      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs })
       await appendEvents(c, events)
       return rows
     },
@@ -119,13 +130,17 @@ export interface Lease {
   workerId: string
 }
 
-/** Records success; false when the lease was lost (the result is discarded). */
+/**
+ * Records success; `ok` false when the lease was lost (the result is discarded). With `next`, the
+ * worker's following job is claimed in the same transaction (one commit instead of two).
+ */
 export async function succeedJob(
   pool: Pool,
   l: Lease,
   output: unknown,
   durationMs: number,
-): Promise<boolean> {
+  next?: ClaimRequest,
+): Promise<{ ok: boolean; next: ClaimedJob[] }> {
   const { job, workerId } = l
   return retryingTransaction(pool, async (c) => {
     const res = await c.query<{
@@ -144,15 +159,16 @@ export async function succeedJob(
       ]),
     )
     const row = res.rows[0]
-    if (!row) return false
+    if (!row) return { ok: false, next: [] }
     if (row.has_dependents) await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
     const events = [jobEvent(job, 'succeeded', { workerId, durationMs })]
     if (row.all_done && row.status === 'succeeded')
       events.push(runEvent(runDims(job), 'succeeded', { durationMs: row.duration_ms }))
     // With a failed job in the run, this may have been its last active job: settle fully.
     else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
-    await appendEvents(c, events)
-    return true
+    const claimed = next ? await claimIn(c, workerId, next) : { rows: [], events: [] }
+    await appendEvents(c, [...events, ...claimed.events])
+    return { ok: true, next: claimed.rows }
   })
 }
 

@@ -193,14 +193,23 @@ export class Worker {
     const entry: InFlight = { job, ac, done: Promise.resolve() }
     this.running.set(leaseKey(job), entry)
     entry.done = this.execute(job, ac)
-      .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
-      .finally(() => {
+      .catch((err) => {
+        this.log.error('job bookkeeping failed', { jobId: job.id, error: err })
+        return [] as ClaimedJob[]
+      })
+      .then(async (next) => {
         this.running.delete(leaseKey(job))
+        // The next job, claimed with this one's result, takes its slot (or goes back if stopping).
+        for (const j of next) {
+          if (this.stopping) await releaseJob(this.o.pool, { job: j, workerId: this.id }, 0).catch(() => {})
+          else this.launch(j)
+        }
         this.signal()
       })
   }
 
-  private async execute(job: ClaimedJob, ac: AbortController): Promise<void> {
+  /** Runs one attempt and records its outcome; returns the next job when one was claimed with it. */
+  private async execute(job: ClaimedJob, ac: AbortController): Promise<ClaimedJob[]> {
     const lease: Lease = { job, workerId: this.id }
     const pool = this.o.pool
     const lost = () => ac.abort(new AbortReason('lost'))
@@ -256,20 +265,22 @@ export class Worker {
     }
     const elapsed = ms()
     if (ok) {
-      if (await succeedJob(pool, lease, output, elapsed))
-        this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
+      const c = this.o.config
+      const next = this.stopping ? undefined : { poolName: this.poolName, limit: 1, leaseMs: c.leaseMs }
+      const res = await succeedJob(pool, lease, output, elapsed, next)
+      if (res.ok) this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
       else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
-      return
+      return res.next
     }
     const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
     if (reason?.why === 'lost' || reason?.why === 'cancelled') {
       this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
-      return
+      return []
     }
     if (reason?.why === 'shutdown') {
       await releaseJob(pool, lease, elapsed)
       this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', elapsed)
-      return
+      return []
     }
     let cls: FailureClass
     let message: string
@@ -292,6 +303,7 @@ export class Worker {
     // A short backoff should not wait for the next poll.
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
       setTimeout(() => this.signal(), d.delayMs + 1).unref()
+    return []
   }
 
   private async heartbeat(): Promise<void> {
