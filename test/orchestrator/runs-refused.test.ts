@@ -127,6 +127,20 @@ describe('who is refused', () => {
     expect((await s.api('GET', `/v1/runs/${id}`)).status).toBe(200)
   })
 
+  it('shows a customer token only its own dead-letter queue', async () => {
+    const id = await submit(s, run([{ key: 'a', kind: 'noop' }], { customerId: 'globex' }), globex)
+    await s.deps.pool.query(`UPDATE jobs SET status = 'dead', dead_lettered_at = now() WHERE run_id = $1`, [
+      id,
+    ])
+    const { rows } = await s.deps.pool.query(`SELECT id FROM jobs WHERE run_id = $1`, [id])
+    const mine = (await (await s.api('GET', '/v1/dlq', undefined, acme)).json()) as Json
+    expect(mine.items).toEqual([])
+    expect((await s.api('GET', '/v1/dlq?customerId=globex', undefined, acme)).status).toBe(403)
+    expect((await s.api('POST', `/v1/dlq/${rows[0].id}/retry`, undefined, acme)).status).toBe(404)
+    const theirs = (await (await s.api('GET', '/v1/dlq', undefined, globex)).json()) as Json
+    expect(theirs.items.map((j: Json) => j.jobId)).toEqual([rows[0].id])
+  })
+
   it('keeps queues and workers to the admin', async () => {
     expect((await s.api('GET', '/v1/queues', undefined, acme)).status).toBe(403)
     expect((await s.api('GET', '/v1/workers', undefined, acme)).status).toBe(403)

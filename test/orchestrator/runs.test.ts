@@ -33,6 +33,20 @@ describe('running a run', () => {
     expect(started('c')).toBeGreaterThanOrEqual(finished('b'))
     expect(r.cost.tokens).toEqual([{ model: 'gpt-x', inputTokens: 10, outputTokens: 5 }])
     expect(r.cost.workerSeconds).toBeGreaterThan(0)
+    const { rows } = await s.deps.pool.query(
+      `SELECT body FROM telemetry_outbox WHERE body->>'type' = 'usage' AND body->>'runId' = $1`,
+      [id],
+    )
+    expect(rows.map((e) => e.body)).toMatchObject([
+      {
+        customerId: 'acme',
+        projectId: 'web',
+        runType: 'build',
+        model: 'gpt-x',
+        inputTokens: 10,
+        outputTokens: 5,
+      },
+    ])
   })
 
   it('starts a step that joins many parallel steps exactly when the last of them succeeds', async () => {
