@@ -6,7 +6,7 @@ import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
 import { chTime, outboxLag } from '../ingest/index.ts'
 import { getDlqSize, getQueueStats } from '../orchestrator/index.ts'
-import { evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
+import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
 import type { IncidentsConfig, Severity } from './config.ts'
 
 export const ruleNames = [
@@ -47,6 +47,16 @@ export interface RuleSources {
 type Rules = IncidentsConfig['rules']
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`
 
+const burnDetails = (v: BurnVerdict, slo: number) => ({
+  slo,
+  burnThreshold: v.pair.burn,
+  longWindowMinutes: v.pair.longMinutes,
+  shortWindowMinutes: v.pair.shortMinutes,
+  longBurn: v.longBurn,
+  shortBurn: v.shortBurn,
+  budgetConsumed: v.budgetConsumed,
+})
+
 async function successRate(src: RuleSources, r: Rules['successRate'], now: Date): Promise<Finding[]> {
   const windows = windowsOf(r.pairs)
   const params: Record<string, unknown> = { now: chTime(now.toISOString()), max: windows[0] }
@@ -76,17 +86,7 @@ async function successRate(src: RuleSources, r: Rules['successRate'], now: Date)
       scope: `customer:${customer}`,
       severity: v.pair.severity,
       summary: `Run success rate of ${customer || 'the factory'} is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad}/${long.total} runs failed over ${v.pair.longMinutes} min; SLO ${pct(r.slo)})`,
-      details: {
-        slo: r.slo,
-        burnThreshold: v.pair.burn,
-        longWindowMinutes: v.pair.longMinutes,
-        shortWindowMinutes: v.pair.shortMinutes,
-        longBurn: v.longBurn,
-        shortBurn: v.shortBurn,
-        failedRuns: long.bad,
-        finishedRuns: long.total,
-        budgetConsumed: v.budgetConsumed,
-      },
+      details: { ...burnDetails(v, r.slo), failedRuns: long.bad, finishedRuns: long.total },
     })
   }
   return out
@@ -128,17 +128,7 @@ async function uptime(src: RuleSources, r: Rules['uptime'], now: Date): Promise<
       scope: '',
       severity: v.pair.severity,
       summary: `Factory uptime is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad} of ${long.total} minutes down over ${v.pair.longMinutes} min; SLO ${pct(r.slo)})`,
-      details: {
-        slo: r.slo,
-        burnThreshold: v.pair.burn,
-        longWindowMinutes: v.pair.longMinutes,
-        shortWindowMinutes: v.pair.shortMinutes,
-        longBurn: v.longBurn,
-        shortBurn: v.shortBurn,
-        downMinutes: long.bad,
-        judgedMinutes: long.total,
-        budgetConsumed: v.budgetConsumed,
-      },
+      details: { ...burnDetails(v, r.slo), downMinutes: long.bad, judgedMinutes: long.total },
     },
   ]
 }
