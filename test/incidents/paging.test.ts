@@ -1,5 +1,6 @@
 // Detection → incident → PagerDuty, against the local HTTPS stand-in of the Events API v2 reached by
 // the real @pagerduty/pdjs client (its CA trusted through the https.Agent, nothing else).
+import { createHmac } from 'node:crypto'
 import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { drainChannel } from '../../src/incidents/deliveries.ts'
@@ -17,6 +18,7 @@ import {
   runs,
   startIncidentSteward,
   testEpoch,
+  WEBHOOK_SECRET,
   waitFor,
 } from './support.ts'
 
@@ -25,7 +27,17 @@ let s: TestSteward
 beforeAll(async () => {
   pd = await startPagerDutyStandIn()
   s = await startIncidentSteward(pd)
-  for (const id of ['acme', 'slowburn', 'flappy', 'stubborn', 'quiet', 'limited', 'outage', 'twice'])
+  for (const id of [
+    'acme',
+    'slowburn',
+    'flappy',
+    'stubborn',
+    'quiet',
+    'limited',
+    'outage',
+    'twice',
+    'pdside',
+  ])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
 })
 afterAll(async () => {
@@ -280,6 +292,39 @@ describe('several instances', () => {
     } finally {
       pd.setLatency(0)
     }
+  })
+})
+
+describe('PagerDuty webhooks', () => {
+  it('mirrors a resolve done in PagerDuty without echoing it back', async () => {
+    const t0 = testEpoch()
+    await insertEvents(s.deps.clickhouse!, runs('pdside', t0, 40, 20, 4 * 60_000))
+    await evaluateAt(s, t0)
+    const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:pdside')
+    await delivered(inc!.id, 1)
+    const body = JSON.stringify({
+      event: {
+        id: 'EV2',
+        event_type: 'incident.resolved',
+        data: { id: 'PD2', type: 'incident', incident_key: inc!.id },
+      },
+    })
+    const signature = `v1=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`
+    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, {
+      'content-type': 'application/json',
+      'x-pagerduty-signature': signature,
+    })
+    expect(res.status).toBe(200)
+    const [after] = await openIncidents(s, 'success_rate_burn', 'customer:pdside')
+    expect(after!.status).toBe('resolved')
+    await incidentsOf(s).deliver()
+    expect(eventsFor(inc!.id).map((r) => r.body?.event_action)).toEqual(['trigger'])
+    // The same delivery again (PagerDuty retries webhooks) changes nothing.
+    const again = await s.api('POST', '/integrations/pagerduty/webhook', body, null, {
+      'content-type': 'application/json',
+      'x-pagerduty-signature': signature,
+    })
+    expect(await again.json()).toMatchObject({ status: 'unchanged' })
   })
 })
 
