@@ -7,6 +7,7 @@ import { createClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildReport, renderMarkdown } from '../../src/incidents/report.ts'
 import { getIncident } from '../../src/incidents/store.ts'
+import { queueCustomerNotification } from '../../src/notify/index.ts'
 import type { TestSteward } from '../helpers/app.ts'
 import {
   evaluateAt,
@@ -190,6 +191,44 @@ describe('what works', () => {
     expect(report.telemetryError).toMatch(/telemetry unavailable/)
     expect(report.rootCause).toBe('A bad model rollout failed half the runs.')
     expect(renderMarkdown(report)).toContain('Impact figures missing')
+  })
+
+  it("delivers other modules' notices through the same outbox, retrying a failing webhook", async () => {
+    const seen: Received[] = []
+    const flaky = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+        res.writeHead(seen.length <= 2 ? 503 : 200).end()
+      })
+    })
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', () => r()))
+    try {
+      const webhookUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`
+      expect(
+        (await s.api('POST', '/v1/customers', { id: 'initech', name: 'Initech', webhookUrl })).status,
+      ).toBe(201)
+      await queueCustomerNotification(s.deps.pool, {
+        customerId: 'initech',
+        kind: 'sla.credit_issued',
+        dedupKey: 'credit:2026-01',
+        payload: { amount: '12.00' },
+      })
+      await waitFor(async () => seen.length >= 3, 'three attempts')
+      await new Promise((r) => setTimeout(r, 300))
+      expect(seen).toHaveLength(3)
+      expect(new Set(seen.map((r) => r.headers['x-steward-delivery'])).size).toBe(1)
+      expect(JSON.parse(seen[2]!.body)).toMatchObject({
+        kind: 'sla.credit_issued',
+        customerId: 'initech',
+        payload: { amount: '12.00' },
+      })
+      // Unsigned: this customer has no webhook secret.
+      expect(seen[0]!.headers['x-steward-signature']).toBeUndefined()
+    } finally {
+      flaky.close()
+    }
   })
 
   it('exposes open incidents by severity on /metrics', async () => {
