@@ -18,6 +18,8 @@ import type { ClaimedJob, FailureClass } from './types.ts'
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
   j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
 
+// Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
+// transaction that began before its dependency committed must still show a later start.
 const SQL = {
   claim: `
     WITH next AS (
@@ -26,30 +28,31 @@ const SQL = {
     )
     , j AS (
       UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
-        lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = now()
+        lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = clock_timestamp()
       FROM next WHERE j.id = next.id
       RETURNING ${JOB_COLUMNS}, j.priority
     ), a AS (
-      INSERT INTO job_attempts (job_id, attempt, kind, worker_id) SELECT id, attempt, kind, $3 FROM j
+      INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at)
+      SELECT id, attempt, kind, $3, clock_timestamp() FROM j
     ), r AS (
-      UPDATE runs SET status = 'running', started_at = now()
+      UPDATE runs SET status = 'running', started_at = clock_timestamp()
       WHERE id IN (SELECT run_id FROM j) AND status = 'queued' RETURNING id
     )
     SELECT j.*, r.id IS NOT NULL AS run_started FROM j LEFT JOIN r ON r.id = j.run_id`,
   succeed: `
     WITH j AS (
-      UPDATE jobs SET status = 'succeeded', output = $4, finished_at = now(), lease_owner = NULL,
+      UPDATE jobs SET status = 'succeeded', output = $4, finished_at = clock_timestamp(), lease_owner = NULL,
         lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + $5
       WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
       RETURNING has_dependents, run_id
     ), a AS (
-      UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), duration_ms = $5
+      UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = $5
       WHERE job_id = $1 AND attempt = $3 AND EXISTS (SELECT 1 FROM j)
     ), r AS (
       -- Locks the run row (serialising its finishing jobs) and finishes it with its last job.
       UPDATE runs SET jobs_succeeded = jobs_succeeded + 1,
         status = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
-        finished_at = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN now() ELSE finished_at END
+        finished_at = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN clock_timestamp() ELSE finished_at END
       FROM j WHERE runs.id = j.run_id
       RETURNING runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
                 extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
@@ -57,11 +60,11 @@ const SQL = {
     SELECT j.has_dependents, r.* FROM j, r`,
   // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as failure, $10 counts as reclaim, $11 duration
   fail: `
-    UPDATE jobs SET status = $4, run_at = now() + $5::int * interval '1 millisecond',
+    UPDATE jobs SET status = $4, run_at = clock_timestamp() + $5::int * interval '1 millisecond',
       error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
       failures = failures + $9::int, reclaims = reclaims + $10::int, worker_ms = worker_ms + $11,
-      finished_at = CASE WHEN $4 IN ('failed', 'dead') THEN now() END,
-      dead_lettered_at = CASE WHEN $4 = 'dead' THEN now() END,
+      finished_at = CASE WHEN $4 IN ('failed', 'dead') THEN clock_timestamp() END,
+      dead_lettered_at = CASE WHEN $4 = 'dead' THEN clock_timestamp() END,
       using_fallback = using_fallback OR $8,
       kind = CASE WHEN $8 THEN fallback->>'kind' ELSE kind END,
       pool = CASE WHEN $8 THEN fallback->>'pool' ELSE pool END,
@@ -69,7 +72,7 @@ const SQL = {
     WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
     RETURNING pool`,
   closeAttempt: `
-    UPDATE job_attempts SET outcome = $3, finished_at = now(), error_class = $4, error = $5,
+    UPDATE job_attempts SET outcome = $3, finished_at = clock_timestamp(), error_class = $4, error = $5,
       duration_ms = $6, retry_delay_ms = $7
     WHERE job_id = $1 AND attempt = $2`,
   renew: `
