@@ -52,7 +52,9 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
     c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
   )
 
-  app.use('/v1/*', bearerAuth(opts.adminToken, opts.resolveToken))
+  const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
+  // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes.
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/integrations/') ? next() : bearer(c, next)))
   app.use('/v1/*', async (c, next) => {
     // Ingest declares its own (larger) limit; everything else gets the default.
     if (c.req.path === '/v1/events') return next()

@@ -235,6 +235,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
         }
         await scheduler.stop()
         for (const m of [...modules].reverse()) {
+          log.debug('stopping module', { module: m.name })
           await m.stop?.().catch((err) => log.error('module stop failed', { module: m.name, error: err }))
         }
         await ch.close().catch(() => {})

@@ -153,7 +153,19 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
     url,
     embedded: !!embedded,
     async close() {
-      await pool.end().catch(() => {})
+      // pool.end() waits for every checked-out client; one leaked by a bug must not hang shutdown.
+      let timer: NodeJS.Timeout | undefined
+      const ended = await Promise.race([
+        pool.end().then(
+          () => true,
+          () => true,
+        ),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), 5_000)
+        }),
+      ])
+      clearTimeout(timer)
+      if (!ended) opts.log.warn('postgres pool did not close within 5 s (a connection was still checked out)')
       await embedded?.stop()
     },
   }

@@ -125,7 +125,7 @@ describe('what works', () => {
 
   it('mirrors an acknowledge done in PagerDuty (signed v3 webhook)', async () => {
     const body = pdEvent('incident.acknowledged', acmeIncident)
-    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(body))
+    const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(body))
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'acknowledged', incidentId: acmeIncident })
     expect((await get(acmeIncident)).status).toBe('acknowledged')
@@ -135,7 +135,7 @@ describe('what works', () => {
     const body = pdEvent('incident.priority_updated', acmeIncident)
     const headers = signed(body)
     headers['x-pagerduty-signature'] = `v1=${'0'.repeat(64)}, ${headers['x-pagerduty-signature']}`
-    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, headers)
+    const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, headers)
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'noted' })
   })
@@ -242,13 +242,13 @@ describe('what is refused', () => {
   it('refuses a PagerDuty webhook with a bad signature, and changes nothing', async () => {
     const body = pdEvent('incident.resolved', globexIncident)
     for (const headers of [signed(body, 'wrong-secret'), { 'content-type': 'application/json' }]) {
-      const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, headers)
+      const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, headers)
       expect(res.status).toBe(401)
       expect(res.headers.get('content-type')).toMatch(/problem\+json/)
     }
     // A valid signature over a different body does not authorise this one.
     const other = pdEvent('incident.resolved', acmeIncident)
-    expect((await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(other))).status).toBe(
+    expect((await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(other))).status).toBe(
       401,
     )
     expect((await get(globexIncident)).status).toBe('triggered')
@@ -262,7 +262,7 @@ describe('what is refused', () => {
         pad: 'x'.repeat(1_100_000),
       },
     })
-    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, signed(body))
+    const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(body))
     expect(res.status).toBe(413)
     expect((await get(globexIncident)).status).toBe('triggered')
   })

@@ -310,7 +310,7 @@ describe('PagerDuty webhooks', () => {
       },
     })
     const signature = `v1=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`
-    const res = await s.api('POST', '/integrations/pagerduty/webhook', body, null, {
+    const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, {
       'content-type': 'application/json',
       'x-pagerduty-signature': signature,
     })
@@ -320,7 +320,7 @@ describe('PagerDuty webhooks', () => {
     await incidentsOf(s).deliver()
     expect(eventsFor(inc!.id).map((r) => r.body?.event_action)).toEqual(['trigger'])
     // The same delivery again (PagerDuty retries webhooks) changes nothing.
-    const again = await s.api('POST', '/integrations/pagerduty/webhook', body, null, {
+    const again = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, {
       'content-type': 'application/json',
       'x-pagerduty-signature': signature,
     })
