@@ -6,6 +6,7 @@
 // updated_at wins under FINAL), then rows of older syncs are deleted, which also drops entries
 // removed from the config. Two instances syncing the same config converge on the same rows.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
+import { chTime } from '../ingest/index.ts'
 
 /** The shape of the SLA config's `prices` section (src/sla/config.ts). */
 export interface PriceList {
@@ -30,12 +31,11 @@ export interface PriceRow {
   updated_at: string
 }
 
-const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '')
 /** 'YYYY-MM-DD' (a UTC day) → ClickHouse DateTime text at its midnight. */
 const dayStart = (day: string) => `${day.slice(0, 10)} 00:00:00`
 
 export function priceRows(prices: PriceList, at: Date): PriceRow[] {
-  const base = { currency: prices.currency, updated_at: chTime(at) }
+  const base = { currency: prices.currency, updated_at: chTime(at.toISOString()) }
   return [
     ...prices.models.map((m) => ({
       ...base,
@@ -64,7 +64,7 @@ export async function syncPrices(ch: ClickHouseClient, prices: PriceList, at = n
   if (rows.length) await ch.insert({ table: 'prices', values: rows, format: 'JSONEachRow' })
   await ch.command({
     query: "DELETE FROM prices WHERE updated_at < {at:DateTime64(3, 'UTC')}",
-    query_params: { at: chTime(at) },
+    query_params: { at: chTime(at.toISOString()) },
   })
   return rows.length
 }

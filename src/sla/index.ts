@@ -1,6 +1,7 @@
 // The sla module: scheduled figure jobs, SLA plans, monthly credits and reports (docs/sla.md).
 // Other modules import only from this file.
 import { Gauge } from 'prom-client'
+import { syncPrices } from '../dashboards/index.ts'
 import type { AppDeps, StewardModule } from '../module.ts'
 import { closeDueMonths } from './close.ts'
 import { loadRunCost } from './cost.ts'
