@@ -88,6 +88,10 @@ export function createSla(deps: AppDeps): StewardModule {
   return {
     name: 'sla',
     routes: slaRoutes(ctx),
+    // The cost dashboard prices usage in SQL: give ClickHouse this instance's price list.
+    async start() {
+      await syncPrices(ch, cfg.prices)
+    },
     async readiness() {
       const { rows } = await deps.pool.query<{ month: string | null }>(
         `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,

@@ -248,9 +248,9 @@ describe('what is refused', () => {
     }
     // A valid signature over a different body does not authorise this one.
     const other = pdEvent('incident.resolved', acmeIncident)
-    expect((await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(other))).status).toBe(
-      401,
-    )
+    expect(
+      (await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(other))).status,
+    ).toBe(401)
     expect((await get(globexIncident)).status).toBe('triggered')
   })
 

@@ -75,7 +75,7 @@ it('after SIGKILL and a restart, every event acknowledged with 202 is in ClickHo
   const acked: string[] = []
   let stop = false
   const producer = async (p: number) => {
-    for (let i = 0; !stop; i++) {
+    while (!stop) {
       const events = workload(`crash-${p}`, 40).map((e) => ({ ...e, eventId: randomUUID() }))
       try {
         const res = await fetch(`${first.url}/v1/events`, {
