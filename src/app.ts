@@ -1,7 +1,7 @@
 // Composes the HTTP app: shared middleware, health and metrics, the OpenAPI document, and each
 // module's router under /v1 behind bearer auth. Every error leaves as problem+json.
 import { swaggerUI } from '@hono/swagger-ui'
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
@@ -40,16 +40,46 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   )
   app.use('*', httpMetrics(opts.metrics))
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', version: opts.version }))
-  app.get('/readyz', async (c) => {
-    try {
-      return c.json({ status: 'ready', ...(await opts.readiness()) })
-    } catch (err) {
-      return c.json({ status: 'not ready', reason: (err as Error).message }, 503)
-    }
+  const plain = (description: string, schema: z.ZodType, mediaType = 'application/json') => ({
+    description,
+    content: { [mediaType]: { schema } },
   })
-  app.get('/metrics', async (c) =>
-    c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
+  const Readiness = z.object({ status: z.string(), reason: z.string().optional() }).catchall(z.unknown())
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['operations'],
+      summary: 'Liveness: the process answers (no token)',
+      responses: { 200: plain('Alive', z.object({ status: z.literal('ok'), version: z.string() })) },
+    }),
+    (c) => c.json({ status: 'ok' as const, version: opts.version }, 200),
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['operations'],
+      summary: 'Readiness: both databases answer and migrations ran; module detail (no token)',
+      responses: { 200: plain('Ready', Readiness), 503: plain('Not ready, and why', Readiness) },
+    }),
+    async (c) => {
+      try {
+        return c.json({ status: 'ready', ...(await opts.readiness()) }, 200)
+      } catch (err) {
+        return c.json({ status: 'not ready', reason: (err as Error).message }, 503)
+      }
+    },
+  )
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format; no token)',
+      responses: { 200: plain('Metrics', z.string(), 'text/plain') },
+    }),
+    async (c) => c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
   )
 
   const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
