@@ -70,3 +70,12 @@ describe('loadConfig', () => {
     expect(run).toThrowError(/surprise|Unrecognized key/)
   })
 })
+
+describe('docs/steward.example.json', () => {
+  it('is a valid config file', () => {
+    const file = new URL('../../docs/steward.example.json', import.meta.url).pathname
+    const c = loadConfig({ STEWARD_CONFIG: file })
+    expect(c.sla.plans.acme?.monthlyFee).toBe(12000)
+    expect(c.orchestrator.kindPools).toEqual({ sleep: 'batch' })
+  })
+})
