@@ -3,7 +3,10 @@
 //
 // Guarantees:
 // - an idle worker is woken by LISTEN/NOTIFY when a job of its pool becomes ready (milliseconds),
-//   and polls every `pollMs` anyway (delayed retries, a lost LISTEN connection);
+//   and polls every `pollMs` anyway (delayed retries);
+// - a lost LISTEN connection (PostgreSQL restart, killed backend, network) is released to the pool
+//   as broken and re-established with backoff (0.5 s doubling to 30 s) while the worker runs; once
+//   listening again the worker claims at once, as wake-ups may have been missed meanwhile;
 // - leases are renewed every `heartbeatMs`; a job whose lease was lost (or that was cancelled)
 //   is aborted through its AbortSignal and its result is never written;
 // - a timeout aborts the handler's signal and counts as a transient failure;
@@ -51,6 +54,9 @@ export interface WorkerOptions {
   metrics?: OrchestratorMetrics
 }
 
+const RELISTEN_MIN_MS = 500
+const RELISTEN_MAX_MS = 30_000
+
 interface InFlight {
   job: ClaimedJob
   ac: AbortController
@@ -65,7 +71,10 @@ export class Worker {
   private stopping = false
   private wakePending = false
   private wake?: () => void
-  private listener?: pg.PoolClient
+  /** Closes the current LISTEN connection (set while listening). */
+  private closeListener?: () => void
+  private relistenTimer?: NodeJS.Timeout
+  private relistenMs = RELISTEN_MIN_MS
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
   private readonly log: Logger
@@ -114,36 +123,71 @@ export class Worker {
     for (const f of this.running.values()) f.ac.abort(new AbortReason('shutdown'))
     await all()
     for (const t of this.timers) clearInterval(t)
-    if (this.listener) {
-      this.listener.removeAllListeners('notification')
-      await this.listener.query(`UNLISTEN *`).catch(() => {})
-      this.listener.release()
-    }
+    clearTimeout(this.relistenTimer)
+    // Closed rather than UNLISTENed: no round trip that a half-dead connection could hang, and no
+    // LISTEN state handed back to the pool.
+    this.closeListener?.()
     await setWorkerStatus(this.o.pool, this.id, 'stopped').catch(() => {})
   }
 
+  /** LISTENs on a dedicated connection; on failure or loss, tries again with backoff. */
   private async listen(): Promise<void> {
+    if (this.stopping) return
+    let client: pg.PoolClient
     try {
-      const client = await this.o.pool.connect()
-      client.on('notification', (n) => {
-        if (n.channel === JOBS_CHANNEL && n.payload === this.poolName) this.signal()
-        if (n.channel === CANCEL_CHANNEL) {
-          for (const id of (n.payload ?? '').split(','))
-            for (const f of this.running.values())
-              if (f.job.id === id) f.ac.abort(new AbortReason('cancelled'))
-        }
-      })
-      // A broken LISTEN connection is dropped; polling carries on until the next start.
-      client.on('error', (err) => {
-        this.log.warn('LISTEN connection lost; polling only', { error: err })
-        this.listener = undefined
-      })
-      await client.query(`LISTEN ${JOBS_CHANNEL}`)
-      await client.query(`LISTEN ${CANCEL_CHANNEL}`)
-      this.listener = client
+      client = await this.o.pool.connect()
     } catch (err) {
-      this.log.warn('cannot LISTEN; polling only', { error: err })
+      this.relisten(err)
+      return
     }
+    let dead = false
+    // Released as broken either way: the pool closes it (never a checked-out client kept forever).
+    const close = (err: Error) => {
+      if (dead) return false
+      dead = true
+      if (this.closeListener === closeOnStop) this.closeListener = undefined
+      client.removeAllListeners('notification')
+      client.release(err)
+      return true
+    }
+    const closeOnStop = () => void close(new Error('worker stopped'))
+    const drop = (err: unknown) => {
+      if (close(err instanceof Error ? err : new Error(String(err)))) this.relisten(err)
+    }
+    client.on('notification', (n) => {
+      if (n.channel === JOBS_CHANNEL && n.payload === this.poolName) this.signal()
+      if (n.channel === CANCEL_CHANNEL) {
+        for (const id of (n.payload ?? '').split(','))
+          for (const f of this.running.values()) if (f.job.id === id) f.ac.abort(new AbortReason('cancelled'))
+      }
+    })
+    client.on('error', drop)
+    client.on('end', () => drop(new Error('LISTEN connection ended')))
+    try {
+      await client.query(`LISTEN ${JOBS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`)
+    } catch (err) {
+      drop(err)
+      return
+    }
+    if (dead) return
+    if (this.stopping) return closeOnStop()
+    if (this.relistenMs > RELISTEN_MIN_MS) this.log.info('LISTEN connection re-established')
+    this.closeListener = closeOnStop
+    this.relistenMs = RELISTEN_MIN_MS
+    // Jobs that became ready while nobody listened sent their NOTIFY into the void.
+    this.signal()
+  }
+
+  private relisten(err: unknown): void {
+    if (this.stopping) return
+    const ms = this.relistenMs
+    this.relistenMs = Math.min(RELISTEN_MAX_MS, ms * 2)
+    this.log.warn(`LISTEN connection lost; polling until it is re-established (retry in ${ms} ms)`, {
+      error: err,
+    })
+    clearTimeout(this.relistenTimer)
+    this.relistenTimer = setTimeout(() => void this.listen(), ms)
+    this.relistenTimer.unref()
   }
 
   private signal(): void {
