@@ -20,7 +20,7 @@ export function createOrchestrator(
   let sweeper: NodeJS.Timeout | undefined
   return {
     name: 'orchestrator',
-    routes: orchestratorRoutes(deps.pool, cfg),
+    routes: orchestratorRoutes(deps.pool, cfg, deps.config.sla.prices),
     workers,
     metrics,
     async start() {

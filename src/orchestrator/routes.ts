@@ -6,6 +6,7 @@ import type { Pool } from '../db/postgres.ts'
 import { canSee, customerScope, requireAdmin } from '../http/auth.ts'
 import { NotFoundError } from '../http/errors.ts'
 import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import type { SlaConfig } from '../sla/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { cancelRun, listDlq, resumeRun, retryJob } from './control.ts'
 import { listWorkers } from './leases.ts'
@@ -22,7 +23,8 @@ const Run = Loose('Run')
 const Job = Loose('Job')
 const conflict = { 409: errorResponses[400], 422: errorResponses[400] }
 
-export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig) {
+/** `prices` (the SLA price list) puts an amount on a run's cost; without it, usage only. */
+export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig, prices?: SlaConfig['prices']) {
   const app = createRouter()
 
   app.openapi(
@@ -92,7 +94,7 @@ export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig) {
       const { id } = c.req.valid('param')
       const owner = await runOwner(pool, id)
       if (!owner || !canSee(c.var.principal, owner)) throw new NotFoundError(`run ${id}`)
-      return c.json(await getRunDetail(pool, id), 200)
+      return c.json(await getRunDetail(pool, id, prices), 200)
     },
   )
 

@@ -9,6 +9,7 @@ import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../http/errors.ts'
 import { appendEvents } from '../ingest/index.ts'
+import { priceUsage, type SlaConfig } from '../sla/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
 import { getHandler } from './handlers.ts'
@@ -40,8 +41,9 @@ const SQL = {
   getRun: 'SELECT * FROM runs WHERE id = $1',
   runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
   runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
-  runUsage: `SELECT model, sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens
-             FROM job_usage WHERE run_id = $1 GROUP BY model ORDER BY model`,
+  runUsage: `SELECT model, to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+               sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens
+             FROM job_usage WHERE run_id = $1 GROUP BY model, day ORDER BY model, day`,
   listRuns: `
     SELECT * FROM runs
     WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
@@ -174,8 +176,15 @@ export function jobView(j: Row, attempts: Row[]) {
   }
 }
 
-/** A run with its steps, their attempts and errors, and its cost (worker-seconds and tokens). */
-export async function getRunDetail(db: Queryable, id: string) {
+type Prices = SlaConfig['prices']
+
+const utcDay = (d: Date) => d.toISOString().slice(0, 10)
+
+/**
+ * A run with its steps, their attempts and errors, and its cost: worker-seconds and tokens, and,
+ * given the price list, their price on the day the work happened (the SLA engine's rules).
+ */
+export async function getRunDetail(db: Queryable, id: string, prices?: Prices) {
   const run = (await db.query(SQL.getRun, [id])).rows[0]
   if (!run) throw new NotFoundError(`run ${id}`)
   const [jobs, attempts, usage] = await Promise.all([
@@ -186,16 +195,40 @@ export async function getRunDetail(db: Queryable, id: string) {
   const byJob = new Map<string, Row[]>()
   for (const a of attempts.rows) byJob.set(a.job_id, [...(byJob.get(a.job_id) ?? []), a])
   const workerMs = jobs.rows.reduce((s, j) => s + Number(j.worker_ms), 0)
+  const tokens = new Map<string, { model: string; inputTokens: number; outputTokens: number }>()
+  for (const u of usage.rows) {
+    const t = tokens.get(u.model) ?? { model: u.model, inputTokens: 0, outputTokens: 0 }
+    t.inputTokens += Number(u.input_tokens)
+    t.outputTokens += Number(u.output_tokens)
+    tokens.set(u.model, t)
+  }
+  let priced: ReturnType<typeof priceUsage> | undefined
+  if (prices) {
+    const poolOf = new Map(jobs.rows.map((j) => [j.id as string, j.pool as string]))
+    const work = attempts.rows
+      .filter((a) => a.duration_ms !== null)
+      .map((a) => ({ pool: poolOf.get(a.job_id) ?? '', d: utcDay(a.started_at), ms: Number(a.duration_ms) }))
+    const toks = usage.rows.map((u) => ({
+      model: u.model,
+      d: u.day,
+      i: Number(u.input_tokens),
+      o: Number(u.output_tokens),
+    }))
+    priced = priceUsage(prices, work, toks)
+  }
   return {
     ...runSummary(run),
     steps: jobs.rows.map((j) => jobView(j, byJob.get(j.id) ?? [])),
     cost: {
       workerSeconds: workerMs / 1000,
-      tokens: usage.rows.map((u) => ({
-        model: u.model,
-        inputTokens: u.input_tokens,
-        outputTokens: u.output_tokens,
-      })),
+      tokens: [...tokens.values()],
+      ...(priced && {
+        currency: priced.currency,
+        total: priced.total,
+        infrastructure: priced.infrastructure,
+        ai: priced.ai,
+        unpriced: priced.unpriced,
+      }),
     },
   }
 }

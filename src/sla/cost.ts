@@ -209,6 +209,18 @@ export async function loadCostFigures(
 }
 
 /** The cost of one run (raw events: every attempt of its jobs and every usage report). */
+/** Prices one run's work and tokens (each row dated by its UTC day `d`). */
+export function priceUsage(
+  prices: Prices,
+  work: { pool: string; d: string; ms: number }[],
+  tokens: { model: string; d: string; i: number; o: number }[],
+): CostFigures {
+  const acc = new CostAccumulator(prices, prices.currency)
+  for (const r of work) acc.work(r)
+  for (const r of tokens) acc.tokens(r)
+  return acc.done()
+}
+
 export async function loadRunCost(
   ch: ClickHouseClient,
   prices: Prices,
@@ -219,8 +231,5 @@ export async function loadRunCost(
     chQuery<WorkRow>(ch, RUN_WORK, { runId }),
     chQuery<TokenRow>(ch, RUN_TOKENS, { runId }),
   ])
-  const acc = new CostAccumulator(prices, currency)
-  for (const r of work) acc.work(r)
-  for (const r of tokens) acc.tokens(r)
-  return acc.done()
+  return priceUsage({ ...prices, currency }, work, tokens)
 }
