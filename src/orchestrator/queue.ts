@@ -11,7 +11,7 @@ import type { Pool, PoolClient } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
-import { notifyPools, recountFailed, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
 import { prepared } from './sql.ts'
 import type { ClaimedJob, FailureClass } from './types.ts'
 
@@ -39,25 +39,6 @@ const SQL = {
       WHERE id IN (SELECT run_id FROM j) AND status = 'queued' RETURNING id
     )
     SELECT j.*, r.id IS NOT NULL AS run_started FROM j LEFT JOIN r ON r.id = j.run_id`,
-  succeed: `
-    WITH j AS (
-      UPDATE jobs SET status = 'succeeded', output = $4, finished_at = clock_timestamp(), lease_owner = NULL,
-        lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + $5
-      WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
-      RETURNING has_dependents, run_id
-    ), a AS (
-      UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = $5
-      WHERE job_id = $1 AND attempt = $3 AND EXISTS (SELECT 1 FROM j)
-    ), r AS (
-      -- Locks the run row (serialising its finishing jobs) and finishes it with its last job.
-      UPDATE runs SET jobs_succeeded = jobs_succeeded + 1,
-        status = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
-        finished_at = CASE WHEN jobs_succeeded + 1 = jobs_total AND status = 'running' THEN clock_timestamp() ELSE finished_at END
-      FROM j WHERE runs.id = j.run_id
-      RETURNING runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
-                extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
-    )
-    SELECT j.has_dependents, r.* FROM j, r`,
   // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as failure, $10 counts as reclaim, $11 duration
   fail: `
     UPDATE jobs SET status = $4, run_at = clock_timestamp() + $5::int * interval '1 millisecond',
@@ -90,7 +71,7 @@ export interface ClaimRequest {
 }
 
 /** Claims inside the caller's transaction; returns the jobs and the events to append. */
-async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
+export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
   const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(
     prepared('claim', SQL.claim, [r.poolName, r.limit, workerId, r.leaseMs]),
   )
@@ -121,7 +102,7 @@ export async function claimJobs(
   )
 }
 
-const runDims = (j: ClaimedJob) => ({
+export const runDims = (j: ClaimedJob) => ({
   id: j.run_id,
   customer_id: j.customer_id,
   project_id: j.project_id,
@@ -131,48 +112,6 @@ const runDims = (j: ClaimedJob) => ({
 export interface Lease {
   job: ClaimedJob
   workerId: string
-}
-
-/**
- * Records success; `ok` false when the lease was lost (the result is discarded). With `next`, the
- * worker's following job is claimed in the same transaction (one commit instead of two).
- */
-export async function succeedJob(
-  pool: Pool,
-  l: Lease,
-  output: unknown,
-  durationMs: number,
-  next?: ClaimRequest,
-): Promise<{ ok: boolean; next: ClaimedJob[] }> {
-  const { job, workerId } = l
-  return retryingTransaction(pool, async (c) => {
-    const res = await c.query<{
-      has_dependents: boolean
-      status: string
-      jobs_failed: number
-      all_done: boolean
-      duration_ms: number
-    }>(
-      prepared('succeed', SQL.succeed, [
-        job.id,
-        workerId,
-        job.attempt,
-        JSON.stringify(output ?? null),
-        Math.round(durationMs),
-      ]),
-    )
-    const row = res.rows[0]
-    if (!row) return { ok: false, next: [] }
-    if (row.has_dependents) await notifyPools(c, await unblockDependents(c, job.run_id, job.step_key))
-    const events = [jobEvent(job, 'succeeded', { workerId, durationMs })]
-    if (row.all_done && row.status === 'succeeded')
-      events.push(runEvent(runDims(job), 'succeeded', { durationMs: row.duration_ms }))
-    // With a failed job in the run, this may have been its last active job: settle fully.
-    else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
-    const claimed = next ? await claimIn(c, workerId, next) : { rows: [], events: [] }
-    await appendEvents(c, [...events, ...claimed.events])
-    return { ok: true, next: claimed.rows }
-  })
 }
 
 /** Records a failed attempt and its consequence; false when the lease was lost. */

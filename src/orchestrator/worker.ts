@@ -38,9 +38,9 @@ import {
   releaseJob,
   renewLeases,
   saveCheckpoint,
-  succeedJob,
 } from './queue.ts'
 import { CANCEL_CHANNEL, JOBS_CHANNEL } from './settle.ts'
+import { type Success, succeedJobs } from './succeed.ts'
 import type { ClaimedJob, FailureClass } from './types.ts'
 
 export interface WorkerOptions {
@@ -56,6 +56,15 @@ export interface WorkerOptions {
 
 const RELISTEN_MIN_MS = 500
 const RELISTEN_MAX_MS = 30_000
+
+/** Successes committed in one transaction at most (the rest wait for the next). */
+const MAX_BATCH = 64
+/** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
+const MAX_COMMITS = 2
+
+interface Pending extends Success {
+  settle: (r: { ok: boolean; next: ClaimedJob[] } | Error) => void
+}
 
 interface InFlight {
   job: ClaimedJob
@@ -77,6 +86,9 @@ export class Worker {
   private relistenMs = RELISTEN_MIN_MS
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
+  private readonly pending: Pending[] = []
+  private flushScheduled = false
+  private commits = 0
   private readonly log: Logger
 
   constructor(private readonly o: WorkerOptions) {
@@ -309,9 +321,7 @@ export class Worker {
     }
     const elapsed = ms()
     if (ok) {
-      const c = this.o.config
-      const next = this.stopping ? undefined : { poolName: this.poolName, limit: 1, leaseMs: c.leaseMs }
-      const res = await succeedJob(pool, lease, output, elapsed, next)
+      const res = await this.succeed({ job, output, durationMs: elapsed })
       if (res.ok) this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
       else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
       return res.next
@@ -348,6 +358,49 @@ export class Worker {
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
       setTimeout(() => this.signal(), d.delayMs + 1).unref()
     return []
+  }
+
+  /**
+   * Queues a success for the next commit. Successes of one event-loop turn, and those that arrive
+   * while `MAX_COMMITS` commits are under way, go together, each claiming the job that takes its slot.
+   */
+  private succeed(d: Success): Promise<{ ok: boolean; next: ClaimedJob[] }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...d, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
+      this.scheduleFlush()
+    })
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      void this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    if (this.commits >= MAX_COMMITS || this.pending.length === 0) return
+    this.commits++
+    const batch = this.pending.splice(0, MAX_BATCH)
+    const next = {
+      poolName: this.poolName,
+      limit: this.stopping ? 0 : batch.length,
+      leaseMs: this.o.config.leaseMs,
+    }
+    try {
+      const res = await succeedJobs(this.o.pool, this.id, batch, next)
+      batch.forEach((b, i) => {
+        const claimed = res.next[i]
+        b.settle({ ok: res.written.has(leaseKey(b.job)), next: claimed ? [claimed] : [] })
+      })
+    } catch (err) {
+      for (const b of batch) b.settle(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.commits--
+      if (this.pending.length) this.scheduleFlush()
+    }
   }
 
   private async heartbeat(): Promise<void> {

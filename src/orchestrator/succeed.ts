@@ -1,0 +1,105 @@
+// Recording successes: a worker commits the results of the jobs that finished since its last
+// commit in one transaction, and claims as many next jobs in it (one commit for many jobs).
+//
+// Guarantees (as for every write of a worker, see queue.ts):
+// - each result is written only under its lease (id, lease_owner, attempt, status = 'running');
+//   a job whose lease was lost is left alone, its result discarded, and reported not ok;
+// - the results, their attempt records, the run counters, the runs that finish, the dependents
+//   that become ready, the next claims and all their telemetry events commit together, with a
+//   synchronous commit: a result the worker acknowledges is durable (a lost one would re-run a
+//   job that had already succeeded);
+// - the run rows are updated once per run with the number of its jobs that succeeded, so two jobs
+//   of one run in one batch count twice, and exactly one transaction sees the run complete.
+import type { Pool } from '../db/postgres.ts'
+import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { jobEvent, runEvent } from './events.ts'
+import { type ClaimRequest, claimIn, leaseKey, runDims } from './queue.ts'
+import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import { prepared } from './sql.ts'
+import type { ClaimedJob } from './types.ts'
+
+// $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms).
+const SUCCEED_SQL = `
+  WITH v AS (
+    SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) AS v(id, attempt, output, ms)
+  ), j AS (
+    UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
+      lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
+    FROM v WHERE jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt AND jobs.status = 'running'
+    RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, v.ms
+  ), a AS (
+    UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
+    FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+  ), n AS (
+    SELECT run_id, count(*)::int AS n FROM j GROUP BY run_id
+  ), r AS (
+    -- Locks the run rows (serialising their finishing jobs) and finishes each with its last job.
+    UPDATE runs SET jobs_succeeded = jobs_succeeded + n.n,
+      status = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
+      finished_at = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN clock_timestamp()
+                    ELSE finished_at END
+    FROM n WHERE runs.id = n.run_id
+    RETURNING runs.id, runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
+              extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
+  )
+  SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done, r.duration_ms
+  FROM j JOIN r ON r.id = j.run_id`
+
+export interface Success {
+  job: ClaimedJob
+  output: unknown
+  durationMs: number
+}
+
+interface Row {
+  id: string
+  attempt: number
+  has_dependents: boolean
+  status: string
+  jobs_failed: number
+  all_done: boolean
+  duration_ms: number
+}
+
+/**
+ * Records these successes of one worker; returns the lease keys written (the others had lost their
+ * lease) and, with `next`, the worker's following jobs claimed in the same transaction.
+ */
+export async function succeedJobs(
+  pool: Pool,
+  workerId: string,
+  done: Success[],
+  next?: ClaimRequest,
+): Promise<{ written: Set<string>; next: ClaimedJob[] }> {
+  return retryingTransaction(pool, async (c) => {
+    const { rows } = await c.query<Row>(
+      prepared('succeedMany', SUCCEED_SQL, [
+        done.map((d) => d.job.id),
+        workerId,
+        done.map((d) => d.job.attempt),
+        done.map((d) => JSON.stringify(d.output ?? null)),
+        done.map((d) => Math.round(d.durationMs)),
+      ]),
+    )
+    const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
+    const events: NewEvent[] = []
+    const runs = new Map<string, { job: ClaimedJob; row: Row }>()
+    for (const d of done) {
+      const row = byLease.get(leaseKey(d.job))
+      if (!row) continue
+      events.push(jobEvent(d.job, 'succeeded', { workerId, durationMs: d.durationMs }))
+      if (row.has_dependents) await notifyPools(c, await unblockDependents(c, d.job.run_id, d.job.step_key))
+      runs.set(d.job.run_id, { job: d.job, row })
+    }
+    // Once per run, after all its dependents were unblocked.
+    for (const { job, row } of runs.values()) {
+      if (row.all_done && row.status === 'succeeded')
+        events.push(runEvent(runDims(job), 'succeeded', { durationMs: row.duration_ms }))
+      // With a failed job in the run, this may have been its last active job: settle fully.
+      else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
+    }
+    const claimed = next && next.limit > 0 ? await claimIn(c, workerId, next) : { rows: [], events: [] }
+    await appendEvents(c, [...events, ...claimed.events])
+    return { written: new Set(byLease.keys()), next: claimed.rows }
+  })
+}

@@ -1,0 +1,102 @@
+// Successes committed together: one transaction records several jobs' results (each under its own
+// lease), counts each run once per job, unblocks dependents, finishes runs and claims the next jobs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Pool } from '../../src/db/postgres.ts'
+import { createRun } from '../../src/orchestrator/index.ts'
+import { claimJobs } from '../../src/orchestrator/queue.ts'
+import { succeedJobs } from '../../src/orchestrator/succeed.ts'
+import { createTestPool } from '../helpers/db.ts'
+import { fastConfig } from './helpers.ts'
+
+const config = fastConfig()
+let pool: Pool
+beforeAll(async () => {
+  ;({ pool } = await createTestPool())
+  await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme')`)
+})
+afterAll(async () => {
+  await pool?.end()
+})
+
+const body = (steps: { key: string; kind: string; dependsOn?: string[] }[]) => ({
+  customerId: 'acme',
+  projectId: 'web',
+  type: 'build',
+  priority: 0,
+  steps,
+})
+const claim = (worker: string, limit: number) => claimJobs(pool, 'default', worker, limit, 30_000)
+const outbox = async (runId: string) =>
+  (
+    await pool.query(`SELECT body FROM telemetry_outbox WHERE body->>'runId' = $1 ORDER BY seq`, [runId])
+  ).rows.map((r) => `${r.body.type}:${r.body.action}${r.body.stepKey ? `:${r.body.stepKey}` : ''}`)
+
+describe('committing several successes at once', () => {
+  it('counts two jobs of one run, unblocks their join, claims it in the same transaction', async () => {
+    const run = await createRun(
+      pool,
+      config,
+      body([
+        { key: 'a', kind: 'noop' },
+        { key: 'b', kind: 'noop' },
+        { key: 'join', kind: 'noop', dependsOn: ['a', 'b'] },
+      ]),
+    )
+    const jobs = await claim('w1', 2)
+    expect(jobs.map((j) => j.step_key).sort()).toEqual(['a', 'b'])
+    const res = await succeedJobs(
+      pool,
+      'w1',
+      jobs.map((job) => ({ job, output: { step: job.step_key }, durationMs: 3 })),
+      { poolName: 'default', limit: 2, leaseMs: 30_000 },
+    )
+    expect(res.written.size).toBe(2)
+    expect(res.next.map((j) => j.step_key)).toEqual(['join'])
+    const r = (await pool.query(`SELECT status, jobs_succeeded FROM runs WHERE id = $1`, [run.id])).rows[0]
+    expect(r).toEqual({ status: 'running', jobs_succeeded: 2 })
+
+    const last = await succeedJobs(pool, 'w1', [{ job: res.next[0]!, output: null, durationMs: 1 }])
+    expect(last.written.size).toBe(1)
+    const done = (await pool.query(`SELECT status, jobs_succeeded FROM runs WHERE id = $1`, [run.id])).rows[0]
+    expect(done).toEqual({ status: 'succeeded', jobs_succeeded: 3 })
+    const events = await outbox(run.id)
+    expect(events.filter((e) => e === 'run:succeeded')).toHaveLength(1)
+    expect(events.filter((e) => e.startsWith('job:succeeded')).sort()).toEqual([
+      'job:succeeded:a',
+      'job:succeeded:b',
+      'job:succeeded:join',
+    ])
+  })
+
+  it('writes nothing for a job whose lease was lost, and still records the others', async () => {
+    const one = await createRun(pool, config, body([{ key: 'x', kind: 'noop' }]))
+    const two = await createRun(pool, config, body([{ key: 'y', kind: 'noop' }]))
+    const [j1, j2] = await claim('w2', 2)
+    // The first job's lease expired and another worker claimed it again (attempt 2).
+    await pool.query(`UPDATE jobs SET status = 'queued', lease_owner = NULL WHERE id = $1`, [j1!.id])
+    const [again] = await claim('w3', 1)
+    expect(again).toMatchObject({ id: j1!.id, attempt: 2 })
+
+    const res = await succeedJobs(pool, 'w2', [
+      { job: j1!, output: 'stale', durationMs: 1 },
+      { job: j2!, output: 'fresh', durationMs: 1 },
+    ])
+    expect([...res.written]).toEqual([`${j2!.id}:${j2!.attempt}`])
+    const rows = (
+      await pool.query(`SELECT id, status, output, lease_owner FROM jobs WHERE id = ANY ($1) ORDER BY id`, [
+        [j1!.id, j2!.id],
+      ])
+    ).rows
+    expect(rows.find((x) => x.id === j1!.id)).toMatchObject({
+      status: 'running',
+      output: null,
+      lease_owner: 'w3',
+    })
+    expect(rows.find((x) => x.id === j2!.id)).toMatchObject({ status: 'succeeded', output: 'fresh' })
+    const runs = (await pool.query(`SELECT id, status FROM runs WHERE id = ANY ($1)`, [[one.id, two.id]]))
+      .rows
+    const byId = Object.fromEntries(runs.map((x) => [x.id, x.status]))
+    expect(byId[j1!.run_id]).toBe('running')
+    expect(byId[j2!.run_id]).toBe('succeeded')
+  })
+})
