@@ -39,23 +39,29 @@ const SQL = {
       WHERE id IN (SELECT run_id FROM j) AND status = 'queued' RETURNING id
     )
     SELECT j.*, r.id IS NOT NULL AS run_started FROM j LEFT JOIN r ON r.id = j.run_id`,
-  // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as failure, $10 counts as reclaim, $11 duration
+  // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as
+  // failure, $10 counts as reclaim, $11 duration, $12 attempt outcome, $13 retry delay, $14 attempt error.
+  // One timestamp for the attempt's end and the retry's run_at: the next attempt never appears to
+  // start before its backoff elapsed.
   fail: `
-    UPDATE jobs SET status = $4, run_at = clock_timestamp() + $5::int * interval '1 millisecond',
-      error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
-      failures = failures + $9::int, reclaims = reclaims + $10::int, worker_ms = worker_ms + $11,
-      finished_at = CASE WHEN $4 IN ('failed', 'dead') THEN clock_timestamp() END,
-      dead_lettered_at = CASE WHEN $4 = 'dead' THEN clock_timestamp() END,
-      using_fallback = using_fallback OR $8,
-      kind = CASE WHEN $8 THEN fallback->>'kind' ELSE kind END,
-      pool = CASE WHEN $8 THEN fallback->>'pool' ELSE pool END,
-      input = CASE WHEN $8 THEN coalesce(fallback->'input', input) ELSE input END
-    WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
-    RETURNING pool`,
-  closeAttempt: `
-    UPDATE job_attempts SET outcome = $3, finished_at = clock_timestamp(), error_class = $4, error = $5,
-      duration_ms = $6, retry_delay_ms = $7
-    WHERE job_id = $1 AND attempt = $2`,
+    WITH t AS (SELECT clock_timestamp() AS ts), j AS (
+      UPDATE jobs SET status = $4, run_at = t.ts + $5::int * interval '1 millisecond',
+        error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
+        failures = failures + $9::int, reclaims = reclaims + $10::int, worker_ms = worker_ms + $11,
+        finished_at = CASE WHEN $4 IN ('failed', 'dead') THEN t.ts END,
+        dead_lettered_at = CASE WHEN $4 = 'dead' THEN t.ts END,
+        using_fallback = using_fallback OR $8,
+        kind = CASE WHEN $8 THEN fallback->>'kind' ELSE kind END,
+        pool = CASE WHEN $8 THEN fallback->>'pool' ELSE pool END,
+        input = CASE WHEN $8 THEN coalesce(fallback->'input', input) ELSE input END
+      FROM t WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+      RETURNING pool
+    ), a AS (
+      UPDATE job_attempts SET outcome = $12, finished_at = t.ts, error_class = $6, error = $14,
+        duration_ms = $11, retry_delay_ms = $13
+      FROM t WHERE job_id = $1 AND attempt = $3 AND EXISTS (SELECT 1 FROM j)
+    )
+    SELECT pool FROM j`,
   renew: `
     UPDATE jobs SET lease_expires_at = now() + $2::int * interval '1 millisecond'
     WHERE lease_owner = $1 AND status = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
@@ -140,21 +146,12 @@ export async function failJob(
         d.countsAsFailure ? 1 : 0,
         d.countsAsReclaim ? 1 : 0,
         Math.round(durationMs),
+        d.action,
+        d.status === 'queued' ? d.delayMs : null,
+        msg,
       ]),
     )
     if (!res.rowCount) return undefined
-    const retryDelay = d.status === 'queued' ? d.delayMs : null
-    await c.query(
-      prepared('closeAttempt', SQL.closeAttempt, [
-        job.id,
-        job.attempt,
-        d.action,
-        cls,
-        msg,
-        Math.round(durationMs),
-        retryDelay,
-      ]),
-    )
     if (d.status === 'queued' && d.delayMs === 0) await notifyPools(c, [res.rows[0]!.pool])
     if (d.status !== 'queued') await recountFailed(c, job.run_id)
     const runEvents = d.status === 'queued' ? [] : await settleRun(c, job.run_id)
@@ -180,20 +177,12 @@ export async function releaseJob(pool: Pool, l: Lease, durationMs: number): Prom
         0,
         0,
         Math.round(durationMs),
+        'released',
+        0,
+        null,
       ]),
     )
     if (!res.rowCount) return false
-    await c.query(
-      prepared('closeAttempt', SQL.closeAttempt, [
-        job.id,
-        job.attempt,
-        'released',
-        'infrastructure',
-        null,
-        Math.round(durationMs),
-        0,
-      ]),
-    )
     await appendEvents(c, [
       jobEvent(job, 'reclaimed', { workerId, errorClass: 'infrastructure', durationMs }),
     ])

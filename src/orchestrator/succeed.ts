@@ -1,5 +1,6 @@
-// Recording successes: a worker commits the results of the jobs that finished since its last
-// commit in one transaction, and claims as many next jobs in it (one commit for many jobs).
+// Recording successes: a worker commits the results of the jobs that finished in one event-loop
+// turn (and those that finish while a commit is under way) in one transaction, which also claims
+// the jobs that take their slots (one commit for many jobs).
 //
 // Guarantees (as for every write of a worker, see queue.ts):
 // - each result is written only under its lease (id, lease_owner, attempt, status = 'running');
@@ -17,6 +18,11 @@ import { type ClaimRequest, claimIn, leaseKey, runDims } from './queue.ts'
 import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import { prepared } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
+
+/** Successes committed in one transaction at most (the rest wait for the next). */
+const MAX_BATCH = 64
+/** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
+const MAX_COMMITS = 2
 
 // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms).
 const SUCCEED_SQL = `
@@ -102,4 +108,66 @@ export async function succeedJobs(
     await appendEvents(c, [...events, ...claimed.events])
     return { written: new Set(byLease.keys()), next: claimed.rows }
   })
+}
+
+interface Pending extends Success {
+  settle: (r: { ok: boolean; next: ClaimedJob[] } | Error) => void
+}
+
+/** A worker's successes on their way to the database, batched. */
+export class SuccessBatcher {
+  private readonly pending: Pending[] = []
+  private flushScheduled = false
+  private commits = 0
+
+  /** `claim()`: where the next jobs come from, or undefined to claim none (stopping). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly workerId: string,
+    private readonly claim: () => Omit<ClaimRequest, 'limit'> | undefined,
+  ) {}
+
+  /**
+   * Resolves once the success is committed: `ok` false when its lease was lost (nothing written),
+   * `next` the job claimed for its slot, if any.
+   */
+  add(d: Success): Promise<{ ok: boolean; next: ClaimedJob[] }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...d, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
+      this.scheduleFlush()
+    })
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      void this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    if (this.commits >= MAX_COMMITS || this.pending.length === 0) return
+    this.commits++
+    const batch = this.pending.splice(0, MAX_BATCH)
+    const claim = this.claim()
+    try {
+      const res = await succeedJobs(
+        this.pool,
+        this.workerId,
+        batch,
+        claim && { ...claim, limit: batch.length },
+      )
+      batch.forEach((b, i) => {
+        const next = res.next[i]
+        b.settle({ ok: res.written.has(leaseKey(b.job)), next: next ? [next] : [] })
+      })
+    } catch (err) {
+      for (const b of batch) b.settle(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.commits--
+      if (this.pending.length) this.scheduleFlush()
+    }
+  }
 }

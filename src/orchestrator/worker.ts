@@ -3,10 +3,10 @@
 //
 // Guarantees:
 // - an idle worker is woken by LISTEN/NOTIFY when a job of its pool becomes ready (milliseconds),
-//   and polls every `pollMs` anyway (delayed retries);
-// - a lost LISTEN connection (PostgreSQL restart, killed backend, network) is released to the pool
-//   as broken and re-established with backoff (0.5 s doubling to 30 s) while the worker runs; once
-//   listening again the worker claims at once, as wake-ups may have been missed meanwhile;
+//   and polls every `pollMs` anyway (delayed retries); a lost LISTEN connection is re-established
+//   while the worker runs (listener.ts), and the worker claims at once when it listens again;
+// - the successes of one event-loop turn commit in one transaction with the claims of the jobs
+//   that take their slots (succeed.ts); a handler's result counts once that commit is done;
 // - leases are renewed every `heartbeatMs`; a job whose lease was lost (or that was cancelled)
 //   is aborted through its AbortSignal and its result is never written;
 // - a timeout aborts the handler's signal and counts as a transient failure;
@@ -14,7 +14,6 @@
 //   released to the queue without spending their attempt budget.
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type pg from 'pg'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
@@ -28,6 +27,7 @@ import {
   setWorkerStatus,
   workerHeartbeat,
 } from './leases.ts'
+import { JobsListener } from './listener.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
 import {
   claimJobs,
@@ -39,8 +39,7 @@ import {
   renewLeases,
   saveCheckpoint,
 } from './queue.ts'
-import { CANCEL_CHANNEL, JOBS_CHANNEL } from './settle.ts'
-import { type Success, succeedJobs } from './succeed.ts'
+import { SuccessBatcher } from './succeed.ts'
 import type { ClaimedJob, FailureClass } from './types.ts'
 
 export interface WorkerOptions {
@@ -52,18 +51,6 @@ export interface WorkerOptions {
   concurrency?: number
   id?: string
   metrics?: OrchestratorMetrics
-}
-
-const RELISTEN_MIN_MS = 500
-const RELISTEN_MAX_MS = 30_000
-
-/** Successes committed in one transaction at most (the rest wait for the next). */
-const MAX_BATCH = 64
-/** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
-const MAX_COMMITS = 2
-
-interface Pending extends Success {
-  settle: (r: { ok: boolean; next: ClaimedJob[] } | Error) => void
 }
 
 interface InFlight {
@@ -80,15 +67,10 @@ export class Worker {
   private stopping = false
   private wakePending = false
   private wake?: () => void
-  /** Closes the current LISTEN connection (set while listening). */
-  private closeListener?: () => void
-  private relistenTimer?: NodeJS.Timeout
-  private relistenMs = RELISTEN_MIN_MS
+  private readonly listener: JobsListener
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
-  private readonly pending: Pending[] = []
-  private flushScheduled = false
-  private commits = 0
+  private readonly successes: SuccessBatcher
   private readonly log: Logger
 
   constructor(private readonly o: WorkerOptions) {
@@ -96,6 +78,18 @@ export class Worker {
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
+    this.successes = new SuccessBatcher(o.pool, this.id, () =>
+      this.stopping ? undefined : { poolName: this.poolName, leaseMs: o.config.leaseMs },
+    )
+    this.listener = new JobsListener(o.pool, this.log, {
+      onJobs: (pool) => pool === this.poolName && this.signal(),
+      onCancelled: (ids) => {
+        for (const f of this.running.values())
+          if (ids.includes(f.job.id)) f.ac.abort(new AbortReason('cancelled'))
+      },
+      // Jobs that became ready while nobody listened sent their NOTIFY into the void.
+      onListening: () => this.signal(),
+    })
   }
 
   get inFlight(): number {
@@ -104,7 +98,7 @@ export class Worker {
 
   async start(): Promise<void> {
     await registerWorker(this.o.pool, this.id, this.poolName, this.concurrency)
-    await this.listen()
+    await this.listener.listen()
     const c = this.o.config
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(
@@ -135,71 +129,8 @@ export class Worker {
     for (const f of this.running.values()) f.ac.abort(new AbortReason('shutdown'))
     await all()
     for (const t of this.timers) clearInterval(t)
-    clearTimeout(this.relistenTimer)
-    // Closed rather than UNLISTENed: no round trip that a half-dead connection could hang, and no
-    // LISTEN state handed back to the pool.
-    this.closeListener?.()
+    this.listener.close()
     await setWorkerStatus(this.o.pool, this.id, 'stopped').catch(() => {})
-  }
-
-  /** LISTENs on a dedicated connection; on failure or loss, tries again with backoff. */
-  private async listen(): Promise<void> {
-    if (this.stopping) return
-    let client: pg.PoolClient
-    try {
-      client = await this.o.pool.connect()
-    } catch (err) {
-      this.relisten(err)
-      return
-    }
-    let dead = false
-    // Released as broken either way: the pool closes it (never a checked-out client kept forever).
-    const close = (err: Error) => {
-      if (dead) return false
-      dead = true
-      if (this.closeListener === closeOnStop) this.closeListener = undefined
-      client.removeAllListeners('notification')
-      client.release(err)
-      return true
-    }
-    const closeOnStop = () => void close(new Error('worker stopped'))
-    const drop = (err: unknown) => {
-      if (close(err instanceof Error ? err : new Error(String(err)))) this.relisten(err)
-    }
-    client.on('notification', (n) => {
-      if (n.channel === JOBS_CHANNEL && n.payload === this.poolName) this.signal()
-      if (n.channel === CANCEL_CHANNEL) {
-        for (const id of (n.payload ?? '').split(','))
-          for (const f of this.running.values()) if (f.job.id === id) f.ac.abort(new AbortReason('cancelled'))
-      }
-    })
-    client.on('error', drop)
-    client.on('end', () => drop(new Error('LISTEN connection ended')))
-    try {
-      await client.query(`LISTEN ${JOBS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`)
-    } catch (err) {
-      drop(err)
-      return
-    }
-    if (dead) return
-    if (this.stopping) return closeOnStop()
-    if (this.relistenMs > RELISTEN_MIN_MS) this.log.info('LISTEN connection re-established')
-    this.closeListener = closeOnStop
-    this.relistenMs = RELISTEN_MIN_MS
-    // Jobs that became ready while nobody listened sent their NOTIFY into the void.
-    this.signal()
-  }
-
-  private relisten(err: unknown): void {
-    if (this.stopping) return
-    const ms = this.relistenMs
-    this.relistenMs = Math.min(RELISTEN_MAX_MS, ms * 2)
-    this.log.warn(`LISTEN connection lost; polling until it is re-established (retry in ${ms} ms)`, {
-      error: err,
-    })
-    clearTimeout(this.relistenTimer)
-    this.relistenTimer = setTimeout(() => void this.listen(), ms)
-    this.relistenTimer.unref()
   }
 
   private signal(): void {
@@ -321,7 +252,7 @@ export class Worker {
     }
     const elapsed = ms()
     if (ok) {
-      const res = await this.succeed({ job, output, durationMs: elapsed })
+      const res = await this.successes.add({ job, output, durationMs: elapsed })
       if (res.ok) this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
       else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
       return res.next
@@ -358,49 +289,6 @@ export class Worker {
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
       setTimeout(() => this.signal(), d.delayMs + 1).unref()
     return []
-  }
-
-  /**
-   * Queues a success for the next commit. Successes of one event-loop turn, and those that arrive
-   * while `MAX_COMMITS` commits are under way, go together, each claiming the job that takes its slot.
-   */
-  private succeed(d: Success): Promise<{ ok: boolean; next: ClaimedJob[] }> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...d, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
-      this.scheduleFlush()
-    })
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    setImmediate(() => {
-      this.flushScheduled = false
-      void this.flush()
-    })
-  }
-
-  private async flush(): Promise<void> {
-    if (this.commits >= MAX_COMMITS || this.pending.length === 0) return
-    this.commits++
-    const batch = this.pending.splice(0, MAX_BATCH)
-    const next = {
-      poolName: this.poolName,
-      limit: this.stopping ? 0 : batch.length,
-      leaseMs: this.o.config.leaseMs,
-    }
-    try {
-      const res = await succeedJobs(this.o.pool, this.id, batch, next)
-      batch.forEach((b, i) => {
-        const claimed = res.next[i]
-        b.settle({ ok: res.written.has(leaseKey(b.job)), next: claimed ? [claimed] : [] })
-      })
-    } catch (err) {
-      for (const b of batch) b.settle(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      this.commits--
-      if (this.pending.length) this.scheduleFlush()
-    }
   }
 
   private async heartbeat(): Promise<void> {
