@@ -171,11 +171,19 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
   }
 }
 
-/** Runs `fn` inside one transaction on a dedicated client; rolls back on any error. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` inside one transaction on a dedicated client; rolls back on any error.
+ * `asyncCommit`: the commit does not wait for the WAL flush (`synchronous_commit = off` for this
+ * transaction only): a crash may lose it, so use it only where a lost write is harmless.
+ */
+export async function transaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: { asyncCommit?: boolean } = {},
+): Promise<T> {
   const client = await pool.connect()
   try {
-    await client.query('BEGIN')
+    await client.query(opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN')
     const result = await fn(client)
     await client.query('COMMIT')
     return result

@@ -106,19 +106,7 @@ export async function retryingTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (!opts.asyncCommit) return await transaction(pool, fn)
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN; SET LOCAL synchronous_commit TO OFF')
-        const result = await fn(client)
-        await client.query('COMMIT')
-        return result
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw err
-      } finally {
-        client.release()
-      }
+      return await transaction(pool, fn, opts)
     } catch (err) {
       if (attempt >= 5 || !retryable.has((err as { code?: string }).code ?? '')) throw err
       await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()))
