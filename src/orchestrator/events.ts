@@ -1,19 +1,7 @@
 // Telemetry events of the orchestrator, built from job and run rows. Callers append them with
 // `appendEvents` inside the transaction that makes the state change they describe.
 import type { NewEvent } from '../ingest/index.ts'
-import type { FailureClass } from './types.ts'
-
-export interface JobDims {
-  id: string
-  run_id: string
-  customer_id: string
-  project_id: string
-  run_type: string
-  step_key: string
-  kind: string
-  pool: string
-  attempt: number
-}
+import type { FailureClass, JobDims } from './types.ts'
 
 type JobAction = 'started' | 'succeeded' | 'failed' | 'retried' | 'dead_lettered' | 'reclaimed' | 'cancelled'
 

@@ -3,8 +3,8 @@ export type FailureClass = 'validation' | 'transient' | 'agent' | 'infrastructur
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 export type JobStatus = 'blocked' | 'queued' | 'running' | 'succeeded' | 'failed' | 'dead' | 'cancelled'
 
-/** A claimed job as a worker sees it. */
-export interface ClaimedJob {
+/** The columns of a job that its telemetry events carry. */
+export interface JobDims {
   id: string
   run_id: string
   customer_id: string
@@ -13,10 +13,14 @@ export interface ClaimedJob {
   step_key: string
   kind: string
   pool: string
+  attempt: number
+}
+
+/** A claimed job as a worker sees it. */
+export interface ClaimedJob extends JobDims {
   input: unknown
   fallback: { kind: string; input?: unknown; pool: string } | null
   using_fallback: boolean
-  attempt: number
   failures: number
   reclaims: number
   max_attempts: number
