@@ -1,7 +1,8 @@
 // The ingest module (docs/telemetry.md): the telemetry event model, the PostgreSQL outbox, the
 // relay that ships it to ClickHouse, POST /v1/events, and control-plane heartbeats. Other
 // modules import only from this file.
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import { ingestConfigSchema } from './config.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
@@ -19,8 +20,8 @@ export interface IngestModule extends StewardModule {
   committer: GroupCommitter
 }
 
-export function createIngest(deps: AppDeps): IngestModule {
-  const cfg = deps.config.ingest
+export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): IngestModule => {
+  const cfg = deps.config
   const log = deps.log.child({ module: 'ingest' })
   const metrics = createIngestMetrics(deps.metrics, () => outboxLag(deps.pool))
   const relay =
@@ -95,9 +96,9 @@ export function createIngest(deps: AppDeps): IngestModule {
       }
     },
   }
-}
+})
 
 export * from './events.ts'
-export { type AppendResult, appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
-export { OutboxRelay, type RelayStatus } from './relay.ts'
-export { chTime, type EventRow, toRow } from './rows.ts'
+export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { OutboxRelay } from './relay.ts'
+export { chTime, toRow } from './rows.ts'

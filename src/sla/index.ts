@@ -1,10 +1,13 @@
 // The sla module: scheduled figure jobs, SLA plans, monthly credits and reports (docs/sla.md).
 // Other modules import only from this file.
+
+import type { Registry } from 'prom-client'
 import { Gauge } from 'prom-client'
-import { syncPrices } from '../dashboards/index.ts'
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import type { OrchestratorModule } from '../orchestrator/index.ts'
+import type { PricingModule } from '../pricing/index.ts'
 import { closeDueMonths } from './close.ts'
-import { loadRunCost } from './cost.ts'
+import { slaConfigSchema } from './config.ts'
 import { writeSlaMonthly } from './credits.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { monthOf } from './months.ts'
@@ -12,10 +15,7 @@ import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { slaRoutes } from './routes.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
-export type { SlaConfig } from './config.ts'
-export { type CostFigures, priceUsage } from './cost.ts'
-export type { CreditRecord } from './credits.ts'
-export { type CustomerMonth, computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
+export { computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
@@ -41,36 +41,41 @@ async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>,
   return { month: figures.month, customers: figures.customers.length, uptime: figures.overall.uptime.percent }
 }
 
-function createGauges(deps: AppDeps) {
+function createGauges(registry: Registry) {
   return {
     uptime: new Gauge({
       name: 'steward_sla_uptime_percent',
       help: 'Month-to-date uptime % (customer "" = the factory)',
       labelNames: ['customer'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
     success: new Gauge({
       name: 'steward_sla_success_rate_percent',
       help: 'Month-to-date run success rate %',
       labelNames: ['customer'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
     rpo: new Gauge({
       name: 'steward_sla_rpo_seconds',
       help: 'Current recovery point lag per source (postgres replicas, telemetry pipeline)',
       labelNames: ['source'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
   }
 }
 
-export function createSla(deps: AppDeps): StewardModule {
-  const cfg = deps.config.sla
+export interface SlaUses {
+  pricing: Pick<PricingModule, 'prices'>
+  orchestrator: Pick<OrchestratorModule, 'dlqSize'>
+}
+
+export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): StewardModule => {
+  const cfg = deps.config
   const ch = deps.clickhouse
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch) return { name: 'sla' }
-  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, log: deps.log }
-  const gauges = createGauges(deps)
+  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, prices: uses.pricing.prices, log: deps.log }
+  const gauges = createGauges(deps.metrics)
   deps.scheduler.register({
     name: SLA_JOBS.refresh,
     cron: cfg.schedules.refresh,
@@ -88,11 +93,7 @@ export function createSla(deps: AppDeps): StewardModule {
   })
   return {
     name: 'sla',
-    routes: slaRoutes(ctx),
-    // The cost dashboard prices usage in SQL: give ClickHouse this instance's price list.
-    async start() {
-      await syncPrices(ch, cfg.prices)
-    },
+    routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     async readiness() {
       const { rows } = await deps.pool.query<{ month: string | null }>(
         `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
@@ -100,10 +101,4 @@ export function createSla(deps: AppDeps): StewardModule {
       return { lastClosedMonth: rows[0]?.month ?? null }
     },
   }
-}
-
-/** The cost of one run at the prices in effect when its work happened (for GET /v1/runs/:id). */
-export function runCost(deps: AppDeps, runId: string) {
-  if (!deps.clickhouse) throw new Error('run cost needs ClickHouse (serve)')
-  return loadRunCost(deps.clickhouse, deps.config.sla.prices, deps.config.sla.prices.currency, runId)
-}
+})
