@@ -5,7 +5,7 @@
 // without bound. The body is read by hand (not by the OpenAPI validator) because it may be NDJSON
 // or gzip; its shape is still documented in /openapi.json.
 import { z } from '@hono/zod-openapi'
-import { BackpressureError, HttpError } from '../http/errors.ts'
+import { BackpressureError, PayloadTooLargeError } from '../errors.ts'
 import { createRouter, errorResponses, jsonContent, ProblemSchema, security } from '../http/openapi.ts'
 import { readEventsBody, splitEvents, validateEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
@@ -76,7 +76,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
     if (lag && lag.backlog >= d.config.maxBacklog) {
       d.metrics?.events.inc({ outcome: 'throttled' })
       throw new BackpressureError(
-        503,
+        'unavailable',
         `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
         30,
       )
@@ -84,11 +84,8 @@ export function ingestRoutes(d: IngestRouteDeps) {
     const text = await readEventsBody(c.req.raw, d.config)
     const { items, errors } = splitEvents(text, c.req.header('content-type') ?? '')
     if (items.length > d.config.maxEventsPerRequest) {
-      throw new HttpError(
-        413,
-        'Payload Too Large',
+      throw new PayloadTooLargeError(
         `the batch holds ${items.length} events; at most ${d.config.maxEventsPerRequest} per request`,
-        'payload-too-large',
         { maxEvents: d.config.maxEventsPerRequest },
       )
     }
@@ -112,7 +109,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
       // PostgreSQL refused the write: nothing was stored; the producer should simply retry.
       d.onWriteError(err)
       throw new BackpressureError(
-        503,
+        'unavailable',
         'the events could not be stored right now; nothing was stored, retry',
         5,
       )

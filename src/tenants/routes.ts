@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import { CustomerSettings, SettingsPatch } from './settings.ts'
 import {
   createCustomer,
@@ -68,7 +68,7 @@ export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
       summary: 'Register a customer (admin)',
       security,
       request: { body: { content: { 'application/json': { schema: NewCustomer } }, required: true } },
-      responses: { 201: jsonContent(Customer, 'Created'), ...errorResponses, 409: errorResponses[400] },
+      responses: { 201: jsonContent(Customer, 'Created'), ...errorResponses, ...problems('conflict') },
     }),
     async (c) => {
       requireAdmin(c.var.principal)
@@ -119,7 +119,7 @@ export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
       responses: {
         200: jsonContent(Customer, 'The customer as changed'),
         ...errorResponses,
-        422: errorResponses[400],
+        ...problems('unprocessable'),
       },
     }),
     async (c) => {

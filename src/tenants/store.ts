@@ -1,8 +1,8 @@
 // Customers and their API tokens in PostgreSQL. A token is shown once; only its SHA-256 is kept.
 import { randomBytes } from 'node:crypto'
 import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
+import { ConflictError, NotFoundError, ValidationError, zodFields } from '../errors.ts'
 import { type Principal, sha256 } from '../http/auth.ts'
-import { ConflictError, NotFoundError, ValidationError, zodFields } from '../http/errors.ts'
 import { type CustomerSettings, effectiveSettings, mergePatch } from './settings.ts'
 
 export interface Customer {
@@ -121,7 +121,8 @@ export async function updateCustomer(
     if (!row) throw new NotFoundError(`customer ${id}`)
     const overrides = patch.settings === undefined ? row.settings : mergePatch(row.settings, patch.settings)
     const checked = effectiveSettings(defaults, overrides)
-    if (!checked.success) throw new ValidationError(zodFields(checked.error, ['settings']), undefined, 422)
+    if (!checked.success)
+      throw new ValidationError(zodFields(checked.error, ['settings']), undefined, 'unprocessable')
     const updated = await c.query<CustomerRow>(SQL.updateCustomer, [
       id,
       patch.name ?? row.name,
