@@ -6,7 +6,7 @@
 // or gzip; its shape is still documented in /openapi.json.
 import { z } from '@hono/zod-openapi'
 import { BackpressureError, PayloadTooLargeError } from '../errors.ts'
-import { createRouter, errorResponses, jsonContent, ProblemSchema, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import { readEventsBody, splitEvents, validateEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
@@ -33,11 +33,6 @@ const Accepted = z
   })
   .openapi('EventsAccepted')
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
-
 export function ingestRoutes(d: IngestRouteDeps) {
   const router = createRouter()
   router.openAPIRegistry.registerPath({
@@ -62,10 +57,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
     responses: {
       202: jsonContent(Accepted, 'Durable in the outbox'),
       ...errorResponses,
-      413: problem('Body or batch too large'),
-      415: problem('Unsupported Content-Encoding'),
-      429: problem('Writes saturated; retry after Retry-After seconds'),
-      503: problem('Telemetry backlog past its bound; retry after Retry-After seconds'),
+      ...problems('payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable'),
     },
   })
 
