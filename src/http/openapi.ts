@@ -5,15 +5,22 @@ import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { type ErrorCode, ValidationError, zodFields } from '../errors.ts'
 import type { AppEnv } from './auth.ts'
 import { PROBLEMS } from './errors.ts'
+import { badTextFields } from './text.ts'
 
-/** A module router: validation failures of params, query and body become a 400 problem naming each field. */
+/**
+ * A module router: validation failures of params, query and body become a 400 problem naming each
+ * field, and so does any string that breaks the text rule (src/http/text.ts), in every route.
+ */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const where = result.target === 'json' ? [] : [result.target]
-        throw new ValidationError(zodFields(result.error, where))
-      }
+      const where = result.target === 'json' ? [] : [result.target]
+      const fields = [
+        ...(result.success ? [] : zodFields(result.error, where)),
+        // On failure the validator still hands the hook the raw input as `data`.
+        ...badTextFields((result as { data?: unknown }).data, where),
+      ]
+      if (fields.length) throw new ValidationError(fields)
     },
   })
 }
