@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { egressConfigSchema } from './egress/index.ts'
 import { incidentsConfigSchema } from './incidents/config.ts'
 import { ingestConfigSchema } from './ingest/config.ts'
 import { orchestratorConfigSchema } from './orchestrator/config.ts'
@@ -39,6 +40,7 @@ export const fileSchema = z
     ingest: ingestConfigSchema.prefault({}),
     sla: slaConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
+    egress: egressConfigSchema.prefault({}),
   })
   .strict()
 

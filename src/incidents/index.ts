@@ -3,6 +3,7 @@
 // Other modules import only from this file.
 import { readFileSync } from 'node:fs'
 import { Counter, Gauge } from 'prom-client'
+import { createEgressPolicy } from '../egress/index.ts'
 import type { AppDeps, StewardModule } from '../module.ts'
 import { startDrainLoop } from './deliveries.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
@@ -46,7 +47,7 @@ export function createIncidents(deps: AppDeps): IncidentsModule {
     }),
     webhook: new Counter({
       name: 'steward_webhook_deliveries_total',
-      help: 'Customer webhook deliveries by outcome (delivered, rejected, retry, skipped)',
+      help: 'Customer webhook deliveries by outcome (delivered, rejected, refused, retry, skipped)',
       labelNames: ['outcome'] as const,
       registers: [deps.metrics],
     }),
@@ -71,6 +72,7 @@ export function createIncidents(deps: AppDeps): IncidentsModule {
     delivery: cfg.delivery,
     pagerduty: routingKey ? { host: deps.config.pagerduty.eventsHost, routingKey, ca } : undefined,
     counters,
+    egress: createEgressPolicy(deps.config.egress, { log }),
   }
   const kick = () => {
     void loop?.kick()

@@ -7,7 +7,9 @@
 import { parseArgs } from 'node:util'
 import { type Config, ConfigError } from '../config.ts'
 import { createPool } from '../db/postgres.ts'
+import { createEgressPolicy } from '../egress/index.ts'
 import { createLogger } from '../log.ts'
+import { httpHandler } from './http-kind.ts'
 import { Worker } from './worker.ts'
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -41,7 +43,8 @@ export async function workerCommand(args: string[], config: Config): Promise<voi
       'the database has no orchestrator tables: run `steward migrate` (or `steward serve`) first',
     )
   }
-  const worker = new Worker({ pool, config: config.orchestrator, log, poolName, concurrency })
+  const handlers = [httpHandler(createEgressPolicy(config.egress, { log }))]
+  const worker = new Worker({ pool, config: config.orchestrator, log, poolName, concurrency, handlers })
   await worker.start()
   process.stdout.write(
     `steward worker ${worker.id} serving pool "${poolName}" (concurrency ${concurrency})\n`,

@@ -4,7 +4,9 @@
 // In `serve`: the /v1 routes, `config.orchestrator.workers` in-process workers (each with
 // `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
 // workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
+import { createEgressPolicy } from '../egress/index.ts'
 import type { AppDeps, StewardModule } from '../module.ts'
+import { httpHandler } from './http-kind.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
 import { orchestratorRoutes } from './routes.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
@@ -17,6 +19,7 @@ export function createOrchestrator(
   const log = deps.log.child({ module: 'orchestrator' })
   const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
   const workers: Worker[] = []
+  const handlers = [httpHandler(createEgressPolicy(deps.config.egress, { log }))]
   let sweeper: NodeJS.Timeout | undefined
   return {
     name: 'orchestrator',
@@ -31,6 +34,7 @@ export function createOrchestrator(
           log,
           id: `${deps.instanceId}-w${i}`,
           metrics,
+          handlers,
         })
         await w.start()
         workers.push(w)
@@ -67,6 +71,7 @@ export {
   TransientError,
   type Usage,
 } from './handlers.ts'
+export { httpHandler, httpInputSchema } from './http-kind.ts'
 export { reclaimExpired } from './leases.ts'
 export { backoffDelay, decideFailure } from './retry.ts'
 export { createRun, getRunDetail, listRuns } from './runs.ts'

@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto'
 import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEgressPolicy } from '../../src/egress/index.ts'
 import { drainChannel } from '../../src/incidents/deliveries.ts'
 import { type PagerDutyStandIn, startPagerDutyStandIn } from '../../src/incidents/pagerduty-standin.ts'
 import type { TestSteward } from '../helpers/app.ts'
@@ -281,6 +282,7 @@ describe('several instances', () => {
         delivery: s.deps.config.incidents.delivery,
         pagerduty: { host: pd.host, routingKey: ROUTING_KEY, ca: pd.ca },
         counters: { pagerduty: counter('pd'), webhook: counter('wh') },
+        egress: createEgressPolicy(s.deps.config.egress),
       }
       await Promise.all([
         drainChannel('pagerduty', otherInstance),
