@@ -35,6 +35,9 @@ function splitPort(text: string): { rest: string; port?: number } | string {
   return { rest: m[1]!, port }
 }
 
+const notAnEntry = (raw: string) =>
+  `"${raw}" is not a host name, an address or a CIDR (hooks.internal, *.svc.local, 10.1.2.3:8080, 10.0.0.0/8)`
+
 const singleAddress = (a: IP): [IP, number] => [a, a.kind() === 'ipv4' ? 32 : 128]
 
 /** Parses one allowlist entry, or returns why it is not one. */
@@ -42,7 +45,7 @@ export function parseAllowEntry(raw: string): Entry | string {
   const text = raw.trim().toLowerCase()
   if (text.includes('/')) {
     if (!(ipaddr.IPv4.isValidCIDRFourPartDecimal(text) || ipaddr.IPv6.isValidCIDR(text)))
-      return `"${raw}" is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)`
+      return notAnEntry(raw)
     const [net, bits] = ipaddr.parseCIDR(text)
     return {
       kind: 'range',
@@ -72,7 +75,7 @@ export function parseAllowEntry(raw: string): Entry | string {
   // A name made of numbers is an IPv4 spelling a URL would rewrite (0x7f.1 is 127.0.0.1): refused.
   if (hostName.test(host) && host.length <= 253 && !ipaddr.IPv4.isValid(host))
     return { kind: 'host', host, port }
-  return `"${raw}" is not a host name, an address or a CIDR`
+  return notAnEntry(raw)
 }
 
 export class Allowlist {
