@@ -71,6 +71,19 @@ describe('what a request does', () => {
     expect(json(res.body)).toMatchObject({ method: 'POST', body: '{"n":1}', headers: { 'x-custom': '1' } })
   })
 
+  it('reaches an allowlisted IPv6 literal', async (t) => {
+    const v6 = await startStandIn('::1').catch(() => undefined)
+    if (!v6) return t.skip() // no IPv6 loopback on this machine
+    try {
+      const p = createEgressPolicy(egressConfigSchema.parse({ allowlist: [`[::1]:${v6.port}`] }))
+      const res = await p.request(`http://[::1]:${v6.port}/echo`)
+      expect(json(res.body).headers.host).toBe(`[::1]:${v6.port}`)
+      expect((await failure(p.request(`http://[::1]:${forbidden.port}/`))).detail.reason).toBe('loopback')
+    } finally {
+      await v6.close()
+    }
+  })
+
   it('never takes framing headers from the caller', async () => {
     const res = await policy.request(`${a.base}/echo`, {
       headers: { host: 'internal.example', 'transfer-encoding': 'chunked', 'proxy-authorization': 'x' },
