@@ -133,6 +133,8 @@ export async function connectOrStart(
           pagerduty: { ...config.incidents.pagerduty, caFile: pagerduty.caFile },
         },
         pagerduty: { routingKey: 'demo0000000000000000000000000000', eventsHost: pagerduty.host },
+        // The demo customers' webhook receiver is on loopback: allowlisted, that port only.
+        egress: { ...config.egress, allowlist: [...config.egress.allowlist, new URL(webhooks.url).host] },
       },
       log: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
       onAdminTokenGenerated: (_token, file) => opts.log(`admin token generated and saved in ${file}`),

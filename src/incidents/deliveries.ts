@@ -5,6 +5,9 @@
 // - nothing queued is lost: a row stays pending until the receiver answered 2xx (delivered) or a
 //   permanent 4xx (rejected, logged); 429/5xx/network/timeouts retry with exponential backoff and
 //   jitter (capped), so a PagerDuty outage delays pages and a recovered receiver gets them all;
+// - a customer's webhook URL goes through the egress policy (src/egress): a URL it refuses
+//   (loopback, private, metadata, ...) is never requested; the delivery is rejected with the
+//   refusal as its error, logged, and counted with outcome `refused`;
 // - nothing is sent twice by two instances: one drain per channel across the fleet (advisory lock);
 //   a crash between the receiver's 2xx and our commit re-sends that one event on restart, which
 //   PagerDuty deduplicates by dedup_key (= incident id) and customers by X-Steward-Delivery;
@@ -13,6 +16,7 @@
 import { createHmac } from 'node:crypto'
 import type { Counter } from 'prom-client'
 import type { Pool, Queryable } from '../db/postgres.ts'
+import { EgressError, type EgressPolicy } from '../egress/index.ts'
 import type { Logger } from '../log.ts'
 import type { IncidentsConfig } from './config.ts'
 import { type SendOutcome, type StoredPagerDutyEvent, sendPagerDutyEvent } from './pagerduty.ts'
@@ -71,6 +75,8 @@ export interface DeliveryOptions {
   /** Unset: paging disabled; PagerDuty rows stay pending. */
   pagerduty?: { host: string; routingKey: string; ca?: string }
   counters: { pagerduty: Counter<'outcome'>; webhook: Counter<'outcome'> }
+  /** Customer webhooks go through it: a URL it refuses is never requested. */
+  egress: EgressPolicy
 }
 
 type Outcome = { status: 'delivered' | 'rejected' | 'skipped' } | { status: 'retry'; rateLimited?: boolean }
@@ -140,15 +146,16 @@ async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Att
   }
   if (n.webhook_secret) headers['x-steward-signature'] = signWebhook(n.webhook_secret, timestamp, body)
   try {
-    const res = await fetch(n.webhook_url, {
+    const res = await o.egress.request(n.webhook_url, {
       method: 'POST',
       headers,
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(o.delivery.timeoutMs),
+      followRedirects: false,
+      maxResponseBytes: 0,
+      timeoutMs: o.delivery.timeoutMs,
     })
-    await res.body?.cancel().catch(() => {})
-    if (res.ok) return { outcome: { status: 'delivered' }, httpStatus: res.status, label: 'delivered' }
+    if (res.status >= 200 && res.status <= 299)
+      return { outcome: { status: 'delivered' }, httpStatus: res.status, label: 'delivered' }
     const retry = res.status >= 500 || res.status === 408 || res.status === 429
     return retry
       ? { outcome: { status: 'retry' }, httpStatus: res.status, error: `HTTP ${res.status}`, label: 'retry' }
@@ -159,6 +166,9 @@ async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Att
           label: 'rejected',
         }
   } catch (err) {
+    // A webhook URL the egress policy refuses is never requested: the delivery fails for good.
+    if (err instanceof EgressError && err.permanent)
+      return { outcome: { status: 'rejected' }, error: err.message, label: 'refused' }
     return { outcome: { status: 'retry' }, error: (err as Error).message, label: 'retry' }
   }
 }
@@ -198,7 +208,8 @@ export async function drainChannel(channel: Channel, o: DeliveryOptions): Promis
           } else {
             await client.query(SQL.finish, [row.id, a.outcome.status, a.httpStatus ?? null, err])
             if (a.outcome.status === 'rejected') {
-              o.log.error('delivery rejected by receiver', {
+              const why = a.label === 'refused' ? 'refused by the egress policy' : 'rejected by receiver'
+              o.log.error(`delivery ${why}`, {
                 channel,
                 delivery: row.id,
                 status: a.httpStatus,

@@ -3,6 +3,7 @@
 // Other modules import only from this file.
 import { readFileSync } from 'node:fs'
 import { Counter, Gauge } from 'prom-client'
+import type { EgressPolicy } from '../egress/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import { incidentsConfigSchema } from './config.ts'
@@ -28,6 +29,8 @@ export interface IncidentsUses {
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
   apiUrl: string
+  /** Customer webhooks go out under the egress policy. */
+  egress: EgressPolicy
 }
 
 export const createIncidents = defineModule(
@@ -59,7 +62,7 @@ export const createIncidents = defineModule(
       }),
       webhook: new Counter({
         name: 'steward_webhook_deliveries_total',
-        help: 'Customer webhook deliveries by outcome (delivered, rejected, retry, skipped)',
+        help: 'Customer webhook deliveries by outcome (delivered, rejected, refused, retry, skipped)',
         labelNames: ['outcome'] as const,
         registers: [deps.metrics],
       }),
@@ -84,6 +87,7 @@ export const createIncidents = defineModule(
       delivery: cfg.delivery,
       pagerduty: routingKey ? { host: uses.paging.eventsHost, routingKey, ca } : undefined,
       counters,
+      egress: uses.egress,
     }
     const kick = () => {
       void loop?.kick()

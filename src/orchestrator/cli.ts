@@ -7,8 +7,10 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, type PlatformConfig } from '../config.ts'
 import { createPool } from '../db/postgres.ts'
+import { createEgressPolicy, type EgressConfig } from '../egress/index.ts'
 import { createLogger } from '../log.ts'
 import type { OrchestratorConfig } from './config.ts'
+import { httpHandler } from './http-kind.ts'
 import { Worker } from './worker.ts'
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -21,7 +23,7 @@ function positiveInt(name: string, value: string | undefined): number | undefine
 
 export async function workerCommand(
   args: string[],
-  config: PlatformConfig & { orchestrator: OrchestratorConfig },
+  config: PlatformConfig & { orchestrator: OrchestratorConfig; egress: EgressConfig },
 ): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -45,7 +47,8 @@ export async function workerCommand(
       'the database has no orchestrator tables: run `steward migrate` (or `steward serve`) first',
     )
   }
-  const worker = new Worker({ pool, config: config.orchestrator, log, poolName, concurrency })
+  const handlers = [httpHandler(createEgressPolicy(config.egress, { log }))]
+  const worker = new Worker({ pool, config: config.orchestrator, log, poolName, concurrency, handlers })
   await worker.start()
   process.stdout.write(
     `steward worker ${worker.id} serving pool "${poolName}" (concurrency ${concurrency})\n`,

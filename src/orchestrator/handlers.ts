@@ -1,9 +1,14 @@
-// Job kinds: the handler registry, the failure classes a handler reports, and the built-in kinds
-// (noop, sleep, http, simulate). Applications add kinds with `defineHandler` before workers start;
-// every process that validates runs (serve) or executes them (workers) must define the same kinds.
+// Job kinds: the handler registry and the built-in kinds (noop, sleep, http from http-kind.ts,
+// simulate); the failure-class errors live in failures.ts and are exported from here too.
+// Applications add kinds with `defineHandler` before workers start; every process that validates
+// runs (serve) or executes them (workers) must define the same kinds.
 import type { z } from 'zod'
 import { z as zod } from 'zod'
-import type { FailureClass } from './types.ts'
+import { createEgressPolicy } from '../egress/index.ts'
+import { AgentError, InfrastructureError, JobValidationError, TransientError } from './failures.ts'
+import { httpHandler } from './http-kind.ts'
+
+export { classify } from './failures.ts'
 
 export interface Usage {
   model: string
@@ -38,47 +43,6 @@ export interface HandlerDefinition<I = unknown> {
   inputSchema: z.ZodType<I>
   pool?: string
   run: HandlerFn<I>
-}
-
-/** A handler error with its failure class; other errors count as transient. */
-export class JobError extends Error {
-  constructor(
-    readonly failureClass: FailureClass,
-    message: string,
-  ) {
-    super(message)
-    this.name = new.target.name
-  }
-}
-/** Bad input or a request the step can never satisfy: fails the job without retry. */
-export class JobValidationError extends JobError {
-  constructor(message: string) {
-    super('validation', message)
-  }
-}
-/** A temporary fault (network, rate limit, timeout): retried with backoff. */
-export class TransientError extends JobError {
-  constructor(message: string) {
-    super('transient', message)
-  }
-}
-/** The AI agent/model failed the task: the step's fallback runs, else the job is dead-lettered. */
-export class AgentError extends JobError {
-  constructor(message: string) {
-    super('agent', message)
-  }
-}
-/** The machine under the job went away: the job is reclaimed without spending its attempt budget. */
-export class InfrastructureError extends JobError {
-  constructor(message: string) {
-    super('infrastructure', message)
-  }
-}
-
-export function classify(err: unknown): { failureClass: FailureClass; message: string } {
-  if (err instanceof JobError) return { failureClass: err.failureClass, message: err.message }
-  const message = err instanceof Error ? err.message : String(err)
-  return { failureClass: 'transient', message: message || 'handler failed' }
 }
 
 const registry = new Map<string, HandlerDefinition>()
@@ -127,53 +91,11 @@ defineHandler(
   },
 )
 
-const retryableStatus = new Set([408, 409, 425, 429])
-
-// A webhook executor: workers written in any language receive the step as an HTTP request.
-// 2xx succeeds; 408/409/425/429/5xx and network errors are transient; other 4xx fail the step.
-defineHandler(
-  'http',
-  zod
-    .object({
-      url: zod.url({ protocol: /^https?$/ }),
-      method: zod.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-      body: zod.unknown().optional(),
-      headers: zod.record(zod.string(), zod.string()).optional(),
-    })
-    .strict(),
-  async (i, ctx) => {
-    let res: Response
-    try {
-      res = await fetch(i.url, {
-        method: i.method,
-        signal: ctx.signal,
-        headers: {
-          'content-type': 'application/json',
-          ...i.headers,
-          'idempotency-key': ctx.idempotencyKey,
-          'x-steward-job-id': ctx.jobId,
-          'x-steward-run-id': ctx.runId,
-          'x-steward-attempt': String(ctx.attempt),
-        },
-        body: i.method === 'GET' || i.body === undefined ? undefined : JSON.stringify(i.body),
-      })
-    } catch (err) {
-      if (ctx.signal.aborted) throw ctx.signal.reason
-      throw new TransientError(`http: ${(err as Error).message}`)
-    }
-    const text = (await res.text()).slice(0, 64 * 1024)
-    if (!res.ok) {
-      const msg = `http: ${i.method} ${new URL(i.url).host} answered ${res.status}`
-      if (res.status >= 500 || retryableStatus.has(res.status)) throw new TransientError(msg)
-      throw new JobValidationError(msg)
-    }
-    let body: unknown = text
-    try {
-      body = text ? JSON.parse(text) : null
-    } catch {}
-    return { status: res.status, body }
-  },
-)
+// A webhook executor (http-kind.ts). This process-wide definition applies the default egress policy
+// (nothing internal allowed); serve and `steward worker` give their workers one built from the
+// `egress` config.
+const http = httpHandler(createEgressPolicy())
+defineHandler(http.kind, http.inputSchema, http.run)
 
 const failTypes = {
   transient: TransientError,

@@ -4,10 +4,12 @@
 // In `serve`: the /v1 routes, `config.orchestrator.workers` in-process workers (each with
 // `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
 // workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
+import type { EgressPolicy } from '../egress/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
+import { httpHandler } from './http-kind.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
 import { orchestratorRoutes } from './routes.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
@@ -27,6 +29,8 @@ export interface OrchestratorUses {
   tenants: Pick<TenantsModule, 'settingsOf'>
   /** Prices a run's cost in its detail (absent: usage only). */
   pricing?: Pick<PricingModule, 'price'>
+  /** The `http` kind's requests go out under the egress policy. */
+  egress: EgressPolicy
 }
 
 export const createOrchestrator = defineModule(
@@ -37,6 +41,7 @@ export const createOrchestrator = defineModule(
     const log = deps.log.child({ module: 'orchestrator' })
     const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
     const workers: Worker[] = []
+    const handlers = [httpHandler(uses.egress)]
     let sweeper: NodeJS.Timeout | undefined
     return {
       name: 'orchestrator',
@@ -58,6 +63,7 @@ export const createOrchestrator = defineModule(
             log,
             id: `${deps.instanceId}-w${i}`,
             metrics,
+            handlers,
           })
           await w.start()
           workers.push(w)
@@ -82,18 +88,16 @@ export const createOrchestrator = defineModule(
 )
 
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
-/** The application API (defineHandler, the context and the errors a handler throws). @public */
+/** @public */
 export {
   AgentError,
-  defineHandler,
-  type HandlerDefinition,
   InfrastructureError,
-  type JobContext,
   JobError,
   JobValidationError,
   TransientError,
-  type Usage,
-} from './handlers.ts'
+} from './failures.ts'
+/** The application API (defineHandler, the context and the errors a handler throws). @public */
+export { defineHandler, type HandlerDefinition, type JobContext, type Usage } from './handlers.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'

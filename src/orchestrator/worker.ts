@@ -18,7 +18,7 @@ import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
 import type { OrchestratorConfig } from './config.ts'
-import { classify, getHandler, type JobContext } from './handlers.ts'
+import { classify, getHandler, type HandlerDefinition, type JobContext } from './handlers.ts'
 import {
   heartbeatEvent,
   markLostWorkers,
@@ -51,6 +51,9 @@ export interface WorkerOptions {
   concurrency?: number
   id?: string
   metrics?: OrchestratorMetrics
+  /** Kinds this worker runs with its own definition instead of the process-wide one (e.g. `http`
+   *  with the configured egress policy). */
+  handlers?: HandlerDefinition[]
 }
 
 interface InFlight {
@@ -72,8 +75,10 @@ export class Worker {
   private loopDone?: Promise<void>
   private readonly successes: SuccessBatcher
   private readonly log: Logger
+  private readonly handlers: Map<string, HandlerDefinition>
 
   constructor(private readonly o: WorkerOptions) {
+    this.handlers = new Map((o.handlers ?? []).map((h) => [h.kind, h]))
     this.poolName = o.poolName ?? o.config.pool
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
@@ -234,7 +239,7 @@ export class Worker {
     let failure: unknown
     let ok = false
     try {
-      const def = getHandler(job.kind)
+      const def = this.handlers.get(job.kind) ?? getHandler(job.kind)
       if (!def)
         throw Object.assign(new Error(`this worker has no handler for kind "${job.kind}"`), { infra: true })
       const parsed = def.inputSchema.safeParse(job.input ?? {})

@@ -2,6 +2,7 @@
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
 // sla → incidents). This is the only place that knows every module.
 
+import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import type { ModuleContext, Platform, StewardModule } from '../module.ts'
@@ -11,17 +12,18 @@ import { createSla } from '../sla/index.ts'
 import { createTenants } from '../tenants/index.ts'
 import type { Config } from './config.ts'
 
-const MODULE_NAMES = ['tenants', 'pricing', 'ingest', 'orchestrator', 'sla', 'incidents'] as const
+const MODULE_NAMES = ['tenants', 'pricing', 'egress', 'ingest', 'orchestrator', 'sla', 'incidents'] as const
 export type ModuleName = (typeof MODULE_NAMES)[number]
 
 /** What each module uses: a module can run only with these. */
 const USES: Record<ModuleName, ModuleName[]> = {
   tenants: [],
   pricing: [],
+  egress: [],
   ingest: [],
-  orchestrator: ['tenants', 'pricing'],
+  orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['pricing', 'orchestrator'],
-  incidents: ['orchestrator'],
+  incidents: ['orchestrator', 'egress'],
 }
 
 /** Creates the modules named in `only` (default: all), in layer order. */
@@ -38,9 +40,10 @@ export function composeModules(
 
   const tenants = createTenants(slice(config.tenants), {})
   const pricing = createPricing(slice(config.prices), {})
+  const egress = createEgress(slice(config.egress), {})
   const ingest = want('ingest') ? createIngest(slice(config.ingest), {}) : undefined
   const orchestrator = want('orchestrator')
-    ? createOrchestrator(slice(config.orchestrator), { tenants, pricing })
+    ? createOrchestrator(slice(config.orchestrator), { tenants, pricing, egress: egress.policy })
     : undefined
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
@@ -50,11 +53,13 @@ export function composeModules(
           orchestrator,
           paging: config.pagerduty,
           apiUrl: config.stewardUrl,
+          egress: egress.policy,
         })
       : undefined
   const built: Record<ModuleName, StewardModule | undefined> = {
     tenants,
     pricing,
+    egress,
     ingest,
     orchestrator,
     sla,

@@ -2,6 +2,7 @@
 // key and zod schema of its section), and `loadConfig`: env + file, parsed once at start-up.
 import { z } from 'zod'
 import { type PlatformConfig, parseConfig } from '../config.ts'
+import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import { createOrchestrator } from '../orchestrator/index.ts'
@@ -13,6 +14,7 @@ const sections = z
   .object({
     [createTenants.configKey]: createTenants.configSchema,
     [createPricing.configKey]: createPricing.configSchema,
+    [createEgress.configKey]: createEgress.configSchema,
     [createOrchestrator.configKey]: createOrchestrator.configSchema.prefault({}),
     [createIngest.configKey]: createIngest.configSchema.prefault({}),
     [createSla.configKey]: createSla.configSchema.prefault({}),

@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     expect(c.clickhouseDir).toBe(join(c.dataDir, 'ch'))
     expect(c.pagerduty).toEqual({ routingKey: undefined, eventsHost: 'events.pagerduty.com' })
     expect(c.stewardUrl).toBe('http://127.0.0.1:8080')
+    expect(c.egress).toEqual({
+      allowlist: [],
+      resolvers: [],
+      timeoutMs: 30_000,
+      maxResponseBytes: 65_536,
+      maxRedirects: 5,
+    })
   })
 
   it('treats empty variables as unset', () => {
@@ -83,11 +90,28 @@ describe('loadConfig', () => {
   })
 })
 
+describe('the egress section', () => {
+  it('refuses an allowlist entry that is not a host, an address or a CIDR, naming it', () => {
+    const dir = tmp()
+    writeFileSync(
+      join(dir, 'egress.json'),
+      JSON.stringify({
+        egress: { allowlist: ['10.0.0.0/8', 'http://internal/'], resolvers: ['dns.example'] },
+      }),
+    )
+    const run = () => loadConfig({ STEWARD_CONFIG: join(dir, 'egress.json') })
+    expect(run).toThrowError(ConfigError)
+    expect(run).toThrowError(/egress\.allowlist\.1: "http:\/\/internal\/" is not a host name/)
+    expect(run).toThrowError(/egress\.resolvers\.0: must be an IP address/)
+  })
+})
+
 describe('docs/steward.example.json', () => {
   it('is a valid config file', () => {
     const file = new URL('../../docs/steward.example.json', import.meta.url).pathname
     const c = loadConfig({ STEWARD_CONFIG: file })
     expect(c.sla.plans.acme?.monthlyFee).toBe(12000)
     expect(c.orchestrator.kindPools).toEqual({ sleep: 'batch' })
+    expect(c.egress.allowlist).toEqual(['hooks.internal.example:8443'])
   })
 })

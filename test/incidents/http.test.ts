@@ -12,6 +12,7 @@ import type { TestSteward } from '../helpers/app.ts'
 import {
   evaluateAt,
   insertEvents,
+  loopbackWebhooks,
   minutes,
   runs,
   startIncidentSteward,
@@ -44,7 +45,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()))
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
-  s = await startIncidentSteward()
+  s = await startIncidentSteward(undefined, {}, loopbackWebhooks())
   expect(
     (
       await s.api('POST', '/v1/customers', {

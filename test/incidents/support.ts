@@ -3,10 +3,12 @@
 import { randomUUID } from 'node:crypto'
 import { expect } from 'vitest'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
+import { egressConfigSchema } from '../../src/egress/index.ts'
 import { incidentsConfigSchema } from '../../src/incidents/config.ts'
 import { EVALUATE_JOB, type IncidentsModule } from '../../src/incidents/index.ts'
 import type { PagerDutyStandIn } from '../../src/incidents/pagerduty-standin.ts'
 import { TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
+import type { FileConfigInput } from '../../src/server/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 
 export const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF'
@@ -32,12 +34,19 @@ export function testIncidentsConfig(over: Record<string, unknown> = {}, caFile?:
 export async function startIncidentSteward(
   pd?: PagerDutyStandIn,
   over: Record<string, unknown> = {},
+  file: FileConfigInput = {},
 ): Promise<TestSteward> {
   return startTestSteward({
     env: pd ? { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_HOST: pd.host } : {},
-    file: { incidents: testIncidentsConfig(over, pd?.caFile) },
+    file: { incidents: testIncidentsConfig(over, pd?.caFile), ...file },
   })
 }
+
+/** Customer webhooks of these tests go to receivers on 127.0.0.1, which the egress policy refuses
+ *  unless allowlisted: the tests that register such webhooks allowlist it explicitly. */
+export const loopbackWebhooks = (): FileConfigInput => ({
+  egress: egressConfigSchema.parse({ allowlist: ['127.0.0.1'] }),
+})
 
 export const incidentsOf = (s: TestSteward) =>
   s.modules.find((m) => m.name === 'incidents') as IncidentsModule

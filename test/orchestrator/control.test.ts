@@ -28,8 +28,9 @@ defineHandler('test.checkpointing', z.object({ failOnAttempt: z.number() }), asy
 let firstAttemptFinished = false
 defineHandler('test.slowFirst', z.unknown(), async (_i, ctx) => {
   if (ctx.attempt === 1) {
-    // Ignores its signal on purpose: a handler that cannot be interrupted.
-    await new Promise((r) => setTimeout(r, 1_000))
+    // Ignores its signal on purpose: a handler that cannot be interrupted. It outlives its lease by
+    // far, so attempt 2 runs (and commits) while it is still busy.
+    await new Promise((r) => setTimeout(r, 3_000))
     firstAttemptFinished = true
   }
   return { from: ctx.attempt }
@@ -188,11 +189,12 @@ describe('telemetry', () => {
 
 describe('lost leases', () => {
   it('never writes the result of an attempt whose lease expired', async () => {
-    // This worker never renews its leases: attempt 1 outlives its 300 ms lease, is reclaimed,
-    // and runs again as attempt 2 while attempt 1 is still busy.
+    // This worker never renews its leases: attempt 1 outlives its lease, is reclaimed, and runs
+    // again as attempt 2 while attempt 1 is still busy. The lease leaves attempt 2 (which returns
+    // at once) ample time to commit on a loaded machine.
     const stale = new Worker({
       pool: s.deps.pool,
-      config: { ...config, leaseMs: 300, heartbeatMs: 600_000, reclaimEveryMs: 100 },
+      config: { ...config, leaseMs: 1_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
       log: quietLog,
       concurrency: 2,
     })
@@ -201,7 +203,10 @@ describe('lost leases', () => {
     const id = await submit(s, run([{ key: 'x', kind: 'test.slowFirst' }]))
     const r = await waitForRun(s, id)
     expect(r.status).toBe('succeeded')
-    await new Promise((res) => setTimeout(res, 1_200)) // attempt 1 has finished by now
+    // Attempt 1 finishes, tries to record its result and is turned away.
+    for (const until = Date.now() + 10_000; stale.inFlight > 0 && Date.now() < until; )
+      await new Promise((res) => setTimeout(res, 50))
+    expect(stale.inFlight).toBe(0)
     const after = await getRun(s, id)
     expect(step(after, 'x').output).toEqual({ from: 2 })
     expect(step(after, 'x').attempts.map((a: Json) => a.outcome)).toEqual(['lost', 'succeeded'])

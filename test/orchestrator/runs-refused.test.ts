@@ -1,5 +1,6 @@
 // What is refused, and who is refused: bad run bodies change nothing; tenants see only their runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ingestConfigSchema } from '../../src/ingest/config.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { fastConfig, type Json, run, submit } from './helpers.ts'
 
@@ -7,7 +8,13 @@ let s: TestSteward
 let acme: string
 let globex: string
 beforeAll(async () => {
-  s = await startTestSteward({ file: { orchestrator: fastConfig({ workers: 0 }) } })
+  s = await startTestSteward({
+    file: {
+      orchestrator: fastConfig({ workers: 0 }),
+      // Only the requests under test touch the outbox: no heartbeat rows come, no shipped rows go.
+      ingest: ingestConfigSchema.parse({ heartbeatIntervalMs: 0, relay: { enabled: false } }),
+    },
+  })
   for (const id of ['acme', 'globex'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
   const token = async (id: string) =>

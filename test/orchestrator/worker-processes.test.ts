@@ -80,12 +80,18 @@ beforeAll(async () => {
   dbUrl = await createTestDatabaseUrl()
   dataDir = mkdtempSync(join(tmpdir(), 'steward-worker-'))
   fastWorkerConfig = join(dataDir, 'fast.json')
-  writeFileSync(fastWorkerConfig, JSON.stringify({ orchestrator: { ...timings, shutdownGraceMs: 5_000 } }))
+  // The executor is on loopback, which the egress policy refuses unless allowlisted: this port only.
+  const egress = { allowlist: [`127.0.0.1:${(server.address() as AddressInfo).port}`] }
+  writeFileSync(
+    fastWorkerConfig,
+    JSON.stringify({ orchestrator: { ...timings, shutdownGraceMs: 5_000 }, egress }),
+  )
   steadyConfig = join(dataDir, 'steady.json')
   writeFileSync(
     steadyConfig,
     JSON.stringify({
       orchestrator: { ...timings, leaseMs: 30_000, heartbeatMs: 2_000, workerLostAfterMs: 60_000 },
+      egress,
     }),
   )
   // The control plane runs no workers of its own here: only the worker processes run jobs.
@@ -168,6 +174,39 @@ describe('two worker processes and 2,000 jobs', () => {
       w2.kill('SIGKILL')
     }
   }, 200_000)
+})
+
+describe('the egress policy of a worker process', () => {
+  it('comes from its config: the allowlisted executor is reached, localhost on another port is refused', async () => {
+    let reached = 0
+    const other = createServer((_req, res) => {
+      reached++
+      res.end('{}')
+    })
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r))
+    try {
+      await startWorkerProcess(2)
+      const otherPort = (other.address() as AddressInfo).port
+      const id = await submit(
+        s,
+        run([
+          { key: 'allowed', kind: 'http', input: { url: `${base}/count` } },
+          // Resolved by the system resolver (getaddrinfo) of the worker process.
+          { key: 'named', kind: 'http', input: { url: `http://localhost:${otherPort}/` } },
+        ]),
+      )
+      const r = await waitForRun(s, id)
+      expect(step(r, 'allowed').status).toBe('succeeded')
+      const named = step(r, 'named')
+      expect(named).toMatchObject({ status: 'failed', attempt: 1, errorClass: 'validation' })
+      expect(named.attempts[0].error).toBe(
+        `egress_refused: http://localhost:${otherPort} resolves to a loopback address`,
+      )
+      expect(reached).toBe(0)
+    } finally {
+      other.close()
+    }
+  })
 })
 
 describe('SIGTERM', () => {
