@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { clickhouseHttpConfigSchema } from './clickhouse-http/index.ts'
 import { incidentsConfigSchema } from './incidents/config.ts'
 import { ingestConfigSchema } from './ingest/config.ts'
 import { orchestratorConfigSchema } from './orchestrator/config.ts'
@@ -23,6 +24,8 @@ export const envSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   STEWARD_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Read-only password of /clickhouse (user steward) for Grafana; unset: only the admin token. */
+  STEWARD_GRAFANA_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   STEWARD_URL: optionalUrl(/^https?$/, 'http(s)://'),
   STEWARD_CONFIG: optionalString,
   PAGERDUTY_ROUTING_KEY: optionalString.pipe(z.string().length(32, 'must be 32 characters').optional()),
@@ -39,6 +42,10 @@ export const fileSchema = z
     ingest: ingestConfigSchema.prefault({}),
     sla: slaConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
+    clickhouse: z
+      .object({ http: clickhouseHttpConfigSchema.prefault({}) })
+      .strict()
+      .prefault({}),
   })
   .strict()
 
@@ -54,6 +61,7 @@ export interface Config extends FileConfig {
   port: number
   host: string
   adminToken: string | undefined
+  grafanaToken: string | undefined
   stewardUrl: string
   logLevel: Env['LOG_LEVEL']
   startupTimeoutMs: number
@@ -104,6 +112,7 @@ export function loadConfig(
     port: e.PORT,
     host: e.HOST,
     adminToken: e.STEWARD_ADMIN_TOKEN,
+    grafanaToken: e.STEWARD_GRAFANA_TOKEN,
     stewardUrl: e.STEWARD_URL ?? `http://127.0.0.1:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
     startupTimeoutMs: e.STEWARD_STARTUP_TIMEOUT * 1000,

@@ -12,6 +12,7 @@ import { hostname } from 'node:os'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createApp } from './app.ts'
+import { createClickHouseHttp } from './clickhouse-http/index.ts'
 import type { Config } from './config.ts'
 import { type ClickHouseHandle, openClickHouse } from './db/clickhouse.ts'
 import { migrate } from './db/migrate.ts'
@@ -38,6 +39,7 @@ export const defaultModules: ModuleFactory[] = [
   createIngest,
   createSla,
   createIncidents,
+  createClickHouseHttp,
 ]
 
 export interface StewardOptions {

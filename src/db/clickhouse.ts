@@ -47,6 +47,44 @@ export async function openClickHouse(opts: {
   return { client, embedded: true, close: () => client.close() }
 }
 
+/** The output of one statement on an embedded session: the bytes in the asked format, and what it read. */
+export interface EmbeddedResult {
+  bytes: Uint8Array
+  rowsRead: number
+  bytesRead: number
+  elapsedSeconds: number
+}
+
+/**
+ * A private session on the embedded engine's data directory (chDB binds one directory per process;
+ * sessions on it share the data but not their settings). `SET` stays in the session, so a caller
+ * that changes settings opens its own session, uses it for one request, and closes it.
+ */
+export interface EmbeddedSession {
+  /** Runs one statement (or our own `;`-separated SETs); `params` are bound by the engine as `{name:Type}`. */
+  run(
+    sql: string,
+    opts?: { format?: string; params?: Record<string, string | null>; timeoutMs?: number },
+  ): Promise<EmbeddedResult>
+  close(): void
+}
+
+export async function openEmbeddedSession(path: string): Promise<EmbeddedSession> {
+  const { Session } = (await import('chdb')).default
+  const session = new Session(path)
+  return {
+    async run(sql, opts = {}) {
+      const o = { format: opts.format ?? 'TabSeparated', timeout: opts.timeoutMs }
+      const r =
+        opts.params && Object.keys(opts.params).length > 0
+          ? await session.queryBindAsync(sql, opts.params, o)
+          : await session.queryAsync(sql, o)
+      return { bytes: r.bytes(), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed }
+    },
+    close: () => session.close(),
+  }
+}
+
 /** Runs a parameterised query and returns its rows as objects. */
 export async function chQuery<T>(
   client: ClickHouseClient,
