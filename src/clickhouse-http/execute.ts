@@ -68,7 +68,11 @@ export async function runQuery(
   try {
     const statement = inspectStatement(await canonicalStatement(session, req.query))
     // As in ClickHouse, the query's own SETTINGS apply over the URL's.
-    const plan = planSettings(new Map([...req.settings, ...statement.settings]), opts.config)
+    const plan = planSettings(
+      new Map([...req.settings, ...statement.settings]),
+      opts.config,
+      statement.nestedSettings,
+    )
     if (plan.refused.length > 0) await refuseSetting(session, plan.refused[0]!)
     const setup = [...(req.database ? [`USE \`${req.database}\``] : []), ...plan.statements]
     await session.run(setup.join('; '))

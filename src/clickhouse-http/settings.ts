@@ -107,13 +107,23 @@ export interface SettingsPlan {
   refused: string[]
 }
 
-/** The SET statements for a request's session, from the client's settings and the configured limits. */
-export function planSettings(client: Map<string, string>, config: ClickHouseHttpConfig): SettingsPlan {
-  const limits: Limits = {
-    max_execution_time: config.maxExecutionTimeSeconds,
-    max_result_rows: config.maxResultRows,
-    max_result_bytes: config.maxResultBytes,
-  }
+const limitsOf = (config: ClickHouseHttpConfig): Limits => ({
+  max_execution_time: config.maxExecutionTimeSeconds,
+  max_result_rows: config.maxResultRows,
+  max_result_bytes: config.maxResultBytes,
+})
+
+/**
+ * The SET statements for a request's session, from the client's settings (URL parameters, then the
+ * query's top-level SETTINGS) and the configured limits. `nested` are SETTINGS the query keeps in
+ * subqueries: they apply there, so they pass the same checks, and may not touch readonly at all.
+ */
+export function planSettings(
+  client: Map<string, string>,
+  config: ClickHouseHttpConfig,
+  nested: [string, string][] = [],
+): SettingsPlan {
+  const limits = limitsOf(config)
   const values = new Map<string, string>([
     ['max_execution_time', String(limits.max_execution_time)],
     ['max_result_rows', String(limits.max_result_rows)],
@@ -121,16 +131,23 @@ export function planSettings(client: Map<string, string>, config: ClickHouseHttp
     ['result_overflow_mode', `'throw'`],
   ])
   const refused: string[] = []
+  const readonly = () => chError('READONLY', `Cannot modify 'readonly' setting in readonly mode`)
   for (const [name, raw] of client) {
     if (name === 'readonly') {
       // Asking for read-only is consistent with what every request gets; anything else is refused.
-      if (raw !== '1' && raw !== '2')
-        throw chError('READONLY', `Cannot modify 'readonly' setting in readonly mode`)
+      if (raw !== '1' && raw !== '2') throw readonly()
       continue
     }
     const shape = ALLOWED[name]
     if (!shape) refused.push(name)
     else values.set(name, canonical(name, shape, raw, limits))
+  }
+  for (const [name, raw] of nested) {
+    // readonly = 0 or 2 in a subquery would let that subquery use table functions again.
+    if (name === 'readonly') throw readonly()
+    const shape = ALLOWED[name]
+    if (!shape) refused.push(name)
+    else canonical(name, shape, raw, limits)
   }
   const statements = [...values].map(([name, value]) => `SET ${name} = ${value}`)
   statements.push('SET readonly = 1')

@@ -8,9 +8,11 @@
 // - INTO OUTFILE is refused (the embedded engine would write the file on this machine);
 // - functions that read the machine's files (`file`) are refused: read-only mode does not stop
 //   them in an embedded engine, which has no user_files_path restriction;
-// - the statement's own top-level SETTINGS clauses are taken out of it and returned, so they go
-//   through the same allowlist as URL settings (in read-only mode the engine refuses any SETTINGS
-//   left in the text, e.g. in a subquery).
+// - every SETTINGS clause of the statement is returned to go through the same allowlist as URL
+//   settings: top-level ones are taken out of the text (read-only mode refuses them there, so they
+//   are set on the session instead), subquery ones stay (the engine applies them to the subquery
+//   even in read-only mode, where `readonly = 0` would re-enable table functions); a SETTINGS
+//   clause these checks cannot read is refused.
 import { chError } from './errors.ts'
 
 const KINDS = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN'])
@@ -77,6 +79,8 @@ export interface Statement {
   format: string | undefined
   /** Its top-level SETTINGS, in order (to be checked and set on the session). */
   settings: [string, string][]
+  /** SETTINGS of its subqueries (to be checked; they stay in the text). */
+  nestedSettings: [string, string][]
   /** The statement without those SETTINGS clauses: what runs. */
   text: string
 }
@@ -95,6 +99,7 @@ export function inspectStatement(canonical: string): Statement {
   let depth = 0
   let format: string | undefined
   const settings: [string, string][] = []
+  const nestedSettings: [string, string][] = []
   const cut: [number, number][] = []
   for (let i = 0; i < toks.length; i++) {
     const tok = toks[i]!
@@ -112,10 +117,18 @@ export function inspectStatement(canonical: string): Statement {
         `Function ${tok.v} is not allowed through Steward's ClickHouse interface: it reads files of the server`,
       )
     }
-    const list = depth === 0 && word === 'SETTINGS' ? settingsList(toks, i) : undefined
-    if (list) {
-      settings.push(...list.pairs)
-      cut.push([tok.start, toks[list.next - 1]!.end])
+    // SETTINGS as a clause: not a qualified name (system.settings), not SHOW SETTINGS.
+    if (word === 'SETTINGS' && toks[i - 1]?.v !== '.' && toks[i - 1]?.v.toUpperCase() !== 'SHOW') {
+      const list = settingsList(toks, i)
+      if (!list) {
+        throw chError('SETTING_CONSTRAINT_VIOLATION', 'a SETTINGS clause of the query could not be checked')
+      }
+      if (depth === 0) {
+        settings.push(...list.pairs)
+        cut.push([tok.start, toks[list.next - 1]!.end])
+      } else {
+        nestedSettings.push(...list.pairs)
+      }
       i = list.next - 1
       continue
     }
@@ -132,5 +145,5 @@ export function inspectStatement(canonical: string): Statement {
   }
   let text = canonical
   for (const [from, to] of cut.reverse()) text = `${text.slice(0, from)}${text.slice(to)}`
-  return { kind: kind === 'DESC' ? 'DESCRIBE' : kind, format, settings, text: text.trim() }
+  return { kind: kind === 'DESC' ? 'DESCRIBE' : kind, format, settings, nestedSettings, text: text.trim() }
 }
