@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { clickhouseHttpConfigSchema } from './clickhouse-http/index.ts'
+import { clusterNameSchema } from './db/cluster.ts'
 import { incidentsConfigSchema } from './incidents/config.ts'
 import { ingestConfigSchema } from './ingest/config.ts'
 import { orchestratorConfigSchema } from './orchestrator/config.ts'
@@ -43,7 +44,7 @@ export const fileSchema = z
     sla: slaConfigSchema.prefault({}),
     incidents: incidentsConfigSchema.prefault({}),
     clickhouse: z
-      .object({ http: clickhouseHttpConfigSchema.prefault({}) })
+      .object({ cluster: clusterNameSchema.optional(), http: clickhouseHttpConfigSchema.prefault({}) })
       .strict()
       .prefault({}),
   })

@@ -131,7 +131,11 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   try {
     ;[postgres, clickhouse] = await Promise.all([
       openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
-      openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir }),
+      openClickHouse({
+        url: config.clickhouseUrl,
+        path: config.clickhouseDir,
+        cluster: config.clickhouse.cluster,
+      }),
     ])
     const pgPool = postgres.pool
     const chClient = clickhouse.client

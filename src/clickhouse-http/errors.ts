@@ -109,13 +109,10 @@ const CHDB_MESSAGE =
  */
 export function fromEngineError(err: unknown): ClickHouseError {
   if (err instanceof ClickHouseError) return err
-  let text = err instanceof Error ? err.message : String(err)
-  let m = CHDB_MESSAGE.exec(text)
+  let m = CHDB_MESSAGE.exec(err instanceof Error ? err.message : String(err))
   if (!m) throw err
-  for (let inner = CHDB_MESSAGE.exec(m[2]!); inner && inner[1] === m[1]; inner = CHDB_MESSAGE.exec(m[2]!)) {
-    text = m[2]!
+  for (let inner = CHDB_MESSAGE.exec(m[2]!); inner && inner[1] === m[1]; inner = CHDB_MESSAGE.exec(m[2]!))
     m = inner
-  }
   return new ClickHouseError(Number(m[1]), m[3]!, m[2]!)
 }
 

@@ -8,7 +8,6 @@ import { clickHouseHttpRoutes } from './routes.ts'
 
 export { type ClickHouseHttpConfig, clickhouseHttpConfigSchema } from './config.ts'
 export { nativeForRevision } from './native.ts'
-export { USER as CLICKHOUSE_HTTP_USER } from './routes.ts'
 
 export function createClickHouseHttp(deps: AppDeps): StewardModule {
   const { config } = deps

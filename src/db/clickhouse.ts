@@ -3,8 +3,14 @@
 // data in $STEWARD_DATA_DIR/ch. The rest of Steward sees the same client API either way.
 //
 // chDB binds one data directory per process: only the process running `serve` opens it.
+//
+// On a ClickHouse cluster (`clickhouse.cluster`), the client runs every command() in its cluster
+// form (src/db/cluster.ts: replicated local tables, Distributed tables under the names the code
+// queries, DDL ON CLUSTER), and inserts into Distributed tables are synchronous
+// (insert_distributed_sync): an insert is acknowledged once every shard has its rows.
 import { mkdir } from 'node:fs/promises'
 import { type ClickHouseClient, createClient } from '@clickhouse/client'
+import { clusterStatements } from './cluster.ts'
 
 export type { ClickHouseClient }
 
@@ -14,10 +20,25 @@ export interface ClickHouseHandle {
   close(): Promise<void>
 }
 
+/** Makes `client.command()` run each statement's cluster form, in order. */
+function onCluster(client: ClickHouseClient, cluster: string): void {
+  const command = client.command.bind(client)
+  client.command = async (params) => {
+    let result: Awaited<ReturnType<typeof command>> | undefined
+    for (const query of clusterStatements(params.query, cluster)) result = await command({ ...params, query })
+    return result!
+  }
+}
+
 export async function openClickHouse(opts: {
   url: string | undefined
   path: string
+  /** A ClickHouse cluster name (remote_servers); needs `url`. */
+  cluster?: string
 }): Promise<ClickHouseHandle> {
+  if (opts.cluster && !opts.url) {
+    throw new Error('clickhouse.cluster needs CLICKHOUSE_URL: the embedded store is a single node')
+  }
   if (opts.url) {
     const client = createClient({
       url: opts.url,
@@ -27,8 +48,10 @@ export async function openClickHouse(opts: {
       clickhouse_settings: {
         date_time_input_format: 'best_effort',
         output_format_json_quote_64bit_integers: 0,
+        ...(opts.cluster ? { insert_distributed_sync: 1 } : {}),
       },
     })
+    if (opts.cluster) onCluster(client, opts.cluster)
     return { client, embedded: false, close: () => client.close() }
   }
   const path = opts.path

@@ -92,7 +92,11 @@ async function fromEngines(config: Config, a: ReportArgs): Promise<string> {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const pg = await openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log })
   try {
-    const ch = await openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir })
+    const ch = await openClickHouse({
+      url: config.clickhouseUrl,
+      path: config.clickhouseDir,
+      cluster: config.clickhouse.cluster,
+    })
     try {
       await migrate({ pool: pg.pool, clickhouse: ch.client, log })
       const report = await buildCreditReport(
