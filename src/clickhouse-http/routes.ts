@@ -142,11 +142,12 @@ export function clickHouseHttpRoutes(opts: ClickHouseHttpOptions) {
   const handle = async (c: Context<AppEnv>): Promise<Response> => {
     const path = opts.embeddedPath
     if (path === undefined) return external(c)
+    const url = new URL(c.req.url)
+    // GET without a query is ClickHouse's health answer (no credentials needed, as on a server).
+    if (c.req.method === 'GET' && !url.searchParams.has('query')) return c.text('Ok.\n', 200)
     try {
-      await authorize(credentialsOf(c.req.raw, new URL(c.req.url)), await opts.passwords())
+      await authorize(credentialsOf(c.req.raw, url), await opts.passwords())
       const req = await readRequest(c.req.raw, opts.config.maxQueryBytes)
-      // GET without a query is ClickHouse's health answer.
-      if (c.req.method === 'GET' && req.query === '') return c.text('Ok.\n', 200)
       const result = await limit(() => runQuery(req, { path, config: opts.config }))
       const { body, encoding } = await encode(
         result.body,

@@ -115,7 +115,7 @@ describe('where and how', () => {
   })
 
   it('answers GET without a query and /ping with Ok., as ClickHouse does', async () => {
-    expect((await ch(s, {})).text).toBe('Ok.\n')
+    expect((await ch(s, { auth: null })).text).toBe('Ok.\n')
     const ping = await s.fetch(new Request('http://steward.test/clickhouse/ping'))
     expect([ping.status, await ping.text()]).toEqual([200, 'Ok.\n'])
     const client = createClient({
