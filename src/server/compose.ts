@@ -2,6 +2,7 @@
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
 // sla → incidents). This is the only place that knows every module.
 
+import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
@@ -12,7 +13,16 @@ import { createSla } from '../sla/index.ts'
 import { createTenants } from '../tenants/index.ts'
 import type { Config } from './config.ts'
 
-const MODULE_NAMES = ['tenants', 'pricing', 'egress', 'ingest', 'orchestrator', 'sla', 'incidents'] as const
+const MODULE_NAMES = [
+  'tenants',
+  'pricing',
+  'egress',
+  'ingest',
+  'orchestrator',
+  'sla',
+  'incidents',
+  'clickhouse-http',
+] as const
 export type ModuleName = (typeof MODULE_NAMES)[number]
 
 /** What each module uses: a module can run only with these. */
@@ -24,12 +34,14 @@ const USES: Record<ModuleName, ModuleName[]> = {
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['pricing', 'orchestrator'],
   incidents: ['orchestrator', 'egress'],
+  'clickhouse-http': [],
 }
 
 /** Creates the modules named in `only` (default: all), in layer order. */
 export function composeModules(
   platform: Platform,
   config: Config,
+  root: { adminToken: string },
   only: readonly ModuleName[] = MODULE_NAMES,
 ): StewardModule[] {
   for (const name of only)
@@ -56,6 +68,13 @@ export function composeModules(
           egress: egress.policy,
         })
       : undefined
+  const clickhouseHttp = want('clickhouse-http')
+    ? createClickHouseHttp(slice(config.clickhouse.http), {
+        // Only over the embedded store: with a ClickHouse server, Grafana should query it directly.
+        embeddedPath: config.clickhouseUrl || !platform.clickhouse ? undefined : config.clickhouseDir,
+        passwords: [root.adminToken, ...(config.grafanaToken ? [config.grafanaToken] : [])],
+      })
+    : undefined
   const built: Record<ModuleName, StewardModule | undefined> = {
     tenants,
     pricing,
@@ -64,6 +83,7 @@ export function composeModules(
     orchestrator,
     sla,
     incidents,
+    'clickhouse-http': clickhouseHttp,
   }
   return MODULE_NAMES.filter(want).map((name) => built[name]!)
 }

@@ -124,7 +124,11 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   try {
     ;[postgres, clickhouse] = await Promise.all([
       openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
-      openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir }),
+      openClickHouse({
+        url: config.clickhouseUrl,
+        path: config.clickhouseDir,
+        cluster: config.clickhouse.cluster,
+      }),
     ])
     const pgPool = postgres.pool
     const chClient = clickhouse.client
@@ -168,7 +172,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const scheduler = createScheduler({ pool: pg.pool, log, instanceId, enabled: opts.scheduler !== false })
   const platform: Platform = { pool: pg.pool, clickhouse: ch.client, log, metrics, scheduler, instanceId }
   const deps: RootDeps = { ...platform, config }
-  const modules = composeModules(platform, config, opts.modules)
+  const modules = composeModules(platform, config, { adminToken }, opts.modules)
 
   const app = createApp({
     adminToken,
