@@ -1,10 +1,10 @@
 // Composes the HTTP app: shared middleware, health and metrics, the OpenAPI document, and each
 // module's router under /v1 behind bearer auth. Every error leaves as problem+json.
-import { swaggerUI } from '@hono/swagger-ui'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import { mountApiDocs } from './http/docs.ts'
 import { PayloadTooLargeError, problemJson, problemResponse } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
 import type { Logger } from './log.ts'
@@ -83,8 +83,10 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   )
 
   const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
-  // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes.
-  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/integrations/') ? next() : bearer(c, next)))
+  // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes;
+  // /v1/status is the public status page's JSON (src/status), for everyone.
+  const open = (path: string) => path.startsWith('/v1/integrations/') || path === '/v1/status'
+  app.use('/v1/*', (c, next) => (open(c.req.path) ? next() : bearer(c, next)))
   app.use('/v1/*', async (c, next) => {
     // Ingest declares its own (larger) limit; everything else gets the default.
     if (c.req.path === '/v1/events') return next()
@@ -132,6 +134,6 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
       description: 'Runs, telemetry, SLAs and incidents of an AI software factory.',
     },
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  mountApiDocs(app)
   return app
 }

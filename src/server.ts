@@ -26,6 +26,7 @@ import type { AppDeps, ModuleFactory, StewardModule } from './module.ts'
 import { createOrchestrator } from './orchestrator/index.ts'
 import { createScheduler } from './scheduler/index.ts'
 import { createSla } from './sla/index.ts'
+import { createStatus } from './status/index.ts'
 import { createTenants, tokenResolver } from './tenants/index.ts'
 
 export const version: string = JSON.parse(
@@ -38,6 +39,7 @@ export const defaultModules: ModuleFactory[] = [
   createIngest,
   createSla,
   createIncidents,
+  createStatus,
 ]
 
 export interface StewardOptions {

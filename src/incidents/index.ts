@@ -35,6 +35,7 @@ export function createIncidents(deps: AppDeps): IncidentsModule {
       { href: `${apiBase}/v1/incidents/${id}/report?format=markdown`, text: 'report' },
       { href: cfg.links.grafanaUrl, text: 'dashboard' },
     ],
+    recovery: { kinds: cfg.recoveryKinds, sla: deps.config.sla },
   }
 
   const counters = {
@@ -141,6 +142,8 @@ export function createIncidents(deps: AppDeps): IncidentsModule {
   }
 }
 
+export type { RecoveryKind } from './config.ts'
 export { signWebhook } from './deliveries.ts'
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
+export { listPublicIncidents, type PagingHealth, type PublicIncident, pagingHealth } from './public.ts'
 export { verifyPagerDutySignature } from './webhook.ts'

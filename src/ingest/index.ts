@@ -98,6 +98,13 @@ export function createIngest(deps: AppDeps): IngestModule {
 }
 
 export * from './events.ts'
-export { type AppendResult, appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export {
+  type AppendResult,
+  appendEvents,
+  deadEventsSince,
+  type NewEvent,
+  type OutboxLag,
+  outboxLag,
+} from './outbox.ts'
 export { OutboxRelay, type RelayStatus } from './relay.ts'
 export { chTime, type EventRow, toRow } from './rows.ts'

@@ -4,8 +4,10 @@ import { Gauge } from 'prom-client'
 import { syncPrices } from '../dashboards/index.ts'
 import type { AppDeps, StewardModule } from '../module.ts'
 import { closeDueMonths } from './close.ts'
+import type { SlaConfig } from './config.ts'
 import { loadRunCost } from './cost.ts'
 import { writeSlaMonthly } from './credits.ts'
+import { factoryUptimeDays } from './daily.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
@@ -15,6 +17,7 @@ export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaConfig } from './config.ts'
 export { type CostFigures, priceUsage } from './cost.ts'
 export type { CreditRecord } from './credits.ts'
+export type { FactoryDay, FactoryUptimeDays } from './daily.ts'
 export { type CustomerMonth, computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 
@@ -102,8 +105,19 @@ export function createSla(deps: AppDeps): StewardModule {
   }
 }
 
+/** The RTO target (seconds) of a recovery kind: `sla.rtoTargetsSeconds` (docs/sla.md, "RTO and RPO"). */
+export function rtoTargetSeconds(config: SlaConfig, kind: keyof SlaConfig['rtoTargetsSeconds']): number {
+  return config.rtoTargetsSeconds[kind]
+}
+
 /** The cost of one run at the prices in effect when its work happened (for GET /v1/runs/:id). */
 export function runCost(deps: AppDeps, runId: string) {
   if (!deps.clickhouse) throw new Error('run cost needs ClickHouse (serve)')
   return loadRunCost(deps.clickhouse, deps.config.sla.prices, deps.config.sla.prices.currency, runId)
+}
+
+/** The factory's uptime on each of the last `days` UTC days, today included (the public status page). */
+export function factoryUptime(deps: AppDeps, days: number, now = new Date()) {
+  if (!deps.clickhouse) throw new Error('factory uptime needs ClickHouse (serve)')
+  return factoryUptimeDays({ pool: deps.pool, ch: deps.clickhouse, config: deps.config.sla }, days, now)
 }
