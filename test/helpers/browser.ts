@@ -160,9 +160,13 @@ export async function imageStats(browser: TestBrowser, png: Buffer): Promise<Ima
   }
 }
 
-/** Takes a full-page screenshot into `file` (directories created) and returns the PNG. */
-export async function screenshot(page: Page, file: string): Promise<Buffer> {
-  const png = await page.screenshot({ fullPage: true, type: 'png' })
+/** Takes a screenshot (the full page unless told) into `file`, creating directories, and returns the PNG. */
+export async function screenshot(
+  page: Page,
+  file: string,
+  opts: { fullPage?: boolean } = {},
+): Promise<Buffer> {
+  const png = await page.screenshot({ fullPage: opts.fullPage ?? true, type: 'png' })
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, png)
   return png
