@@ -2,9 +2,13 @@
 // (test/helpers/status-scene.ts): components from live signals, open incidents with their
 // estimates, 90 days of uptime, past incidents with their post-incident summary — and nothing
 // of any customer.
+import { createServer } from 'node:net'
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusModule, StatusSnapshot } from '../../src/status/index.ts'
+import { renderStatusPage } from '../../src/status/page.ts'
+import { buildSnapshot } from '../../src/status/snapshot.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { SCENE_CONFIG, SCENE_CUSTOMERS, type StatusScene, seedStatusScene } from '../helpers/status-scene.ts'
 
@@ -212,5 +216,37 @@ describe('who may call it', () => {
     expect((await s.api('GET', '/v1/statuses', undefined, null)).status).toBe(401)
     expect((await s.api('GET', '/v1/incidents', undefined, null)).status).toBe(401)
     expect((await s.api('POST', '/v1/status', {}, null)).status).toBe(405)
+  })
+})
+
+describe('when a source cannot be read', () => {
+  it('shows what it cannot read as unavailable, and still renders the page', async () => {
+    // A port nobody listens on: ClickHouse refuses every connection.
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port
+        srv.close(() => resolve(p))
+      })
+    })
+    const dead = createClient({
+      url: `http://127.0.0.1:${port}`,
+      request_timeout: 1_000,
+      log: { level: ClickHouseLogLevel.OFF },
+    })
+    try {
+      const snap = await buildSnapshot({ ...s.deps, clickhouse: dead })
+      const state = Object.fromEntries(snap.components.map((c) => [c.id, c.state]))
+      expect(state.telemetry).toBe('outage')
+      // The API still accepts runs (PostgreSQL answers), but the open probe incident keeps it out.
+      expect(snap.components.find((c) => c.id === 'telemetry')!.detail).toMatch(/does not answer/)
+      expect(snap.uptime).toMatchObject({ history: [], percent: null, unavailable: expect.any(String) })
+      // Incidents come from PostgreSQL: still there.
+      expect(snap.incidents.open.length).toBe(2)
+      const page = String(await renderStatusPage(snap))
+      expect(page).toContain('Uptime history is temporarily unavailable.')
+      expect(page).not.toContain('ECONNREFUSED')
+    } finally {
+      await dead.close()
+    }
   })
 })
