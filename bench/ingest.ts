@@ -13,13 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../src/config.ts'
 import { startEmbeddedPostgres } from '../src/db/postgres.ts'
 import { ingestConfigSchema } from '../src/ingest/config.ts'
-import { createIngest, OutboxRelay, type TelemetryEvent, toRow } from '../src/ingest/index.ts'
+import { OutboxRelay, type TelemetryEvent, toRow } from '../src/ingest/index.ts'
 import { createLogger } from '../src/log.ts'
-import { startSteward } from '../src/server.ts'
-import { createTenants } from '../src/tenants/index.ts'
+import { loadConfig, startSteward } from '../src/server/index.ts'
 
 const ADMIN = 'bench-admin-token-0123456789'
 
@@ -167,7 +165,7 @@ export async function run(argv: string[]): Promise<void> {
     config,
     log,
     scheduler: false,
-    modules: [createTenants, createIngest],
+    modules: ['tenants', 'ingest'],
   })
   const ch = steward.deps.clickhouse!
   const relayBatch = ingestConfigSchema.parse({}).relay.batchSize

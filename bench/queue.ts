@@ -16,7 +16,6 @@ import autocannon from 'autocannon'
 import { run as runGraphile } from 'graphile-worker'
 import pg from 'pg'
 import { z } from 'zod'
-import { loadConfig } from '../src/config.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool, type Pool, startEmbeddedPostgres } from '../src/db/postgres.ts'
 import { createLogger } from '../src/log.ts'
@@ -27,7 +26,7 @@ import {
   orchestratorConfigSchema,
   Worker,
 } from '../src/orchestrator/index.ts'
-import { startSteward } from '../src/server.ts'
+import { loadConfig, startSteward } from '../src/server/index.ts'
 
 const log = createLogger('silent')
 const opt = (args: string[], name: string, dflt: number) => {

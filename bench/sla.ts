@@ -14,6 +14,7 @@ import { openClickHouse } from '../src/db/clickhouse.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool, startEmbeddedPostgres } from '../src/db/postgres.ts'
 import { createLogger } from '../src/log.ts'
+import { priceListSchema } from '../src/pricing/index.ts'
 import { slaConfigSchema } from '../src/sla/config.ts'
 import { closeMonth, computeMonth, type SlaContext } from '../src/sla/index.ts'
 import { parseMonth } from '../src/sla/months.ts'
@@ -96,16 +97,16 @@ export async function run(args: string[]): Promise<void> {
       ch: ch.client,
       config: slaConfigSchema.parse({
         defaultPlan: { monthlyFee: 1000, executionTime: { build: { targetMs: 60_000 } } },
-        prices: {
-          models: [
-            { model: 'model-a', effectiveFrom: '2020-01-01', inputPerMillion: 3, outputPerMillion: 15 },
-            { model: 'model-b', effectiveFrom: '2020-01-01', inputPerMillion: 1, outputPerMillion: 5 },
-          ],
-          pools: [
-            { pool: 'default', effectiveFrom: '2020-01-01', perWorkerSecond: 0.0001 },
-            { pool: 'gpu', effectiveFrom: '2020-01-01', perWorkerSecond: 0.001 },
-          ],
-        },
+      }),
+      prices: priceListSchema.parse({
+        models: [
+          { model: 'model-a', effectiveFrom: '2020-01-01', inputPerMillion: 3, outputPerMillion: 15 },
+          { model: 'model-b', effectiveFrom: '2020-01-01', inputPerMillion: 1, outputPerMillion: 5 },
+        ],
+        pools: [
+          { pool: 'default', effectiveFrom: '2020-01-01', perWorkerSecond: 0.0001 },
+          { pool: 'gpu', effectiveFrom: '2020-01-01', perWorkerSecond: 0.001 },
+        ],
       }),
     }
     for (const [i, n] of sizes.entries()) {

@@ -1,11 +1,11 @@
 // The `steward` command line: serve | worker | migrate | report | demo.
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError, loadConfig } from './config.ts'
+import { ConfigError } from './config.ts'
 import { openClickHouse } from './db/clickhouse.ts'
 import { MigrationError, migrate } from './db/migrate.ts'
 import { openPostgres } from './db/postgres.ts'
 import { createLogger } from './log.ts'
-import { startSteward, version } from './server.ts'
+import { type Config, loadConfig, startSteward, version } from './server/index.ts'
 
 const usage = `steward ${version}: control plane of an AI software factory
 

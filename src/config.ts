@@ -1,13 +1,11 @@
 // Every setting Steward reads, parsed once at start-up with zod and passed down as a typed value.
-// Env wins for the deployment knobs of DESIGN.md; an optional JSON config file (STEWARD_CONFIG)
-// holds the structured settings (plans, prices, rules, schedules). Nothing else reads process.env.
+// Env wins for the deployment knobs (README: Configuration); an optional JSON config file
+// (STEWARD_CONFIG) holds the structured settings, one section per module. This file owns the env
+// and reading the file; the schema of the file's sections is assembled by the composition root
+// (src/server/) from the modules' own declarations. Nothing else reads process.env.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { incidentsConfigSchema } from './incidents/config.ts'
-import { ingestConfigSchema } from './ingest/config.ts'
-import { orchestratorConfigSchema } from './orchestrator/config.ts'
-import { slaConfigSchema } from './sla/config.ts'
 
 const port = z.coerce.number().int().min(0).max(65535)
 const blankAsUnset = (v: unknown) => (v === '' ? undefined : v)
@@ -15,7 +13,7 @@ const optionalUrl = (protocol: RegExp, hint: string) =>
   z.preprocess(blankAsUnset, z.url({ protocol, error: `must be a ${hint} URL` }).optional())
 const optionalString = z.preprocess(blankAsUnset, z.string().optional())
 
-/** The environment variables of the public contract (DESIGN.md), by name. */
+/** The environment variables Steward reads, by name (README: Configuration). */
 export const envSchema = z.object({
   DATABASE_URL: optionalUrl(/^postgres(ql)?$/, 'postgres://'),
   CLICKHOUSE_URL: optionalUrl(/^https?$/, 'http(s)://'),
@@ -32,20 +30,10 @@ export const envSchema = z.object({
   STEWARD_STARTUP_TIMEOUT: z.coerce.number().positive().default(60),
 })
 
-/** The optional JSON config file: one section per module, each owned by that module. */
-export const fileSchema = z
-  .object({
-    orchestrator: orchestratorConfigSchema.prefault({}),
-    ingest: ingestConfigSchema.prefault({}),
-    sla: slaConfigSchema.prefault({}),
-    incidents: incidentsConfigSchema.prefault({}),
-  })
-  .strict()
-
 export type Env = z.infer<typeof envSchema>
-export type FileConfig = z.infer<typeof fileSchema>
 
-export interface Config extends FileConfig {
+/** The deployment settings every process has, from the environment. */
+export interface PlatformConfig {
   databaseUrl: string | undefined
   clickhouseUrl: string | undefined
   dataDir: string
@@ -69,13 +57,14 @@ function describe(error: z.ZodError, prefix = ''): string {
 }
 
 /**
- * Parses env (and the config file it names) into a Config, or throws a ConfigError that names
- * every bad variable or field. `overrides` lets the CLI and tests set values without touching env.
+ * Parses env (and the config file it names) with `fileSchema`, or throws a ConfigError that names
+ * every bad variable or field. `overrides` lets the CLI and tests set sections without touching env.
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  overrides: Partial<FileConfig> = {},
-): Config {
+export function parseConfig<S extends z.ZodType>(
+  fileSchema: S,
+  env: Record<string, string | undefined>,
+  overrides: object = {},
+): PlatformConfig & z.output<S> {
   const parsedEnv = envSchema.safeParse(env)
   if (!parsedEnv.success) throw new ConfigError(`invalid environment:\n${describe(parsedEnv.error)}`)
   const e = parsedEnv.data
@@ -95,8 +84,7 @@ export function loadConfig(
       `invalid config file ${e.STEWARD_CONFIG ?? '(defaults)'}:\n${describe(parsedFile.error)}`,
     )
   }
-  return {
-    ...parsedFile.data,
+  const platform: PlatformConfig = {
     databaseUrl: e.DATABASE_URL,
     clickhouseUrl: e.CLICKHOUSE_URL,
     dataDir: resolve(e.STEWARD_DATA_DIR),
@@ -109,4 +97,5 @@ export function loadConfig(
     startupTimeoutMs: e.STEWARD_STARTUP_TIMEOUT * 1000,
     pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsHost: e.PAGERDUTY_EVENTS_HOST },
   }
+  return Object.assign({}, parsedFile.data as z.output<S>, platform)
 }

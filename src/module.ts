@@ -1,16 +1,19 @@
 // What a Steward module is: routes mounted under /v1, and a lifecycle that `serve` drives.
-// Modules receive their dependencies (AppDeps) and never open connections or read env themselves.
+// A module declares the key and zod schema of its own config section in its factory; the
+// composition root (src/server/) assembles the config file's schema from them and hands each
+// module only its slice, with the platform (connections, logger, metrics, scheduler) and the
+// services of the lower modules it uses. Modules never open connections or read env themselves.
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Registry } from 'prom-client'
-import type { Config } from './config.ts'
+import type { z } from 'zod'
 import type { ClickHouseClient } from './db/clickhouse.ts'
 import type { Pool } from './db/postgres.ts'
 import type { AppEnv } from './http/auth.ts'
 import type { Logger } from './log.ts'
 import type { Scheduler } from './scheduler/index.ts'
 
-export interface AppDeps {
-  config: Config
+/** What every module receives, whatever its settings. */
+export interface Platform {
   pool: Pool
   /** Present in `serve`; absent in a `steward worker` process, which reaches ClickHouse only via the outbox. */
   clickhouse?: ClickHouseClient
@@ -19,6 +22,11 @@ export interface AppDeps {
   scheduler: Scheduler
   /** Unique per process: shown in worker lists, scheduled-run records and heartbeats. */
   instanceId: string
+}
+
+/** A module's dependencies: the platform and its own config slice, nothing of other modules' settings. */
+export interface ModuleContext<C> extends Platform {
+  config: C
 }
 
 export interface StewardModule {
@@ -34,4 +42,16 @@ export interface StewardModule {
   readiness?(): Promise<Record<string, unknown>>
 }
 
-export type ModuleFactory = (deps: AppDeps) => StewardModule | Promise<StewardModule>
+/** A module factory that carries the key and schema of the config section it owns. */
+export type ModuleFactory<K extends string, S extends z.ZodType, Uses, M> = ((
+  ctx: ModuleContext<z.output<S>>,
+  uses: Uses,
+) => M) & { readonly configKey: K; readonly configSchema: S }
+
+export function defineModule<K extends string, S extends z.ZodType, Uses, M>(
+  configKey: K,
+  configSchema: S,
+  create: (ctx: ModuleContext<z.output<S>>, uses: Uses) => M,
+): ModuleFactory<K, S, Uses, M> {
+  return Object.assign(create, { configKey, configSchema })
+}

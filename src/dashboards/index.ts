@@ -8,11 +8,10 @@ import { reliabilityDashboard } from './reliability.ts'
 import { runsDashboard } from './runs.ts'
 import { slaDashboard } from './sla.ts'
 
-export type { ClickHousePanel, DashboardSpec, PanelSpec, PrometheusPanel, VariableSpec } from './builder.ts'
-export { clickHousePanels, isRow, renderDashboard, STEWARD_TAG } from './builder.ts'
+export type { ClickHousePanel, DashboardSpec } from './builder.ts'
+export { clickHousePanels, isRow, STEWARD_TAG } from './builder.ts'
 export { withCatalog } from './catalog.ts'
 export { METRIC_CONTRACT } from './contracts.ts'
-export { CLICKHOUSE, PROMETHEUS } from './datasources.ts'
 
 /** File name (in grafana/dashboards/) → dashboard spec. */
 export const DASHBOARDS: Readonly<Record<string, DashboardSpec>> = {
@@ -32,7 +31,6 @@ export function renderDashboardFiles(): Record<string, string> {
     ]),
   )
 }
-export { type PriceList, priceRows, syncPrices } from './prices.ts'
 
 /** The generated panel catalogue of grafana/README.md. */
 export function renderDashboardCatalog(): string {

@@ -5,7 +5,8 @@
 // failure burst that pages PagerDuty), closes last month and prints each customer's SLA figures
 // and credits, and where to look next.
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError } from '../config.ts'
+import { ConfigError } from '../config.ts'
+import type { Config } from '../server/index.ts'
 import { DEMO_CUSTOMERS, maintenanceWindow, monthOfTelemetry, RUN_TYPES } from './history.ts'
 import { type LiveResult, liveWork, waitForPipeline } from './live.ts'
 import { progress } from './progress.ts'

@@ -3,12 +3,12 @@
 // processes must not open the same chDB directory.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Config } from '../config.ts'
 import { freePort } from '../db/postgres.ts'
 import { type ApiClient, apiClient, findRunningSteward } from '../http/client.ts'
 import { type PagerDutyStandIn, startPagerDutyStandIn } from '../incidents/index.ts'
 import { createLogger } from '../log.ts'
-import { type Steward, startSteward } from '../server.ts'
+import type { Config } from '../server/index.ts'
+import { type Steward, startSteward } from '../server/index.ts'
 import { RUN_TYPES } from './history.ts'
 
 export interface WebhookReceiver {
@@ -126,7 +126,8 @@ export async function connectOrStart(
         },
         // The demo closes its month itself; the scheduled close must not race it while the
         // customers are still being onboarded (it would close their month with no data yet).
-        sla: { ...config.sla, prices: demoPrices, firstMonth: new Date().toISOString().slice(0, 7) },
+        sla: { ...config.sla, firstMonth: new Date().toISOString().slice(0, 7) },
+        prices: demoPrices,
         incidents: {
           ...config.incidents,
           pagerduty: { ...config.incidents.pagerduty, caFile: pagerduty.caFile },

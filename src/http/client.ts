@@ -3,7 +3,7 @@
 // the engines itself.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Config } from '../config.ts'
+import type { PlatformConfig } from '../config.ts'
 import type { Problem } from './errors.ts'
 
 export class ApiError extends Error {
@@ -54,14 +54,17 @@ export function apiClient(
 }
 
 /** The admin token a CLI command on this machine may use: configured, or the one in the data dir. */
-export function localAdminToken(config: Config): string | undefined {
+export function localAdminToken(config: PlatformConfig): string | undefined {
   if (config.adminToken) return config.adminToken
   const file = join(config.dataDir, 'admin-token')
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined
 }
 
 /** A client for the `serve` answering at config.stewardUrl, or undefined when none answers. */
-export async function findRunningSteward(config: Config, timeoutMs = 1_500): Promise<ApiClient | undefined> {
+export async function findRunningSteward(
+  config: PlatformConfig,
+  timeoutMs = 1_500,
+): Promise<ApiClient | undefined> {
   try {
     const res = await fetch(`${config.stewardUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) })
     if (!res.ok) return undefined

@@ -6,11 +6,11 @@
 // would call validator.swagger.io) is switched off; and a Content-Security-Policy limits the page
 // to this origin, so even a future Swagger UI that wanted to fetch something elsewhere could not.
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Env, Hono } from 'hono'
 
-const dist = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+const dist = dirname(fileURLToPath(import.meta.resolve('swagger-ui-dist/package.json')))
 const version: string = JSON.parse(readFileSync(join(dist, 'package.json'), 'utf8')).version
 
 // Swagger UI styles its elements inline, and shows images as data: URLs.

@@ -18,8 +18,6 @@ export interface BurnVerdict {
 }
 
 const severityRank: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 }
-export const higherSeverity = (a: Severity, b: Severity): Severity =>
-  severityRank[a] >= severityRank[b] ? a : b
 export const isHigher = (a: Severity, than: Severity) => severityRank[a] > severityRank[than]
 
 export function burnRate(c: WindowCount | undefined, slo: number): number {

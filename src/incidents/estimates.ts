@@ -2,19 +2,20 @@
 // customer notices, and compared with the actual recovery in the post-incident report.
 //
 // Guarantees:
-// - every incident gets an estimate when it opens: opening + the RTO target (sla.rtoTargetsSeconds)
-//   of the recovery kind its rule maps to (incidents.recoveryKinds); the kind is stored with the
+// - every incident gets an estimate when it opens: opening + the RTO target (the sla module's
+//   rtoTargetSeconds) of the recovery kind its rule maps to (incidents.recoveryKinds); the kind is stored with the
 //   incident, so its recovery event and its estimate use the same kind even if the config changes;
 // - an operator's update may replace the estimate; each estimate, the first and every revision,
 //   is on the timeline (kind 'estimate') in the transaction that sets it.
 import type { Queryable } from '../db/postgres.ts'
-import { rtoTargetSeconds, type SlaConfig } from '../sla/index.ts'
+import type { SlaModule } from '../sla/index.ts'
 import type { IncidentsConfig, RecoveryKind } from './config.ts'
 import { addTimeline, type IncidentRow } from './store.ts'
 
 export interface RecoveryPolicy {
   kinds: IncidentsConfig['recoveryKinds']
-  sla: SlaConfig
+  /** The sla module's RTO targets. */
+  rtoTargetSeconds: SlaModule['rtoTargetSeconds']
 }
 
 export type EstimateSource = 'rto_target' | 'operator'
@@ -34,7 +35,7 @@ export function defaultEstimate(
   p: RecoveryPolicy,
 ) {
   const kind = recoveryKindOf(row, p)
-  const targetSeconds = rtoTargetSeconds(p.sla, kind)
+  const targetSeconds = p.rtoTargetSeconds(kind)
   return { kind, targetSeconds, at: new Date(row.opened_at.getTime() + targetSeconds * 1000) }
 }
 
@@ -68,7 +69,7 @@ export async function recordEstimate(
   row.recovery_kind = kind
   row.estimated_recovery_at = estimate
   row.estimate_source = source
-  const targetSeconds = rtoTargetSeconds(p.sla, kind)
+  const targetSeconds = p.rtoTargetSeconds(kind)
   await addTimeline(
     db,
     row.id,

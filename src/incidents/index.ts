@@ -3,10 +3,14 @@
 // Other modules import only from this file.
 import { readFileSync } from 'node:fs'
 import { Counter, Gauge } from 'prom-client'
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import type { OrchestratorModule } from '../orchestrator/index.ts'
+import type { SlaModule } from '../sla/index.ts'
+import { incidentsConfigSchema } from './config.ts'
 import { startDrainLoop } from './deliveries.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
 import type { LifecycleContext } from './lifecycle.ts'
+import { listPublicIncidents, type PagingHealth, type PublicIncident, pagingHealth } from './public.ts'
 import { incidentRoutes } from './routes.ts'
 import { SQL } from './store.ts'
 import { pagerDutyWebhookRoutes } from './webhook.ts'
@@ -18,132 +22,155 @@ export interface IncidentsModule extends StewardModule {
   evaluate(now?: Date): Promise<EvaluationSummary>
   /** Drains the delivery outboxes now. */
   deliver(): Promise<void>
+  /** Incidents of the shared platform, open and resolved since `since`, as the public may see them. */
+  publicIncidents(opts: { since: Date; limit: number }): Promise<PublicIncident[]>
+  /** Whether paging is configured, and how the PagerDuty delivery outbox is doing. */
+  pagingHealth(): Promise<PagingHealth>
+  /** Thresholds of the rules that also judge the status page's components. */
+  limits: { queueWithoutWorkersSeconds: number; telemetryLagSeconds: number }
 }
 
-export function createIncidents(deps: AppDeps): IncidentsModule {
-  const cfg = deps.config.incidents
-  const log = deps.log.child({ module: 'incidents' })
-  const routingKey = deps.config.pagerduty.routingKey
-  const ca = cfg.pagerduty.caFile ? readFileSync(cfg.pagerduty.caFile, 'utf8') : undefined
-  const apiBase = cfg.links.apiUrl ?? deps.config.stewardUrl
-  const ctx: LifecycleContext = {
-    clickhouse: deps.clickhouse,
-    paging: !!routingKey,
-    source: cfg.pagerduty.source,
-    links: (id) => [
-      { href: `${apiBase}/v1/incidents/${id}`, text: 'incident' },
-      { href: `${apiBase}/v1/incidents/${id}/report?format=markdown`, text: 'report' },
-      { href: cfg.links.grafanaUrl, text: 'dashboard' },
-    ],
-    recovery: { kinds: cfg.recoveryKinds, sla: deps.config.sla },
-  }
+export interface IncidentsUses {
+  orchestrator: Pick<OrchestratorModule, 'queueStats'>
+  /** The RTO targets the recovery estimates come from. */
+  sla: Pick<SlaModule, 'rtoTargetSeconds'>
+  /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
+  paging: { routingKey: string | undefined; eventsHost: string }
+  /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
+  apiUrl: string
+}
 
-  const counters = {
-    pagerduty: new Counter({
-      name: 'steward_pagerduty_deliveries_total',
-      help: 'PagerDuty Events API deliveries by outcome (delivered, rejected, rate_limited, retry)',
-      labelNames: ['outcome'] as const,
+export const createIncidents = defineModule(
+  'incidents',
+  incidentsConfigSchema,
+  (deps, uses: IncidentsUses): IncidentsModule => {
+    const cfg = deps.config
+    const log = deps.log.child({ module: 'incidents' })
+    const routingKey = uses.paging.routingKey
+    const ca = cfg.pagerduty.caFile ? readFileSync(cfg.pagerduty.caFile, 'utf8') : undefined
+    const apiBase = cfg.links.apiUrl ?? uses.apiUrl
+    const ctx: LifecycleContext = {
+      clickhouse: deps.clickhouse,
+      paging: !!routingKey,
+      source: cfg.pagerduty.source,
+      links: (id) => [
+        { href: `${apiBase}/v1/incidents/${id}`, text: 'incident' },
+        { href: `${apiBase}/v1/incidents/${id}/report?format=markdown`, text: 'report' },
+        { href: cfg.links.grafanaUrl, text: 'dashboard' },
+      ],
+      recovery: { kinds: cfg.recoveryKinds, rtoTargetSeconds: uses.sla.rtoTargetSeconds },
+    }
+
+    const counters = {
+      pagerduty: new Counter({
+        name: 'steward_pagerduty_deliveries_total',
+        help: 'PagerDuty Events API deliveries by outcome (delivered, rejected, rate_limited, retry)',
+        labelNames: ['outcome'] as const,
+        registers: [deps.metrics],
+      }),
+      webhook: new Counter({
+        name: 'steward_webhook_deliveries_total',
+        help: 'Customer webhook deliveries by outcome (delivered, rejected, retry, skipped)',
+        labelNames: ['outcome'] as const,
+        registers: [deps.metrics],
+      }),
+    }
+    new Gauge({
+      name: 'steward_incidents_open',
+      help: 'Open (triggered or acknowledged) incidents by severity',
+      labelNames: ['severity'] as const,
       registers: [deps.metrics],
-    }),
-    webhook: new Counter({
-      name: 'steward_webhook_deliveries_total',
-      help: 'Customer webhook deliveries by outcome (delivered, rejected, retry, skipped)',
-      labelNames: ['outcome'] as const,
-      registers: [deps.metrics],
-    }),
-  }
-  new Gauge({
-    name: 'steward_incidents_open',
-    help: 'Open (triggered or acknowledged) incidents by severity',
-    labelNames: ['severity'] as const,
-    registers: [deps.metrics],
-    async collect() {
-      this.reset()
-      for (const s of ['critical', 'error', 'warning', 'info']) this.set({ severity: s }, 0)
-      const { rows } = await deps.pool.query<{ severity: string; n: number }>(SQL.openBySeverity)
-      for (const r of rows) this.set({ severity: r.severity }, r.n)
-    },
-  })
+      async collect() {
+        this.reset()
+        for (const s of ['critical', 'error', 'warning', 'info']) this.set({ severity: s }, 0)
+        const { rows } = await deps.pool.query<{ severity: string; n: number }>(SQL.openBySeverity)
+        for (const r of rows) this.set({ severity: r.severity }, r.n)
+      },
+    })
 
-  let loop: ReturnType<typeof startDrainLoop> | undefined
-  const deliveryOptions = {
-    pool: deps.pool,
-    log,
-    delivery: cfg.delivery,
-    pagerduty: routingKey ? { host: deps.config.pagerduty.eventsHost, routingKey, ca } : undefined,
-    counters,
-  }
-  const kick = () => {
-    void loop?.kick()
-  }
+    let loop: ReturnType<typeof startDrainLoop> | undefined
+    const deliveryOptions = {
+      pool: deps.pool,
+      log,
+      delivery: cfg.delivery,
+      pagerduty: routingKey ? { host: uses.paging.eventsHost, routingKey, ca } : undefined,
+      counters,
+    }
+    const kick = () => {
+      void loop?.kick()
+    }
 
-  const evaluate = async (now = new Date()) => {
-    const summary = await evaluateOnce(
-      { pool: deps.pool, clickhouse: deps.clickhouse, queueOptions: deps.config.orchestrator },
-      cfg,
-      ctx,
-      now,
-    )
-    for (const r of summary.rules)
-      if (!r.ok) log.warn('detection rule could not run', { rule: r.rule, error: r.error })
-    kick()
-    return summary
-  }
-
-  deps.scheduler.register({
-    name: EVALUATE_JOB,
-    cron: cfg.evaluateCron,
-    // A missed minute is not replayed: the next evaluation sees the same windows.
-    catchUp: false,
-    run: async ({ scheduledFor }) => {
-      const s = await evaluate(scheduledFor)
-      return {
-        opened: s.opened,
-        resolved: s.resolved,
-        firing: s.rules.flatMap((r) => r.firing.map((scope) => `${r.rule}/${scope}`)),
-        failedRules: s.rules.filter((r) => !r.ok).map((r) => `${r.rule}: ${r.error}`),
-        errors: s.errors,
-      }
-    },
-  })
-
-  return {
-    name: 'incidents',
-    routes: incidentRoutes({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
-    publicRoutes: pagerDutyWebhookRoutes({ pool: deps.pool, secret: cfg.pagerduty.webhookSecret, ctx }),
-    evaluate,
-    deliver: async () => {
-      if (loop) return loop.kick()
-    },
-    async start() {
-      if (routingKey) log.info('PagerDuty paging enabled', { eventsHost: deps.config.pagerduty.eventsHost })
-      else
-        log.warn('PagerDuty paging disabled: PAGERDUTY_ROUTING_KEY is not set; incidents are recorded only')
-      if (!cfg.pagerduty.webhookSecret)
-        log.info('PagerDuty webhook disabled: incidents.pagerduty.webhookSecret is not set')
-      loop = startDrainLoop(deliveryOptions)
-    },
-    async stop() {
-      await loop?.stop()
-      loop = undefined
-    },
-    async readiness() {
-      const { rows } = await deps.pool.query<{ channel: string; pending: number; oldest: number | null }>(
-        `SELECT channel, count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
-         FROM incident_deliveries WHERE status = 'pending' GROUP BY channel`,
+    const evaluate = async (now = new Date()) => {
+      const summary = await evaluateOnce(
+        { pool: deps.pool, clickhouse: deps.clickhouse, queueStats: uses.orchestrator.queueStats },
+        cfg,
+        ctx,
+        now,
       )
-      return {
-        paging: routingKey ? 'enabled' : 'disabled',
-        pendingDeliveries: Object.fromEntries(
-          rows.map((r) => [r.channel, { pending: r.pending, oldestAgeSeconds: Math.round(r.oldest ?? 0) }]),
-        ),
-      }
-    },
-  }
-}
+      for (const r of summary.rules)
+        if (!r.ok) log.warn('detection rule could not run', { rule: r.rule, error: r.error })
+      kick()
+      return summary
+    }
 
-export type { RecoveryKind } from './config.ts'
-export { signWebhook } from './deliveries.ts'
+    deps.scheduler.register({
+      name: EVALUATE_JOB,
+      cron: cfg.evaluateCron,
+      // A missed minute is not replayed: the next evaluation sees the same windows.
+      catchUp: false,
+      run: async ({ scheduledFor }) => {
+        const s = await evaluate(scheduledFor)
+        return {
+          opened: s.opened,
+          resolved: s.resolved,
+          firing: s.rules.flatMap((r) => r.firing.map((scope) => `${r.rule}/${scope}`)),
+          failedRules: s.rules.filter((r) => !r.ok).map((r) => `${r.rule}: ${r.error}`),
+          errors: s.errors,
+        }
+      },
+    })
+
+    return {
+      name: 'incidents',
+      routes: incidentRoutes({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
+      publicRoutes: pagerDutyWebhookRoutes({ pool: deps.pool, secret: cfg.pagerduty.webhookSecret, ctx }),
+      evaluate,
+      deliver: async () => {
+        if (loop) return loop.kick()
+      },
+      publicIncidents: (opts) => listPublicIncidents(deps.pool, ctx.recovery, opts),
+      pagingHealth: () => pagingHealth(deps.pool, !!routingKey),
+      limits: {
+        queueWithoutWorkersSeconds: cfg.rules.queueWithoutWorkers.minOldestAgeSeconds,
+        telemetryLagSeconds: cfg.rules.telemetryLag.maxAgeSeconds,
+      },
+      async start() {
+        if (routingKey) log.info('PagerDuty paging enabled', { eventsHost: uses.paging.eventsHost })
+        else
+          log.warn('PagerDuty paging disabled: PAGERDUTY_ROUTING_KEY is not set; incidents are recorded only')
+        if (!cfg.pagerduty.webhookSecret)
+          log.info('PagerDuty webhook disabled: incidents.pagerduty.webhookSecret is not set')
+        loop = startDrainLoop(deliveryOptions)
+      },
+      async stop() {
+        await loop?.stop()
+        loop = undefined
+      },
+      async readiness() {
+        const { rows } = await deps.pool.query<{ channel: string; pending: number; oldest: number | null }>(
+          `SELECT channel, count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM incident_deliveries WHERE status = 'pending' GROUP BY channel`,
+        )
+        return {
+          paging: routingKey ? 'enabled' : 'disabled',
+          pendingDeliveries: Object.fromEntries(
+            rows.map((r) => [r.channel, { pending: r.pending, oldestAgeSeconds: Math.round(r.oldest ?? 0) }]),
+          ),
+        }
+      },
+    }
+  },
+)
+
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
-export { listPublicIncidents, type PagingHealth, type PublicIncident, pagingHealth } from './public.ts'
-export { verifyPagerDutySignature } from './webhook.ts'
+export type { PagingHealth, PublicIncident } from './public.ts'

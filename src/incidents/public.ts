@@ -6,10 +6,9 @@
 // only (notices). A public incident carries no affected customers, no rule details and no internal
 // summary (those name customers and their figures): only its rule, scope, times, the estimate in
 // force, the operators' updates and the post-incident fields.
-import type { Queryable } from '../db/postgres.ts'
-import type { AppDeps } from '../module.ts'
+import type { Pool, Queryable } from '../db/postgres.ts'
 import type { RecoveryKind, Severity } from './config.ts'
-import { currentEstimate, type EstimateSource } from './estimates.ts'
+import { currentEstimate, type EstimateSource, type RecoveryPolicy } from './estimates.ts'
 import { customerFacing } from './rules.ts'
 import type { IncidentRow, IncidentStatus } from './store.ts'
 
@@ -64,17 +63,17 @@ const SQL = {
 
 /** Open public incidents and those resolved since `since`, newest first. */
 export async function listPublicIncidents(
-  deps: Pick<AppDeps, 'pool' | 'config'>,
+  pool: Pool,
+  policy: RecoveryPolicy,
   opts: { since: Date; limit: number },
 ): Promise<PublicIncident[]> {
-  const policy = { kinds: deps.config.incidents.recoveryKinds, sla: deps.config.sla }
-  const { rows } = await deps.pool.query<IncidentRow>(SQL.publicIncidents, [
+  const { rows } = await pool.query<IncidentRow>(SQL.publicIncidents, [
     opts.since,
     [...customerFacing],
     opts.limit,
   ])
   const updates = await publicUpdates(
-    deps.pool,
+    pool,
     rows.map((r) => r.id),
   )
   return rows.map((r) => {
@@ -113,8 +112,8 @@ async function publicUpdates(db: Queryable, ids: string[]) {
 }
 
 /** The state of paging: configured, and how the PagerDuty delivery outbox is doing. */
-export async function pagingHealth(deps: Pick<AppDeps, 'pool' | 'config'>): Promise<PagingHealth> {
-  const { rows } = await deps.pool.query<{
+export async function pagingHealth(pool: Pool, enabled: boolean): Promise<PagingHealth> {
+  const { rows } = await pool.query<{
     pending: number
     oldest: number
     retrying: number
@@ -123,7 +122,7 @@ export async function pagingHealth(deps: Pick<AppDeps, 'pool' | 'config'>): Prom
   }>(SQL.paging)
   const r = rows[0]!
   return {
-    enabled: !!deps.config.pagerduty.routingKey,
+    enabled,
     pending: r.pending,
     oldestPendingSeconds: Math.max(0, r.oldest),
     retrying: r.retrying,

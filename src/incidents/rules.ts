@@ -5,7 +5,7 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
 import { chTime, outboxLag } from '../ingest/index.ts'
-import { getDlqSize, getQueueStats } from '../orchestrator/index.ts'
+import { getDlqSize, type QueueStat } from '../orchestrator/index.ts'
 import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
 import type { IncidentsConfig, Severity } from './config.ts'
 
@@ -41,7 +41,8 @@ export interface RuleSources {
   pool: Queryable
   clickhouse?: ClickHouseClient
   /** The orchestrator's settings (when a worker counts as lost), for its queue figures. */
-  queueOptions?: Parameters<typeof getQueueStats>[1]
+  /** The orchestrator's autoscaling signal per pool (the queue rule). */
+  queueStats: () => Promise<QueueStat[]>
 }
 
 type Rules = IncidentsConfig['rules']
@@ -156,7 +157,7 @@ async function dlqGrowth(src: RuleSources, r: Rules['dlqGrowth'], now: Date): Pr
 }
 
 async function queueWithoutWorkers(src: RuleSources, r: Rules['queueWithoutWorkers']): Promise<Finding[]> {
-  const stats = await getQueueStats(src.pool, src.queueOptions)
+  const stats = await src.queueStats()
   return stats
     .filter((s) => s.depth > 0 && s.liveWorkers === 0 && s.oldestReadyAgeSeconds >= r.minOldestAgeSeconds)
     .map((s) => ({

@@ -159,7 +159,6 @@ export const TelemetryEvent = z.discriminatedUnion('type', [
 export type TelemetryEvent = z.infer<typeof TelemetryEvent>
 /** An event as producers write it (defaults not yet applied). */
 export type TelemetryEventInput = z.input<typeof TelemetryEvent>
-export type EventType = TelemetryEvent['type']
 
 export const eventSchemas = {
   run: RunEvent,

@@ -1,11 +1,12 @@
 // The ingest module (docs/telemetry.md): the telemetry event model, the PostgreSQL outbox, the
 // relay that ships it to ClickHouse, POST /v1/events, and control-plane heartbeats. Other
 // modules import only from this file.
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import { ingestConfigSchema } from './config.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
-import { type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
+import { deadEventsSince, type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
 import { applyRawTtl } from './raw-ttl.ts'
 import { OutboxRelay } from './relay.ts'
 import { ingestRoutes } from './routes.ts'
@@ -17,10 +18,14 @@ export interface IngestModule extends StewardModule {
   /** Absent where there is no ClickHouse (a `steward worker` process) or the relay is disabled. */
   relay?: OutboxRelay
   committer: GroupCommitter
+  /** The telemetry outbox now: events waiting for ClickHouse and the age of the oldest. */
+  outboxLag(): Promise<OutboxLag>
+  /** Outbox rows set aside as invalid events (telemetry_outbox_dead) since `since`. */
+  deadEventsSince(since: Date): Promise<number>
 }
 
-export function createIngest(deps: AppDeps): IngestModule {
-  const cfg = deps.config.ingest
+export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): IngestModule => {
+  const cfg = deps.config
   const log = deps.log.child({ module: 'ingest' })
   const metrics = createIngestMetrics(deps.metrics, () => outboxLag(deps.pool))
   const relay =
@@ -59,6 +64,8 @@ export function createIngest(deps: AppDeps): IngestModule {
     name: 'ingest',
     relay,
     committer,
+    outboxLag: () => outboxLag(deps.pool),
+    deadEventsSince: (since) => deadEventsSince(deps.pool, since),
     routes: ingestRoutes({
       config: cfg.http,
       committer,
@@ -95,16 +102,9 @@ export function createIngest(deps: AppDeps): IngestModule {
       }
     },
   }
-}
+})
 
 export * from './events.ts'
-export {
-  type AppendResult,
-  appendEvents,
-  deadEventsSince,
-  type NewEvent,
-  type OutboxLag,
-  outboxLag,
-} from './outbox.ts'
-export { OutboxRelay, type RelayStatus } from './relay.ts'
-export { chTime, type EventRow, toRow } from './rows.ts'
+export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { OutboxRelay } from './relay.ts'
+export { chTime, toRow } from './rows.ts'

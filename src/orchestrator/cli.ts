@@ -5,9 +5,10 @@
 // rest to the queue, mark the worker stopped, exit 0. A second signal exits at once (the leases
 // of its jobs then expire and another worker reclaims them). SIGKILL: the same, via lease expiry.
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError } from '../config.ts'
+import { ConfigError, type PlatformConfig } from '../config.ts'
 import { createPool } from '../db/postgres.ts'
 import { createLogger } from '../log.ts'
+import type { OrchestratorConfig } from './config.ts'
 import { Worker } from './worker.ts'
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -18,7 +19,10 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n
 }
 
-export async function workerCommand(args: string[], config: Config): Promise<void> {
+export async function workerCommand(
+  args: string[],
+  config: PlatformConfig & { orchestrator: OrchestratorConfig },
+): Promise<void> {
   const { values } = parseArgs({
     args,
     options: { pool: { type: 'string' }, concurrency: { type: 'string' } },

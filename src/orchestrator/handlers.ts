@@ -97,7 +97,6 @@ export function defineHandler<S extends z.ZodType>(
 }
 
 export const getHandler = (kind: string): HandlerDefinition | undefined => registry.get(kind)
-export const handlerKinds = (): string[] => [...registry.keys()].sort()
 
 /** Resolves after `ms`, or rejects when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -4,62 +4,92 @@
 // In `serve`: the /v1 routes, `config.orchestrator.workers` in-process workers (each with
 // `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
 // workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import type { PricingModule } from '../pricing/index.ts'
+import type { TenantsModule } from '../tenants/index.ts'
+import { orchestratorConfigSchema } from './config.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
 import { orchestratorRoutes } from './routes.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
+import type { QueueStat } from './types.ts'
 import { sweep, Worker } from './worker.ts'
 
-export function createOrchestrator(
-  deps: AppDeps,
-): StewardModule & { workers: Worker[]; metrics: OrchestratorMetrics } {
-  const cfg = deps.config.orchestrator
-  const log = deps.log.child({ module: 'orchestrator' })
-  const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
-  const workers: Worker[] = []
-  let sweeper: NodeJS.Timeout | undefined
-  return {
-    name: 'orchestrator',
-    routes: orchestratorRoutes(deps.pool, cfg, deps.config.sla.prices),
-    workers,
-    metrics,
-    async start() {
-      for (let i = 0; i < cfg.workers; i++) {
-        const w = new Worker({
-          pool: deps.pool,
-          config: cfg,
-          log,
-          id: `${deps.instanceId}-w${i}`,
-          metrics,
-        })
-        await w.start()
-        workers.push(w)
-      }
-      sweeper = setInterval(
-        () => sweep(deps.pool, cfg).catch((err) => log.warn('lease sweep failed', { error: err })),
-        cfg.reclaimEveryMs,
-      )
-      sweeper.unref()
-    },
-    async stop() {
-      clearInterval(sweeper)
-      await Promise.all(workers.map((w) => w.stop()))
-      workers.length = 0
-    },
-    async readiness() {
-      const queues = await getQueueStats(deps.pool, cfg)
-      return { workers: workers.length, dlq: await getDlqSize(deps.pool), queues }
-    },
-  }
+export interface OrchestratorModule extends StewardModule {
+  workers: Worker[]
+  metrics: OrchestratorMetrics
+  /** The autoscaling signal per pool, with this deployment's thresholds. */
+  queueStats(): Promise<QueueStat[]>
+  /** Jobs in the dead-letter queue now (of one customer, or all). */
+  dlqSize(customerId?: string): Promise<number>
+  /** The pool in-process workers serve (and built-in kinds run in): always there, even idle. */
+  defaultPool: string
 }
 
+export interface OrchestratorUses {
+  tenants: Pick<TenantsModule, 'settingsOf'>
+  /** Prices a run's cost in its detail (absent: usage only). */
+  pricing?: Pick<PricingModule, 'price'>
+}
+
+export const createOrchestrator = defineModule(
+  'orchestrator',
+  orchestratorConfigSchema,
+  (deps, uses: OrchestratorUses): OrchestratorModule => {
+    const cfg = deps.config
+    const log = deps.log.child({ module: 'orchestrator' })
+    const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
+    const workers: Worker[] = []
+    let sweeper: NodeJS.Timeout | undefined
+    return {
+      name: 'orchestrator',
+      routes: orchestratorRoutes({
+        pool: deps.pool,
+        config: cfg,
+        pricing: uses.pricing,
+        tenants: uses.tenants,
+      }),
+      workers,
+      metrics,
+      queueStats: () => getQueueStats(deps.pool, cfg),
+      dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
+      defaultPool: cfg.pool,
+      async start() {
+        for (let i = 0; i < cfg.workers; i++) {
+          const w = new Worker({
+            pool: deps.pool,
+            config: cfg,
+            log,
+            id: `${deps.instanceId}-w${i}`,
+            metrics,
+          })
+          await w.start()
+          workers.push(w)
+        }
+        sweeper = setInterval(
+          () => sweep(deps.pool, cfg).catch((err) => log.warn('lease sweep failed', { error: err })),
+          cfg.reclaimEveryMs,
+        )
+        sweeper.unref()
+      },
+      async stop() {
+        clearInterval(sweeper)
+        await Promise.all(workers.map((w) => w.stop()))
+        workers.length = 0
+      },
+      async readiness() {
+        const queues = await getQueueStats(deps.pool, cfg)
+        return { workers: workers.length, dlq: await getDlqSize(deps.pool), queues }
+      },
+    }
+  },
+)
+
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
-export { cancelRun, listDlq, resumeRun, retryJob } from './control.ts'
+/** The application API (defineHandler, the context and the errors a handler throws). @public */
 export {
   AgentError,
   defineHandler,
   type HandlerDefinition,
-  handlerKinds,
   InfrastructureError,
   type JobContext,
   JobError,
@@ -67,10 +97,8 @@ export {
   TransientError,
   type Usage,
 } from './handlers.ts'
-export { reclaimExpired } from './leases.ts'
-export { backoffDelay, decideFailure } from './retry.ts'
-export { createRun, getRunDetail, listRuns } from './runs.ts'
+export { backoffDelay } from './retry.ts'
+export { createRun } from './runs.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'
-export type { FailureClass, QueueStat, RunStatus } from './types.ts'
-export { RunRequest } from './validate.ts'
-export { sweep, Worker, type WorkerOptions } from './worker.ts'
+export type { QueueStat } from './types.ts'
+export { Worker } from './worker.ts'

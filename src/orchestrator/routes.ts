@@ -6,13 +6,14 @@ import type { Pool } from '../db/postgres.ts'
 import { canSee, customerScope, requireAdmin } from '../http/auth.ts'
 import { NotFoundError } from '../http/errors.ts'
 import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
-import type { SlaConfig } from '../sla/index.ts'
+import type { PricingModule } from '../pricing/index.ts'
+import type { TenantsModule } from '../tenants/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { cancelRun, listDlq, resumeRun, retryJob } from './control.ts'
 import { listWorkers } from './leases.ts'
 import { createRun, getRunDetail, listRuns, runOwner } from './runs.ts'
 import { getQueueStats } from './stats.ts'
-import { RunRequest } from './validate.ts'
+import { checkCustomerSettings, RunRequest } from './validate.ts'
 
 const Id = z.string().min(1).max(128)
 const IdParam = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) })
@@ -23,8 +24,15 @@ const Run = Loose('Run')
 const Job = Loose('Job')
 const conflict = { 409: errorResponses[400], 422: errorResponses[400] }
 
-/** `prices` (the SLA price list) puts an amount on a run's cost; without it, usage only. */
-export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig, prices?: SlaConfig['prices']) {
+export interface OrchestratorRouteDeps {
+  pool: Pool
+  config: OrchestratorConfig
+  /** Puts an amount on a run's cost; without it, usage only. */
+  pricing?: Pick<PricingModule, 'price'>
+  tenants: Pick<TenantsModule, 'settingsOf'>
+}
+
+export function orchestratorRoutes({ pool, config: cfg, pricing, tenants }: OrchestratorRouteDeps) {
   const app = createRouter()
 
   app.openapi(
@@ -48,6 +56,9 @@ export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig, prices?:
     async (c) => {
       const body = c.req.valid('json')
       customerScope(c.var.principal, body.customerId)
+      // The customer's own settings bound what its token may ask for (the admin may ask anything).
+      if (c.var.principal.kind === 'customer')
+        checkCustomerSettings(body, await tenants.settingsOf(body.customerId))
       const run = await createRun(pool, cfg, body)
       return c.json({ id: run.id, status: run.status as z.infer<typeof RunStatus> }, run.created ? 201 : 200)
     },
@@ -94,7 +105,7 @@ export function orchestratorRoutes(pool: Pool, cfg: OrchestratorConfig, prices?:
       const { id } = c.req.valid('param')
       const owner = await runOwner(pool, id)
       if (!owner || !canSee(c.var.principal, owner)) throw new NotFoundError(`run ${id}`)
-      return c.json(await getRunDetail(pool, id, prices), 200)
+      return c.json(await getRunDetail(pool, id, pricing?.price), 200)
     },
   )
 

@@ -9,7 +9,7 @@ import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../http/errors.ts'
 import { appendEvents } from '../ingest/index.ts'
-import { priceUsage, type SlaConfig } from '../sla/index.ts'
+import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
 import { getHandler } from './handlers.ts'
@@ -176,15 +176,17 @@ export function jobView(j: Row, attempts: Row[]) {
   }
 }
 
-type Prices = SlaConfig['prices']
-
 const utcDay = (d: Date) => d.toISOString().slice(0, 10)
 
 /**
  * A run with its steps, their attempts and errors, and its cost: worker-seconds and tokens, and,
- * given the price list, their price on the day the work happened (the SLA engine's rules).
+ * given `price` (the pricing module's), their price on the day the work happened.
  */
-export async function getRunDetail(db: Queryable, id: string, prices?: Prices) {
+export async function getRunDetail(
+  db: Queryable,
+  id: string,
+  price?: (work: WorkUsage[], tokens: TokenUsage[]) => CostFigures,
+) {
   const run = (await db.query(SQL.getRun, [id])).rows[0]
   if (!run) throw new NotFoundError(`run ${id}`)
   const [jobs, attempts, usage] = await Promise.all([
@@ -202,8 +204,8 @@ export async function getRunDetail(db: Queryable, id: string, prices?: Prices) {
     t.outputTokens += Number(u.output_tokens)
     tokens.set(u.model, t)
   }
-  let priced: ReturnType<typeof priceUsage> | undefined
-  if (prices) {
+  let priced: CostFigures | undefined
+  if (price) {
     const poolOf = new Map(jobs.rows.map((j) => [j.id as string, j.pool as string]))
     const work = attempts.rows
       .filter((a) => a.duration_ms !== null)
@@ -214,7 +216,7 @@ export async function getRunDetail(db: Queryable, id: string, prices?: Prices) {
       i: Number(u.input_tokens),
       o: Number(u.output_tokens),
     }))
-    priced = priceUsage(prices, work, toks)
+    priced = price(work, toks)
   }
   return {
     ...runSummary(run),

@@ -1,7 +1,5 @@
 // Types shared inside the orchestrator module.
 export type FailureClass = 'validation' | 'transient' | 'agent' | 'infrastructure'
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
-export type JobStatus = 'blocked' | 'queued' | 'running' | 'succeeded' | 'failed' | 'dead' | 'cancelled'
 
 /** The columns of a job that its telemetry events carry. */
 export interface JobDims {

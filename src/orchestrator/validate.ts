@@ -2,6 +2,7 @@
 // step's kind and input (against that kind's schema), its fallback, duplicate keys, unknown and
 // cyclic dependencies. Every problem is reported at once, each naming its field.
 import { z } from '@hono/zod-openapi'
+import { type ProblemField, ValidationError } from '../http/errors.ts'
 import { getHandler } from './handlers.ts'
 
 const Name = z.string().min(1).max(128)
@@ -121,3 +122,30 @@ export const RunRequest = RunShape.superRefine((run, ctx) => {
 }).openapi('RunRequest')
 
 export type RunRequest = z.output<typeof RunRequest>
+
+/**
+ * What a customer's own settings allow its token to ask for: a priority inside its range and only
+ * the job kinds (fallbacks included) it may use. A 422 names every field outside them.
+ */
+export function checkCustomerSettings(
+  run: RunRequest,
+  settings: { priority: { min: number; max: number }; allowedKinds: string[] | null },
+): void {
+  const fields: ProblemField[] = []
+  const { min, max } = settings.priority
+  if (run.priority < min || run.priority > max)
+    fields.push({ path: 'priority', message: `this customer's runs may use priorities ${min} to ${max}` })
+  const allowed = settings.allowedKinds && new Set(settings.allowedKinds)
+  if (allowed)
+    run.steps.forEach((s, i) => {
+      if (!allowed.has(s.kind))
+        fields.push({ path: `steps.${i}.kind`, message: `this customer may not use kind "${s.kind}"` })
+      if (s.fallback && !allowed.has(s.fallback.kind))
+        fields.push({
+          path: `steps.${i}.fallback.kind`,
+          message: `this customer may not use kind "${s.fallback.kind}"`,
+        })
+    })
+  if (fields.length)
+    throw new ValidationError(fields, "the run asks for more than this customer's settings allow", 422)
+}

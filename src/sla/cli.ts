@@ -5,11 +5,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Config, ConfigError } from '../config.ts'
+import { ConfigError, type PlatformConfig } from '../config.ts'
 import { openClickHouse } from '../db/clickhouse.ts'
 import { migrate } from '../db/migrate.ts'
 import { openPostgres } from '../db/postgres.ts'
 import { createLogger } from '../log.ts'
+import type { PriceList } from '../pricing/index.ts'
+import type { SlaConfig } from './config.ts'
 import { isMonthKey, parseMonth } from './months.ts'
 import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
 
@@ -17,6 +19,9 @@ import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
 export class ReportUsageError extends ConfigError {
   override name = 'UsageError'
 }
+
+/** What the report needs of the configuration: the platform, the SLA section and the prices. */
+type ReportConfig = PlatformConfig & { sla: SlaConfig; prices: PriceList }
 
 const USAGE =
   'usage: steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]'
@@ -54,14 +59,14 @@ export function parseReportArgs(args: string[]): ReportArgs {
   return { month: values.month, customer: values.customer, format, out: values.out }
 }
 
-function adminToken(config: Config): string | undefined {
+function adminToken(config: ReportConfig): string | undefined {
   if (config.adminToken) return config.adminToken
   const file = join(config.dataDir, 'admin-token')
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined
 }
 
 /** The report from a running serve, or undefined when none answers at config.stewardUrl. */
-async function fromServe(config: Config, a: ReportArgs): Promise<string | undefined> {
+async function fromServe(config: ReportConfig, a: ReportArgs): Promise<string | undefined> {
   const base = config.stewardUrl.replace(/\/$/, '')
   try {
     const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })
@@ -88,7 +93,7 @@ async function fromServe(config: Config, a: ReportArgs): Promise<string | undefi
   return body
 }
 
-async function fromEngines(config: Config, a: ReportArgs): Promise<string> {
+async function fromEngines(config: ReportConfig, a: ReportArgs): Promise<string> {
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const pg = await openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log })
   try {
@@ -96,7 +101,7 @@ async function fromEngines(config: Config, a: ReportArgs): Promise<string> {
     try {
       await migrate({ pool: pg.pool, clickhouse: ch.client, log })
       const report = await buildCreditReport(
-        { pool: pg.pool, ch: ch.client, config: config.sla, log },
+        { pool: pg.pool, ch: ch.client, config: config.sla, prices: config.prices, log },
         parseMonth(a.month),
         a.customer,
       )
@@ -111,7 +116,7 @@ async function fromEngines(config: Config, a: ReportArgs): Promise<string> {
   }
 }
 
-export async function reportCommand(args: string[], config: Config): Promise<void> {
+export async function reportCommand(args: string[], config: ReportConfig): Promise<void> {
   const a = parseReportArgs(args)
   const body = (await fromServe(config, a)) ?? (await fromEngines(config, a))
   if (a.out) {

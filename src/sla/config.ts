@@ -1,9 +1,9 @@
 // Settings of the sla module: the "sla" section of the STEWARD_CONFIG file. Parses `{}` to the
-// defaults of docs/sla.md: plans, prices, maintenance windows, recovery targets and schedules.
+// defaults of docs/sla.md: plans, maintenance windows, recovery targets and schedules. (Prices are
+// the pricing module's; `sla.prices` in a config file is still read, as the top-level `prices`.)
 import { z } from 'zod'
 
 const percent = z.number().min(0).max(100)
-const day = z.iso.date() // YYYY-MM-DD, UTC
 const monthText = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
 
 /** A credit tier: a figure below `below` (%) earns `credit` (% of the monthly fee). */
@@ -52,24 +52,6 @@ export const planSchema = z
 export type Plan = z.infer<typeof planSchema>
 export type PlanInput = z.input<typeof planSchema>
 
-const modelPrice = z
-  .object({
-    model: z.string().min(1),
-    /** First UTC day this price applies (until the next entry of the same model). */
-    effectiveFrom: day,
-    inputPerMillion: z.number().nonnegative(),
-    outputPerMillion: z.number().nonnegative(),
-  })
-  .strict()
-
-const poolPrice = z
-  .object({
-    pool: z.string().min(1),
-    effectiveFrom: day,
-    perWorkerSecond: z.number().nonnegative(),
-  })
-  .strict()
-
 export const maintenanceWindowSchema = z
   .object({
     start: z.iso.datetime({ offset: true }),
@@ -83,8 +65,6 @@ export const maintenanceWindowSchema = z
     message: 'end must be after start',
     path: ['end'],
   })
-
-export type MaintenanceWindowInput = z.infer<typeof maintenanceWindowSchema>
 
 export const slaConfigSchema = z
   .object({
@@ -103,18 +83,6 @@ export const slaConfigSchema = z
     defaultPlan: planSchema.prefault({}),
     /** Per-customer plans (version 0); the admin API adds versions 1, 2, ... on top. */
     plans: z.record(z.string(), planSchema).default({}),
-    prices: z
-      .object({
-        /** Currency of every price (cost figures are reported in it). */
-        currency: z
-          .string()
-          .regex(/^[A-Z]{3}$/, 'ISO 4217 code')
-          .default('USD'),
-        models: z.array(modelPrice).default([]),
-        pools: z.array(poolPrice).default([]),
-      })
-      .strict()
-      .prefault({}),
     maintenance: z.array(maintenanceWindowSchema).default([]),
     /** RTO targets in seconds per recovery kind. */
     rtoTargetsSeconds: z

@@ -4,8 +4,9 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
+import type { CostFigures, PriceList } from '../pricing/index.ts'
 import type { SlaConfig } from './config.ts'
-import { type CostFigures, loadCostFigures } from './cost.ts'
+import { loadCostFigures } from './cost.ts'
 import { appliesTo, type MaintenanceWindow, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
@@ -25,6 +26,8 @@ export interface SlaContext {
   pool: Pool
   ch: ClickHouseClient
   config: SlaConfig
+  /** The pricing module's price list (a month's cost). */
+  prices: PriceList
   log?: Logger
 }
 
@@ -98,7 +101,7 @@ export async function computeMonth(
     maintenanceWindows(ctx.pool, config, month),
     loadMinuteSignals(ctx.ch, month, customerIds, source),
     loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
-    loadCostFigures(ctx.ch, config.prices, () => config.prices.currency, month, until, customerIds, source),
+    loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
     loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
   ])

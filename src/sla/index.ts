@@ -1,24 +1,23 @@
 // The sla module: scheduled figure jobs, SLA plans, monthly credits and reports (docs/sla.md).
 // Other modules import only from this file.
+
+import type { Registry } from 'prom-client'
 import { Gauge } from 'prom-client'
-import { syncPrices } from '../dashboards/index.ts'
-import type { AppDeps, StewardModule } from '../module.ts'
+import { defineModule, type StewardModule } from '../module.ts'
+import type { OrchestratorModule } from '../orchestrator/index.ts'
+import type { PricingModule } from '../pricing/index.ts'
 import { closeDueMonths } from './close.ts'
-import type { SlaConfig } from './config.ts'
-import { loadRunCost } from './cost.ts'
+import { type SlaConfig, slaConfigSchema } from './config.ts'
 import { writeSlaMonthly } from './credits.ts'
-import { factoryUptimeDays } from './daily.ts'
+import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { slaRoutes } from './routes.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
-export type { SlaConfig } from './config.ts'
-export { type CostFigures, priceUsage } from './cost.ts'
-export type { CreditRecord } from './credits.ts'
-export type { FactoryDay, FactoryUptimeDays } from './daily.ts'
-export { type CustomerMonth, computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
+export type { FactoryUptimeDays } from './daily.ts'
+export { computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
@@ -44,36 +43,61 @@ async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>,
   return { month: figures.month, customers: figures.customers.length, uptime: figures.overall.uptime.percent }
 }
 
-function createGauges(deps: AppDeps) {
+function createGauges(registry: Registry) {
   return {
     uptime: new Gauge({
       name: 'steward_sla_uptime_percent',
       help: 'Month-to-date uptime % (customer "" = the factory)',
       labelNames: ['customer'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
     success: new Gauge({
       name: 'steward_sla_success_rate_percent',
       help: 'Month-to-date run success rate %',
       labelNames: ['customer'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
     rpo: new Gauge({
       name: 'steward_sla_rpo_seconds',
       help: 'Current recovery point lag per source (postgres replicas, telemetry pipeline)',
       labelNames: ['source'],
-      registers: [deps.metrics],
+      registers: [registry],
     }),
   }
 }
 
-export function createSla(deps: AppDeps): StewardModule {
-  const cfg = deps.config.sla
+export interface SlaUses {
+  pricing: Pick<PricingModule, 'prices'>
+  orchestrator: Pick<OrchestratorModule, 'dlqSize'>
+}
+
+export type RecoveryKind = keyof SlaConfig['rtoTargetsSeconds']
+
+export interface SlaModule extends StewardModule {
+  /** The RTO target (seconds) of a recovery kind: `sla.rtoTargetsSeconds` ("RTO and RPO"). */
+  rtoTargetSeconds(kind: RecoveryKind): number
+  /** The uptime target of the default plan (%), what the factory as a whole is held to. */
+  uptimeTarget: number
+  /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
+  factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+}
+
+export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
+  const cfg = deps.config
   const ch = deps.clickhouse
+  const targets = {
+    rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
+    uptimeTarget: cfg.defaultPlan.uptimeTarget,
+  }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
-  if (!ch) return { name: 'sla' }
-  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, log: deps.log }
-  const gauges = createGauges(deps)
+  if (!ch)
+    return {
+      name: 'sla',
+      ...targets,
+      factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
+    }
+  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, prices: uses.pricing.prices, log: deps.log }
+  const gauges = createGauges(deps.metrics)
   deps.scheduler.register({
     name: SLA_JOBS.refresh,
     cron: cfg.schedules.refresh,
@@ -91,11 +115,9 @@ export function createSla(deps: AppDeps): StewardModule {
   })
   return {
     name: 'sla',
-    routes: slaRoutes(ctx),
-    // The cost dashboard prices usage in SQL: give ClickHouse this instance's price list.
-    async start() {
-      await syncPrices(ch, cfg.prices)
-    },
+    ...targets,
+    factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
+    routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     async readiness() {
       const { rows } = await deps.pool.query<{ month: string | null }>(
         `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
@@ -103,21 +125,4 @@ export function createSla(deps: AppDeps): StewardModule {
       return { lastClosedMonth: rows[0]?.month ?? null }
     },
   }
-}
-
-/** The RTO target (seconds) of a recovery kind: `sla.rtoTargetsSeconds` (docs/sla.md, "RTO and RPO"). */
-export function rtoTargetSeconds(config: SlaConfig, kind: keyof SlaConfig['rtoTargetsSeconds']): number {
-  return config.rtoTargetsSeconds[kind]
-}
-
-/** The cost of one run at the prices in effect when its work happened (for GET /v1/runs/:id). */
-export function runCost(deps: AppDeps, runId: string) {
-  if (!deps.clickhouse) throw new Error('run cost needs ClickHouse (serve)')
-  return loadRunCost(deps.clickhouse, deps.config.sla.prices, deps.config.sla.prices.currency, runId)
-}
-
-/** The factory's uptime on each of the last `days` UTC days, today included (the public status page). */
-export function factoryUptime(deps: AppDeps, days: number, now = new Date()) {
-  if (!deps.clickhouse) throw new Error('factory uptime needs ClickHouse (serve)')
-  return factoryUptimeDays({ pool: deps.pool, ch: deps.clickhouse, config: deps.config.sla }, days, now)
-}
+})

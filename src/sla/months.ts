@@ -82,6 +82,3 @@ export function formatMinutes(minutes: number): string {
   const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', s ? `${s}s` : '']
   return parts.join('') || '0s'
 }
-
-/** ClickHouse DateTime text (UTC, seconds). */
-export const chDateTime = (d: Date): string => d.toISOString().slice(0, 19).replace('T', ' ')

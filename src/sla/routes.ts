@@ -7,7 +7,6 @@ import { createRouter, errorResponses, jsonContent, security } from '../http/ope
 import { closeMonth } from './close.ts'
 import { maintenanceWindowSchema, planSchema } from './config.ts'
 import { listBillingAdjustments, listCredits } from './credits.ts'
-import { currentDlqSize } from './dlq.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { addMaintenanceWindow, maintenanceWindows } from './maintenance.ts'
 import { monthOf, parseMonth } from './months.ts'
@@ -30,7 +29,8 @@ async function existingCustomers(ctx: SlaContext, scope: string | undefined): Pr
   return rows.map((r) => r.id)
 }
 
-export function slaRoutes(ctx: SlaContext) {
+/** `dlqSize` is the orchestrator's: jobs in its dead-letter queue now. */
+export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<number>) {
   const app = createRouter()
 
   app.openapi(
@@ -55,7 +55,7 @@ export function slaRoutes(ctx: SlaContext) {
           const r = closed.find((x) => x.customerId === m.customerId)
           return {
             ...m,
-            dlqSize: await currentDlqSize(ctx.pool, m.customerId),
+            dlqSize: await dlqSize(m.customerId),
             credit: r
               ? {
                   id: r.id,
@@ -73,7 +73,7 @@ export function slaRoutes(ctx: SlaContext) {
           month: figures.month,
           period: figures.period,
           computedAt: figures.computedAt,
-          ...(admin ? { overall: figures.overall, dlqSize: await currentDlqSize(ctx.pool) } : {}),
+          ...(admin ? { overall: figures.overall, dlqSize: await dlqSize() } : {}),
           customers,
         },
         200,

@@ -1,29 +1,22 @@
-// Builds the public status snapshot from the other modules' exports: readiness of the engines,
+// Builds the public status snapshot from the lower modules' services: readiness of the engines,
 // queue figures per pool (orchestrator), the telemetry outbox (ingest), paging and public
 // incidents (incidents), the factory's daily uptime (sla) and the customer list (tenants, only to
 // scrub their names out).
 //
 // Guarantees: the snapshot holds nothing tenant-specific (no customer id, name or per-customer
-// figure); a signal that cannot be read within SIGNAL_TIMEOUT_MS shows as its component's outage
-// (or the uptime as unavailable) instead of failing or hanging the page.
-import { listPublicIncidents, pagingHealth } from '../incidents/index.ts'
-import { deadEventsSince, outboxLag } from '../ingest/index.ts'
-import type { AppDeps } from '../module.ts'
-import { getQueueStats } from '../orchestrator/index.ts'
-import { factoryUptime } from '../sla/index.ts'
-import { listCustomers } from '../tenants/index.ts'
+// figure); a source that cannot be read within SIGNAL_TIMEOUT_MS shows as its component's outage
+// (or the uptime, or the incidents, as unavailable) instead of failing or hanging the page.
+import type { Platform } from '../module.ts'
 import { deriveComponents, type StatusSignals, type StatusThresholds } from './components.ts'
+import type { StatusConfig } from './config.ts'
 import { customerScrubber, toStatusIncident } from './incidents.ts'
+import type { StatusUses } from './index.ts'
 import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from './model.ts'
 
 /** Days of uptime history on the page. */
 export const HISTORY_DAYS = 90
 /** How long one signal may take before it counts as unavailable. */
 const SIGNAL_TIMEOUT_MS = 2_000
-/** Ready jobs waiting this long in a pool with live workers: the pool is degraded. */
-const SLOW_QUEUE_SECONDS = 300
-/** A page waiting this long for PagerDuty: paging is degraded. */
-const PAGING_DELAY_SECONDS = 120
 const DAY_MS = 86_400_000
 
 /** Resolves with the value, or with the error's message when it fails or takes too long. */
@@ -59,25 +52,29 @@ function dayState(percent: number | null, state: string, target: number): Uptime
   return percent >= Math.min(target, 99) ? 'degraded' : 'outage'
 }
 
-export async function buildSnapshot(deps: AppDeps, now = new Date()): Promise<StatusSnapshot> {
-  const cfg = deps.config
-  const ch = deps.clickhouse
+export async function buildSnapshot(
+  platform: Pick<Platform, 'pool' | 'clickhouse'>,
+  uses: StatusUses,
+  cfg: StatusConfig,
+  now = new Date(),
+): Promise<StatusSnapshot> {
+  const ch = platform.clickhouse
   const [pg, chPing, pools, lag, dead, paging, incidents, uptime, customers] = await Promise.all([
-    settle(() => deps.pool.query('SELECT 1')),
+    settle(() => platform.pool.query('SELECT 1')),
     settle(async () => {
       if (!ch) throw new Error('no ClickHouse in this process')
       const r = await ch.ping()
       if (!r.success) throw r.error
     }),
-    settle(() => getQueueStats(deps.pool, cfg.orchestrator)),
-    settle(() => outboxLag(deps.pool)),
-    settle(() => deadEventsSince(deps.pool, new Date(now.getTime() - DAY_MS))),
-    settle(() => pagingHealth(deps)),
+    settle(() => uses.orchestrator.queueStats()),
+    settle(() => uses.ingest.outboxLag()),
+    settle(() => uses.ingest.deadEventsSince(new Date(now.getTime() - DAY_MS))),
+    settle(() => uses.incidents.pagingHealth()),
     settle(() =>
-      listPublicIncidents(deps, { since: new Date(now.getTime() - HISTORY_DAYS * DAY_MS), limit: 200 }),
+      uses.incidents.publicIncidents({ since: new Date(now.getTime() - HISTORY_DAYS * DAY_MS), limit: 200 }),
     ),
-    settle(() => factoryUptime(deps, HISTORY_DAYS, now)),
-    settle(() => listCustomers(deps.pool)),
+    settle(() => uses.sla.factoryUptime(HISTORY_DAYS, now)),
+    settle(() => uses.tenants.customers()),
   ])
   // Without the customer list nothing operator-written can be shown safely.
   const scrub = customers.ok ? customerScrubber(customers.value) : undefined
@@ -91,15 +88,15 @@ export async function buildSnapshot(deps: AppDeps, now = new Date()): Promise<St
     paging: paging.ok ? paging.value : null,
   }
   const thresholds: StatusThresholds = {
-    defaultPool: cfg.orchestrator.pool,
-    queueWithoutWorkersSeconds: cfg.incidents.rules.queueWithoutWorkers.minOldestAgeSeconds,
-    slowQueueSeconds: SLOW_QUEUE_SECONDS,
-    telemetryLagSeconds: cfg.incidents.rules.telemetryLag.maxAgeSeconds,
-    pagingDelaySeconds: PAGING_DELAY_SECONDS,
+    defaultPool: uses.orchestrator.defaultPool,
+    queueWithoutWorkersSeconds: uses.incidents.limits.queueWithoutWorkersSeconds,
+    slowQueueSeconds: cfg.slowQueueSeconds,
+    telemetryLagSeconds: uses.incidents.limits.telemetryLagSeconds,
+    pagingDelaySeconds: cfg.pagingDelaySeconds,
   }
   const components = deriveComponents(signals, open, thresholds, scrub ?? (() => 'a pool'))
   const status = components.reduce<ComponentState>((s, c) => worst(s, c.state), 'operational')
-  const target = cfg.sla.defaultPlan.uptimeTarget
+  const target = uses.sla.uptimeTarget
   return {
     generatedAt: now.toISOString(),
     status,

@@ -1,16 +1,26 @@
-// Tenants: customers and their API tokens.
-import type { AppDeps, StewardModule } from '../module.ts'
+// Tenants: customers, their API tokens and their settings (docs/architecture.md). Other modules
+// read customers and settings through the TenantsModule this factory returns.
+import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
+import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
+import { type Customer, getCustomer, listCustomers } from './store.ts'
 
-export {
-  type Customer,
-  createCustomer,
-  getCustomer,
-  issueToken,
-  listCustomers,
-  tokenResolver,
-} from './store.ts'
-
-export function createTenants(deps: AppDeps): StewardModule {
-  return { name: 'tenants', routes: tenantRoutes(deps.pool) }
+export interface TenantsModule extends StewardModule {
+  /** The customer's effective settings (NotFoundError for an unknown customer). */
+  settingsOf(customerId: string): Promise<CustomerSettings>
+  /** Registered customers, by id (one, when `only` names it). */
+  customers(only?: string): Promise<Customer[]>
 }
+
+export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx): TenantsModule => {
+  const defaults = ctx.config.defaults
+  return {
+    name: 'tenants',
+    routes: tenantRoutes(ctx.pool, defaults),
+    settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
+    customers: (only) => listCustomers(ctx.pool, defaults, only),
+  }
+})
+
+export type { CustomerSettings } from './settings.ts'
+export { type Customer, tokenResolver } from './store.ts'

@@ -3,7 +3,15 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
 import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
-import { createCustomer, getCustomer, issueToken, listCustomers, revokeToken } from './store.ts'
+import { CustomerSettings, SettingsPatch } from './settings.ts'
+import {
+  createCustomer,
+  getCustomer,
+  issueToken,
+  listCustomers,
+  revokeToken,
+  updateCustomer,
+} from './store.ts'
 
 const CustomerId = z
   .string()
@@ -14,7 +22,13 @@ const CustomerId = z
   .openapi({ example: 'acme' })
 
 const Customer = z
-  .object({ id: z.string(), name: z.string(), webhookUrl: z.string().nullable(), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    webhookUrl: z.string().nullable(),
+    createdAt: z.string(),
+    settings: CustomerSettings,
+  })
   .openapi('Customer')
 
 const NewCustomer = z
@@ -28,9 +42,22 @@ const NewCustomer = z
   })
   .strict()
 
+const CustomerPatch = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .optional(),
+    webhookSecret: z.string().min(16).max(200).optional(),
+    settings: SettingsPatch.optional(),
+  })
+  .strict()
+  .openapi('CustomerPatch')
+
 const IdParam = z.object({ id: CustomerId.openapi({ param: { name: 'id', in: 'path' } }) })
 
-export function tenantRoutes(pool: Pool) {
+export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
   const app = createRouter()
 
   app.openapi(
@@ -45,7 +72,7 @@ export function tenantRoutes(pool: Pool) {
     }),
     async (c) => {
       requireAdmin(c.var.principal)
-      return c.json(await createCustomer(pool, c.req.valid('json')), 201)
+      return c.json(await createCustomer(pool, defaults, c.req.valid('json')), 201)
     },
   )
 
@@ -58,7 +85,7 @@ export function tenantRoutes(pool: Pool) {
       security,
       responses: { 200: jsonContent(z.object({ items: z.array(Customer) }), 'Customers'), ...errorResponses },
     }),
-    async (c) => c.json({ items: await listCustomers(pool, customerScope(c.var.principal)) }, 200),
+    async (c) => c.json({ items: await listCustomers(pool, defaults, customerScope(c.var.principal)) }, 200),
   )
 
   app.openapi(
@@ -74,7 +101,30 @@ export function tenantRoutes(pool: Pool) {
     async (c) => {
       const { id } = c.req.valid('param')
       customerScope(c.var.principal, id)
-      return c.json(await getCustomer(pool, id), 200)
+      return c.json(await getCustomer(pool, defaults, id), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/customers/{id}',
+      tags: ['customers'],
+      summary: 'Change a customer: name, webhook, settings (admin; settings as a JSON merge patch)',
+      security,
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: CustomerPatch } }, required: true },
+      },
+      responses: {
+        200: jsonContent(Customer, 'The customer as changed'),
+        ...errorResponses,
+        422: errorResponses[400],
+      },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal)
+      return c.json(await updateCustomer(pool, defaults, c.req.valid('param').id, c.req.valid('json')), 200)
     },
   )
 

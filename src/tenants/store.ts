@@ -1,14 +1,17 @@
 // Customers and their API tokens in PostgreSQL. A token is shown once; only its SHA-256 is kept.
 import { randomBytes } from 'node:crypto'
-import type { Queryable } from '../db/postgres.ts'
+import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
 import { type Principal, sha256 } from '../http/auth.ts'
-import { ConflictError, NotFoundError } from '../http/errors.ts'
+import { ConflictError, NotFoundError, ValidationError, zodFields } from '../http/errors.ts'
+import { type CustomerSettings, effectiveSettings, mergePatch } from './settings.ts'
 
 export interface Customer {
   id: string
   name: string
   webhookUrl: string | null
   createdAt: string
+  /** Effective settings: the config's defaults with this customer's overrides. */
+  settings: CustomerSettings
 }
 
 interface CustomerRow {
@@ -16,14 +19,21 @@ interface CustomerRow {
   name: string
   webhook_url: string | null
   created_at: Date
+  settings: Record<string, unknown>
 }
 
-const toCustomer = (r: CustomerRow): Customer => ({
-  id: r.id,
-  name: r.name,
-  webhookUrl: r.webhook_url,
-  createdAt: r.created_at.toISOString(),
-})
+function toCustomer(r: CustomerRow, defaults: CustomerSettings): Customer {
+  const settings = effectiveSettings(defaults, r.settings)
+  // Stored overrides are checked against the defaults when written; a later change of defaults
+  // that no longer fits them (e.g. a narrower range) falls back to the defaults, never to a guess.
+  return {
+    id: r.id,
+    name: r.name,
+    webhookUrl: r.webhook_url,
+    createdAt: r.created_at.toISOString(),
+    settings: settings.success ? settings.data : defaults,
+  }
+}
 
 const SQL = {
   insertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret, created_at)
@@ -35,6 +45,9 @@ const SQL = {
                      webhook_secret = COALESCE(EXCLUDED.webhook_secret, customers.webhook_secret)
                    RETURNING *`,
   getCustomer: 'SELECT * FROM customers WHERE id = $1',
+  lockCustomer: 'SELECT * FROM customers WHERE id = $1 FOR UPDATE',
+  updateCustomer: `UPDATE customers SET name = $2, webhook_url = $3, webhook_secret = COALESCE($4, webhook_secret),
+                     settings = $5 WHERE id = $1 RETURNING *`,
   listCustomers: 'SELECT * FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
   insertToken: 'INSERT INTO api_tokens (token_hash, customer_id, name) VALUES ($1, $2, $3) RETURNING id',
   resolveToken: 'SELECT id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
@@ -53,6 +66,7 @@ export interface NewCustomer {
 
 export async function createCustomer(
   db: Queryable,
+  defaults: CustomerSettings,
   c: NewCustomer,
   opts: { upsert?: boolean } = {},
 ): Promise<Customer> {
@@ -64,18 +78,59 @@ export async function createCustomer(
     c.since ?? null,
   ])
   if (!rows[0]) throw new ConflictError(`customer ${c.id} already exists`)
-  return toCustomer(rows[0])
+  return toCustomer(rows[0], defaults)
 }
 
-export async function getCustomer(db: Queryable, id: string): Promise<Customer> {
+export async function getCustomer(db: Queryable, defaults: CustomerSettings, id: string): Promise<Customer> {
   const { rows } = await db.query<CustomerRow>(SQL.getCustomer, [id])
   if (!rows[0]) throw new NotFoundError(`customer ${id}`)
-  return toCustomer(rows[0])
+  return toCustomer(rows[0], defaults)
 }
 
-export async function listCustomers(db: Queryable, only?: string): Promise<Customer[]> {
+export async function listCustomers(
+  db: Queryable,
+  defaults: CustomerSettings,
+  only?: string,
+): Promise<Customer[]> {
   const { rows } = await db.query<CustomerRow>(SQL.listCustomers, [only ?? null])
-  return rows.map(toCustomer)
+  return rows.map((r) => toCustomer(r, defaults))
+}
+
+export interface CustomerPatch {
+  name?: string
+  /** null removes the webhook. */
+  webhookUrl?: string | null
+  webhookSecret?: string
+  /** A JSON merge patch of the settings overrides. */
+  settings?: Record<string, unknown>
+}
+
+/**
+ * Applies a patch under the row's lock (concurrent patches apply one after the other). The
+ * merged settings must parse with the defaults, else nothing changes and each bad field is named.
+ */
+export async function updateCustomer(
+  pool: Pool,
+  defaults: CustomerSettings,
+  id: string,
+  patch: CustomerPatch,
+): Promise<Customer> {
+  return transaction(pool, async (c) => {
+    const { rows } = await c.query<CustomerRow>(SQL.lockCustomer, [id])
+    const row = rows[0]
+    if (!row) throw new NotFoundError(`customer ${id}`)
+    const overrides = patch.settings === undefined ? row.settings : mergePatch(row.settings, patch.settings)
+    const checked = effectiveSettings(defaults, overrides)
+    if (!checked.success) throw new ValidationError(zodFields(checked.error, ['settings']), undefined, 422)
+    const updated = await c.query<CustomerRow>(SQL.updateCustomer, [
+      id,
+      patch.name ?? row.name,
+      patch.webhookUrl === undefined ? row.webhook_url : patch.webhookUrl,
+      patch.webhookSecret ?? null,
+      JSON.stringify(overrides ?? {}),
+    ])
+    return toCustomer(updated.rows[0]!, defaults)
+  })
 }
 
 export async function issueToken(
@@ -83,7 +138,8 @@ export async function issueToken(
   customerId: string,
   name = '',
 ): Promise<{ id: number; token: string }> {
-  await getCustomer(db, customerId)
+  const { rows: found } = await db.query(SQL.getCustomer, [customerId])
+  if (!found[0]) throw new NotFoundError(`customer ${customerId}`)
   const token = `stw_${randomBytes(24).toString('base64url')}`
   const { rows } = await db.query<{ id: number }>(SQL.insertToken, [sha256(token), customerId, name])
   return { id: rows[0]!.id, token }

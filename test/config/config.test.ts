@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/config.ts'
+import { ConfigError } from '../../src/config.ts'
+import { loadConfig } from '../../src/server/index.ts'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'steward-config-'))
 
@@ -23,6 +24,17 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined()
     expect(c.pagerduty.routingKey).toBeUndefined()
     expect(c.adminToken).toBeUndefined()
+  })
+
+  it('reads the price list at the top level, and still at its old place sla.prices', () => {
+    const prices = { currency: 'EUR', models: [], pools: [] }
+    expect(loadConfig({}, { prices }).prices.currency).toBe('EUR')
+    const dir = tmp()
+    const file = join(dir, 'old.json')
+    writeFileSync(file, JSON.stringify({ sla: { prices } }))
+    expect(loadConfig({ STEWARD_CONFIG: file }).prices.currency).toBe('EUR')
+    writeFileSync(file, JSON.stringify({ sla: { prices }, prices }))
+    expect(() => loadConfig({ STEWARD_CONFIG: file })).toThrowError(/sla\.prices: give the price list once/)
   })
 
   it.each([

@@ -3,10 +3,10 @@
 // the materialized views fill the rollups; and a runner that expands a panel's SQL like the plugin.
 
 import { join } from 'node:path'
-import { syncPrices } from '../../src/dashboards/index.ts'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { loadMigrations, schemasDir, splitStatements } from '../../src/db/migrate.ts'
 import { TelemetryEvent, toRow } from '../../src/ingest/index.ts'
+import { syncPrices } from '../../src/pricing/index.ts'
 import { openTestClickHouse } from '../helpers/db.ts'
 import { ALL, type ExpandContext, expandClickHouseSql } from './expand.ts'
 import { EVENTS, FROM, PRICES, SLA_ROWS, TO } from './workload.ts'

@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DASHBOARDS, isRow, METRIC_CONTRACT } from '../../src/dashboards/index.ts'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
-import { slaConfigSchema } from '../../src/sla/config.ts'
 import { computeMonth, type MonthFigures, parseMonth } from '../../src/sla/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { runPanelSql, seedWorkload } from './harness.ts'
@@ -15,12 +14,12 @@ let ch: ClickHouseClient
 let month: MonthFigures
 beforeAll(async () => {
   s = await startTestSteward({
-    file: { sla: slaConfigSchema.parse({ prices: PRICES }) },
+    file: { prices: PRICES },
   })
   ch = s.deps.clickhouse!
   await seedWorkload(ch)
   month = await computeMonth(
-    { pool: s.deps.pool, ch, config: s.deps.config.sla },
+    { pool: s.deps.pool, ch, config: s.deps.config.sla, prices: s.deps.config.prices },
     parseMonth('2026-03'),
     ['acme', 'globex'],
     { now: TO },

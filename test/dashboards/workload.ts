@@ -1,8 +1,9 @@
 // A small known workload for the dashboard query tests, with its figures computed here in plain
 // TypeScript from the same events (independently of ClickHouse and the rollups).
 // Range: 2026-03-01T00:00Z .. 2026-03-03T00:00Z (two days, 2,880 minutes, the start of a month).
-import type { PriceList } from '../../src/dashboards/index.ts'
+
 import type { TelemetryEventInput } from '../../src/ingest/index.ts'
+import type { PriceList } from '../../src/pricing/index.ts'
 
 export const FROM = new Date('2026-03-01T00:00:00Z')
 export const TO = new Date('2026-03-03T00:00:00Z')

@@ -2,8 +2,14 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Config, type FileConfig, loadConfig } from '../../src/config.ts'
-import { type Steward, type StewardOptions, startSteward } from '../../src/server.ts'
+import {
+  type Config,
+  type FileConfigInput,
+  loadConfig,
+  type Steward,
+  type StewardOptions,
+  startSteward,
+} from '../../src/server/index.ts'
 import { createTestDatabaseUrl, quietLog, testClickHouseDir } from './db.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
@@ -21,7 +27,7 @@ export interface TestSteward extends Steward {
 
 export interface TestStewardOptions extends Partial<Omit<StewardOptions, 'config'>> {
   env?: Record<string, string>
-  file?: Partial<FileConfig>
+  file?: FileConfigInput
   /** Reuse a database (e.g. to restart on the same data). */
   databaseUrl?: string
   /** Reuse a data dir (admin token file, embedded engines). */
@@ -30,7 +36,7 @@ export interface TestStewardOptions extends Partial<Omit<StewardOptions, 'config
 
 export function testConfig(
   opts: { databaseUrl: string; dataDir?: string; env?: Record<string, string> },
-  file: Partial<FileConfig> = {},
+  file: FileConfigInput = {},
 ): Config {
   return loadConfig(
     {

@@ -4,11 +4,8 @@
 // (a failing probe, a pool with waiting jobs and no worker, a customer's failing runs), one with
 // an operator's update and estimate. Operators' text names a customer on purpose: the page must
 // scrub it.
-import type { FileConfig } from '../../src/config.ts'
-import { incidentsConfigSchema } from '../../src/incidents/config.ts'
 import type { IncidentsModule } from '../../src/incidents/index.ts'
-import { orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
-import type { Steward } from '../../src/server.ts'
+import type { FileConfigInput, Steward } from '../../src/server/index.ts'
 import type { StatusModule } from '../../src/status/index.ts'
 import { type GoldenEvent, insertEvents } from '../sla/golden.ts'
 
@@ -21,15 +18,15 @@ export const SCENE_CUSTOMERS = [
 ]
 
 /** Config of a Steward the scene runs on: jobs of kind sleep go to pool "gpu", which has no worker. */
-export const SCENE_CONFIG: Partial<FileConfig> = {
-  orchestrator: orchestratorConfigSchema.parse({ kindPools: { sleep: 'gpu' } }),
-  incidents: incidentsConfigSchema.parse({
+export const SCENE_CONFIG: FileConfigInput = {
+  orchestrator: { kindPools: { sleep: 'gpu' } },
+  incidents: {
     rules: {
       uptime: { enabled: false },
       telemetryLag: { enabled: false },
       queueWithoutWorkers: { minOldestAgeSeconds: 0 },
     },
-  }),
+  },
 }
 
 export interface StatusScene {

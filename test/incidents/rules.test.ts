@@ -7,6 +7,7 @@ import type { Pool } from '../../src/db/postgres.ts'
 import { evaluateBurn } from '../../src/incidents/burn.ts'
 import type { BurnPair } from '../../src/incidents/config.ts'
 import { runRules } from '../../src/incidents/rules.ts'
+import { getQueueStats } from '../../src/orchestrator/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 import { insertEvents, minutes, testIncidentsConfig } from './support.ts'
 
@@ -33,10 +34,12 @@ const all = testIncidentsConfig({
 }).rules
 /** What fires at `now`, among `rules` (every test writes its own signal; older ones keep firing). */
 const firing = async (now: Date, ...rules: string[]) =>
-  (await runRules({ pool, clickhouse: ch.client }, all, now)).flatMap((r) => {
-    expect(r, r.error).toMatchObject({ ok: true })
-    return rules.includes(r.rule) ? r.findings.map((f) => `${r.rule}/${f.scope}`) : []
-  })
+  (await runRules({ pool, clickhouse: ch.client, queueStats: () => getQueueStats(pool) }, all, now)).flatMap(
+    (r) => {
+      expect(r, r.error).toMatchObject({ ok: true })
+      return rules.includes(r.rule) ? r.findings.map((f) => `${r.rule}/${f.scope}`) : []
+    },
+  )
 
 describe('burn rates (SRE workbook pairs)', () => {
   const pairs: BurnPair[] = [
@@ -153,7 +156,7 @@ describe('rules on real telemetry', () => {
   })
 
   it('reports a rule whose source is unavailable as not evaluated, instead of clear', async () => {
-    const results = await runRules({ pool }, all, new Date())
+    const results = await runRules({ pool, queueStats: () => getQueueStats(pool) }, all, new Date())
     const probe = results.find((r) => r.rule === 'probe_failures')!
     expect(probe).toMatchObject({ ok: false, findings: [] })
     expect(results.find((r) => r.rule === 'telemetry_lag')).toMatchObject({ ok: true })

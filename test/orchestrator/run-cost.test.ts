@@ -1,7 +1,6 @@
-// GET /v1/runs/:id prices a run's work and tokens with the SLA price list in effect on the day
+// GET /v1/runs/:id prices a run's work and tokens with the price list in effect on the day
 // the work happened, and names usage it has no price for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { slaConfigSchema } from '../../src/sla/config.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { fastConfig, run, submit, waitForRun } from './helpers.ts'
 
@@ -11,20 +10,18 @@ beforeAll(async () => {
   s = await startTestSteward({
     file: {
       orchestrator: fastConfig(),
-      sla: slaConfigSchema.parse({
-        prices: {
-          models: [
-            {
-              model: 'old-price',
-              effectiveFrom: '2020-01-01',
-              inputPerMillion: 1000,
-              outputPerMillion: 1000,
-            },
-            { model: 'old-price', effectiveFrom: today, inputPerMillion: 2, outputPerMillion: 10 },
-          ],
-          pools: [{ pool: 'default', effectiveFrom: '2020-01-01', perWorkerSecond: 0.5 }],
-        },
-      }),
+      prices: {
+        models: [
+          {
+            model: 'old-price',
+            effectiveFrom: '2020-01-01',
+            inputPerMillion: 1000,
+            outputPerMillion: 1000,
+          },
+          { model: 'old-price', effectiveFrom: today, inputPerMillion: 2, outputPerMillion: 10 },
+        ],
+        pools: [{ pool: 'default', effectiveFrom: '2020-01-01', perWorkerSecond: 0.5 }],
+      },
     },
   })
   await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })

@@ -101,6 +101,36 @@ describe('what is refused', () => {
   })
 })
 
+describe("what a customer's settings refuse", () => {
+  it('refuses a priority outside the range its settings grant, naming the field', async () => {
+    const patched = await s.api('PATCH', '/v1/customers/acme', {
+      settings: { priority: { min: 0, max: 10 } },
+    })
+    expect(patched.status).toBe(200)
+    const p = await refused(run([{ key: 'a', kind: 'noop' }], { priority: 11 }), 422, acme)
+    expect(paths(p)).toEqual(['priority'])
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: 10 }), acme)
+    // The admin is not bound by a customer's range.
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: 500 }))
+  })
+
+  it('refuses job kinds, fallbacks included, that its settings do not allow', async () => {
+    await s.api('PATCH', '/v1/customers/acme', { settings: { allowedKinds: ['noop', 'sleep'] } })
+    const p = await refused(
+      run([
+        { key: 'a', kind: 'http', input: { url: 'https://example.com/' } },
+        { key: 'b', kind: 'noop', fallback: { kind: 'simulate', input: {} } },
+      ]),
+      422,
+      acme,
+    )
+    expect(paths(p)).toEqual(['steps.0.kind', 'steps.1.fallback.kind'])
+    await submit(s, run([{ key: 'a', kind: 'sleep', input: { ms: 1 } }]), acme)
+    await s.api('PATCH', '/v1/customers/acme', { settings: { allowedKinds: null, priority: null } })
+    await submit(s, run([{ key: 'a', kind: 'simulate', input: {} }], { priority: 11 }), acme)
+  })
+})
+
 describe('who is refused', () => {
   it('refuses requests without a token', async () => {
     expect((await s.api('POST', '/v1/runs', run([{ key: 'a', kind: 'noop' }]), null)).status).toBe(401)

@@ -3,7 +3,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/db/postgres.ts'
-import { type Steward, startSteward } from '../../src/server.ts'
+import { type Steward, startSteward } from '../../src/server/index.ts'
 import { testConfig } from '../helpers/app.ts'
 import { createTestDatabaseUrl, quietLog, testClickHouseDir } from '../helpers/db.ts'
 import { waitForStatus } from '../helpers/process.ts'

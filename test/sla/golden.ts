@@ -6,6 +6,7 @@ import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
+import { type PriceListInput, priceListSchema } from '../../src/pricing/index.ts'
 import { slaConfigSchema } from '../../src/sla/config.ts'
 import type { SlaContext } from '../../src/sla/index.ts'
 import { type Month, parseMonth } from '../../src/sla/months.ts'
@@ -77,7 +78,11 @@ export interface SlaTestEnv extends SlaContext {
   close(): Promise<void>
 }
 
-export async function openSlaEnv(sla: z.input<typeof slaConfigSchema> = {}): Promise<SlaTestEnv> {
+/** An SLA context on fresh engines; `prices` (the pricing module's list) may ride along for brevity. */
+export async function openSlaEnv(
+  settings: z.input<typeof slaConfigSchema> & { prices?: PriceListInput } = {},
+): Promise<SlaTestEnv> {
+  const { prices, ...sla } = settings
   const { pool } = await createTestPool()
   const handle = await openTestClickHouse()
   await migrate({ pool, clickhouse: handle.client, log: quietLog })
@@ -85,6 +90,7 @@ export async function openSlaEnv(sla: z.input<typeof slaConfigSchema> = {}): Pro
     pool,
     ch: handle.client,
     config: slaConfigSchema.parse(sla),
+    prices: priceListSchema.parse(prices),
     async close() {
       await pool.end()
       await handle.close()

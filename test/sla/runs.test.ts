@@ -1,7 +1,6 @@
 // Run figures and cost from golden events: success rate, failure classes, retries, execution
 // time, and cost with a price change in the middle of the month.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadRunCost } from '../../src/sla/cost.ts'
 import { computeMonth } from '../../src/sla/index.ts'
 import {
   addCustomers,
@@ -206,12 +205,6 @@ describe('cost', () => {
       { day: '2026-02-15', cost: 7 },
       { day: '2026-02-20', cost: 0 },
     ])
-  })
-
-  it('prices a single run the same way (for the run detail)', async () => {
-    const cost = await loadRunCost(env.ch, env.config.prices, 'USD', 'rc')
-    expect(cost).toMatchObject({ total: 18, ai: 15, infrastructure: 3 })
-    expect((await loadRunCost(env.ch, env.config.prices, 'USD', 'no-such-run')).total).toBe(0)
   })
 
   it('gives the same run, job and cost figures from rollups as from raw events', async () => {

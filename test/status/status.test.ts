@@ -6,7 +6,8 @@ import { createServer } from 'node:net'
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { DOMParser, type Element } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { StatusModule, StatusSnapshot } from '../../src/status/index.ts'
+import type { StatusModule, StatusUses } from '../../src/status/index.ts'
+import type { StatusSnapshot } from '../../src/status/model.ts'
 import { renderStatusPage } from '../../src/status/page.ts'
 import { buildSnapshot } from '../../src/status/snapshot.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
@@ -234,7 +235,24 @@ describe('when a source cannot be read', () => {
       log: { level: ClickHouseLogLevel.OFF },
     })
     try {
-      const snap = await buildSnapshot({ ...s.deps, clickhouse: dead })
+      const mod = <T>(name: string) => s.modules.find((m) => m.name === name) as T
+      const uses: StatusUses = {
+        tenants: mod('tenants'),
+        orchestrator: mod('orchestrator'),
+        ingest: mod('ingest'),
+        incidents: mod('incidents'),
+        // The SLA engine reads the same (unreachable) ClickHouse.
+        sla: {
+          uptimeTarget: 99.9,
+          factoryUptime: () => dead.query({ query: 'SELECT 1' }).then(() => Promise.reject(new Error('?'))),
+        },
+        baseUrl: 'http://steward.test',
+      }
+      const snap = await buildSnapshot({ pool: s.deps.pool, clickhouse: dead }, uses, {
+        cacheSeconds: 0,
+        slowQueueSeconds: 300,
+        pagingDelaySeconds: 120,
+      })
       const state = Object.fromEntries(snap.components.map((c) => [c.id, c.state]))
       expect(state.telemetry).toBe('outage')
       // The API still accepts runs (PostgreSQL answers), but the open probe incident keeps it out.

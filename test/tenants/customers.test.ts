@@ -4,7 +4,8 @@ import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 let s: TestSteward
 let acmeToken: string
 beforeAll(async () => {
-  s = await startTestSteward()
+  // Deployment defaults every customer starts from.
+  s = await startTestSteward({ file: { tenants: { defaults: { priority: { min: 0, max: 0 } } } } })
   for (const id of ['acme', 'globex'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)
   acmeToken = (
@@ -38,6 +39,75 @@ describe('what works', () => {
   })
 })
 
+const settingsOf = async (id: string) =>
+  ((await (await s.api('GET', `/v1/customers/${id}`)).json()) as { settings: Record<string, unknown> })
+    .settings
+
+describe('customer settings', () => {
+  it('starts every customer on the configured defaults', async () => {
+    expect(await settingsOf('globex')).toEqual({
+      schedulingWeight: 1,
+      concurrency: { perPool: {}, perRun: null },
+      priority: { min: 0, max: 0 },
+      allowedKinds: null,
+      budget: null,
+    })
+  })
+
+  it('merges a patch into the overrides and returns the effective settings', async () => {
+    const res = await s.api('PATCH', '/v1/customers/acme', {
+      settings: { schedulingWeight: 3, concurrency: { perPool: { default: 8 } }, priority: { max: 50 } },
+    })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { settings: Record<string, unknown> }
+    expect(body.settings).toMatchObject({
+      schedulingWeight: 3,
+      concurrency: { perPool: { default: 8 }, perRun: null },
+      priority: { min: 0, max: 50 },
+    })
+    // A second patch keeps what the first set.
+    await s.api('PATCH', '/v1/customers/acme', { settings: { budget: { total: 500, action: 'pause' } } })
+    expect(await settingsOf('acme')).toMatchObject({
+      schedulingWeight: 3,
+      budget: { total: 500, action: 'pause' },
+    })
+  })
+
+  it('returns a setting to the default when its override is removed with null', async () => {
+    await s.api('PATCH', '/v1/customers/acme', { settings: { schedulingWeight: null, budget: null } })
+    expect(await settingsOf('acme')).toMatchObject({ schedulingWeight: 1, budget: null })
+  })
+
+  it('lets a customer token read its own settings', async () => {
+    const res = await s.api('GET', '/v1/customers/acme', undefined, acmeToken)
+    expect(((await res.json()) as { settings: { priority: unknown } }).settings.priority).toEqual({
+      min: 0,
+      max: 50,
+    })
+  })
+
+  it('refuses settings that do not parse with 422, naming each field, and changes nothing', async () => {
+    const before = await settingsOf('acme')
+    const res = await s.api('PATCH', '/v1/customers/acme', {
+      settings: { schedulingWeight: -1, priority: { min: 60 }, concurrency: { perPool: { 'bad pool': 1 } } },
+    })
+    expect(res.status).toBe(422)
+    const problem = (await res.json()) as { errors: { path: string }[] }
+    expect(problem.errors.map((e) => e.path).sort()).toEqual([
+      'settings.concurrency.perPool.bad pool',
+      'settings.priority.min',
+      'settings.schedulingWeight',
+    ])
+    expect(await settingsOf('acme')).toEqual(before)
+  })
+
+  it('refuses unknown fields of the patch and an unknown customer', async () => {
+    expect((await s.api('PATCH', '/v1/customers/acme', { weight: 2 })).status).toBe(400)
+    expect((await s.api('PATCH', '/v1/customers/acme', { settings: { wieght: 2 } })).status).toBe(422)
+    expect((await s.api('PATCH', '/v1/customers/nobody', { settings: {} })).status).toBe(404)
+  })
+})
+
 describe('what is refused', () => {
   it('refuses a duplicate customer id with 409 and changes nothing', async () => {
     const res = await s.api('POST', '/v1/customers', { id: 'acme', name: 'Other' })
@@ -58,6 +128,8 @@ describe('who is refused', () => {
   it('refuses admin-only routes to a customer token', async () => {
     expect((await s.api('POST', '/v1/customers', { id: 'x', name: 'x' }, acmeToken)).status).toBe(403)
     expect((await s.api('POST', '/v1/customers/acme/tokens', {}, acmeToken)).status).toBe(403)
+    const patch = { settings: { priority: { max: 1000 } } }
+    expect((await s.api('PATCH', '/v1/customers/acme', patch, acmeToken)).status).toBe(403)
   })
 
   it('stops accepting a revoked token', async () => {

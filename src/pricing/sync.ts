@@ -1,24 +1,13 @@
-// Copies the SLA price list (config `sla.prices`) into ClickHouse `prices`
-// (schemas/clickhouse/030_prices.sql), so the cost dashboard prices usage in SQL exactly as the
-// SLA engine does in TypeScript: a price applies from its effective day (UTC) to the next entry.
+// Copies the price list (config `prices`) into ClickHouse `prices` (schemas/clickhouse/030_prices.sql),
+// so the cost dashboard prices usage in SQL exactly as `priceUsage` does in TypeScript: a price
+// applies from its effective day (UTC) to the next entry.
 //
 // Guarantee: the table never lacks a configured price. The new list is inserted first (later
 // updated_at wins under FINAL), then rows of older syncs are deleted, which also drops entries
 // removed from the config. Two instances syncing the same config converge on the same rows.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chTime } from '../ingest/index.ts'
-
-/** The shape of the SLA config's `prices` section (src/sla/config.ts). */
-export interface PriceList {
-  currency: string
-  models: readonly {
-    model: string
-    effectiveFrom: string
-    inputPerMillion: number
-    outputPerMillion: number
-  }[]
-  pools: readonly { pool: string; effectiveFrom: string; perWorkerSecond: number }[]
-}
+import type { PriceList } from './schema.ts'
 
 export interface PriceRow {
   kind: 'model' | 'pool'

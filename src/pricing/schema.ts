@@ -1,0 +1,40 @@
+// The price list: what a model's tokens and a pool's worker-seconds cost, each from its effective
+// UTC day until the next entry of the same model or pool. The config file's `prices` section
+// (also accepted as `sla.prices`, where it lived first); one definition for every module that
+// prices work (run detail, SLA cost figures, the cost dashboard).
+import { z } from 'zod'
+
+const day = z.iso.date() // YYYY-MM-DD, UTC
+const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code')
+
+export const modelPriceSchema = z
+  .object({
+    model: z.string().min(1),
+    /** First UTC day this price applies (until the next entry of the same model). */
+    effectiveFrom: day,
+    inputPerMillion: z.number().nonnegative(),
+    outputPerMillion: z.number().nonnegative(),
+  })
+  .strict()
+
+export const poolPriceSchema = z
+  .object({
+    pool: z.string().min(1),
+    effectiveFrom: day,
+    perWorkerSecond: z.number().nonnegative(),
+  })
+  .strict()
+
+export const priceListSchema = z
+  .object({
+    /** Currency of every price (cost figures are reported in it). */
+    currency: currency.default('USD'),
+    models: z.array(modelPriceSchema).default([]),
+    pools: z.array(poolPriceSchema).default([]),
+  })
+  .strict()
+  .prefault({})
+
+export type PriceList = z.output<typeof priceListSchema>
+/** A price list as written in a config file (defaults not yet applied). */
+export type PriceListInput = z.input<typeof priceListSchema>

@@ -1,0 +1,79 @@
+// The composition root's wiring: every module gets the platform, its own config slice and the
+// services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
+// sla → incidents → status). This is the only place that knows every module.
+
+import { createIncidents } from '../incidents/index.ts'
+import { createIngest } from '../ingest/index.ts'
+import type { ModuleContext, Platform, StewardModule } from '../module.ts'
+import { createOrchestrator } from '../orchestrator/index.ts'
+import { createPricing } from '../pricing/index.ts'
+import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
+import { createTenants } from '../tenants/index.ts'
+import type { Config } from './config.ts'
+
+const MODULE_NAMES = ['tenants', 'pricing', 'ingest', 'orchestrator', 'sla', 'incidents', 'status'] as const
+export type ModuleName = (typeof MODULE_NAMES)[number]
+
+/** What each module uses: a module can run only with these. */
+const USES: Record<ModuleName, ModuleName[]> = {
+  tenants: [],
+  pricing: [],
+  ingest: [],
+  orchestrator: ['tenants', 'pricing'],
+  sla: ['pricing', 'orchestrator'],
+  incidents: ['orchestrator', 'sla'],
+  status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
+}
+
+/** Creates the modules named in `only` (default: all), in layer order. */
+export function composeModules(
+  platform: Platform,
+  config: Config,
+  only: readonly ModuleName[] = MODULE_NAMES,
+): StewardModule[] {
+  for (const name of only)
+    for (const used of USES[name])
+      if (!only.includes(used)) throw new Error(`module ${name} needs module ${used}`)
+  const want = (name: ModuleName) => only.includes(name)
+  const slice = <C>(c: C): ModuleContext<C> => ({ ...platform, config: c })
+
+  const tenants = createTenants(slice(config.tenants), {})
+  const pricing = createPricing(slice(config.prices), {})
+  const ingest = want('ingest') ? createIngest(slice(config.ingest), {}) : undefined
+  const orchestrator = want('orchestrator')
+    ? createOrchestrator(slice(config.orchestrator), { tenants, pricing })
+    : undefined
+  const sla =
+    orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
+  const incidents =
+    orchestrator && sla && want('incidents')
+      ? createIncidents(slice(config.incidents), {
+          orchestrator,
+          sla,
+          paging: config.pagerduty,
+          apiUrl: config.stewardUrl,
+        })
+      : undefined
+  const status =
+    ingest && orchestrator && sla && incidents && want('status')
+      ? createStatus(slice(config.status), {
+          tenants,
+          orchestrator,
+          ingest,
+          sla,
+          incidents,
+          baseUrl: config.incidents.links.apiUrl ?? config.stewardUrl,
+        })
+      : undefined
+  const built: Record<ModuleName, StewardModule | undefined> = {
+    tenants,
+    pricing,
+    ingest,
+    orchestrator,
+    sla,
+    incidents,
+    status,
+  }
+  return MODULE_NAMES.filter(want).map((name) => built[name]!)
+}

@@ -1,0 +1,63 @@
+// The config file's schema, assembled from the sections the modules declare (each module owns the
+// key and zod schema of its section), and `loadConfig`: env + file, parsed once at start-up.
+import { z } from 'zod'
+import { type PlatformConfig, parseConfig } from '../config.ts'
+import { createIncidents } from '../incidents/index.ts'
+import { createIngest } from '../ingest/index.ts'
+import { createOrchestrator } from '../orchestrator/index.ts'
+import { createPricing } from '../pricing/index.ts'
+import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
+import { createTenants } from '../tenants/index.ts'
+
+const sections = z
+  .object({
+    [createTenants.configKey]: createTenants.configSchema,
+    [createPricing.configKey]: createPricing.configSchema,
+    [createOrchestrator.configKey]: createOrchestrator.configSchema.prefault({}),
+    [createIngest.configKey]: createIngest.configSchema.prefault({}),
+    [createSla.configKey]: createSla.configSchema.prefault({}),
+    [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
+    [createStatus.configKey]: createStatus.configSchema.prefault({}),
+  })
+  .strict()
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * The price list first lived in the sla section (`sla.prices`); a file that still has it there is
+ * read as the top-level `prices`. Both at once is ambiguous and refused.
+ */
+function movePricesOutOfSla(file: unknown, ctx: z.RefinementCtx): unknown {
+  if (!isObject(file) || !isObject(file.sla) || !('prices' in file.sla)) return file
+  if ('prices' in file) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sla', 'prices'],
+      message: 'give the price list once, as the top-level "prices" ("sla.prices" is its old place)',
+    })
+    return file
+  }
+  const { prices, ...sla } = file.sla
+  return { ...file, sla, prices }
+}
+
+/** The optional JSON config file (STEWARD_CONFIG): one section per module. */
+export const fileSchema = z.preprocess(movePricesOutOfSla, sections)
+
+export type FileConfig = z.output<typeof fileSchema>
+/** A config file as written (every section and field optional). */
+export type FileConfigInput = z.input<typeof sections>
+export type Config = PlatformConfig & FileConfig
+
+/**
+ * Parses env (and the config file it names) into a Config, or throws a ConfigError that names
+ * every bad variable or field. `overrides` lets the CLI and tests set sections without touching env.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: FileConfigInput = {},
+): Config {
+  return parseConfig(fileSchema, env, overrides)
+}
