@@ -10,7 +10,7 @@ import type { Pool, Queryable } from '../db/postgres.ts'
 import type { RecoveryKind, Severity } from './config.ts'
 import { currentEstimate, type EstimateSource, type RecoveryPolicy } from './estimates.ts'
 import { customerFacing } from './rules.ts'
-import type { IncidentRow, IncidentStatus } from './store.ts'
+import { type IncidentRow, type IncidentStatus, toIncident } from './store.ts'
 
 export interface PublicIncident {
   id: string
@@ -78,21 +78,22 @@ export async function listPublicIncidents(
   )
   return rows.map((r) => {
     const estimate = currentEstimate(r, policy)
+    const i = toIncident(r)
     return {
-      id: r.id,
-      rule: r.rule,
-      scope: r.scope,
-      severity: r.severity,
-      status: r.status,
-      openedAt: r.opened_at.toISOString(),
-      acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
-      resolvedAt: r.resolved_at?.toISOString() ?? null,
-      recoveryKind: r.recovery_kind,
+      id: i.id,
+      rule: i.rule,
+      scope: i.scope,
+      severity: i.severity,
+      status: i.status,
+      openedAt: i.openedAt,
+      acknowledgedAt: i.acknowledgedAt,
+      resolvedAt: i.resolvedAt,
+      recoveryKind: i.recoveryKind,
       estimatedRecoveryAt: estimate.at.toISOString(),
       estimateSource: estimate.source,
       updates: updates.get(r.id) ?? [],
-      rootCause: r.root_cause,
-      prevention: r.prevention,
+      rootCause: i.rootCause,
+      prevention: i.prevention,
     }
   })
 }

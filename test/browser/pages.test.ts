@@ -3,6 +3,7 @@
 // API's operations; /status shows components, an open incident with its estimate, and the uptime
 // bars. Each page's screenshot is saved (test/browser/.screenshots) and must not be blank.
 import { join } from 'node:path'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import {
@@ -19,6 +20,16 @@ describe.skipIf(!chromiumAvailable())('in a browser without internet', () => {
   let s: TestSteward
   let scene: StatusScene
   let browser: TestBrowser
+
+  /** Saves the page's screenshot, checks it is not blank, and that the page asked nothing of the internet. */
+  async function photographAndClose(page: Page, name: string) {
+    const stats = await imageStats(browser, await screenshot(page, join(SCREENSHOT_DIR, name)))
+    expect(stats.colours).toBeGreaterThan(50)
+    expect(stats.inked).toBeGreaterThan(0.05)
+    await page.close()
+    expect(browser.offLoopback).toEqual([])
+    expect(browser.errors).toEqual([])
+  }
 
   beforeAll(async () => {
     // A listening server: the browser talks HTTP to it on loopback.
@@ -51,13 +62,7 @@ describe.skipIf(!chromiumAvailable())('in a browser without internet', () => {
       expect.arrayContaining(['/v1/runs', '/v1/incidents/{id}/updates', '/v1/status']),
     )
     expect(await page.locator('.opblock').count()).toBeGreaterThan(30)
-    const png = await screenshot(page, join(SCREENSHOT_DIR, 'docs.png'))
-    const stats = await imageStats(browser, png)
-    expect(stats.colours).toBeGreaterThan(50)
-    expect(stats.inked).toBeGreaterThan(0.05)
-    await page.close()
-    expect(browser.offLoopback).toEqual([])
-    expect(browser.errors).toEqual([])
+    await photographAndClose(page, 'docs.png')
   })
 
   it('/status shows the components, the open incident with its estimate, and 90 uptime bars', async () => {
@@ -81,12 +86,6 @@ describe.skipIf(!chromiumAvailable())('in a browser without internet', () => {
     ).resolves.toBe('outage')
     const box = await bars.boundingBox()
     expect(box!.width).toBeGreaterThan(600)
-    const png = await screenshot(page, join(SCREENSHOT_DIR, 'status.png'))
-    const stats = await imageStats(browser, png)
-    expect(stats.colours).toBeGreaterThan(50)
-    expect(stats.inked).toBeGreaterThan(0.05)
-    await page.close()
-    expect(browser.offLoopback).toEqual([])
-    expect(browser.errors).toEqual([])
+    await photographAndClose(page, 'status.png')
   })
 })
