@@ -8,7 +8,7 @@ import type { PublicIncident } from '../incidents/index.ts'
 import type { StatusIncident } from './model.ts'
 
 /** Components an incident of (rule, scope) affects, and its public title. */
-export function describe(rule: string, scope: string): { title: string; componentIds: string[] } {
+export function publicTitle(rule: string, scope: string): { title: string; componentIds: string[] } {
   const pool = scope.startsWith('pool:') ? scope.slice('pool:'.length) : null
   switch (rule) {
     case 'uptime_burn':
@@ -50,7 +50,7 @@ export function customerScrubber(customers: { id: string; name: string }[]): (te
 }
 
 export function toStatusIncident(i: PublicIncident, scrub: (text: string) => string): StatusIncident {
-  const { title, componentIds } = describe(i.rule, i.scope)
+  const { title, componentIds } = publicTitle(i.rule, i.scope)
   const updates = i.updates
     .map((u) => ({ at: u.at, message: scrub(u.message) }))
     .sort((a, b) => b.at.localeCompare(a.at))
