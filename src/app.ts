@@ -3,10 +3,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
+import { PayloadTooLargeError } from './errors.ts'
 import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
 import { mountApiDocs } from './http/docs.ts'
-import { PayloadTooLargeError, problemJson, problemResponse } from './http/errors.ts'
+import { problemJson, problemResponse, toProblem } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
+import { problems } from './http/openapi.ts'
 import type { Logger } from './log.ts'
 import type { StewardModule } from './module.ts'
 
@@ -21,6 +23,15 @@ export interface AppOptions {
   version: string
   /** Default JSON body limit; routes may set their own (ingest takes larger batches). */
   maxBodyBytes?: number
+}
+
+/** Every operation that takes a body can be refused for its size (the limit applies to all /v1 routes). */
+function withBodyLimit<D extends { paths?: object }>(doc: D): D {
+  const tooLarge = problems('payload_too_large')
+  for (const ops of Object.values(doc.paths ?? {}) as object[])
+    for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[])
+      if (op.requestBody && op.responses && !op.responses['413']) op.responses['413'] = tooLarge[413]
+  return doc
 }
 
 export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
@@ -92,7 +103,12 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
     if (c.req.path === '/v1/events') return next()
     return bodyLimit({
       maxSize: maxBody,
-      onError: (c) => problemJson(c, new PayloadTooLargeError(maxBody).toProblem()),
+      onError: (c) =>
+        problemJson(
+          c,
+          toProblem(new PayloadTooLargeError(`the body exceeds ${maxBody} bytes`, { limitBytes: maxBody }))
+            .problem,
+        ),
     })(c, next)
   })
   for (const m of opts.modules) {
@@ -126,13 +142,15 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   })
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Steward API',
-      version: opts.version,
-      description: 'Runs, telemetry, SLAs and incidents of an AI software factory.',
-    },
+  const info = {
+    title: 'Steward API',
+    version: opts.version,
+    description: 'Runs, telemetry, SLAs and incidents of an AI software factory.',
+  }
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined
+  app.get('/openapi.json', (c) => {
+    document ??= withBodyLimit(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
+    return c.json(document)
   })
   mountApiDocs(app)
   return app

@@ -2,7 +2,7 @@
 // the admin token sees everything; a customer's token sees and acts on that customer only.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { ForbiddenError, UnauthorizedError } from './errors.ts'
+import { ForbiddenError, UnauthorizedError } from '../errors.ts'
 
 export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string; tokenId: number }
 

@@ -1,128 +1,54 @@
 // One error shape for the whole API: RFC 9457 problem+json with `type`, `title`, `status`,
-// `detail` and, for validation, `errors[]` naming each field. Code throws these typed classes;
-// `problemResponse` is the only place that turns an error into a response.
+// `detail` and, for validation, `errors[]` naming each field. Domain code throws the coded errors
+// of src/errors.ts; `problemResponse` is the only place that turns an error into a response, and
+// PROBLEMS the only place that gives a code its status.
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import type { z } from 'zod'
-
-export interface ProblemField {
-  /** JSON path of the field, e.g. `steps.2.dependsOn.0`; for NDJSON/array bodies it starts with the index. */
-  path: string
-  message: string
-  code?: string
-}
+import { BackpressureError, DomainError, type ErrorCode, type FieldProblem } from '../errors.ts'
 
 export interface Problem {
   type: string
   title: string
   status: number
   detail: string
-  errors?: ProblemField[]
+  errors?: FieldProblem[]
   [extra: string]: unknown
+}
+
+/** Status, title and problem type of each error code. */
+export const PROBLEMS: Record<ErrorCode, { status: number; title: string; slug: string }> = {
+  bad_request: { status: 400, title: 'Bad Request', slug: 'bad-request' },
+  invalid: { status: 400, title: 'Validation failed', slug: 'validation-failed' },
+  unauthorized: { status: 401, title: 'Unauthorized', slug: 'unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
+  not_found: { status: 404, title: 'Not Found', slug: 'not-found' },
+  conflict: { status: 409, title: 'Conflict', slug: 'conflict' },
+  payload_too_large: { status: 413, title: 'Payload Too Large', slug: 'payload-too-large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported Media Type', slug: 'unsupported-media-type' },
+  unprocessable: { status: 422, title: 'Unprocessable content', slug: 'validation-failed' },
+  rate_limited: { status: 429, title: 'Too Many Requests', slug: 'rate-limited' },
+  unavailable: { status: 503, title: 'Service Unavailable', slug: 'unavailable' },
 }
 
 const problemType = (slug: string) => `https://steward.dev/problems/${slug}`
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    detail: string,
-    readonly slug = 'about-blank',
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail)
-    this.name = new.target.name
+/** The problem+json body and headers of a domain error. */
+export function toProblem(err: DomainError): { problem: Problem; headers: Record<string, string> } {
+  const p = PROBLEMS[err.code]
+  const headers: Record<string, string> = {}
+  if (err.code === 'unauthorized') headers['WWW-Authenticate'] = 'Bearer realm="steward"'
+  if (err instanceof BackpressureError)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)))
+  return {
+    problem: {
+      type: problemType(p.slug),
+      title: p.title,
+      status: p.status,
+      detail: err.message,
+      ...err.detail,
+    },
+    headers,
   }
-  toProblem(): Problem {
-    return {
-      type: this.slug === 'about-blank' ? 'about:blank' : problemType(this.slug),
-      title: this.title,
-      status: this.status,
-      detail: this.message,
-      ...this.extra,
-    }
-  }
-}
-
-export class BadRequestError extends HttpError {
-  constructor(detail: string, slug = 'bad-request') {
-    super(400, 'Bad Request', detail, slug)
-  }
-}
-
-/** Input that failed validation: 400 for shape errors, 422 for well-formed input that cannot be accepted. */
-export class ValidationError extends HttpError {
-  constructor(
-    readonly errors: ProblemField[],
-    detail = `${errors.length} field${errors.length === 1 ? '' : 's'} failed validation`,
-    status: 400 | 422 = 400,
-  ) {
-    super(
-      status,
-      status === 400 ? 'Validation failed' : 'Unprocessable content',
-      detail,
-      'validation-failed',
-      {
-        errors,
-      },
-    )
-  }
-}
-
-export class UnauthorizedError extends HttpError {
-  constructor(detail = 'a valid bearer token is required') {
-    super(401, 'Unauthorized', detail, 'unauthorized', {}, { 'WWW-Authenticate': 'Bearer realm="steward"' })
-  }
-}
-
-export class ForbiddenError extends HttpError {
-  constructor(detail = 'this token may not do that') {
-    super(403, 'Forbidden', detail, 'forbidden')
-  }
-}
-
-export class NotFoundError extends HttpError {
-  constructor(what: string) {
-    super(404, 'Not Found', `${what} not found`, 'not-found')
-  }
-}
-
-export class ConflictError extends HttpError {
-  constructor(detail: string) {
-    super(409, 'Conflict', detail, 'conflict')
-  }
-}
-
-export class PayloadTooLargeError extends HttpError {
-  constructor(limitBytes: number) {
-    super(413, 'Payload Too Large', `the body exceeds ${limitBytes} bytes`, 'payload-too-large', {
-      limitBytes,
-    })
-  }
-}
-
-/** Back-pressure: the caller should retry after `retryAfterSeconds`. */
-export class BackpressureError extends HttpError {
-  constructor(status: 429 | 503, detail: string, retryAfterSeconds: number) {
-    super(
-      status,
-      status === 429 ? 'Too Many Requests' : 'Service Unavailable',
-      detail,
-      status === 429 ? 'rate-limited' : 'unavailable',
-      { retryAfterSeconds },
-      { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
-    )
-  }
-}
-
-export function zodFields(error: z.ZodError, prefix: (string | number)[] = []): ProblemField[] {
-  return error.issues.map((i) => ({
-    path: [...prefix, ...i.path].map(String).join('.') || '(body)',
-    message: i.message,
-    code: i.code,
-  }))
 }
 
 export function problemJson(c: Context, p: Problem, headers: Record<string, string> = {}): Response {
@@ -145,7 +71,10 @@ const statusTitles: Record<number, string> = {
 
 /** Maps any thrown value to problem+json. Unknown errors are a 500 whose detail reveals nothing. */
 export function problemResponse(c: Context, err: unknown, onUnexpected: (err: unknown) => void): Response {
-  if (err instanceof HttpError) return problemJson(c, err.toProblem(), err.headers)
+  if (err instanceof DomainError) {
+    const { problem, headers } = toProblem(err)
+    return problemJson(c, problem, headers)
+  }
   if (err instanceof HTTPException) {
     const status = err.status
     const detail =

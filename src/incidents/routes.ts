@@ -5,9 +5,9 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool, PoolClient } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
+import { ConflictError, NotFoundError } from '../errors.ts'
 import { customerScope, type Principal, requireAdmin } from '../http/auth.ts'
-import { ConflictError, NotFoundError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import type { IncidentsConfig } from './config.ts'
 import { acknowledgeLocked, type LifecycleContext, postUpdate, resolveLocked } from './lifecycle.ts'
 import { buildReport, renderMarkdown } from './report.ts'
@@ -183,7 +183,7 @@ export function incidentRoutes(d: RouteDeps) {
         responses: {
           200: jsonContent(IncidentSchema, 'The incident after the change'),
           ...errorResponses,
-          409: errorResponses[400],
+          ...problems('conflict'),
         },
       }),
       async (c) => {
@@ -223,6 +223,8 @@ export function incidentRoutes(d: RouteDeps) {
       responses: {
         201: jsonContent(z.object({ queued: z.number() }), 'Queued for each affected customer'),
         ...errorResponses,
+        // An estimate for a resolved incident.
+        ...problems('conflict'),
       },
     }),
     async (c) => {

@@ -2,8 +2,8 @@
 // silence is recorded and shown but not paged; see lifecycle.ts.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
+import { NotFoundError } from '../errors.ts'
 import { type AppEnv, requireAdmin } from '../http/auth.ts'
-import { NotFoundError } from '../http/errors.ts'
 import { errorResponses, jsonContent, security } from '../http/openapi.ts'
 
 const Silence = z

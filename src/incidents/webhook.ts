@@ -8,9 +8,9 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Pool } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
+import { BadRequestError, UnauthorizedError } from '../errors.ts'
 import type { AppEnv } from '../http/auth.ts'
-import { BadRequestError, UnauthorizedError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent } from '../http/openapi.ts'
+import { createRouter, jsonContent, problems } from '../http/openapi.ts'
 import { acknowledgeLocked, type LifecycleContext, resolveLocked } from './lifecycle.ts'
 import { addTimeline, type IncidentRow, SQL } from './store.ts'
 
@@ -60,8 +60,7 @@ export function pagerDutyWebhookRoutes(opts: {
     summary: 'PagerDuty v3 webhook (signed with X-PagerDuty-Signature; no bearer token)',
     responses: {
       200: jsonContent(z.object({ status: z.string(), incidentId: z.string().optional() }), 'Processed'),
-      400: errorResponses[400],
-      401: errorResponses[401],
+      ...problems('bad_request', 'unauthorized', 'payload_too_large'),
     },
   })
   const handler = async (c: Context<AppEnv>) => {

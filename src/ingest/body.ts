@@ -4,12 +4,13 @@
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import {
-  HttpError,
+  type FieldProblem,
+  ForbiddenError,
   PayloadTooLargeError,
-  type ProblemField,
+  UnsupportedMediaTypeError,
   ValidationError,
   zodFields,
-} from '../http/errors.ts'
+} from '../errors.ts'
 import { TelemetryEvent } from './events.ts'
 
 const gunzipAsync = promisify(gunzip)
@@ -23,20 +24,19 @@ export interface BodyLimits {
   maxEventsPerRequest: number
 }
 
-class UnsupportedMediaError extends HttpError {
-  constructor(detail: string) {
-    super(415, 'Unsupported Media Type', detail, 'unsupported-media-type')
-  }
-}
+const tooLarge = (limitBytes: number) =>
+  new PayloadTooLargeError(`the body exceeds ${limitBytes} bytes`, { limitBytes })
 
 /** Reads the body, refusing (413) as soon as it passes the limit, and decompresses gzip. */
 export async function readEventsBody(req: Request, limits: BodyLimits): Promise<string> {
   const encoding = (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase()
   if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw new UnsupportedMediaError(`Content-Encoding "${encoding}" is not supported; send gzip or identity`)
+    throw new UnsupportedMediaTypeError(
+      `Content-Encoding "${encoding}" is not supported; send gzip or identity`,
+    )
   }
   const declared = Number(req.headers.get('content-length') ?? Number.NaN)
-  if (declared > limits.maxBodyBytes) throw new PayloadTooLargeError(limits.maxBodyBytes)
+  if (declared > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes)
   const chunks: Uint8Array[] = []
   let size = 0
   if (req.body) {
@@ -47,7 +47,7 @@ export async function readEventsBody(req: Request, limits: BodyLimits): Promise<
       size += value.byteLength
       if (size > limits.maxBodyBytes) {
         await reader.cancel().catch(() => {})
-        throw new PayloadTooLargeError(limits.maxBodyBytes)
+        throw tooLarge(limits.maxBodyBytes)
       }
       chunks.push(value)
     }
@@ -58,7 +58,7 @@ export async function readEventsBody(req: Request, limits: BodyLimits): Promise<
     return (await gunzipAsync(raw, { maxOutputLength: limits.maxDecodedBytes })).toString('utf8')
   } catch (err) {
     if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PayloadTooLargeError(limits.maxDecodedBytes)
+      throw tooLarge(limits.maxDecodedBytes)
     }
     throw new ValidationError([
       { path: '(body)', message: 'the body is not valid gzip', code: 'invalid_encoding' },
@@ -70,7 +70,7 @@ export async function readEventsBody(req: Request, limits: BodyLimits): Promise<
  * Splits the body into raw events: a JSON array (or a single JSON object), else NDJSON. A body
  * declared as NDJSON, or one that is not a single JSON value, is read line by line.
  */
-export function splitEvents(text: string, contentType: string): { items: unknown[]; errors: ProblemField[] } {
+export function splitEvents(text: string, contentType: string): { items: unknown[]; errors: FieldProblem[] } {
   const declaredNdjson = /ndjson|jsonl|jsonlines/i.test(contentType)
   if (!declaredNdjson) {
     let whole: unknown
@@ -87,7 +87,7 @@ export function splitEvents(text: string, contentType: string): { items: unknown
     if (parsed) return { items: Array.isArray(whole) ? whole : [whole], errors: [] }
   }
   const items: unknown[] = []
-  const errors: ProblemField[] = []
+  const errors: FieldProblem[] = []
   const lines = text.split('\n')
   for (let line = 0; line < lines.length; line++) {
     const src = lines[line]!.trim()
@@ -112,11 +112,11 @@ export function splitEvents(text: string, contentType: string): { items: unknown
  */
 export function validateEvents(
   items: unknown[],
-  initial: ProblemField[],
+  initial: FieldProblem[],
   ownCustomer: string | undefined,
 ): TelemetryEvent[] {
   const errors = [...initial]
-  const foreign: ProblemField[] = []
+  const foreign: FieldProblem[] = []
   const bad = new Set(initial.map((e) => e.path))
   const events: TelemetryEvent[] = []
   items.forEach((item, i) => {
@@ -148,11 +148,8 @@ export function validateEvents(
     )
   }
   if (foreign.length > 0) {
-    throw new HttpError(
-      403,
-      'Forbidden',
+    throw new ForbiddenError(
       `${foreign.length} event${foreign.length === 1 ? '' : 's'} belong to another customer; nothing was stored`,
-      'forbidden',
       { errors: foreign.slice(0, MAX_LISTED_ERRORS) },
     )
   }

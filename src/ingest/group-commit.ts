@@ -8,7 +8,7 @@
 // - memory is bounded: events waiting for a write never exceed `maxPendingEvents`; past that,
 //   `submit` refuses at once (the route answers 429 with Retry-After) instead of queueing.
 import type { Pool } from '../db/postgres.ts'
-import { BackpressureError } from '../http/errors.ts'
+import { BackpressureError } from '../errors.ts'
 import type { TelemetryEvent } from './events.ts'
 import { appendValidEvents } from './outbox.ts'
 
@@ -48,7 +48,7 @@ export class GroupCommitter {
     if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.maxPendingEvents) {
       return Promise.reject(
         new BackpressureError(
-          429,
+          'rate_limited',
           `ingest is saturated (${this.queuedEvents} events waiting to be written)`,
           1,
         ),

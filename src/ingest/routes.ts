@@ -5,8 +5,8 @@
 // without bound. The body is read by hand (not by the OpenAPI validator) because it may be NDJSON
 // or gzip; its shape is still documented in /openapi.json.
 import { z } from '@hono/zod-openapi'
-import { BackpressureError, HttpError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent, ProblemSchema, security } from '../http/openapi.ts'
+import { BackpressureError, PayloadTooLargeError } from '../errors.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import { readEventsBody, splitEvents, validateEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
@@ -33,11 +33,6 @@ const Accepted = z
   })
   .openapi('EventsAccepted')
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
-
 export function ingestRoutes(d: IngestRouteDeps) {
   const router = createRouter()
   router.openAPIRegistry.registerPath({
@@ -62,10 +57,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
     responses: {
       202: jsonContent(Accepted, 'Durable in the outbox'),
       ...errorResponses,
-      413: problem('Body or batch too large'),
-      415: problem('Unsupported Content-Encoding'),
-      429: problem('Writes saturated; retry after Retry-After seconds'),
-      503: problem('Telemetry backlog past its bound; retry after Retry-After seconds'),
+      ...problems('payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable'),
     },
   })
 
@@ -76,7 +68,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
     if (lag && lag.backlog >= d.config.maxBacklog) {
       d.metrics?.events.inc({ outcome: 'throttled' })
       throw new BackpressureError(
-        503,
+        'unavailable',
         `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
         30,
       )
@@ -84,11 +76,8 @@ export function ingestRoutes(d: IngestRouteDeps) {
     const text = await readEventsBody(c.req.raw, d.config)
     const { items, errors } = splitEvents(text, c.req.header('content-type') ?? '')
     if (items.length > d.config.maxEventsPerRequest) {
-      throw new HttpError(
-        413,
-        'Payload Too Large',
+      throw new PayloadTooLargeError(
         `the batch holds ${items.length} events; at most ${d.config.maxEventsPerRequest} per request`,
-        'payload-too-large',
         { maxEvents: d.config.maxEventsPerRequest },
       )
     }
@@ -112,7 +101,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
       // PostgreSQL refused the write: nothing was stored; the producer should simply retry.
       d.onWriteError(err)
       throw new BackpressureError(
-        503,
+        'unavailable',
         'the events could not be stored right now; nothing was stored, retry',
         5,
       )

@@ -8,7 +8,7 @@
 // - cancel stops queued jobs at once and tells running ones to abort (NOTIFY); a cancelled job's
 //   late result is refused by its lease check.
 import type { Pool, Queryable } from '../db/postgres.ts'
-import { ConflictError, NotFoundError } from '../http/errors.ts'
+import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { jobView, runSummary } from './runs.ts'

@@ -3,9 +3,9 @@
 // queues and workers describe the whole factory and need the admin token.
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
+import { NotFoundError } from '../errors.ts'
 import { canSee, customerScope, requireAdmin } from '../http/auth.ts'
-import { NotFoundError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import type { OrchestratorConfig } from './config.ts'
@@ -22,7 +22,7 @@ const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled
 const Loose = (name: string) => z.looseObject({}).openapi(name)
 const Run = Loose('Run')
 const Job = Loose('Job')
-const conflict = { 409: errorResponses[400], 422: errorResponses[400] }
+const conflict = problems('conflict', 'unprocessable')
 
 export interface OrchestratorRouteDeps {
   pool: Pool

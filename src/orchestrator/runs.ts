@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
-import { NotFoundError, ValidationError } from '../http/errors.ts'
+import { NotFoundError, ValidationError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
@@ -113,7 +113,7 @@ const unknownCustomer = (id: string) =>
   new ValidationError(
     [{ path: 'customerId', message: `unknown customer "${id}"` }],
     'the run names a customer that is not registered',
-    422,
+    'unprocessable',
   )
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)

@@ -2,7 +2,7 @@
 // step's kind and input (against that kind's schema), its fallback, duplicate keys, unknown and
 // cyclic dependencies. Every problem is reported at once, each naming its field.
 import { z } from '@hono/zod-openapi'
-import { type ProblemField, ValidationError } from '../http/errors.ts'
+import { type FieldProblem, ValidationError } from '../errors.ts'
 import { getHandler } from './handlers.ts'
 
 const Name = z.string().min(1).max(128)
@@ -131,7 +131,7 @@ export function checkCustomerSettings(
   run: RunRequest,
   settings: { priority: { min: number; max: number }; allowedKinds: string[] | null },
 ): void {
-  const fields: ProblemField[] = []
+  const fields: FieldProblem[] = []
   const { min, max } = settings.priority
   if (run.priority < min || run.priority > max)
     fields.push({ path: 'priority', message: `this customer's runs may use priorities ${min} to ${max}` })
@@ -147,5 +147,9 @@ export function checkCustomerSettings(
         })
     })
   if (fields.length)
-    throw new ValidationError(fields, "the run asks for more than this customer's settings allow", 422)
+    throw new ValidationError(
+      fields,
+      "the run asks for more than this customer's settings allow",
+      'unprocessable',
+    )
 }

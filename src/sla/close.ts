@@ -10,7 +10,7 @@
 //   month ended (ClickHouse outage, relay behind): it is deferred to the next run, not closed on
 //   partial data;
 // - the ClickHouse copy (sla_monthly) is rewritten from the records until a write succeeds.
-import { ConflictError } from '../http/errors.ts'
+import { ConflictError } from '../errors.ts'
 import { outboxLag } from '../ingest/index.ts'
 import { issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
 import { computeMonth, type SlaContext } from './figures.ts'

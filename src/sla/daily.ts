@@ -31,13 +31,15 @@ export interface FactoryUptimeDays {
   days: FactoryDay[]
 }
 
-const FIRST_SIGNAL_SQL = `
-SELECT count() AS n, toUInt32(min(minute)) AS m FROM signals_1m
-WHERE customer_id = '' AND (source = 'probe' OR component = 'control_plane')`
+const SQL = {
+  firstSignal: `
+    SELECT count() AS n, toUInt32(min(minute)) AS m FROM signals_1m
+    WHERE customer_id = '' AND (source = 'probe' OR component = 'control_plane')`,
+}
 
 /** The first minute the factory sent a health signal (heartbeat or probe), or null if it never did. */
 export async function firstFactorySignal(ctx: Pick<SlaContext, 'ch'>): Promise<Date | null> {
-  const [row] = await chQuery<{ n: number; m: number }>(ctx.ch, FIRST_SIGNAL_SQL, {})
+  const [row] = await chQuery<{ n: number; m: number }>(ctx.ch, SQL.firstSignal, {})
   return Number(row?.n ?? 0) > 0 ? new Date(Number(row!.m) * 1000) : null
 }
 

@@ -1,6 +1,6 @@
 // Planned maintenance windows: from the config file and from the admin API (PostgreSQL).
 import type { Queryable } from '../db/postgres.ts'
-import { NotFoundError } from '../http/errors.ts'
+import { NotFoundError } from '../errors.ts'
 import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
 

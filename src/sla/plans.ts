@@ -3,7 +3,7 @@
 // force for a month is the highest version whose effectiveFrom is not after that month.
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
-import { NotFoundError } from '../http/errors.ts'
+import { NotFoundError } from '../errors.ts'
 import { type Plan, type PlanInput, planSchema, type SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
 

@@ -1,9 +1,9 @@
 // /v1/sla: status, credit reports (JSON, CSV, HTML), dry-run recompute, close, plans, maintenance
 // windows and billing adjustments. A customer token sees only its own figures; changes are admin-only.
 import { createRoute, z } from '@hono/zod-openapi'
+import { NotFoundError } from '../errors.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
-import { NotFoundError } from '../http/errors.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import { closeMonth } from './close.ts'
 import { maintenanceWindowSchema, planSchema } from './config.ts'
 import { listBillingAdjustments, listCredits } from './credits.ts'
@@ -177,7 +177,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       responses: {
         200: jsonContent(z.object({ month: z.string(), computed: z.number(), issued: z.number() }), 'Closed'),
         ...errorResponses,
-        409: errorResponses[400],
+        ...problems('conflict'),
       },
     }),
     async (c) => {

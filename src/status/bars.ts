@@ -2,7 +2,7 @@
 // the SVG is one image described by its title and description, each bar has a tooltip, and the
 // page adds a table of the same figures.
 import { html } from 'hono/html'
-import type { StatusSnapshot, UptimeDay } from './model.ts'
+import type { StatusSnapshot, UptimeDay } from './schemas.ts'
 
 /** Fill colours; each has at least 3:1 contrast against the white page (WCAG non-text contrast). */
 export const DAY_COLOURS: Record<UptimeDay['state'], string> = {

@@ -4,7 +4,7 @@
 import type { PagingHealth } from '../incidents/index.ts'
 import type { OutboxLag } from '../ingest/index.ts'
 import type { QueueStat } from '../orchestrator/index.ts'
-import { type ComponentState, type StatusComponent, type StatusIncident, worst } from './model.ts'
+import { type ComponentState, type StatusComponent, type StatusIncident, worst } from './schemas.ts'
 
 export interface StatusSignals {
   /** null: answers; else why not (never shown: it may name hosts). */

@@ -6,7 +6,7 @@
 // it again. The feed's `updated` is its newest entry's. Text is escaped, and characters XML 1.0
 // forbids are dropped, so an operator's message can never make the feed invalid.
 import { againstEstimate, duration, utc } from './format.ts'
-import type { StatusIncident, StatusSnapshot } from './model.ts'
+import type { StatusIncident, StatusSnapshot } from './schemas.ts'
 
 /** Drops what XML 1.0 forbids: control characters but TAB, LF and CR, lone surrogates, U+FFFE/U+FFFF. */
 function xmlChars(s: string): string {

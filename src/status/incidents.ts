@@ -5,7 +5,7 @@
 // Guarantees: no customer id or name reaches the page: operators' text (updates, root cause,
 // prevention) and pool names pass through `scrub`, which replaces every customer id and name.
 import type { PublicIncident } from '../incidents/index.ts'
-import type { StatusIncident } from './model.ts'
+import type { StatusIncident } from './schemas.ts'
 
 /** Components an incident of (rule, scope) affects, and its public title. */
 export function publicTitle(rule: string, scope: string): { title: string; componentIds: string[] } {

@@ -8,8 +8,8 @@ import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { statusConfigSchema } from './config.ts'
-import type { StatusSnapshot } from './model.ts'
 import { statusRoutes } from './routes.ts'
+import type { StatusSnapshot } from './schemas.ts'
 import { buildSnapshot } from './snapshot.ts'
 
 export interface StatusModule extends StewardModule {

@@ -5,7 +5,7 @@
 import { html, raw } from 'hono/html'
 import { DAY_COLOURS, DAY_LABELS, uptimeBars } from './bars.ts'
 import { againstEstimate, duration, untilEstimate, utc } from './format.ts'
-import type { ComponentState, StatusComponent, StatusIncident, StatusSnapshot } from './model.ts'
+import type { ComponentState, StatusComponent, StatusIncident, StatusSnapshot } from './schemas.ts'
 
 const STATE_LABELS: Record<ComponentState, string> = {
   operational: 'Operational',

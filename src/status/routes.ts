@@ -4,8 +4,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { createRouter } from '../http/openapi.ts'
 import { renderFeed } from './feed.ts'
-import { StatusSnapshot } from './model.ts'
 import { renderStatusPage } from './page.ts'
+import { StatusSnapshot } from './schemas.ts'
 
 export const STATUS_JSON_PATH = '/v1/status'
 

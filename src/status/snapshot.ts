@@ -11,7 +11,7 @@ import { deriveComponents, type StatusSignals, type StatusThresholds } from './c
 import type { StatusConfig } from './config.ts'
 import { customerScrubber, toStatusIncident } from './incidents.ts'
 import type { StatusUses } from './index.ts'
-import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from './model.ts'
+import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from './schemas.ts'
 
 /** Days of uptime history on the page. */
 export const HISTORY_DAYS = 90

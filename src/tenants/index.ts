@@ -2,8 +2,9 @@
 // read customers and settings through the TenantsModule this factory returns.
 import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
+import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { type Customer, getCustomer, listCustomers } from './store.ts'
+import { getCustomer, listCustomers } from './store.ts'
 
 export interface TenantsModule extends StewardModule {
   /** The customer's effective settings (NotFoundError for an unknown customer). */
@@ -22,5 +23,6 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
   }
 })
 
+export type { Customer } from './schemas.ts'
 export type { CustomerSettings } from './settings.ts'
-export { type Customer, tokenResolver } from './store.ts'
+export { tokenResolver } from './store.ts'

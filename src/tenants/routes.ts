@@ -2,8 +2,9 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
-import { createRouter, errorResponses, jsonContent, security } from '../http/openapi.ts'
-import { CustomerSettings, SettingsPatch } from './settings.ts'
+import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
+import { Customer, CustomerId, CustomerPatch, IssuedToken, NewCustomer, TokenRequest } from './schemas.ts'
+import type { CustomerSettings } from './settings.ts'
 import {
   createCustomer,
   getCustomer,
@@ -12,48 +13,6 @@ import {
   revokeToken,
   updateCustomer,
 } from './store.ts'
-
-const CustomerId = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
-    'letters, digits, _ . - ; at most 64; starting with a letter or digit',
-  )
-  .openapi({ example: 'acme' })
-
-const Customer = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    webhookUrl: z.string().nullable(),
-    createdAt: z.string(),
-    settings: CustomerSettings,
-  })
-  .openapi('Customer')
-
-const NewCustomer = z
-  .object({
-    id: CustomerId,
-    name: z.string().min(1).max(200),
-    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
-    webhookSecret: z.string().min(16).max(200).optional(),
-    /** When the customer's contract began (onboarding an existing customer); default now. SLA months before it are not closed. */
-    since: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict()
-
-const CustomerPatch = z
-  .object({
-    name: z.string().min(1).max(200).optional(),
-    webhookUrl: z
-      .url({ protocol: /^https?$/ })
-      .nullable()
-      .optional(),
-    webhookSecret: z.string().min(16).max(200).optional(),
-    settings: SettingsPatch.optional(),
-  })
-  .strict()
-  .openapi('CustomerPatch')
 
 const IdParam = z.object({ id: CustomerId.openapi({ param: { name: 'id', in: 'path' } }) })
 
@@ -68,7 +27,7 @@ export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
       summary: 'Register a customer (admin)',
       security,
       request: { body: { content: { 'application/json': { schema: NewCustomer } }, required: true } },
-      responses: { 201: jsonContent(Customer, 'Created'), ...errorResponses, 409: errorResponses[400] },
+      responses: { 201: jsonContent(Customer, 'Created'), ...errorResponses, ...problems('conflict') },
     }),
     async (c) => {
       requireAdmin(c.var.principal)
@@ -119,7 +78,7 @@ export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
       responses: {
         200: jsonContent(Customer, 'The customer as changed'),
         ...errorResponses,
-        422: errorResponses[400],
+        ...problems('unprocessable'),
       },
     }),
     async (c) => {
@@ -138,11 +97,11 @@ export function tenantRoutes(pool: Pool, defaults: CustomerSettings) {
       request: {
         params: IdParam,
         body: {
-          content: { 'application/json': { schema: z.object({ name: z.string().max(200).optional() }) } },
+          content: { 'application/json': { schema: TokenRequest } },
         },
       },
       responses: {
-        201: jsonContent(z.object({ id: z.number().int(), token: z.string() }), 'The new token'),
+        201: jsonContent(IssuedToken, 'The new token'),
         ...errorResponses,
       },
     }),

@@ -1,18 +1,10 @@
 // Customers and their API tokens in PostgreSQL. A token is shown once; only its SHA-256 is kept.
 import { randomBytes } from 'node:crypto'
 import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
+import { ConflictError, NotFoundError, ValidationError, zodFields } from '../errors.ts'
 import { type Principal, sha256 } from '../http/auth.ts'
-import { ConflictError, NotFoundError, ValidationError, zodFields } from '../http/errors.ts'
+import type { Customer, CustomerPatch, NewCustomer } from './schemas.ts'
 import { type CustomerSettings, effectiveSettings, mergePatch } from './settings.ts'
-
-export interface Customer {
-  id: string
-  name: string
-  webhookUrl: string | null
-  createdAt: string
-  /** Effective settings: the config's defaults with this customer's overrides. */
-  settings: CustomerSettings
-}
 
 interface CustomerRow {
   id: string
@@ -39,11 +31,6 @@ const SQL = {
   insertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret, created_at)
                    VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()))
                    ON CONFLICT (id) DO NOTHING RETURNING *`,
-  upsertCustomer: `INSERT INTO customers (id, name, webhook_url, webhook_secret, created_at)
-                   VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()))
-                   ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, webhook_url = EXCLUDED.webhook_url,
-                     webhook_secret = COALESCE(EXCLUDED.webhook_secret, customers.webhook_secret)
-                   RETURNING *`,
   getCustomer: 'SELECT * FROM customers WHERE id = $1',
   lockCustomer: 'SELECT * FROM customers WHERE id = $1 FOR UPDATE',
   updateCustomer: `UPDATE customers SET name = $2, webhook_url = $3, webhook_secret = COALESCE($4, webhook_secret),
@@ -55,22 +42,12 @@ const SQL = {
     'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND customer_id = $2 AND revoked_at IS NULL',
 }
 
-export interface NewCustomer {
-  id: string
-  name: string
-  webhookUrl?: string | null
-  webhookSecret?: string | null
-  /** Contract start (default now). */
-  since?: string
-}
-
 export async function createCustomer(
   db: Queryable,
   defaults: CustomerSettings,
   c: NewCustomer,
-  opts: { upsert?: boolean } = {},
 ): Promise<Customer> {
-  const { rows } = await db.query<CustomerRow>(opts.upsert ? SQL.upsertCustomer : SQL.insertCustomer, [
+  const { rows } = await db.query<CustomerRow>(SQL.insertCustomer, [
     c.id,
     c.name,
     c.webhookUrl ?? null,
@@ -96,15 +73,6 @@ export async function listCustomers(
   return rows.map((r) => toCustomer(r, defaults))
 }
 
-export interface CustomerPatch {
-  name?: string
-  /** null removes the webhook. */
-  webhookUrl?: string | null
-  webhookSecret?: string
-  /** A JSON merge patch of the settings overrides. */
-  settings?: Record<string, unknown>
-}
-
 /**
  * Applies a patch under the row's lock (concurrent patches apply one after the other). The
  * merged settings must parse with the defaults, else nothing changes and each bad field is named.
@@ -121,7 +89,8 @@ export async function updateCustomer(
     if (!row) throw new NotFoundError(`customer ${id}`)
     const overrides = patch.settings === undefined ? row.settings : mergePatch(row.settings, patch.settings)
     const checked = effectiveSettings(defaults, overrides)
-    if (!checked.success) throw new ValidationError(zodFields(checked.error, ['settings']), undefined, 422)
+    if (!checked.success)
+      throw new ValidationError(zodFields(checked.error, ['settings']), undefined, 'unprocessable')
     const updated = await c.query<CustomerRow>(SQL.updateCustomer, [
       id,
       patch.name ?? row.name,

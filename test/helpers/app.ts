@@ -10,6 +10,7 @@ import {
   type StewardOptions,
   startSteward,
 } from '../../src/server/index.ts'
+import { Conformance, type OpenApiDocument } from './conformance.ts'
 import { createTestDatabaseUrl, quietLog, testClickHouseDir } from './db.ts'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789'
@@ -63,8 +64,14 @@ export async function startTestSteward(opts: TestStewardOptions = {}): Promise<T
     ...opts,
     config: { ...config, clickhouseUrl: undefined, clickhouseDir: testClickHouseDir() },
   })
+  // Every answer a test gets through api() is checked against the served OpenAPI document.
+  let conformance: Promise<Conformance> | undefined
+  const document = () =>
+    (conformance ??= steward
+      .fetch(new Request('http://steward.test/openapi.json'))
+      .then(async (r) => new Conformance((await r.json()) as OpenApiDocument)))
   return Object.assign(steward, {
-    api(
+    async api(
       method: string,
       path: string,
       body?: unknown,
@@ -78,7 +85,11 @@ export async function startTestSteward(opts: TestStewardOptions = {}): Promise<T
         payload = typeof body === 'string' ? body : JSON.stringify(body)
         h['content-type'] ??= 'application/json'
       }
-      return steward.fetch(new Request(`http://steward.test${path}`, { method, headers: h, body: payload }))
+      const res = await steward.fetch(
+        new Request(`http://steward.test${path}`, { method, headers: h, body: payload }),
+      )
+      await (await document()).check(method, path, res)
+      return res
     },
   })
 }

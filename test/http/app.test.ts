@@ -84,6 +84,30 @@ describe('errors are problem+json', () => {
     await expectProblem(res, 405)
   })
 
+  it('400 naming every string with a NUL, a control character or a lone surrogate, storing nothing', async () => {
+    const body = await expectProblem(
+      await s.api('POST', '/v1/customers', {
+        id: 'nul',
+        name: 'a\u0000b',
+        webhookSecret: 'x\u001by'.repeat(6),
+      }),
+      400,
+    )
+    expect((body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['name', 'webhookSecret'])
+    await expectProblem(await s.api('GET', '/v1/customers/nul'), 404)
+    const lone = await expectProblem(
+      await s.api('POST', '/v1/customers', { id: 'lone', name: 'a\ud800b' }),
+      400,
+    )
+    expect(lone.errors).toEqual([
+      expect.objectContaining({ path: 'name', message: expect.stringMatching(/surrogate/) }),
+    ])
+    const query = await expectProblem(await s.api('GET', '/v1/runs?projectId=a%00b'), 400)
+    expect((query.errors as { path: string }[])[0]!.path).toBe('query.projectId')
+    // Tab, line feed and carriage return are text.
+    expect((await s.api('POST', '/v1/customers', { id: 'tabs', name: 'a\tb\nc\r' })).status).toBe(201)
+  })
+
   it('413 for a body over the limit', async () => {
     const big = JSON.stringify({ id: 'big', name: 'x'.repeat(2 * 1024 * 1024) })
     await expectProblem(await s.api('POST', '/v1/customers', big), 413)

@@ -169,8 +169,8 @@ describe('back-pressure', () => {
     const batch = () => workload(uniqueCustomer('sat'), 8).map((e) => TelemetryEvent.parse(e))
     const first = committer.submit(batch())
     await expect(committer.submit(batch())).rejects.toMatchObject({
-      status: 429,
-      headers: { 'Retry-After': '1' },
+      code: 'rate_limited',
+      retryAfterSeconds: 1,
     })
     await expect(first).resolves.toEqual({ appended: 8, duplicates: 0 })
   })

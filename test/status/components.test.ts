@@ -5,7 +5,7 @@ import type { PagingHealth } from '../../src/incidents/index.ts'
 import type { QueueStat } from '../../src/orchestrator/index.ts'
 import { deriveComponents, type StatusSignals, type StatusThresholds } from '../../src/status/components.ts'
 import { customerScrubber } from '../../src/status/incidents.ts'
-import type { StatusIncident } from '../../src/status/model.ts'
+import type { StatusIncident } from '../../src/status/schemas.ts'
 
 const thresholds: StatusThresholds = {
   defaultPool: 'default',

@@ -1,4 +1,4 @@
-// The public status snapshot: one zod schema types the code, documents GET /v1/status in the
+// The public status snapshot's resources: one zod schema types the code, documents GET /v1/status in the
 // OpenAPI document, and is what the HTML page and the Atom feed render.
 import { z } from '@hono/zod-openapi'
 
