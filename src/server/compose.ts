@@ -1,6 +1,6 @@
 // The composition root's wiring: every module gets the platform, its own config slice and the
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
-// sla → incidents). This is the only place that knows every module.
+// sla → incidents → status). This is the only place that knows every module.
 
 import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { createEgress } from '../egress/index.ts'
@@ -10,6 +10,7 @@ import type { ModuleContext, Platform, StewardModule } from '../module.ts'
 import { createOrchestrator } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
 import { createTenants } from '../tenants/index.ts'
 import type { Config } from './config.ts'
 
@@ -21,6 +22,7 @@ const MODULE_NAMES = [
   'orchestrator',
   'sla',
   'incidents',
+  'status',
   'clickhouse-http',
 ] as const
 export type ModuleName = (typeof MODULE_NAMES)[number]
@@ -33,7 +35,8 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: [],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'egress'],
+  incidents: ['orchestrator', 'sla', 'egress'],
+  status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   'clickhouse-http': [],
 }
 
@@ -60,12 +63,24 @@ export function composeModules(
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
   const incidents =
-    orchestrator && want('incidents')
+    orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
           orchestrator,
+          sla,
           paging: config.pagerduty,
           apiUrl: config.stewardUrl,
           egress: egress.policy,
+        })
+      : undefined
+  const status =
+    ingest && orchestrator && sla && incidents && want('status')
+      ? createStatus(slice(config.status), {
+          tenants,
+          orchestrator,
+          ingest,
+          sla,
+          incidents,
+          baseUrl: config.incidents.links.apiUrl ?? config.stewardUrl,
         })
       : undefined
   const clickhouseHttp = want('clickhouse-http')
@@ -83,6 +98,7 @@ export function composeModules(
     orchestrator,
     sla,
     incidents,
+    status,
     'clickhouse-http': clickhouseHttp,
   }
   return MODULE_NAMES.filter(want).map((name) => built[name]!)

@@ -10,6 +10,7 @@ import { createIngest } from '../ingest/index.ts'
 import { createOrchestrator } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
 import { createTenants } from '../tenants/index.ts'
 
 const sections = z
@@ -21,6 +22,7 @@ const sections = z
     [createIngest.configKey]: createIngest.configSchema.prefault({}),
     [createSla.configKey]: createSla.configSchema.prefault({}),
     [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
+    [createStatus.configKey]: createStatus.configSchema.prefault({}),
     /** ClickHouse: the cluster the migrations target (db), and the /clickhouse interface's limits. */
     clickhouse: z
       .object({
