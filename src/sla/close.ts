@@ -15,14 +15,7 @@ import { outboxLag } from '../ingest/index.ts'
 import { issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
-
-export interface CloseResult {
-  month: string
-  /** Customers computed in this run (those without a record). */
-  computed: number
-  /** Records this run wrote. */
-  issued: number
-}
+import type { CloseResult } from './schemas.ts'
 
 const day = (m: Month) => m.start.toISOString().slice(0, 10)
 

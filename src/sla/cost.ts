@@ -11,7 +11,7 @@ import {
   type WorkUsage,
 } from '../pricing/index.ts'
 import type { Month } from './months.ts'
-import type { FigureSource } from './uptime.ts'
+import type { FigureSource } from './schemas.ts'
 
 const WORK_ROLLUP = `
 SELECT customer_id AS c, project_id AS p, run_type AS t, pool, toString(toDate(hour)) AS d, sum(worker_ms) AS ms

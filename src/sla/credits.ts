@@ -13,25 +13,8 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
-import type { CustomerMonth } from './figures.ts'
 import { type Month, nextMonth } from './months.ts'
-import type { TierHit } from './policy.ts'
-
-export interface CreditRecord {
-  id: number
-  customerId: string
-  month: string
-  planVersion: number
-  creditPercent: number
-  feeCents: number
-  creditCents: number
-  currency: string
-  tiers: TierHit[]
-  inputs: CustomerMonth
-  inputsSha256: string
-  computedAt: string
-  createdAt: string
-}
+import type { BillingAdjustment, CreditRecord, CustomerMonth, TierHit } from './schemas.ts'
 
 /** JSON with object keys sorted: the same figures always hash the same (jsonb reorders keys). */
 export function canonicalJson(v: unknown): string {
@@ -151,17 +134,6 @@ export async function listCredits(db: Queryable, month: Month, customerId?: stri
     computedAt: r.computed_at.toISOString(),
     createdAt: r.created_at.toISOString(),
   }))
-}
-
-export interface BillingAdjustment {
-  id: number
-  creditId: number
-  customerId: string
-  billingCycle: string
-  amountCents: number
-  amount: string
-  currency: string
-  description: string
 }
 
 /** Adjustments to apply in `cycle` (credits of the month before it). */

@@ -4,23 +4,17 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
-import type { CostFigures, PriceList } from '../pricing/index.ts'
+import type { PriceList } from '../pricing/index.ts'
 import type { SlaConfig } from './config.ts'
 import { loadCostFigures } from './cost.ts'
-import { appliesTo, type MaintenanceWindow, maintenanceWindows } from './maintenance.ts'
+import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
-import { type Evaluation, evaluate } from './policy.ts'
-import { loadRpoFigures, loadRtoFigures, type RpoFigures, type RtoFigures } from './recovery.ts'
-import { type ExecutionTimeFigures, type JobFigures, loadRunFigures, type SuccessFigures } from './runs.ts'
-import {
-  type FigureSource,
-  loadMinuteSignals,
-  maintenanceMask,
-  type UptimeFigures,
-  upMinutes,
-  uptimeFigures,
-} from './uptime.ts'
+import { evaluate } from './policy.ts'
+import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
+import { loadRunFigures } from './runs.ts'
+import type { CustomerMonth, FigureSource, MaintenanceWindow, MonthFigures } from './schemas.ts'
+import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
 
 export interface SlaContext {
   pool: Pool
@@ -29,35 +23,6 @@ export interface SlaContext {
   /** The pricing module's price list (a month's cost). */
   prices: PriceList
   log?: Logger
-}
-
-export interface CustomerMonth {
-  customerId: string
-  month: string
-  /** 'complete' once the month has ended; figures of the running month are month-to-date. */
-  period: 'complete' | 'month-to-date'
-  computedAt: string
-  source: FigureSource
-  plan: { version: number; source: string; effectiveFrom: string | null } & SlaConfig['defaultPlan']
-  uptime: UptimeFigures & { target: number; allowedDowntimeMinutes: number; met: boolean }
-  success: SuccessFigures & { target: number; met: boolean }
-  jobs: JobFigures
-  executionTime: (ExecutionTimeFigures & { withinPercentTarget: number | null; met: boolean | null })[]
-  rto: RtoFigures[]
-  rpo: RpoFigures[]
-  cost: CostFigures
-  maintenance: MaintenanceWindow[]
-  evaluation: Evaluation
-}
-
-export interface MonthFigures {
-  month: string
-  period: 'complete' | 'month-to-date'
-  computedAt: string
-  source: FigureSource
-  /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
-  overall: { uptime: UptimeFigures; maintenance: MaintenanceWindow[] }
-  customers: CustomerMonth[]
 }
 
 function windowsOf(ws: MaintenanceWindow[]) {

@@ -15,8 +15,9 @@ import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { slaRoutes } from './routes.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
-export { computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
+export { computeMonth, type SlaContext } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
+export type { MonthFigures } from './schemas.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
 

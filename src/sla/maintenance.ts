@@ -3,15 +3,7 @@ import type { Queryable } from '../db/postgres.ts'
 import { NotFoundError } from '../errors.ts'
 import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
-
-export interface MaintenanceWindow {
-  id: number | null
-  source: 'config' | 'api'
-  customerId: string | null
-  start: string
-  end: string
-  reason: string
-}
+import type { MaintenanceWindow } from './schemas.ts'
 
 /** Windows overlapping the month that apply to `customerId` (null: the factory-wide ones only). */
 export async function maintenanceWindows(

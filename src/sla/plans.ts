@@ -4,16 +4,9 @@
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { NotFoundError } from '../errors.ts'
-import { type Plan, type PlanInput, planSchema, type SlaConfig } from './config.ts'
+import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
-
-export interface ResolvedPlan {
-  version: number
-  source: 'default' | 'config' | 'api'
-  /** YYYY-MM */
-  effectiveFrom: string | null
-  plan: Plan
-}
+import { type PlanInput, type PlanVersion, planSchema, type ResolvedPlan } from './schemas.ts'
 
 function basePlan(config: SlaConfig, customerId: string): ResolvedPlan {
   const own = config.plans[customerId]
@@ -49,10 +42,6 @@ export async function resolvePlans(
     })
   }
   return out
-}
-
-export interface PlanVersion extends ResolvedPlan {
-  createdAt: string | null
 }
 
 /** Every version of a customer's plan, newest first (version 0 last). */

@@ -9,6 +9,7 @@ import { outboxLag, recoveryKinds } from '../ingest/index.ts'
 import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
+import type { RpoFigures, RtoFigures } from './schemas.ts'
 
 const RECOVERIES = `
 SELECT customer_id AS c, recovery_kind AS k, event_id AS id,
@@ -16,19 +17,6 @@ SELECT customer_id AS c, recovery_kind AS k, event_id AS id,
 FROM events FINAL
 WHERE type = 'recovery' AND customer_id IN {customers:Array(String)}
   AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')`
-
-export interface RtoFigures {
-  kind: string
-  targetSeconds: number
-  recoveries: number
-  withinTarget: number
-  worstSeconds: number | null
-  p50Seconds: number | null
-  p95Seconds: number | null
-  met: boolean
-  /** The recoveries that missed the target (event id, seconds), for a dispute. */
-  breaches: { eventId: string; seconds: number }[]
-}
 
 /** Nearest-rank percentile of sorted values. */
 function rank(sorted: number[], q: number): number | null {
@@ -100,16 +88,6 @@ export async function recordRpoSamples(db: Queryable, at: Date, samples: RpoSamp
      ON CONFLICT (source, sampled_at) DO NOTHING`,
     [at, samples.map((s) => s.source), samples.map((s) => s.lagSeconds)],
   )
-}
-
-export interface RpoFigures {
-  source: string
-  targetSeconds: number
-  samples: number
-  withinTarget: number
-  worstSeconds: number
-  compliancePercent: number
-  met: boolean
 }
 
 export async function loadRpoFigures(

@@ -1,30 +1,9 @@
 // The monthly credit report: closed records (immutable) and, for customers whose month is not
 // closed yet, provisional figures computed now. Rendered as JSON, CSV or a printable HTML page.
-import { type CreditRecord, listCredits } from './credits.ts'
-import { type CustomerMonth, computeMonth, type SlaContext } from './figures.ts'
+import { listCredits } from './credits.ts'
+import { computeMonth, type SlaContext } from './figures.ts'
 import type { Month } from './months.ts'
-import type { TierHit } from './policy.ts'
-
-export interface CreditReportItem {
-  customerId: string
-  month: string
-  status: 'closed' | 'provisional'
-  creditId: number | null
-  planVersion: number
-  creditPercent: number
-  feeCents: number
-  creditCents: number
-  currency: string
-  tiers: TierHit[]
-  inputsSha256: string | null
-  figures: CustomerMonth
-}
-
-export interface CreditReport {
-  month: string
-  generatedAt: string
-  items: CreditReportItem[]
-}
+import type { CreditRecord, CreditReport, CreditReportItem, CustomerMonth, TierHit } from './schemas.ts'
 
 const fromRecord = (r: CreditRecord): CreditReportItem => ({
   customerId: r.customerId,

@@ -3,22 +3,79 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '../errors.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
-import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
+import { createRouter, jsonContent, problems, security } from '../http/openapi.ts'
 import { closeMonth } from './close.ts'
-import { maintenanceWindowSchema, planSchema } from './config.ts'
 import { listBillingAdjustments, listCredits } from './credits.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { addMaintenanceWindow, maintenanceWindows } from './maintenance.ts'
 import { monthOf, parseMonth } from './months.ts'
 import { addPlanVersion, listPlanVersions } from './plans.ts'
 import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
+import {
+  BillingAdjustment,
+  CloseResult,
+  CreditRecord,
+  CreditReport,
+  CustomerMonth,
+  MaintenanceWindow,
+  MonthFigures,
+  MonthKey as MonthParam,
+  maintenanceWindowSchema,
+  PlanVersion,
+  planSchema,
+} from './schemas.ts'
 
-const MonthParam = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
-  .openapi({ example: '2026-10' })
 const CustomerParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a customer id')
-const Figures = z.any().openapi({ type: 'object', description: 'Figures; see docs/sla.md' })
+
+/** GET /sla/status: each customer's month with its DLQ size and its credit once closed; the admin also gets the factory. */
+const SlaStatus = z
+  .object({
+    month: MonthFigures.shape.month,
+    period: MonthFigures.shape.period,
+    computedAt: MonthFigures.shape.computedAt,
+    /** Admin only: the factory as a whole. */
+    overall: MonthFigures.shape.overall.optional(),
+    /** Admin only: jobs in the dead-letter queue now, all customers. */
+    dlqSize: z.number().int().optional(),
+    customers: z.array(
+      z
+        .object({
+          ...CustomerMonth.shape,
+          /** The customer's jobs in the dead-letter queue now. */
+          dlqSize: z.number().int(),
+          /** The closed record of the month, null until the month is closed for the customer. */
+          credit: CreditRecord.pick({ id: true, creditPercent: true, creditCents: true })
+            .extend({ closedAt: CreditRecord.shape.createdAt })
+            .nullable(),
+        })
+        .openapi('CustomerStatus'),
+    ),
+  })
+  .openapi('SlaStatus')
+
+/** POST /sla/recompute: the month's figures now, next to the record issued (if any). */
+const DryRun = z
+  .object({
+    dryRun: z.literal(true),
+    ...MonthFigures.shape,
+    customers: z.array(
+      z
+        .object({
+          ...CustomerMonth.shape,
+          /** The record the close issued for the month, null when it has not. */
+          issued: CreditRecord.pick({
+            id: true,
+            creditPercent: true,
+            creditCents: true,
+            inputsSha256: true,
+          }).nullable(),
+        })
+        .openapi('CustomerDryRun'),
+    ),
+  })
+  .openapi('SlaDryRun')
+
+const items = <T extends z.ZodType>(schema: T) => z.object({ items: z.array(schema) })
 
 async function existingCustomers(ctx: SlaContext, scope: string | undefined): Promise<string[]> {
   const { rows } = await ctx.pool.query<{ id: string }>(
@@ -41,7 +98,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       summary: 'Figures of a month (default: this month, to date) per customer, against the plan',
       security,
       request: { query: z.object({ customerId: CustomerParam.optional(), month: MonthParam.optional() }) },
-      responses: { 200: jsonContent(Figures, 'Month figures'), ...errorResponses },
+      responses: {
+        200: jsonContent(SlaStatus, 'Month figures'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query')
@@ -99,12 +159,12 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
         200: {
           description: 'The report',
           content: {
-            'application/json': { schema: Figures },
+            'application/json': { schema: CreditReport },
             'text/csv': { schema: z.string() },
             'text/html': { schema: z.string() },
           },
         },
-        ...errorResponses,
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
       },
     }),
     async (c) => {
@@ -131,7 +191,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       summary: 'Dry run of the monthly close (admin): the figures and credits, nothing written',
       security,
       request: { query: z.object({ month: MonthParam, customerId: CustomerParam.optional() }) },
-      responses: { 200: jsonContent(Figures, 'What the close would issue'), ...errorResponses },
+      responses: {
+        200: jsonContent(DryRun, 'What the close would issue'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
+      },
     }),
     async (c) => {
       requireAdmin(c.var.principal)
@@ -144,7 +207,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       ])
       return c.json(
         {
-          dryRun: true,
+          dryRun: true as const,
           ...figures,
           customers: figures.customers.map((m) => {
             const r = records.find((x) => x.customerId === m.customerId)
@@ -175,9 +238,8 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       security,
       request: { query: z.object({ month: MonthParam }) },
       responses: {
-        200: jsonContent(z.object({ month: z.string(), computed: z.number(), issued: z.number() }), 'Closed'),
-        ...errorResponses,
-        ...problems('conflict'),
+        200: jsonContent(CloseResult, 'Closed'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'conflict'),
       },
     }),
     async (c) => {
@@ -198,7 +260,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       summary: "A customer's plan versions, newest first",
       security,
       request: { params: PlanParams },
-      responses: { 200: jsonContent(Figures, 'Plan versions'), ...errorResponses },
+      responses: {
+        200: jsonContent(items(PlanVersion), 'Plan versions'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
+      },
     }),
     async (c) => {
       const { customerId } = c.req.valid('param')
@@ -225,7 +290,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
           required: true,
         },
       },
-      responses: { 201: jsonContent(Figures, 'The new version'), ...errorResponses },
+      responses: {
+        201: jsonContent(PlanVersion, 'The new version'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
+      },
     }),
     async (c) => {
       requireAdmin(c.var.principal)
@@ -244,7 +312,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       summary: 'Maintenance windows overlapping a month (default: this month)',
       security,
       request: { query: z.object({ month: MonthParam.optional() }) },
-      responses: { 200: jsonContent(Figures, 'Windows'), ...errorResponses },
+      responses: {
+        200: jsonContent(items(MaintenanceWindow), 'Windows'),
+        ...problems('invalid', 'unauthorized'),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query')
@@ -271,7 +342,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       request: {
         body: { content: { 'application/json': { schema: maintenanceWindowSchema } }, required: true },
       },
-      responses: { 201: jsonContent(Figures, 'The window'), ...errorResponses },
+      responses: {
+        201: jsonContent(MaintenanceWindow, 'The window'),
+        ...problems('invalid', 'unauthorized', 'forbidden', 'not_found'),
+      },
     }),
     async (c) => {
       requireAdmin(c.var.principal)
@@ -287,7 +361,10 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       summary: 'Credits as billing adjustments for a billing cycle (the month after the credited one)',
       security,
       request: { query: z.object({ cycle: MonthParam, customerId: CustomerParam.optional() }) },
-      responses: { 200: jsonContent(Figures, 'Adjustments'), ...errorResponses },
+      responses: {
+        200: jsonContent(items(BillingAdjustment), 'Adjustments'),
+        ...problems('invalid', 'unauthorized', 'forbidden'),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query')

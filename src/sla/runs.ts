@@ -9,7 +9,7 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
-import type { FigureSource } from './uptime.ts'
+import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas.ts'
 
 const range = (month: Month, until: Date) => ({
   from: month.start.getTime() / 1000,
@@ -55,39 +55,6 @@ FROM events FINAL
 WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'succeeded'
   AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
 GROUP BY c, t`
-
-export interface SuccessFigures {
-  succeeded: number
-  failed: number
-  cancelled: number
-  /** succeeded + failed */
-  finished: number
-  /** % of finished runs that succeeded; null when none finished. */
-  successRate: number | null
-  failedByClass: Record<string, number>
-  /** % of finished runs that failed, per failure class. */
-  failureRateByClass: Record<string, number>
-}
-
-export interface JobFigures {
-  attempts: number
-  retried: number
-  deadLettered: number
-  /** % of started attempts that were retried; null when none started. */
-  retryRate: number | null
-}
-
-export interface ExecutionTimeFigures {
-  runType: string
-  runs: number
-  targetMs: number | null
-  withinTarget: number | null
-  /** % of succeeded runs within the target (null: no target for this run type). */
-  compliancePercent: number | null
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
-}
 
 export interface RunFigures {
   success: SuccessFigures

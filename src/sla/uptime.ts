@@ -11,8 +11,7 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
-
-export type FigureSource = 'rollup' | 'raw'
+import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas.ts'
 
 interface SignalRow {
   m: number
@@ -83,34 +82,6 @@ export async function loadMinuteSignals(
 export interface Window {
   start: Date
   end: Date
-}
-
-export interface DowntimePeriod {
-  start: string
-  end: string
-  minutes: number
-}
-
-export interface DailyUptime {
-  day: string
-  eligibleMinutes: number
-  downMinutes: number
-  percent: number
-}
-
-export interface UptimeFigures {
-  percent: number
-  minutes: number
-  maintenanceMinutes: number
-  /** Minutes before the customer existed (created mid-month): not counted. */
-  notInServiceMinutes: number
-  eligibleMinutes: number
-  upMinutes: number
-  downMinutes: number
-  /** Consecutive down minutes, for a disputed credit (at most the first 500 periods). */
-  downtimePeriods: DowntimePeriod[]
-  downtimePeriodCount: number
-  daily: DailyUptime[]
 }
 
 /** Marks minutes wholly inside a window. */
