@@ -22,7 +22,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   egress: [],
   ingest: [],
   orchestrator: ['tenants', 'pricing', 'egress'],
-  sla: ['pricing', 'orchestrator'],
+  sla: ['tenants', 'pricing', 'orchestrator'],
   incidents: ['orchestrator', 'egress'],
 }
 
@@ -46,7 +46,7 @@ export function composeModules(
     ? createOrchestrator(slice(config.orchestrator), { tenants, pricing, egress: egress.policy })
     : undefined
   const sla =
-    orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
+    orchestrator && want('sla') ? createSla(slice(config.sla), { tenants, pricing, orchestrator }) : undefined
   const incidents =
     orchestrator && want('incidents')
       ? createIncidents(slice(config.incidents), {

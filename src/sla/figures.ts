@@ -1,12 +1,9 @@
 // A month's figures per customer, from ClickHouse (uptime, runs, cost, RTO) and PostgreSQL (plans,
 // maintenance, RPO samples), evaluated against each customer's plan. Read-only: the monthly close,
 // the dry-run recompute and the status report all call this one function, so they agree.
-import type { ClickHouseClient } from '../db/clickhouse.ts'
-import type { Pool } from '../db/postgres.ts'
-import type { Logger } from '../log.ts'
-import type { PriceList } from '../pricing/index.ts'
-import type { SlaConfig } from './config.ts'
+import type { SlaContext } from './context.ts'
 import { loadCostFigures } from './cost.ts'
+import { createdAt } from './customers.ts'
 import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
@@ -15,15 +12,6 @@ import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MaintenanceWindow, MonthFigures } from './schemas.ts'
 import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
-
-export interface SlaContext {
-  pool: Pool
-  ch: ClickHouseClient
-  config: SlaConfig
-  /** The pricing module's price list (a month's cost). */
-  prices: PriceList
-  log?: Logger
-}
 
 function windowsOf(ws: MaintenanceWindow[]) {
   return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
@@ -45,15 +33,12 @@ export async function computeMonth(
   const period = now < month.end ? 'month-to-date' : 'complete'
   const { config } = ctx
   const plans = await resolvePlans(ctx.pool, config, customerIds, month)
-  const { rows: created } = await ctx.pool.query<{ id: string; created_at: Date }>(
-    'SELECT id, created_at FROM customers WHERE id = ANY($1)',
-    [customerIds],
-  )
+  const created = await createdAt(ctx.tenants, customerIds)
   // A customer created during the month is measured from its first whole minute.
   const firstMinute = new Map(
-    created.map((c) => [
-      c.id,
-      Math.max(0, Math.ceil((c.created_at.getTime() - month.start.getTime()) / MINUTE_MS)),
+    [...created].map(([id, at]) => [
+      id,
+      Math.max(0, Math.ceil((at.getTime() - month.start.getTime()) / MINUTE_MS)),
     ]),
   )
   const targets = new Map(

@@ -6,16 +6,20 @@ import { Gauge } from 'prom-client'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
-import { closeDueMonths } from './close.ts'
+import type { TenantsModule } from '../tenants/index.ts'
+import { closeDueMonths, lastClosedMonth } from './close.ts'
 import { slaConfigSchema } from './config.ts'
+import type { SlaContext } from './context.ts'
 import { writeSlaMonthly } from './credits.ts'
-import { computeMonth, type SlaContext } from './figures.ts'
+import { customerIds } from './customers.ts'
+import { computeMonth } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { slaRoutes } from './routes.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
-export { computeMonth, type SlaContext } from './figures.ts'
+export type { SlaContext } from './context.ts'
+export { computeMonth } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 export type { MonthFigures } from './schemas.ts'
 
@@ -26,13 +30,7 @@ async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>,
   const samples = await currentRpo(ctx.pool)
   await recordRpoSamples(ctx.pool, new Date(Math.floor(now.getTime() / 60_000) * 60_000), samples)
   for (const s of samples) gauges.rpo.set({ source: s.source }, s.lagSeconds)
-  const { rows } = await ctx.pool.query<{ id: string }>('SELECT id FROM customers ORDER BY id')
-  const figures = await computeMonth(
-    ctx,
-    monthOf(now),
-    rows.map((r) => r.id),
-    { now },
-  )
+  const figures = await computeMonth(ctx, monthOf(now), await customerIds(ctx.tenants), { now })
   gauges.uptime.set({ customer: '' }, figures.overall.uptime.percent)
   for (const m of figures.customers) {
     gauges.uptime.set({ customer: m.customerId }, m.uptime.percent)
@@ -66,6 +64,7 @@ function createGauges(registry: Registry) {
 }
 
 export interface SlaUses {
+  tenants: Pick<TenantsModule, 'customers'>
   pricing: Pick<PricingModule, 'prices'>
   orchestrator: Pick<OrchestratorModule, 'dlqSize'>
 }
@@ -75,7 +74,14 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   const ch = deps.clickhouse
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch) return { name: 'sla' }
-  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, prices: uses.pricing.prices, log: deps.log }
+  const ctx: SlaContext = {
+    pool: deps.pool,
+    ch,
+    config: cfg,
+    prices: uses.pricing.prices,
+    tenants: uses.tenants,
+    log: deps.log,
+  }
   const gauges = createGauges(deps.metrics)
   deps.scheduler.register({
     name: SLA_JOBS.refresh,
@@ -95,11 +101,6 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   return {
     name: 'sla',
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
-    async readiness() {
-      const { rows } = await deps.pool.query<{ month: string | null }>(
-        `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
-      )
-      return { lastClosedMonth: rows[0]?.month ?? null }
-    },
+    readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
   }
 })

@@ -1,12 +1,13 @@
 // /v1/sla: status, credit reports (JSON, CSV, HTML), dry-run recompute, close, plans, maintenance
 // windows and billing adjustments. A customer token sees only its own figures; changes are admin-only.
 import { createRoute, z } from '@hono/zod-openapi'
-import { NotFoundError } from '../errors.ts'
 import { customerScope, requireAdmin } from '../http/auth.ts'
 import { createRouter, jsonContent, problems, security } from '../http/openapi.ts'
 import { closeMonth } from './close.ts'
+import type { SlaContext } from './context.ts'
 import { listBillingAdjustments, listCredits } from './credits.ts'
-import { computeMonth, type SlaContext } from './figures.ts'
+import { customerIds } from './customers.ts'
+import { computeMonth } from './figures.ts'
 import { addMaintenanceWindow, maintenanceWindows } from './maintenance.ts'
 import { monthOf, parseMonth } from './months.ts'
 import { addPlanVersion, listPlanVersions } from './plans.ts'
@@ -77,15 +78,6 @@ const DryRun = z
 
 const items = <T extends z.ZodType>(schema: T) => z.object({ items: z.array(schema) })
 
-async function existingCustomers(ctx: SlaContext, scope: string | undefined): Promise<string[]> {
-  const { rows } = await ctx.pool.query<{ id: string }>(
-    'SELECT id FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
-    [scope ?? null],
-  )
-  if (scope && !rows.length) throw new NotFoundError(`customer ${scope}`)
-  return rows.map((r) => r.id)
-}
-
 /** `dlqSize` is the orchestrator's: jobs in its dead-letter queue now. */
 export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<number>) {
   const app = createRouter()
@@ -107,7 +99,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       const q = c.req.valid('query')
       const scope = customerScope(c.var.principal, q.customerId)
       const month = q.month ? parseMonth(q.month) : monthOf(new Date())
-      const ids = await existingCustomers(ctx, scope)
+      const ids = await customerIds(ctx.tenants, scope)
       const figures = await computeMonth(ctx, month, ids)
       const closed = await listCredits(ctx.pool, month, scope)
       const customers = await Promise.all(
@@ -170,7 +162,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
     async (c) => {
       const q = c.req.valid('query')
       const scope = customerScope(c.var.principal, q.customerId)
-      if (scope) await existingCustomers(ctx, scope)
+      if (scope) await customerIds(ctx.tenants, scope)
       const report = await buildCreditReport(ctx, parseMonth(q.month), scope)
       if (q.format === 'csv') {
         return c.body(renderCsv(report), 200, {
@@ -200,7 +192,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       requireAdmin(c.var.principal)
       const q = c.req.valid('query')
       const month = parseMonth(q.month)
-      const ids = await existingCustomers(ctx, q.customerId)
+      const ids = await customerIds(ctx.tenants, q.customerId)
       const [figures, records] = await Promise.all([
         computeMonth(ctx, month, ids),
         listCredits(ctx.pool, month, q.customerId),
@@ -268,7 +260,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
     async (c) => {
       const { customerId } = c.req.valid('param')
       customerScope(c.var.principal, customerId)
-      return c.json({ items: await listPlanVersions(ctx.pool, ctx.config, customerId) }, 200)
+      return c.json({ items: await listPlanVersions(ctx, customerId) }, 200)
     },
   )
 
@@ -300,7 +292,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
       const { customerId } = c.req.valid('param')
       const body = c.req.valid('json')
       const from = body.effectiveFrom ? parseMonth(body.effectiveFrom) : monthOf(new Date())
-      return c.json(await addPlanVersion(ctx.pool, customerId, body.plan, from), 201)
+      return c.json(await addPlanVersion(ctx, customerId, body.plan, from), 201)
     },
   )
 
@@ -349,7 +341,7 @@ export function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Pro
     }),
     async (c) => {
       requireAdmin(c.var.principal)
-      return c.json(await addMaintenanceWindow(ctx.pool, c.req.valid('json')), 201)
+      return c.json(await addMaintenanceWindow(ctx, c.req.valid('json')), 201)
     },
   )
 

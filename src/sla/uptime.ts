@@ -13,6 +13,31 @@ import { chQuery } from '../db/clickhouse.ts'
 import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
 import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas.ts'
 
+const SQL = {
+  signals: {
+    rollup: `
+      SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h,
+             sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
+      FROM signals_1m
+      WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
+        AND customer_id IN {customers:Array(String)}
+        AND (source = 'probe' OR component = 'control_plane')
+      GROUP BY m, c
+      HAVING h > 0 OR pu > 0`,
+    // The same figures straight from raw events (benchmark reference and cross-check).
+    raw: `
+      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h,
+             countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
+      FROM events FINAL
+      WHERE type IN ('heartbeat', 'probe')
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+        AND customer_id IN {customers:Array(String)}
+        AND (type = 'probe' OR component = 'control_plane')
+      GROUP BY m, c
+      HAVING h > 0 OR pu > 0`,
+  },
+}
+
 interface SignalRow {
   m: number
   c: string
@@ -20,28 +45,6 @@ interface SignalRow {
   ph: number
   pu: number
 }
-
-const ROLLUP_SQL = `
-SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h,
-       sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
-FROM signals_1m
-WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
-  AND customer_id IN {customers:Array(String)}
-  AND (source = 'probe' OR component = 'control_plane')
-GROUP BY m, c
-HAVING h > 0 OR pu > 0`
-
-// The same figures straight from raw events (benchmark reference and cross-check).
-const RAW_SQL = `
-SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h,
-       countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
-FROM events FINAL
-WHERE type IN ('heartbeat', 'probe')
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-  AND customer_id IN {customers:Array(String)}
-  AND (type = 'probe' OR component = 'control_plane')
-GROUP BY m, c
-HAVING h > 0 OR pu > 0`
 
 export interface MinuteSignals {
   factory: Uint8Array
@@ -56,7 +59,7 @@ export async function loadMinuteSignals(
   customerIds: string[],
   source: FigureSource = 'rollup',
 ): Promise<MinuteSignals> {
-  const rows = await chQuery<SignalRow>(ch, source === 'rollup' ? ROLLUP_SQL : RAW_SQL, {
+  const rows = await chQuery<SignalRow>(ch, SQL.signals[source], {
     from: month.start.getTime() / 1000,
     to: month.end.getTime() / 1000,
     customers: ['', ...customerIds],
