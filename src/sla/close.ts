@@ -18,7 +18,7 @@ import { creditedCustomers, issueCredit, listCredits, writeSlaMonthly } from './
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import { firstDay, type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
-import type { CloseResult } from './schemas.ts'
+import type { CloseResult } from './schemas/credits.ts'
 
 // sla_month_closes: one row per closed month, and whether its ClickHouse copy is written.
 const SQL = {

@@ -3,7 +3,7 @@
 // the pricing module's; `sla.prices` in a config file is still read, as the top-level `prices`.)
 // A plan and a maintenance window are resources of the API too: their schemas are in schemas.ts.
 import { z } from 'zod'
-import { MonthKey, maintenanceWindowSchema, planSchema } from './schemas.ts'
+import { MonthKey, maintenanceWindowSchema, planSchema } from './schemas/plan.ts'
 
 export const slaConfigSchema = z
   .object({

@@ -11,7 +11,7 @@ import {
   type WorkUsage,
 } from '../pricing/index.ts'
 import type { Month } from './months.ts'
-import type { FigureSource } from './schemas.ts'
+import type { FigureSource } from './schemas/figures.ts'
 
 const SQL = {
   work: {

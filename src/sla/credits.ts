@@ -14,7 +14,8 @@ import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
 import { firstDay, type Month, nextMonth } from './months.ts'
-import type { BillingAdjustment, CreditRecord, CustomerMonth, TierHit } from './schemas.ts'
+import type { BillingAdjustment, CreditRecord } from './schemas/credits.ts'
+import type { CustomerMonth, TierHit } from './schemas/figures.ts'
 
 const SQL = {
   insertCredit: `

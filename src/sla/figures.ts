@@ -10,7 +10,8 @@ import { resolvePlans } from './plans.ts'
 import { evaluate } from './policy.ts'
 import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
 import { loadRunFigures } from './runs.ts'
-import type { CustomerMonth, FigureSource, MaintenanceWindow, MonthFigures } from './schemas.ts'
+import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
+import type { MaintenanceWindow } from './schemas/plan.ts'
 import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
 
 function windowsOf(ws: MaintenanceWindow[]) {

@@ -3,6 +3,7 @@
 
 import type { Registry } from 'prom-client'
 import { Gauge } from 'prom-client'
+import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
@@ -15,13 +16,17 @@ import { customerIds } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
-import { slaRoutes } from './routes.ts'
+import { closeRoutes } from './routes/close.ts'
+import { creditRoutes } from './routes/credits.ts'
+import { maintenanceRoutes } from './routes/maintenance.ts'
+import { planRoutes } from './routes/plans.ts'
+import { statusRoutes } from './routes/status.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
 export { computeMonth } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
-export type { MonthFigures } from './schemas.ts'
+export type { MonthFigures } from './schemas/figures.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
 
@@ -61,6 +66,20 @@ function createGauges(registry: Registry) {
       registers: [registry],
     }),
   }
+}
+
+/** /v1/sla, one route file per resource (`dlqSize` is the orchestrator's). */
+function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<number>) {
+  const app = createRouter()
+  for (const routes of [
+    statusRoutes(ctx, dlqSize),
+    creditRoutes(ctx),
+    closeRoutes(ctx),
+    planRoutes(ctx),
+    maintenanceRoutes(ctx),
+  ])
+    app.route('/', routes)
+  return app
 }
 
 export interface SlaUses {

@@ -4,7 +4,7 @@ import type { SlaConfig } from './config.ts'
 import type { SlaContext } from './context.ts'
 import { requireCustomer } from './customers.ts'
 import type { Month } from './months.ts'
-import type { MaintenanceWindow } from './schemas.ts'
+import type { MaintenanceWindow } from './schemas/plan.ts'
 
 const SQL = {
   overlapping: `

@@ -8,7 +8,7 @@ import type { SlaConfig } from './config.ts'
 import type { SlaContext } from './context.ts'
 import { requireCustomer } from './customers.ts'
 import { firstDay, type Month } from './months.ts'
-import { type PlanInput, type PlanVersion, planSchema, type ResolvedPlan } from './schemas.ts'
+import { type PlanInput, type PlanVersion, planSchema, type ResolvedPlan } from './schemas/plan.ts'
 
 const SQL = {
   inForce: `

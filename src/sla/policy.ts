@@ -1,7 +1,8 @@
 // Turning a month's figures into a credit under a plan: tiers per metric, summed, capped.
 // Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents.
 import { ratioBelow } from './months.ts'
-import type { Evaluation, Plan, TierHit } from './schemas.ts'
+import type { Evaluation, TierHit } from './schemas/figures.ts'
+import type { Plan } from './schemas/plan.ts'
 
 export interface PolicyInputs {
   uptime: { upMinutes: number; eligibleMinutes: number }

@@ -9,7 +9,7 @@ import { outboxLag, recoveryKinds } from '../ingest/index.ts'
 import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
-import type { RpoFigures, RtoFigures } from './schemas.ts'
+import type { RpoFigures, RtoFigures } from './schemas/figures.ts'
 
 const SQL = {
   recoveries: `

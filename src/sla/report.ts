@@ -5,7 +5,8 @@ import { listCredits } from './credits.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import type { Month } from './months.ts'
-import type { CreditRecord, CreditReport, CreditReportItem, CustomerMonth, TierHit } from './schemas.ts'
+import type { CreditRecord, CreditReport, CreditReportItem } from './schemas/credits.ts'
+import type { CustomerMonth, TierHit } from './schemas/figures.ts'
 
 const fromRecord = (r: CreditRecord): CreditReportItem => ({
   customerId: r.customerId,

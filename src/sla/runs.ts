@@ -9,7 +9,7 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
-import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas.ts'
+import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
 const SQL = {
   runs: {

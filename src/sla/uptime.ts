@@ -11,7 +11,7 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
-import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas.ts'
+import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas/figures.ts'
 
 const SQL = {
   signals: {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { ratioBelow } from '../../src/sla/months.ts'
 import { evaluate, type PolicyInputs } from '../../src/sla/policy.ts'
-import { planSchema } from '../../src/sla/schemas.ts'
+import { planSchema } from '../../src/sla/schemas/plan.ts'
 
 const plan = planSchema.parse({
   monthlyFee: 1000,
