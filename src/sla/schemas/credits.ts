@@ -4,18 +4,23 @@ import { z } from '@hono/zod-openapi'
 import { CustomerMonth, TierHit } from './figures.ts'
 import { count, instant, MonthKey, percent } from './plan.ts'
 
+/** A customer's credit for a month under a plan version: what a record keeps and the report shows. */
+const creditShape = {
+  customerId: z.string(),
+  month: MonthKey,
+  planVersion: count,
+  creditPercent: percent,
+  feeCents: z.number().int(),
+  creditCents: z.number().int(),
+  currency: z.string(),
+  tiers: z.array(TierHit),
+}
+
 /** An immutable monthly credit record (sla_credits): the figures it was computed from, and their hash. */
 export const CreditRecord = z
   .object({
     id: z.number().int(),
-    customerId: z.string(),
-    month: MonthKey,
-    planVersion: count,
-    creditPercent: percent,
-    feeCents: z.number().int(),
-    creditCents: z.number().int(),
-    currency: z.string(),
-    tiers: z.array(TierHit),
+    ...creditShape,
     inputs: CustomerMonth,
     /** SHA-256 of the canonical JSON of `inputs`. */
     inputsSha256: z.string(),
@@ -43,17 +48,10 @@ export type BillingAdjustment = z.infer<typeof BillingAdjustment>
 
 export const CreditReportItem = z
   .object({
-    customerId: z.string(),
-    month: MonthKey,
+    ...creditShape,
     /** 'closed': the immutable record; 'provisional': the month is not closed for this customer yet. */
     status: z.enum(['closed', 'provisional']),
     creditId: z.number().int().nullable(),
-    planVersion: count,
-    creditPercent: percent,
-    feeCents: z.number().int(),
-    creditCents: z.number().int(),
-    currency: z.string(),
-    tiers: z.array(TierHit),
     inputsSha256: z.string().nullable(),
     figures: CustomerMonth,
   })
