@@ -196,6 +196,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   let shuttingDown = false
   const app = createApp({
     adminToken,
+    metricsToken: config.metricsToken,
     resolveToken: tokenResolver(pg.pool),
     metrics,
     log,
