@@ -21,6 +21,11 @@ export const ingestConfigSchema = z
         /** Backoff while ClickHouse fails: from min, doubling (with jitter) up to max. */
         backoffMinMs: ms.default(500),
         backoffMaxMs: ms.default(30_000),
+        /**
+         * Most months (partitions of `events`) in one insert; a batch spanning more (a backfill)
+         * is sent as several inserts. Also sent as ClickHouse's max_partitions_per_insert_block.
+         */
+        maxPartitionsPerInsert: z.number().int().min(1).max(1_000).default(100),
       })
       .prefault({}),
     /** A re-sent eventId within this window is dropped at ingest; beyond it, see docs/telemetry.md. */

@@ -8,7 +8,7 @@ import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
 import { type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
 import { applyRawTtl } from './raw-ttl.ts'
-import { OutboxRelay } from './relay.ts'
+import { deadRows, OutboxRelay } from './relay.ts'
 import { ingestRoutes } from './routes.ts'
 
 /** How long the route trusts a measured outbox lag before measuring again. */
@@ -23,7 +23,11 @@ export interface IngestModule extends StewardModule {
 export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): IngestModule => {
   const cfg = deps.config
   const log = deps.log.child({ module: 'ingest' })
-  const metrics = createIngestMetrics(deps.metrics, () => outboxLag(deps.pool))
+  const metrics = createIngestMetrics(
+    deps.metrics,
+    () => outboxLag(deps.pool),
+    () => deadRows(deps.pool),
+  )
   const relay =
     deps.clickhouse && cfg.relay.enabled
       ? new OutboxRelay({
@@ -88,10 +92,12 @@ export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): I
       await relay?.stop()
     },
     async readiness() {
-      const lag = await outboxLag(deps.pool)
+      const [lag, dead] = await Promise.all([outboxLag(deps.pool), deadRows(deps.pool)])
       return {
         outboxBacklog: lag.backlog,
         outboxOldestAgeSeconds: Math.round(lag.oldestAgeSeconds * 10) / 10,
+        // Rows set aside for an operator (docs/telemetry.md, "When a row is refused").
+        outboxDeadRows: dead,
         relay: relay ? relay.status() : 'not running in this process',
       }
     },
@@ -99,6 +105,6 @@ export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): I
 })
 
 export * from './events.ts'
-export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { appendEvents, type EventSource, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

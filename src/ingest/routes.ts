@@ -89,7 +89,7 @@ export function ingestRoutes(d: IngestRouteDeps) {
       throw err
     }
     try {
-      const r = await d.committer.submit(events)
+      const r = await d.committer.submit(events, principal.kind === 'admin' ? 'operator' : 'customer')
       d.metrics?.events.inc({ outcome: 'accepted' }, r.appended)
       if (r.duplicates) d.metrics?.events.inc({ outcome: 'duplicate' }, r.duplicates)
       return c.json({ accepted: events.length, duplicates: r.duplicates }, 202)

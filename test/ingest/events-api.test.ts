@@ -167,8 +167,8 @@ describe('back-pressure', () => {
   it('refuses (429) new events beyond the pending bound instead of queueing them', async () => {
     const committer = new GroupCommitter(t.deps.pool, 10)
     const batch = () => workload(uniqueCustomer('sat'), 8).map((e) => TelemetryEvent.parse(e))
-    const first = committer.submit(batch())
-    await expect(committer.submit(batch())).rejects.toMatchObject({
+    const first = committer.submit(batch(), 'operator')
+    await expect(committer.submit(batch(), 'operator')).rejects.toMatchObject({
       code: 'rate_limited',
       retryAfterSeconds: 1,
     })
