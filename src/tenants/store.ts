@@ -36,6 +36,7 @@ const SQL = {
   updateCustomer: `UPDATE customers SET name = $2, webhook_url = $3, webhook_secret = COALESCE($4, webhook_secret),
                      settings = $5 WHERE id = $1 RETURNING *`,
   listCustomers: 'SELECT * FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
+  createdAt: 'SELECT id, created_at FROM customers WHERE id = ANY($1::text[])',
   insertToken: 'INSERT INTO api_tokens (token_hash, customer_id, name) VALUES ($1, $2, $3) RETURNING id',
   resolveToken: 'SELECT id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
   revokeToken:
@@ -71,6 +72,12 @@ export async function listCustomers(
 ): Promise<Customer[]> {
   const { rows } = await db.query<CustomerRow>(SQL.listCustomers, [only ?? null])
   return rows.map((r) => toCustomer(r, defaults))
+}
+
+/** When each registered customer among `ids` was created (its contract start); unknown ids are absent. */
+export async function contractStarts(db: Queryable, ids: string[]): Promise<Map<string, Date>> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(SQL.createdAt, [ids])
+  return new Map(rows.map((r) => [r.id, r.created_at]))
 }
 
 /**

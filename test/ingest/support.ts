@@ -118,6 +118,14 @@ export function workload(customerId: string, n: number, at = Date.now() - 3_600_
   return out.slice(0, n)
 }
 
+/** What a customer token may send: `workload`'s probe, usage and API-request events only. */
+export function evidence(customerId: string, n: number, at?: number): NewEvent[] {
+  const only = new Set(['probe', 'usage', 'api_request'])
+  return workload(customerId, n * 3, at)
+    .filter((e) => only.has(e.type))
+    .slice(0, n)
+}
+
 export const uniqueCustomer = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
 
 export async function eventually<T>(
