@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { PayloadTooLargeError } from './errors.ts'
 import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import type { AuthFailureLimits } from './http/auth-failures.ts'
 import { problemJson, problemResponse, toProblem } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
 import { problems } from './http/openapi.ts'
@@ -15,6 +16,8 @@ import type { StewardModule } from './module.ts'
 export interface AppOptions {
   adminToken: string
   resolveToken: TokenResolver
+  /** Rate limit of failed authentications per client address (none when absent). */
+  authFailures?: AuthFailureLimits
   metrics: Registry
   log: Logger
   modules: StewardModule[]
@@ -25,12 +28,19 @@ export interface AppOptions {
   maxBodyBytes?: number
 }
 
-/** Every operation that takes a body can be refused for its size (the limit applies to all /v1 routes). */
-function withBodyLimit<D extends { paths?: object }>(doc: D): D {
-  const tooLarge = problems('payload_too_large')
-  for (const ops of Object.values(doc.paths ?? {}) as object[])
-    for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[])
-      if (op.requestBody && op.responses && !op.responses['413']) op.responses['413'] = tooLarge[413]
+/**
+ * Refusals every /v1 operation shares: a body over its size (413, the limit applies to all /v1
+ * routes), and too many failed authentications from the client's address (429).
+ */
+function withSharedProblems<D extends { paths?: object }>(doc: D): D {
+  const shared = problems('payload_too_large', 'rate_limited')
+  for (const [path, ops] of Object.entries(doc.paths ?? {}) as [string, object][])
+    for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[]) {
+      if (!op.responses) continue
+      if (op.requestBody && !op.responses['413']) op.responses['413'] = shared[413]
+      if (path.startsWith('/v1/') && !path.startsWith('/v1/integrations/') && !op.responses['429'])
+        op.responses['429'] = shared[429]
+    }
   return doc
 }
 
@@ -93,7 +103,7 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
     async (c) => c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
   )
 
-  const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
+  const bearer = bearerAuth(opts.adminToken, opts.resolveToken, opts.authFailures)
   // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes.
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/integrations/') ? next() : bearer(c, next)))
   app.use('/v1/*', async (c, next) => {
@@ -147,7 +157,7 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   }
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined
   app.get('/openapi.json', (c) => {
-    document ??= withBodyLimit(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
+    document ??= withSharedProblems(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
     return c.json(document)
   })
   app.get('/docs', swaggerUI({ url: '/openapi.json' }))
