@@ -9,7 +9,8 @@ import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
 import { type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
 import { applyRawTtl } from './raw-ttl.ts'
-import { deadRows, OutboxRelay } from './relay.ts'
+import { OutboxRelay } from './relay.ts'
+import { deadRows } from './relay-store.ts'
 import { ingestRoutes } from './routes.ts'
 
 /** How long the route trusts a measured outbox lag before measuring again. */

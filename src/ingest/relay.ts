@@ -25,70 +25,20 @@ import type { Logger } from '../log.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
 import type { IngestMetrics } from './metrics.ts'
-import type { EventSource } from './outbox.ts'
 import { type BatchRow, type RefusedRow, sendBatch } from './relay-insert.ts'
+import {
+  type Batch,
+  claimBatch,
+  finishBatch,
+  nextBatch,
+  recordSplit,
+  releaseLease,
+  renewLease,
+  takeOverBatch,
+} from './relay-store.ts'
 import { toRow } from './rows.ts'
 
 type RelayConfig = IngestConfig['relay']
-
-const SQL = {
-  // Is a batch due? Looks only at the next `batchSize` unclaimed rows (cheap whatever the backlog).
-  due: `
-SELECT count(*)::int AS n, COALESCE(extract(epoch FROM now() - min(enqueued_at)) * 1000, 0)::float8 AS age_ms
-FROM (SELECT enqueued_at FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $1) AS next`,
-  claimNew: `
-WITH pick AS (
-  SELECT seq FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
-), claimed AS (
-  UPDATE telemetry_outbox o SET batch = $1 FROM pick WHERE o.seq = pick.seq RETURNING o.seq, o.body, o.source
-), lease AS (
-  INSERT INTO telemetry_outbox_batches (batch, claimed_by, max_partitions)
-  SELECT $1, $3, $4 WHERE EXISTS (SELECT 1 FROM claimed)
-)
-SELECT seq, body, source FROM claimed ORDER BY seq`,
-  takeOver: `
-UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2
-WHERE batch = (
-  SELECT batch FROM telemetry_outbox_batches
-  WHERE claimed_at < now() - make_interval(secs => $1::float8 / 1000)
-  ORDER BY claimed_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING batch, max_partitions, split_tokens`,
-  batchRows: 'SELECT seq, body, source FROM telemetry_outbox WHERE batch = $1 ORDER BY seq',
-  renew: 'UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2 WHERE batch = $1',
-  /** Records an insert of the batch that ClickHouse refused whole (relay-insert.ts). */
-  split: `UPDATE telemetry_outbox_batches SET split_tokens = array_append(split_tokens, $2)
-          WHERE batch = $1 AND NOT ($2 = ANY (split_tokens))`,
-  /** Makes the lease expire now, so any relay takes the batch over at once (graceful stop). */
-  release: `UPDATE telemetry_outbox_batches SET claimed_at = '-infinity' WHERE batch = $1`,
-  /** Removes an acknowledged batch; rows listed in $2 (with reasons $3) are set aside as dead. */
-  delete: `
-WITH gone AS (
-  DELETE FROM telemetry_outbox WHERE batch = $1 RETURNING seq, event_id, customer_id, source, body, enqueued_at
-), dead AS (
-  INSERT INTO telemetry_outbox_dead (seq, event_id, customer_id, source, body, error, enqueued_at)
-  SELECT g.seq, g.event_id, g.customer_id, g.source, g.body, x.error, g.enqueued_at
-  FROM gone g JOIN unnest($2::bigint[], $3::text[]) AS x(seq, error) USING (seq)
-)
-DELETE FROM telemetry_outbox_batches WHERE batch = $1`,
-  deadRows: 'SELECT count(*)::bigint AS n FROM telemetry_outbox_dead',
-}
-
-type OutboxRow = { seq: number; body: unknown; source: EventSource }
-
-interface Batch {
-  token: string
-  rows: OutboxRow[]
-  /** The partition cap of its inserts, fixed when it was claimed. */
-  maxPartitions: number
-  /** Its inserts ClickHouse refused whole (sent as halves from then on). */
-  split: Set<string>
-}
-
-/** Rows set aside in telemetry_outbox_dead (for /readyz and /metrics). */
-export async function deadRows(db: Pool): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(SQL.deadRows)
-  return Number(rows[0]?.n ?? 0)
-}
 
 export interface RelayStatus {
   state: 'stopped' | 'idle' | 'shipping' | 'backing_off'
@@ -142,7 +92,7 @@ export class OutboxRelay {
     this.wake?.()
     await this.loop
     if (this.pending) {
-      await this.o.pool.query(SQL.release, [this.pending.token]).catch(() => {})
+      await releaseLease(this.o.pool, this.pending.token).catch(() => {})
       this.pending = undefined
     }
     this.st.state = 'stopped'
@@ -216,52 +166,41 @@ export class OutboxRelay {
   }
 
   private async takeOver(): Promise<Batch | undefined> {
-    const { rows } = await this.o.pool.query<{
-      batch: string
-      max_partitions: number | null
-      split_tokens: string[]
-    }>(SQL.takeOver, [this.o.config.claimLeaseMs, this.o.instanceId])
-    const lease = rows[0]
-    if (!lease) return undefined
-    const token = lease.batch
-    const { rows: batchRows } = await this.o.pool.query<OutboxRow>(SQL.batchRows, [token])
-    this.o.log.info('telemetry relay: took over an expired batch', { batch: token, rows: batchRows.length })
-    return {
-      token,
-      rows: batchRows,
-      // Claimed before the cap was recorded: the current setting.
-      maxPartitions: lease.max_partitions ?? this.o.config.maxPartitionsPerInsert,
-      split: new Set(lease.split_tokens),
-    }
+    const batch = await takeOverBatch(this.o.pool, {
+      leaseMs: this.o.config.claimLeaseMs,
+      instanceId: this.o.instanceId,
+      maxPartitions: this.o.config.maxPartitionsPerInsert,
+    })
+    if (batch)
+      this.o.log.info('telemetry relay: took over an expired batch', {
+        batch: batch.token,
+        rows: batch.rows.length,
+      })
+    return batch
   }
 
   private async claimNew(force: boolean): Promise<Batch | undefined> {
     const { batchSize, maxBatchAgeMs } = this.o.config
     if (!force) {
-      const { rows } = await this.o.pool.query<{ n: number; age_ms: number }>(SQL.due, [batchSize])
-      const next = rows[0]
-      if (!next || next.n === 0 || (next.n < batchSize && next.age_ms < maxBatchAgeMs)) return undefined
+      const next = await nextBatch(this.o.pool, batchSize)
+      if (next.n === 0 || (next.n < batchSize && next.ageMs < maxBatchAgeMs)) return undefined
     }
-    const token = randomUUID()
-    const maxPartitions = this.o.config.maxPartitionsPerInsert
-    const { rows } = await this.o.pool.query<OutboxRow>(SQL.claimNew, [
-      token,
+    return claimBatch(this.o.pool, {
+      token: randomUUID(),
       batchSize,
-      this.o.instanceId,
-      maxPartitions,
-    ])
-    return rows.length ? { token, rows, maxPartitions, split: new Set() } : undefined
+      instanceId: this.o.instanceId,
+      maxPartitions: this.o.config.maxPartitionsPerInsert,
+    })
   }
 
   /** Ships `batch`; false when another relay already had (its lease row is gone). */
   private async ship(batch: Batch): Promise<boolean> {
     this.st.state = 'shipping'
     // Renewing also tells us whether another relay shipped the batch meanwhile (lease row gone).
-    const renewed = await this.o.pool.query(SQL.renew, [batch.token, this.o.instanceId])
-    if (renewed.rowCount === 0) return false
+    if (!(await renewLease(this.o.pool, batch.token, this.o.instanceId))) return false
     // Keep the lease while the inserts run (ClickHouse may be slow), so no relay takes it over.
     const renew = setInterval(
-      () => void this.o.pool.query(SQL.renew, [batch.token, this.o.instanceId]).catch(() => {}),
+      () => void renewLease(this.o.pool, batch.token, this.o.instanceId).catch(() => {}),
       Math.max(1_000, this.o.config.claimLeaseMs / 3),
     )
     // Validation is deterministic, so every attempt at this batch sends the same rows.
@@ -285,7 +224,7 @@ export class OutboxRelay {
         maxPartitions: batch.maxPartitions,
         split: batch.split,
         onSplit: async (token) => {
-          await this.o.pool.query(SQL.split, [batch.token, token])
+          await recordSplit(this.o.pool, batch.token, token)
           batch.split.add(token)
           if (batch.split.size === 1)
             this.o.log.warn('telemetry relay: ClickHouse refused an insert for its rows; bisecting it', {
@@ -298,7 +237,7 @@ export class OutboxRelay {
       clearInterval(renew)
     }
     dead.push(...refused)
-    await this.o.pool.query(SQL.delete, [batch.token, dead.map((d) => d.seq), dead.map((d) => d.error)])
+    await finishBatch(this.o.pool, batch.token, dead)
     if (dead.length > 0) {
       this.st.deadLettered += dead.length
       this.o.metrics?.deadRows.inc(dead.length)
