@@ -115,12 +115,13 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   let phase = 'opening databases'
   const starting = startingApp(() => phase)
-  let handler: (req: Request) => Response | Promise<Response> = (req) => starting.fetch(req)
+  // `env` carries the node request (its socket: the client's address) from the server to the app.
+  let handler: (req: Request, env?: unknown) => Response | Promise<Response> = (req) => starting.fetch(req)
 
   let server: ReturnType<typeof serve> | undefined
   let url = config.stewardUrl
   if (opts.listen !== false) {
-    server = serve({ fetch: (req) => handler(req), port: config.port, hostname: config.host })
+    server = serve({ fetch: (req, env) => handler(req, env), port: config.port, hostname: config.host })
     await new Promise<void>((resolve, reject) => {
       server!.once('listening', resolve)
       server!.once('error', reject)
@@ -197,7 +198,8 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const app = createApp({
     adminToken,
     metricsToken: config.metricsToken,
-    resolveToken: tokenResolver(pg.pool),
+    resolveToken: tokenResolver(pg.pool, config.tenants.auth.tokenCache),
+    authFailures: config.tenants.auth.failures,
     metrics,
     log,
     modules,
@@ -227,7 +229,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
 
   for (const m of modules) await m.start?.()
   await scheduler.start()
-  handler = (req) => app.fetch(req)
+  handler = (req, env) => app.fetch(req, env)
 
   log.info('steward serving', {
     url,
