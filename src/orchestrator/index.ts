@@ -9,7 +9,8 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
-import { httpHandler } from './http-kind.ts'
+import type { HandlerDefinition } from './handlers.ts'
+import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
 import { orchestratorRoutes } from './routes.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
@@ -31,6 +32,8 @@ export interface OrchestratorUses {
   pricing?: Pick<PricingModule, 'price'>
   /** The `http` kind's requests go out under the egress policy. */
   egress: EgressPolicy
+  /** The application's job kinds, added to the built-ins (one of the same name replaces it). */
+  handlers?: readonly HandlerDefinition[]
 }
 
 export const createOrchestrator = defineModule(
@@ -41,13 +44,15 @@ export const createOrchestrator = defineModule(
     const log = deps.log.child({ module: 'orchestrator' })
     const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
     const workers: Worker[] = []
-    const handlers = [httpHandler(uses.egress)]
+    // One set of kinds for run validation and every in-process worker.
+    const handlers = handlerSet(uses.egress, uses.handlers)
     let sweeper: NodeJS.Timeout | undefined
     return {
       name: 'orchestrator',
       routes: orchestratorRoutes({
         pool: deps.pool,
         config: cfg,
+        handlers,
         pricing: uses.pricing,
         tenants: uses.tenants,
       }),
@@ -97,7 +102,14 @@ export {
   TransientError,
 } from './failures.ts'
 /** The application API (defineHandler, the context and the errors a handler throws). @public */
-export { defineHandler, type HandlerDefinition, type JobContext, type Usage } from './handlers.ts'
+export {
+  defineHandler,
+  type HandlerDefinition,
+  type Handlers,
+  type JobContext,
+  type Usage,
+} from './handlers.ts'
+export { handlerSet } from './kinds.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'

@@ -10,10 +10,11 @@ import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { cancelRun, listDlq, resumeRun, retryJob } from './control.ts'
+import type { Handlers } from './handlers.ts'
 import { listWorkers } from './leases.ts'
 import { createRun, getRunDetail, listRuns, runOwner } from './runs.ts'
 import { getQueueStats } from './stats.ts'
-import { checkCustomerSettings, RunRequest } from './validate.ts'
+import { checkCustomerSettings, runRequestSchema } from './validate.ts'
 
 const Id = z.string().min(1).max(128)
 const IdParam = z.object({ id: Id.openapi({ param: { name: 'id', in: 'path' } }) })
@@ -27,13 +28,16 @@ const conflict = problems('conflict', 'unprocessable')
 export interface OrchestratorRouteDeps {
   pool: Pool
   config: OrchestratorConfig
+  /** The kinds runs may use (validated against their input schemas). */
+  handlers: Handlers
   /** Puts an amount on a run's cost; without it, usage only. */
   pricing?: Pick<PricingModule, 'price'>
   tenants: Pick<TenantsModule, 'settingsOf'>
 }
 
-export function orchestratorRoutes({ pool, config: cfg, pricing, tenants }: OrchestratorRouteDeps) {
+export function orchestratorRoutes({ pool, config: cfg, handlers, pricing, tenants }: OrchestratorRouteDeps) {
   const app = createRouter()
+  const RunRequest = runRequestSchema(handlers)
 
   app.openapi(
     createRoute({
@@ -59,7 +63,7 @@ export function orchestratorRoutes({ pool, config: cfg, pricing, tenants }: Orch
       // The customer's own settings bound what its token may ask for (the admin may ask anything).
       if (c.var.principal.kind === 'customer')
         checkCustomerSettings(body, await tenants.settingsOf(body.customerId))
-      const run = await createRun(pool, cfg, body)
+      const run = await createRun(pool, cfg, handlers, body)
       return c.json({ id: run.id, status: run.status as z.infer<typeof RunStatus> }, run.created ? 201 : 200)
     },
   )

@@ -12,7 +12,7 @@ import { appendEvents } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
-import { getHandler } from './handlers.ts'
+import type { Handlers } from './handlers.ts'
 import { JOBS_CHANNEL } from './settle.ts'
 import { prepared } from './sql.ts'
 import type { RunRequest } from './validate.ts'
@@ -51,8 +51,8 @@ const SQL = {
     ORDER BY created_at DESC, id DESC LIMIT $5`,
 }
 
-export const poolOf = (cfg: OrchestratorConfig, kind: string): string =>
-  cfg.kindPools[kind] ?? getHandler(kind)?.pool ?? 'default'
+const poolOf = (cfg: OrchestratorConfig, handlers: Handlers, kind: string): string =>
+  cfg.kindPools[kind] ?? handlers.get(kind)?.pool ?? 'default'
 
 export interface CreatedRun {
   id: string
@@ -60,7 +60,13 @@ export interface CreatedRun {
   created: boolean
 }
 
-export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunRequest): Promise<CreatedRun> {
+/** Stores a validated run; its jobs go to the pool of their kind in `handlers` (or `kindPools`). */
+export async function createRun(
+  pool: Pool,
+  cfg: OrchestratorConfig,
+  handlers: Handlers,
+  req: RunRequest,
+): Promise<CreatedRun> {
   if (req.idempotencyKey) {
     const prior = await pool.query(SQL.byKey, [req.customerId, req.idempotencyKey])
     if (prior.rows[0]) return { ...prior.rows[0], created: false }
@@ -71,11 +77,11 @@ export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunReq
     id: randomUUID(),
     step_key: s.key,
     kind: s.kind,
-    pool: poolOf(cfg, s.kind),
+    pool: poolOf(cfg, handlers, s.kind),
     input: s.input ?? {},
     depends_on: s.dependsOn ?? [],
     has_dependents: needed.has(s.key),
-    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, s.fallback.kind) } : null,
+    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, handlers, s.fallback.kind) } : null,
     max_attempts: s.retry?.maxAttempts ?? cfg.retry.maxAttempts,
     backoff_ms: s.retry?.backoffMs ?? cfg.retry.backoffMs,
     timeout_ms: s.timeoutMs ?? null,

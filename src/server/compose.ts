@@ -6,7 +6,7 @@ import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import type { ModuleContext, Platform, StewardModule } from '../module.ts'
-import { createOrchestrator } from '../orchestrator/index.ts'
+import { createOrchestrator, type HandlerDefinition } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
 import { createTenants } from '../tenants/index.ts'
@@ -26,11 +26,17 @@ const USES: Record<ModuleName, ModuleName[]> = {
   incidents: ['orchestrator', 'egress'],
 }
 
+/** What the application adds to the modules: its job kinds. */
+export interface Application {
+  handlers?: readonly HandlerDefinition[]
+}
+
 /** Creates the modules named in `only` (default: all), in layer order. */
 export function composeModules(
   platform: Platform,
   config: Config,
   only: readonly ModuleName[] = MODULE_NAMES,
+  application: Application = {},
 ): StewardModule[] {
   for (const name of only)
     for (const used of USES[name])
@@ -43,7 +49,12 @@ export function composeModules(
   const egress = createEgress(slice(config.egress), {})
   const ingest = want('ingest') ? createIngest(slice(config.ingest), {}) : undefined
   const orchestrator = want('orchestrator')
-    ? createOrchestrator(slice(config.orchestrator), { tenants, pricing, egress: egress.policy })
+    ? createOrchestrator(slice(config.orchestrator), {
+        tenants,
+        pricing,
+        egress: egress.policy,
+        handlers: application.handlers,
+      })
     : undefined
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
