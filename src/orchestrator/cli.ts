@@ -12,6 +12,7 @@ import { createLogger } from '../log.ts'
 import type { OrchestratorConfig } from './config.ts'
 import type { HandlerDefinition } from './handlers.ts'
 import { handlerSet } from './kinds.ts'
+import { hasQueueTables } from './queue.ts'
 import { Worker } from './worker.ts'
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -43,8 +44,7 @@ export async function workerCommand(
 
   const log = createLogger(config.logLevel, { component: 'worker' })
   const pool = createPool(config.databaseUrl, { max: concurrency + 4, applicationName: 'steward-worker' })
-  const { rows } = await pool.query<{ t: string | null }>(`SELECT to_regclass('jobs')::text AS t`)
-  if (!rows[0]?.t) {
+  if (!(await hasQueueTables(pool))) {
     await pool.end()
     throw new ConfigError(
       'the database has no orchestrator tables: run `steward migrate` (or `steward serve`) first',

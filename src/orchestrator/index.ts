@@ -5,6 +5,7 @@
 // `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
 // workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
 import type { EgressPolicy } from '../egress/index.ts'
+import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
@@ -12,9 +13,12 @@ import { orchestratorConfigSchema } from './config.ts'
 import type { HandlerDefinition } from './handlers.ts'
 import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
-import { orchestratorRoutes } from './routes.ts'
+import { dlqRoutes } from './routes/dlq.ts'
+import { jobRoutes } from './routes/jobs.ts'
+import { runRoutes } from './routes/runs.ts'
+import { workerRoutes } from './routes/workers.ts'
+import type { QueueStat } from './schemas.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
-import type { QueueStat } from './types.ts'
 import { sweep, Worker } from './worker.ts'
 
 export interface OrchestratorModule extends StewardModule {
@@ -28,8 +32,8 @@ export interface OrchestratorModule extends StewardModule {
 
 export interface OrchestratorUses {
   tenants: Pick<TenantsModule, 'settingsOf'>
-  /** Prices a run's cost in its detail (absent: usage only). */
-  pricing?: Pick<PricingModule, 'price'>
+  /** Prices a run's cost in its detail. */
+  pricing: Pick<PricingModule, 'price'>
   /** The `http` kind's requests go out under the egress policy. */
   egress: EgressPolicy
   /** The application's job kinds, added to the built-ins (one of the same name replaces it). */
@@ -47,15 +51,17 @@ export const createOrchestrator = defineModule(
     // One set of kinds for run validation and every in-process worker.
     const handlers = handlerSet(uses.egress, uses.handlers)
     let sweeper: NodeJS.Timeout | undefined
+    const routes = createRouter()
+    for (const r of [
+      runRoutes({ pool: deps.pool, config: cfg, handlers, pricing: uses.pricing, tenants: uses.tenants }),
+      jobRoutes(deps.pool),
+      dlqRoutes(deps.pool),
+      workerRoutes(deps.pool, cfg),
+    ])
+      routes.route('/', r)
     return {
       name: 'orchestrator',
-      routes: orchestratorRoutes({
-        pool: deps.pool,
-        config: cfg,
-        handlers,
-        pricing: uses.pricing,
-        tenants: uses.tenants,
-      }),
+      routes,
       workers,
       metrics,
       queueStats: () => getQueueStats(deps.pool, cfg),
@@ -112,6 +118,6 @@ export {
 export { handlerSet } from './kinds.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
+export type { QueueStat } from './schemas.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'
-export type { QueueStat } from './types.ts'
 export { Worker } from './worker.ts'

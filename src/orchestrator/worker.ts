@@ -40,8 +40,9 @@ import {
   renewLeases,
   saveCheckpoint,
 } from './queue.ts'
+import type { FailureClass } from './schemas.ts'
 import { SuccessBatcher } from './succeed.ts'
-import type { ClaimedJob, FailureClass } from './types.ts'
+import type { ClaimedJob } from './types.ts'
 
 export interface WorkerOptions {
   pool: Pool
