@@ -1,9 +1,11 @@
 // The orchestrator module: durable runs of jobs on PostgreSQL (see docs/orchestrator.md).
 // Other modules import only from this file.
 //
-// In `serve`: the /v1 routes, `config.orchestrator.workers` in-process workers (each with
-// `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
-// workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
+// In `serve`: the /v1 routes (routes/, one file per resource), `config.orchestrator.workers`
+// in-process workers (each with `concurrency` slots on `config.orchestrator.pool`), a lease sweeper
+// that runs even with zero workers (so jobs of killed `steward worker` processes are reclaimed), and
+// the queue metrics. Routes and workers share one set of kinds: the built-ins and the application's
+// (`uses.handlers`, from startSteward's `handlers`).
 import type { EgressPolicy } from '../egress/index.ts'
 import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
@@ -98,6 +100,8 @@ export const createOrchestrator = defineModule(
   },
 )
 
+/** A worker process with the application's kinds (`steward worker` knows the built-ins only). @public */
+export { workerCommand } from './cli.ts'
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
 /** @public */
 export {

@@ -27,6 +27,7 @@ import type {
 } from './schemas.ts'
 import { JOBS_CHANNEL } from './settle.ts'
 import { prepared } from './sql.ts'
+import type { JobDims } from './types.ts'
 import type { RunRequest } from './validate.ts'
 
 const SQL = {
@@ -148,18 +149,9 @@ export interface RunRow {
 }
 
 /** The columns of `jobs` the views read. */
-export interface JobRow {
-  id: string
-  run_id: string
-  customer_id: string
-  project_id: string
-  run_type: string
-  step_key: string
-  kind: string
-  pool: string
+export interface JobRow extends JobDims {
   status: JobStatus
   depends_on: string[]
-  attempt: number
   failures: number
   reclaims: number
   max_attempts: number

@@ -5,8 +5,8 @@ import type { Pool } from '../../db/postgres.ts'
 import { customerScope } from '../../http/auth.ts'
 import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
 import { listDlq, retryJob } from '../control.ts'
-import { DlqEntry, Job } from '../schemas.ts'
-import { JobIdParam, visibleTo } from './shared.ts'
+import { DlqEntry } from '../schemas.ts'
+import { JobIdParam, retryResponses, visibleTo } from './shared.ts'
 
 export function dlqRoutes(pool: Pool) {
   const app = createRouter()
@@ -46,10 +46,7 @@ export function dlqRoutes(pool: Pool) {
       summary: 'Take a job out of the dead-letter queue and run it again',
       security,
       request: { params: JobIdParam },
-      responses: {
-        200: jsonContent(Job, 'The job, queued again'),
-        ...problems('invalid', 'unauthorized', 'not_found', 'conflict'),
-      },
+      responses: retryResponses,
     }),
     async (c) =>
       c.json(await retryJob(pool, c.req.valid('param').jobId, visibleTo(c.var.principal), true), 200),

@@ -1,10 +1,9 @@
 // /v1/jobs: retrying one failed or dead-lettered job. Another customer's job is a 404.
 import { createRoute } from '@hono/zod-openapi'
 import type { Pool } from '../../db/postgres.ts'
-import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
+import { createRouter, security } from '../../http/openapi.ts'
 import { retryJob } from '../control.ts'
-import { Job } from '../schemas.ts'
-import { IdParam, visibleTo } from './shared.ts'
+import { IdParam, retryResponses, visibleTo } from './shared.ts'
 
 export function jobRoutes(pool: Pool) {
   const app = createRouter()
@@ -17,10 +16,7 @@ export function jobRoutes(pool: Pool) {
       summary: 'Retry one failed or dead-lettered job',
       security,
       request: { params: IdParam },
-      responses: {
-        200: jsonContent(Job, 'The job, queued again'),
-        ...problems('invalid', 'unauthorized', 'not_found', 'conflict'),
-      },
+      responses: retryResponses,
     }),
     async (c) => c.json(await retryJob(pool, c.req.valid('param').id, visibleTo(c.var.principal)), 200),
   )

@@ -1,26 +1,20 @@
 // /v1/dlq, what is refused and who is refused: an unknown entry is a 404; a customer token lists
 // and retries its own dead jobs only. (What works: ../failures.test.ts, "the dead-letter queue".)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type Json, run, submit } from '../helpers.ts'
-import { startQuietSteward, type Tenants } from './support.ts'
+import { quietSteward } from './support.ts'
 
-let t: Tenants
-beforeAll(async () => {
-  t = await startQuietSteward()
-})
-afterAll(async () => {
-  await t?.s.stop()
-})
+const tenants = quietSteward()
 
 describe('what is refused', () => {
   it('answers 404 for an unknown DLQ entry', async () => {
-    expect((await t.s.api('POST', '/v1/dlq/nope/retry')).status).toBe(404)
+    expect((await tenants().s.api('POST', '/v1/dlq/nope/retry')).status).toBe(404)
   })
 })
 
 describe('who is refused', () => {
   it('shows a customer token only its own dead-letter queue', async () => {
-    const { s, acme, globex } = t
+    const { s, acme, globex } = tenants()
     const id = await submit(s, run([{ key: 'a', kind: 'noop' }], { customerId: 'globex' }), globex)
     await s.deps.pool.query(`UPDATE jobs SET status = 'dead', dead_lettered_at = now() WHERE run_id = $1`, [
       id,

@@ -1,21 +1,15 @@
 // /v1/runs, what is refused: bad run bodies and what a customer's settings do not allow change
 // nothing, and every problem names its field; an unknown run is a 404.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { run, submit } from '../helpers.ts'
-import { paths, refused, startQuietSteward, type Tenants } from './support.ts'
+import { paths, quietSteward, refused } from './support.ts'
 
-let t: Tenants
-beforeAll(async () => {
-  t = await startQuietSteward()
-})
-afterAll(async () => {
-  await t?.s.stop()
-})
+const tenants = quietSteward()
 
 describe('what is refused', () => {
   it('lists every problem of a bad run and stores nothing', async () => {
     const p = await refused(
-      t.s,
+      tenants().s,
       run([
         { key: 'a', kind: 'warp-drive' },
         { key: 'b', kind: 'sleep', input: { ms: -1 } },
@@ -38,7 +32,7 @@ describe('what is refused', () => {
 
   it('refuses dependency cycles', async () => {
     const p = await refused(
-      t.s,
+      tenants().s,
       run([
         { key: 'a', kind: 'noop', dependsOn: ['c'] },
         { key: 'b', kind: 'noop', dependsOn: ['a'] },
@@ -51,14 +45,14 @@ describe('what is refused', () => {
 
   it('refuses a bad fallback, unknown fields, a missing body and an empty run', async () => {
     expect(
-      paths(await refused(t.s, run([{ key: 'a', kind: 'noop', fallback: { kind: 'sleep' } }]), 400)),
+      paths(await refused(tenants().s, run([{ key: 'a', kind: 'noop', fallback: { kind: 'sleep' } }]), 400)),
     ).toEqual(['steps.0.fallback.input.ms'])
-    expect(paths(await refused(t.s, { ...run([{ key: 'a', kind: 'noop' }]), colour: 'red' }, 400))).toEqual([
-      '(body)',
-    ])
-    await refused(t.s, '{not json', 400)
-    expect(paths(await refused(t.s, run([]), 400))).toEqual(['steps'])
-    expect(paths(await refused(t.s, { steps: [{ key: 'a', kind: 'noop' }] }, 400))).toEqual([
+    expect(
+      paths(await refused(tenants().s, { ...run([{ key: 'a', kind: 'noop' }]), colour: 'red' }, 400)),
+    ).toEqual(['(body)'])
+    await refused(tenants().s, '{not json', 400)
+    expect(paths(await refused(tenants().s, run([]), 400))).toEqual(['steps'])
+    expect(paths(await refused(tenants().s, { steps: [{ key: 'a', kind: 'noop' }] }, 400))).toEqual([
       'customerId',
       'projectId',
       'type',
@@ -66,19 +60,19 @@ describe('what is refused', () => {
   })
 
   it('refuses a customer that is not registered with 422', async () => {
-    const p = await refused(t.s, run([{ key: 'a', kind: 'noop' }], { customerId: 'nobody' }), 422)
+    const p = await refused(tenants().s, run([{ key: 'a', kind: 'noop' }], { customerId: 'nobody' }), 422)
     expect(paths(p)).toEqual(['customerId'])
   })
 
   it('answers 404 for unknown runs', async () => {
-    expect((await t.s.api('GET', '/v1/runs/nope')).status).toBe(404)
-    expect((await t.s.api('POST', '/v1/runs/nope/cancel')).status).toBe(404)
+    expect((await tenants().s.api('GET', '/v1/runs/nope')).status).toBe(404)
+    expect((await tenants().s.api('POST', '/v1/runs/nope/cancel')).status).toBe(404)
   })
 })
 
 describe("what a customer's settings refuse", () => {
   it('refuses a priority outside the range its settings grant, naming the field', async () => {
-    const { s, acme } = t
+    const { s, acme } = tenants()
     const patched = await s.api('PATCH', '/v1/customers/acme', {
       settings: { priority: { min: 0, max: 10 } },
     })
@@ -91,7 +85,7 @@ describe("what a customer's settings refuse", () => {
   })
 
   it('refuses job kinds, fallbacks included, that its settings do not allow', async () => {
-    const { s, acme } = t
+    const { s, acme } = tenants()
     await s.api('PATCH', '/v1/customers/acme', { settings: { allowedKinds: ['noop', 'sleep'] } })
     const p = await refused(
       s,

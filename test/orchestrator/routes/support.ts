@@ -1,7 +1,7 @@
 // Shared by the refusal tests of the orchestrator's routes: a Steward with no workers and no outbox
 // traffic of its own, so a refused request can be shown to change nothing, with two customers
 // (acme, globex) and a token of each.
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { ingestConfigSchema } from '../../../src/ingest/config.ts'
 import { startTestSteward, type TestSteward } from '../../helpers/app.ts'
 import { fastConfig, type Json } from '../helpers.ts'
@@ -12,7 +12,19 @@ export interface Tenants {
   globex: string
 }
 
-export async function startQuietSteward(): Promise<Tenants> {
+/** Starts the quiet Steward before the tests of the calling file and stops it after them. */
+export function quietSteward(): () => Tenants {
+  let t: Tenants | undefined
+  beforeAll(async () => {
+    t = await startQuietSteward()
+  })
+  afterAll(async () => {
+    await t?.s.stop()
+  })
+  return () => t!
+}
+
+async function startQuietSteward(): Promise<Tenants> {
   const s = await startTestSteward({
     file: {
       orchestrator: fastConfig({ workers: 0 }),
