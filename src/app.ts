@@ -1,11 +1,11 @@
 // Composes the HTTP app: shared middleware, health and metrics, the OpenAPI document, and each
 // module's router under /v1 behind bearer auth. Every error leaves as problem+json.
-import { swaggerUI } from '@hono/swagger-ui'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { PayloadTooLargeError } from './errors.ts'
 import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import { mountApiDocs } from './http/docs.ts'
 import { problemJson, problemResponse, toProblem } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
 import { problems } from './http/openapi.ts'
@@ -27,10 +27,14 @@ export interface AppOptions {
 
 /** Every operation that takes a body can be refused for its size (the limit applies to all /v1 routes). */
 function withBodyLimit<D extends { paths?: object }>(doc: D): D {
-  const tooLarge = problems('payload_too_large')
+  // The generated document refers to the Problem component; so does this added response.
+  const tooLarge = {
+    description: problems('payload_too_large')[413]!.description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  }
   for (const ops of Object.values(doc.paths ?? {}) as object[])
     for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[])
-      if (op.requestBody && op.responses && !op.responses['413']) op.responses['413'] = tooLarge[413]
+      if (op.requestBody && op.responses && !op.responses['413']) op.responses['413'] = tooLarge
   return doc
 }
 
@@ -94,8 +98,10 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   )
 
   const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
-  // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes.
-  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/integrations/') ? next() : bearer(c, next)))
+  // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes;
+  // /v1/status is the public status page's JSON (src/status), for everyone.
+  const open = (path: string) => path.startsWith('/v1/integrations/') || path === '/v1/status'
+  app.use('/v1/*', (c, next) => (open(c.req.path) ? next() : bearer(c, next)))
   app.use('/v1/*', async (c, next) => {
     // Ingest declares its own (larger) limit; everything else gets the default.
     if (c.req.path === '/v1/events') return next()
@@ -150,6 +156,6 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
     document ??= withBodyLimit(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
     return c.json(document)
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  mountApiDocs(app)
   return app
 }

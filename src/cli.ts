@@ -73,7 +73,11 @@ async function migrateCommand(config: Config): Promise<void> {
   const log = createLogger(config.logLevel)
   const pg = await openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log })
   try {
-    const ch = await openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir })
+    const ch = await openClickHouse({
+      url: config.clickhouseUrl,
+      path: config.clickhouseDir,
+      cluster: config.clickhouse.cluster,
+    })
     try {
       const done = await migrate({ pool: pg.pool, clickhouse: ch.client, log })
       process.stdout.write(

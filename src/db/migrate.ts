@@ -6,7 +6,9 @@
 // - two instances starting at once are serialised by a PostgreSQL advisory lock, so each file
 //   runs once even then; a PostgreSQL migration runs in one transaction with its record;
 // - ClickHouse has no transactions: its statements are written to be re-runnable
-//   (IF NOT EXISTS) and the record is written after the last statement succeeded.
+//   (IF NOT EXISTS) and the record is written after the last statement succeeded;
+// - on a ClickHouse cluster the client runs each statement in its cluster form (src/db/cluster.ts,
+//   see openClickHouse), so the files, and their checksums, are the same everywhere.
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'

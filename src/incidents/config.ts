@@ -1,6 +1,7 @@
 // Settings of the incidents module: the "incidents" section of the STEWARD_CONFIG file.
 // Detection rules, their thresholds and the delivery/backoff knobs live here; `{}` parses to defaults.
 import { z } from 'zod'
+import { recoveryKinds } from '../ingest/index.ts'
 
 const minutes = z
   .number()
@@ -101,6 +102,25 @@ const rules = z
   .strict()
   .prefault({})
 
+const recoveryKind = z.enum(recoveryKinds)
+
+/**
+ * The recovery kind of each rule: its recovery events are measured against that kind's RTO target
+ * (sla.rtoTargetsSeconds), and an open incident's default recovery estimate is opening + that target.
+ */
+const recoveryKindsOfRules = z
+  .object({
+    success_rate_burn: recoveryKind.default('run_resume'),
+    uptime_burn: recoveryKind.default('control_plane_failover'),
+    dlq_growth: recoveryKind.default('run_resume'),
+    queue_without_workers: recoveryKind.default('worker_recovery'),
+    worker_error_rate: recoveryKind.default('worker_recovery'),
+    probe_failures: recoveryKind.default('control_plane_failover'),
+    telemetry_lag: recoveryKind.default('control_plane_failover'),
+  })
+  .strict()
+  .prefault({})
+
 export const incidentsConfigSchema = z
   .object({
     /** Five-field cron of the detection run (UTC). */
@@ -116,6 +136,7 @@ export const incidentsConfigSchema = z
      */
     reopenCooldownMinutes: z.number().min(0).max(1440).default(10),
     rules,
+    recoveryKinds: recoveryKindsOfRules,
     /** Links put into pages and notices. */
     links: z
       .object({
@@ -153,4 +174,5 @@ export const incidentsConfigSchema = z
   .strict()
 
 export type IncidentsConfig = z.infer<typeof incidentsConfigSchema>
+export type RecoveryKind = z.infer<typeof recoveryKind>
 export type Severity = 'critical' | 'error' | 'warning' | 'info'

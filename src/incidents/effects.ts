@@ -4,8 +4,9 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
-import type { NewEvent, recoveryKinds } from '../ingest/index.ts'
+import type { NewEvent } from '../ingest/index.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
+import { currentEstimate, type RecoveryPolicy, recoveryKindOf } from './estimates.ts'
 import { customerFacing } from './rules.ts'
 import type { IncidentRow } from './store.ts'
 
@@ -15,16 +16,8 @@ export interface LifecycleContext {
   paging: boolean
   source: string
   links(incidentId: string): { href: string; text: string }[]
-}
-
-const recoveryKindOf: Record<string, (typeof recoveryKinds)[number]> = {
-  queue_without_workers: 'worker_recovery',
-  worker_error_rate: 'worker_recovery',
-  dlq_growth: 'worker_recovery',
-  probe_failures: 'control_plane_failover',
-  uptime_burn: 'control_plane_failover',
-  success_rate_burn: 'run_resume',
-  telemetry_lag: 'full_recovery',
+  /** Recovery kinds of the rules and their RTO targets (recovery events, estimates). */
+  recovery: RecoveryPolicy
 }
 
 /** Customers an incident on `scope` affects. */
@@ -81,6 +74,7 @@ export async function notifyCustomers(
   ctx: LifecycleContext,
 ): Promise<number> {
   if (!customerFacing.has(row.rule)) return 0
+  const estimate = currentEstimate(row, ctx.recovery)
   // Telemetry may name customers not registered here: they have nowhere to be notified.
   const { rows: known } = await db.query<{ id: string }>(
     'SELECT id FROM customers WHERE id = ANY ($1::text[]) ORDER BY id',
@@ -100,6 +94,8 @@ export async function notifyCustomers(
         message,
         openedAt: row.opened_at.toISOString(),
         resolvedAt: row.resolved_at?.toISOString() ?? null,
+        estimatedRecoveryAt: estimate.at.toISOString(),
+        estimateSource: estimate.source,
         at: at.toISOString(),
         links: Object.fromEntries(ctx.links(row.id).map((l) => [l.text, l.href])),
       },
@@ -110,13 +106,13 @@ export async function notifyCustomers(
 }
 
 /** On resolve: the recovery (RTO) events — one for the factory, or one per affected customer. */
-export function recoveryEvents(row: IncidentRow, at: Date): NewEvent[] {
+export function recoveryEvents(row: IncidentRow, at: Date, ctx: LifecycleContext): NewEvent[] {
   return (row.scope === '' ? [''] : row.customer_ids.length ? row.customer_ids : ['']).map((customerId) => ({
     eventId: `${row.id}:recovery:${customerId || '-'}`,
     ts: at.toISOString(),
     type: 'recovery',
     customerId,
-    recoveryKind: recoveryKindOf[row.rule] ?? 'full_recovery',
+    recoveryKind: recoveryKindOf(row, ctx.recovery),
     detectedAt: row.opened_at.toISOString(),
     recoveredAt: at.toISOString(),
   }))

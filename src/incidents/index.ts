@@ -6,10 +6,12 @@ import { Counter, Gauge } from 'prom-client'
 import type { EgressPolicy } from '../egress/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
+import type { SlaModule } from '../sla/index.ts'
 import { incidentsConfigSchema } from './config.ts'
 import { startDrainLoop } from './deliveries.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
 import type { LifecycleContext } from './lifecycle.ts'
+import { listPublicIncidents, type PagingHealth, type PublicIncident, pagingHealth } from './public.ts'
 import { incidentRoutes } from './routes.ts'
 import { SQL } from './store.ts'
 import { pagerDutyWebhookRoutes } from './webhook.ts'
@@ -21,10 +23,18 @@ export interface IncidentsModule extends StewardModule {
   evaluate(now?: Date): Promise<EvaluationSummary>
   /** Drains the delivery outboxes now. */
   deliver(): Promise<void>
+  /** Incidents of the shared platform, open and resolved since `since`, as the public may see them. */
+  publicIncidents(opts: { since: Date; limit: number }): Promise<PublicIncident[]>
+  /** Whether paging is configured, and how the PagerDuty delivery outbox is doing. */
+  pagingHealth(): Promise<PagingHealth>
+  /** Thresholds of the rules that also judge the status page's components. */
+  limits: { queueWithoutWorkersSeconds: number; telemetryLagSeconds: number }
 }
 
 export interface IncidentsUses {
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
+  /** The RTO targets the recovery estimates come from. */
+  sla: Pick<SlaModule, 'rtoTargetSeconds'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
@@ -51,6 +61,7 @@ export const createIncidents = defineModule(
         { href: `${apiBase}/v1/incidents/${id}/report?format=markdown`, text: 'report' },
         { href: cfg.links.grafanaUrl, text: 'dashboard' },
       ],
+      recovery: { kinds: cfg.recoveryKinds, rtoTargetSeconds: uses.sla.rtoTargetSeconds },
     }
 
     const counters = {
@@ -131,6 +142,12 @@ export const createIncidents = defineModule(
       deliver: async () => {
         if (loop) return loop.kick()
       },
+      publicIncidents: (opts) => listPublicIncidents(deps.pool, ctx.recovery, opts),
+      pagingHealth: () => pagingHealth(deps.pool, !!routingKey),
+      limits: {
+        queueWithoutWorkersSeconds: cfg.rules.queueWithoutWorkers.minOldestAgeSeconds,
+        telemetryLagSeconds: cfg.rules.telemetryLag.maxAgeSeconds,
+      },
       async start() {
         if (routingKey) log.info('PagerDuty paging enabled', { eventsHost: uses.paging.eventsHost })
         else
@@ -160,3 +177,4 @@ export const createIncidents = defineModule(
 )
 
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
+export type { PagingHealth, PublicIncident } from './public.ts'

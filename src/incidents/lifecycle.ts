@@ -21,6 +21,7 @@ import {
   notifyCustomers,
   recoveryEvents,
 } from './effects.ts'
+import { defaultEstimate, recordEstimate } from './estimates.ts'
 import { buildFollowUp, buildTrigger } from './pagerduty.ts'
 import type { Finding } from './rules.ts'
 import { activeSilence, addTimeline, type IncidentRow } from './store.ts'
@@ -105,6 +106,7 @@ export async function openIncident(
     at,
   )
   await appendEvents(db, incidentEvents(row, 'triggered', at))
+  await recordEstimate(db, row, defaultEstimate(row, ctx.recovery).at, 'rto_target', at, ctx.recovery)
   const n = await notifyCustomers(
     db,
     row,
@@ -213,7 +215,7 @@ export async function resolveLocked(
   Object.assign(row, rows[0])
   await db.query('DELETE FROM incident_rule_state WHERE rule = $1 AND scope = $2', [row.rule, row.scope])
   await addTimeline(db, row.id, 'transition', `resolved by ${by}`, { by }, at)
-  await appendEvents(db, [...incidentEvents(row, 'resolved', at), ...recoveryEvents(row, at)])
+  await appendEvents(db, [...incidentEvents(row, 'resolved', at), ...recoveryEvents(row, at, ctx)])
   const n = await notifyCustomers(db, row, 'incident.resolved', 'resolved', 'The issue is resolved.', at, ctx)
   if (n)
     await addTimeline(db, row.id, 'notification', `"resolved" notice queued for ${n} customer(s)`, {}, at)
@@ -224,15 +226,27 @@ export async function resolveLocked(
   return true
 }
 
-/** Posts an operator's status update to the timeline and to every affected customer. */
+/**
+ * Posts an operator's status update to the timeline and to every affected customer; an update may
+ * carry a new recovery estimate (recorded before the notice, so the notice carries it).
+ */
 export async function postUpdate(
   db: PoolClient,
   row: IncidentRow,
   message: string,
   at: Date,
   ctx: LifecycleContext,
+  estimatedRecoveryAt?: Date,
 ): Promise<number> {
-  const entry = await addTimeline(db, row.id, 'update', message, {}, at)
+  if (estimatedRecoveryAt) await recordEstimate(db, row, estimatedRecoveryAt, 'operator', at, ctx.recovery)
+  const entry = await addTimeline(
+    db,
+    row.id,
+    'update',
+    message,
+    estimatedRecoveryAt ? { estimatedRecoveryAt: estimatedRecoveryAt.toISOString() } : {},
+    at,
+  )
   const n = await notifyCustomers(db, row, 'incident.update', `update:${entry}`, message, at, ctx)
   if (n)
     await addTimeline(

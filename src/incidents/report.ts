@@ -1,6 +1,7 @@
 // The post-incident report: timeline, durations (detection, acknowledgement, recovery = the RTO
-// the recovery event carries), affected customers and runs, SLA error budget consumed, and the
-// root cause and prevention operators wrote. Rendered as JSON or Markdown.
+// the recovery event carries), the recovery estimates against the actual recovery, affected
+// customers and runs, SLA error budget consumed, and the root cause and prevention operators
+// wrote. Rendered as JSON or Markdown.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import { chTime } from '../ingest/index.ts'
@@ -15,6 +16,24 @@ export interface CustomerImpact {
   successBudgetConsumed: number | null
 }
 
+/** The estimates given (on the timeline) against the actual recovery. */
+export interface EstimateComparison {
+  recoveryKind: string | null
+  /** The RTO target the first estimate came from (seconds), when it came from one. */
+  targetSeconds: number | null
+  estimates: { at: string; estimatedRecoveryAt: string; source: string }[]
+  firstEstimateAt: string | null
+  /** The estimate in force at resolution (or now, while open). */
+  finalEstimateAt: string | null
+  /** Opening → the final estimate. */
+  estimatedSeconds: number | null
+  /** Opening → resolution (null while open). */
+  actualSeconds: number | null
+  /** Actual − estimated: positive when recovery came later than estimated. */
+  differenceSeconds: number | null
+  withinEstimate: boolean | null
+}
+
 export interface IncidentReport {
   incident: Incident
   timeline: TimelineEntry[]
@@ -25,6 +44,7 @@ export interface IncidentReport {
   detectionSeconds: number
   timeToAcknowledgeSeconds: number | null
   recoverySeconds: number | null
+  recoveryEstimate: EstimateComparison
   impactWindow: { from: string; to: string }
   affectedCustomers: CustomerImpact[]
   affectedRuns: number
@@ -83,6 +103,7 @@ export async function buildReport(
       ? seconds(incident.openedAt, incident.acknowledgedAt)
       : null,
     recoverySeconds: incident.resolvedAt ? seconds(incident.openedAt, incident.resolvedAt) : null,
+    recoveryEstimate: compareEstimates(incident, timeline),
     impactWindow: { from: from.toISOString(), to: end.toISOString() },
     affectedCustomers: impact,
     affectedRuns: impact.reduce((n, c) => n + c.failedRuns, 0),
@@ -91,6 +112,34 @@ export async function buildReport(
     rootCause: incident.rootCause,
     prevention: incident.prevention,
     ...(telemetryError ? { telemetryError } : {}),
+  }
+}
+
+export function compareEstimates(incident: Incident, timeline: TimelineEntry[]): EstimateComparison {
+  const estimates = timeline
+    .filter((t) => t.kind === 'estimate' && typeof t.detail.estimatedRecoveryAt === 'string')
+    .map((t) => ({
+      at: t.at,
+      estimatedRecoveryAt: t.detail.estimatedRecoveryAt as string,
+      source: String(t.detail.source ?? 'rto_target'),
+      targetSeconds: typeof t.detail.targetSeconds === 'number' ? t.detail.targetSeconds : null,
+    }))
+  const first = estimates[0]
+  const final = incident.estimatedRecoveryAt ?? estimates.at(-1)?.estimatedRecoveryAt ?? null
+  const estimatedSeconds = final ? seconds(incident.openedAt, final) : null
+  const actualSeconds = incident.resolvedAt ? seconds(incident.openedAt, incident.resolvedAt) : null
+  const difference =
+    estimatedSeconds !== null && actualSeconds !== null ? actualSeconds - estimatedSeconds : null
+  return {
+    recoveryKind: incident.recoveryKind,
+    targetSeconds: first?.source === 'rto_target' ? first.targetSeconds : null,
+    estimates: estimates.map(({ targetSeconds: _t, ...e }) => e),
+    firstEstimateAt: first?.estimatedRecoveryAt ?? null,
+    finalEstimateAt: final,
+    estimatedSeconds,
+    actualSeconds,
+    differenceSeconds: difference,
+    withinEstimate: difference === null ? null : difference <= 0,
   }
 }
 
@@ -179,6 +228,21 @@ const dur = (s: number | null) =>
 const share = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`)
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
+function estimateLines(e: EstimateComparison): string[] {
+  if (!e.finalEstimateAt) return ['_no estimate was given_']
+  const first = e.estimates[0]
+  const lines = [
+    `- First estimate: ${e.firstEstimateAt ?? '—'}${first?.source === 'rto_target' ? ` (RTO target of \`${e.recoveryKind}\`: ${dur(e.targetSeconds)})` : first ? ' (operator)' : ''}`,
+    `- Final estimate: ${e.finalEstimateAt} (${dur(e.estimatedSeconds)} after opening; ${Math.max(0, e.estimates.length - 1)} revision(s))`,
+  ]
+  if (e.actualSeconds === null || e.differenceSeconds === null) lines.push('- Not recovered yet.')
+  else
+    lines.push(
+      `- Actual recovery: ${dur(e.actualSeconds)} after opening — ${dur(Math.abs(e.differenceSeconds))} ${e.differenceSeconds > 0 ? 'later than estimated (estimate missed)' : 'earlier than estimated (within the estimate)'}`,
+    )
+  return lines
+}
+
 export function renderMarkdown(r: IncidentReport): string {
   const i = r.incident
   const lines = [
@@ -190,6 +254,10 @@ export function renderMarkdown(r: IncidentReport): string {
     `- Impact window: ${r.impactWindow.from} → ${r.impactWindow.to}; factory down minutes: ${r.downMinutes ?? '—'} (uptime budget consumed ${share(r.uptimeBudgetConsumed)})`,
     i.silenced ? '- Paging was suppressed by a silence / maintenance window.' : '',
     r.telemetryError ? `- Impact figures missing (${esc(r.telemetryError)}).` : '',
+    '',
+    '## Recovery estimate',
+    '',
+    ...estimateLines(r.recoveryEstimate),
     '',
     '## Affected customers',
     '',

@@ -29,6 +29,21 @@ const IncidentId = z
   .openapi({ param: { name: 'id', in: 'path' }, example: 'inc_0b6f8a52-6c2e-4d8e-9d51-0f2b1a7c3e44' })
 const IdParam = z.object({ id: IncidentId })
 
+/** The furthest ahead an operator may estimate recovery. */
+const MAX_ESTIMATE_MS = 366 * 24 * 3600_000
+
+const UpdateBody = z
+  .object({
+    message: z.string().trim().min(1).max(4000),
+    /** When the operator expects recovery; replaces the incident's estimate (default: its RTO target). */
+    estimatedRecoveryAt: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+      .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
+      .refine((v) => Date.parse(v) < Date.now() + MAX_ESTIMATE_MS, 'must be within a year')
+      .optional(),
+  })
+  .strict()
+
 const IncidentSchema = z
   .object({
     id: z.string(),
@@ -41,6 +56,9 @@ const IncidentSchema = z
     openedAt: z.string(),
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
+    recoveryKind: z.string().nullable(),
+    estimatedRecoveryAt: z.string().nullable(),
+    estimateSource: z.enum(['rto_target', 'operator']).nullable(),
   })
   .passthrough()
   .openapi('Incident')
@@ -58,7 +76,7 @@ function forPrincipal(p: Principal, i: Incident, timeline?: TimelineEntry[]) {
   if (p.kind === 'admin') return timeline ? { ...i, timeline } : i
   const { details: _d, paged: _p, silenced: _s, clearedSince: _c, lastFiringAt: _l, ...pub } = i
   const visible = timeline
-    ?.filter((t) => t.kind === 'transition' || t.kind === 'update')
+    ?.filter((t) => t.kind === 'transition' || t.kind === 'update' || t.kind === 'estimate')
     .map((t) => ({ ...t, detail: {} }))
   return { ...pub, customerIds: [p.customerId], ...(visible ? { timeline: visible } : {}) }
 }
@@ -188,14 +206,15 @@ export function incidentRoutes(d: RouteDeps) {
       method: 'post',
       path: '/incidents/{id}/updates',
       tags: ['incidents'],
-      summary: 'Post a status update to the timeline and every affected customer (admin)',
+      summary:
+        'Post a status update (optionally with a new recovery estimate) to the timeline and every affected customer (admin)',
       security,
       request: {
         params: IdParam,
         body: {
           content: {
             'application/json': {
-              schema: z.object({ message: z.string().trim().min(1).max(4000) }).strict(),
+              schema: UpdateBody,
             },
           },
           required: true,
@@ -204,14 +223,19 @@ export function incidentRoutes(d: RouteDeps) {
       responses: {
         201: jsonContent(z.object({ queued: z.number() }), 'Queued for each affected customer'),
         ...errorResponses,
+        // An estimate for a resolved incident.
+        ...problems('conflict'),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param')
-      const { message } = c.req.valid('json')
-      const queued = await change(c.var.principal, id, (db, row) =>
-        postUpdate(db, row, message, new Date(), d.ctx),
-      )
+      const { message, estimatedRecoveryAt } = c.req.valid('json')
+      const estimate = estimatedRecoveryAt ? new Date(estimatedRecoveryAt) : undefined
+      const queued = await change(c.var.principal, id, (db, row) => {
+        if (estimate && row.status === 'resolved')
+          throw new ConflictError(`incident ${id} is resolved; it takes no recovery estimate`)
+        return postUpdate(db, row, message, new Date(), d.ctx, estimate)
+      })
       return c.json({ queued }, 201)
     },
   )

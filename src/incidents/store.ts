@@ -1,6 +1,6 @@
 // Incident records in PostgreSQL: types, row mapping, reads and the timeline.
 import type { Queryable } from '../db/postgres.ts'
-import type { Severity } from './config.ts'
+import type { RecoveryKind, Severity } from './config.ts'
 
 export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved'
 
@@ -24,6 +24,11 @@ export interface Incident {
   silenced: boolean
   rootCause: string | null
   prevention: string | null
+  /** The recovery kind its rule maps to (its RTO target is the default estimate). */
+  recoveryKind: RecoveryKind | null
+  /** When recovery is expected (docs/incidents.md, "Recovery estimates"). */
+  estimatedRecoveryAt: string | null
+  estimateSource: 'rto_target' | 'operator' | null
 }
 
 export interface TimelineEntry {
@@ -54,6 +59,9 @@ export interface IncidentRow {
   silenced: boolean
   root_cause: string | null
   prevention: string | null
+  recovery_kind: RecoveryKind | null
+  estimated_recovery_at: Date | null
+  estimate_source: 'rto_target' | 'operator' | null
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
@@ -79,6 +87,9 @@ export function toIncident(r: IncidentRow): Incident {
     silenced: r.silenced,
     rootCause: r.root_cause,
     prevention: r.prevention,
+    recoveryKind: r.recovery_kind,
+    estimatedRecoveryAt: iso(r.estimated_recovery_at),
+    estimateSource: r.estimate_source,
   }
 }
 
@@ -134,7 +145,7 @@ export async function getTimeline(db: Queryable, id: string): Promise<TimelineEn
 export async function addTimeline(
   db: Queryable,
   incidentId: string,
-  kind: 'transition' | 'evaluation' | 'notification' | 'update' | 'silence' | 'note',
+  kind: 'transition' | 'evaluation' | 'notification' | 'update' | 'estimate' | 'silence' | 'note',
   message: string,
   detail: Record<string, unknown> = {},
   at?: Date,

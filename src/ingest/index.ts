@@ -6,7 +6,7 @@ import { ingestConfigSchema } from './config.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
-import { type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
+import { deadEventsSince, type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
 import { applyRawTtl } from './raw-ttl.ts'
 import { OutboxRelay } from './relay.ts'
 import { ingestRoutes } from './routes.ts'
@@ -18,6 +18,10 @@ export interface IngestModule extends StewardModule {
   /** Absent where there is no ClickHouse (a `steward worker` process) or the relay is disabled. */
   relay?: OutboxRelay
   committer: GroupCommitter
+  /** The telemetry outbox now: events waiting for ClickHouse and the age of the oldest. */
+  outboxLag(): Promise<OutboxLag>
+  /** Outbox rows set aside as invalid events (telemetry_outbox_dead) since `since`. */
+  deadEventsSince(since: Date): Promise<number>
 }
 
 export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): IngestModule => {
@@ -60,6 +64,8 @@ export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): I
     name: 'ingest',
     relay,
     committer,
+    outboxLag: () => outboxLag(deps.pool),
+    deadEventsSince: (since) => deadEventsSince(deps.pool, since),
     routes: ingestRoutes({
       config: cfg.http,
       committer,

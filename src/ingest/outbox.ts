@@ -85,6 +85,15 @@ export async function outboxLag(db: Queryable): Promise<OutboxLag> {
   return { backlog: rows[0]?.backlog ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) }
 }
 
+/** Outbox rows the relay set aside as invalid events (telemetry_outbox_dead) since `since`. */
+export async function deadEventsSince(db: Queryable, since: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM telemetry_outbox_dead WHERE dead_at >= $1',
+    [since],
+  )
+  return rows[0]?.n ?? 0
+}
+
 /**
  * Forgets eventIds accepted before the dedup window, except those still waiting in the outbox
  * (forgetting those would let a re-send in and ship the event twice). Deletes in slices so a

@@ -30,6 +30,8 @@ export interface OrchestratorModule extends StewardModule {
   queueStats(): Promise<QueueStat[]>
   /** Jobs in the dead-letter queue now (of one customer, or all). */
   dlqSize(customerId?: string): Promise<number>
+  /** The pool in-process workers serve (and built-in kinds run in): always there, even idle. */
+  defaultPool: string
 }
 
 export interface OrchestratorUses {
@@ -68,6 +70,7 @@ export const createOrchestrator = defineModule(
       metrics,
       queueStats: () => getQueueStats(deps.pool, cfg),
       dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
+      defaultPool: cfg.pool,
       async start() {
         for (let i = 0; i < cfg.workers; i++) {
           const w = new Worker({

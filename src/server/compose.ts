@@ -1,7 +1,8 @@
 // The composition root's wiring: every module gets the platform, its own config slice and the
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
-// sla → incidents). This is the only place that knows every module.
+// sla → incidents → status). This is the only place that knows every module.
 
+import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
@@ -9,10 +10,21 @@ import type { ModuleContext, Platform, StewardModule } from '../module.ts'
 import { createOrchestrator, type HandlerDefinition } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
 import { createTenants } from '../tenants/index.ts'
 import type { Config } from './config.ts'
 
-const MODULE_NAMES = ['tenants', 'pricing', 'egress', 'ingest', 'orchestrator', 'sla', 'incidents'] as const
+const MODULE_NAMES = [
+  'tenants',
+  'pricing',
+  'egress',
+  'ingest',
+  'orchestrator',
+  'sla',
+  'incidents',
+  'status',
+  'clickhouse-http',
+] as const
 export type ModuleName = (typeof MODULE_NAMES)[number]
 
 /** What each module uses: a module can run only with these. */
@@ -23,11 +35,14 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: [],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'egress'],
+  incidents: ['orchestrator', 'sla', 'egress'],
+  status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
+  'clickhouse-http': [],
 }
 
-/** What the application adds to the modules: its job kinds. */
-export interface Application {
+/** What the root hands the modules besides the config: the admin token, the application's job kinds. */
+interface Root {
+  adminToken: string
   handlers?: readonly HandlerDefinition[]
 }
 
@@ -35,8 +50,8 @@ export interface Application {
 export function composeModules(
   platform: Platform,
   config: Config,
+  root: Root,
   only: readonly ModuleName[] = MODULE_NAMES,
-  application: Application = {},
 ): StewardModule[] {
   for (const name of only)
     for (const used of USES[name])
@@ -53,20 +68,39 @@ export function composeModules(
         tenants,
         pricing,
         egress: egress.policy,
-        handlers: application.handlers,
+        handlers: root.handlers,
       })
     : undefined
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
   const incidents =
-    orchestrator && want('incidents')
+    orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
           orchestrator,
+          sla,
           paging: config.pagerduty,
           apiUrl: config.stewardUrl,
           egress: egress.policy,
         })
       : undefined
+  const status =
+    ingest && orchestrator && sla && incidents && want('status')
+      ? createStatus(slice(config.status), {
+          tenants,
+          orchestrator,
+          ingest,
+          sla,
+          incidents,
+          baseUrl: config.incidents.links.apiUrl ?? config.stewardUrl,
+        })
+      : undefined
+  const clickhouseHttp = want('clickhouse-http')
+    ? createClickHouseHttp(slice(config.clickhouse.http), {
+        // Only over the embedded store: with a ClickHouse server, Grafana should query it directly.
+        embeddedPath: config.clickhouseUrl || !platform.clickhouse ? undefined : config.clickhouseDir,
+        passwords: [root.adminToken, ...(config.grafanaToken ? [config.grafanaToken] : [])],
+      })
+    : undefined
   const built: Record<ModuleName, StewardModule | undefined> = {
     tenants,
     pricing,
@@ -75,6 +109,8 @@ export function composeModules(
     orchestrator,
     sla,
     incidents,
+    status,
+    'clickhouse-http': clickhouseHttp,
   }
   return MODULE_NAMES.filter(want).map((name) => built[name]!)
 }

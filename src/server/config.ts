@@ -1,13 +1,16 @@
 // The config file's schema, assembled from the sections the modules declare (each module owns the
 // key and zod schema of its section), and `loadConfig`: env + file, parsed once at start-up.
 import { z } from 'zod'
+import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { type PlatformConfig, parseConfig } from '../config.ts'
+import { clusterNameSchema } from '../db/cluster.ts'
 import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import { createOrchestrator } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
+import { createStatus } from '../status/index.ts'
 import { createTenants } from '../tenants/index.ts'
 
 const sections = z
@@ -19,6 +22,15 @@ const sections = z
     [createIngest.configKey]: createIngest.configSchema.prefault({}),
     [createSla.configKey]: createSla.configSchema.prefault({}),
     [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
+    [createStatus.configKey]: createStatus.configSchema.prefault({}),
+    /** ClickHouse: the cluster the migrations target (db), and the /clickhouse interface's limits. */
+    clickhouse: z
+      .object({
+        cluster: clusterNameSchema.optional(),
+        [createClickHouseHttp.configKey]: createClickHouseHttp.configSchema,
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
 

@@ -128,7 +128,11 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   try {
     ;[postgres, clickhouse] = await Promise.all([
       openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
-      openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir }),
+      openClickHouse({
+        url: config.clickhouseUrl,
+        path: config.clickhouseDir,
+        cluster: config.clickhouse.cluster,
+      }),
     ])
     const pgPool = postgres.pool
     const chClient = clickhouse.client
@@ -172,7 +176,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const scheduler = createScheduler({ pool: pg.pool, log, instanceId, enabled: opts.scheduler !== false })
   const platform: Platform = { pool: pg.pool, clickhouse: ch.client, log, metrics, scheduler, instanceId }
   const deps: RootDeps = { ...platform, config }
-  const modules = composeModules(platform, config, opts.modules, { handlers: opts.handlers })
+  const modules = composeModules(platform, config, { adminToken, handlers: opts.handlers }, opts.modules)
 
   const app = createApp({
     adminToken,

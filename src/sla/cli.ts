@@ -21,7 +21,11 @@ export class ReportUsageError extends ConfigError {
 }
 
 /** What the report needs of the configuration: the platform, the SLA section and the prices. */
-type ReportConfig = PlatformConfig & { sla: SlaConfig; prices: PriceList }
+type ReportConfig = PlatformConfig & {
+  sla: SlaConfig
+  prices: PriceList
+  clickhouse: { cluster?: string | undefined }
+}
 
 const USAGE =
   'usage: steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]'
@@ -97,7 +101,11 @@ async function fromEngines(config: ReportConfig, a: ReportArgs): Promise<string>
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel)
   const pg = await openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log })
   try {
-    const ch = await openClickHouse({ url: config.clickhouseUrl, path: config.clickhouseDir })
+    const ch = await openClickHouse({
+      url: config.clickhouseUrl,
+      path: config.clickhouseDir,
+      cluster: config.clickhouse.cluster,
+    })
     try {
       await migrate({ pool: pg.pool, clickhouse: ch.client, log })
       const report = await buildCreditReport(

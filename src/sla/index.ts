@@ -7,14 +7,16 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import { closeDueMonths } from './close.ts'
-import { slaConfigSchema } from './config.ts'
+import { type SlaConfig, slaConfigSchema } from './config.ts'
 import { writeSlaMonthly } from './credits.ts'
+import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth, type SlaContext } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { slaRoutes } from './routes.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
+export type { FactoryUptimeDays } from './daily.ts'
 export { computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 
@@ -69,11 +71,31 @@ export interface SlaUses {
   orchestrator: Pick<OrchestratorModule, 'dlqSize'>
 }
 
-export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): StewardModule => {
+export type RecoveryKind = keyof SlaConfig['rtoTargetsSeconds']
+
+export interface SlaModule extends StewardModule {
+  /** The RTO target (seconds) of a recovery kind: `sla.rtoTargetsSeconds` ("RTO and RPO"). */
+  rtoTargetSeconds(kind: RecoveryKind): number
+  /** The uptime target of the default plan (%), what the factory as a whole is held to. */
+  uptimeTarget: number
+  /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
+  factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+}
+
+export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
   const cfg = deps.config
   const ch = deps.clickhouse
+  const targets = {
+    rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
+    uptimeTarget: cfg.defaultPlan.uptimeTarget,
+  }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
-  if (!ch) return { name: 'sla' }
+  if (!ch)
+    return {
+      name: 'sla',
+      ...targets,
+      factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
+    }
   const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, prices: uses.pricing.prices, log: deps.log }
   const gauges = createGauges(deps.metrics)
   deps.scheduler.register({
@@ -93,6 +115,8 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   })
   return {
     name: 'sla',
+    ...targets,
+    factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     async readiness() {
       const { rows } = await deps.pool.query<{ month: string | null }>(

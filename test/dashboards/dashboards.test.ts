@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { HISTOGRAM_SUFFIXES } from '../../src/dashboards/contracts.ts'
 import {
@@ -104,11 +105,52 @@ const dashboardModel = z.object({
   panels: z.array(z.union([row, panel])).min(1),
 })
 
-function provisionedUids(): Map<string, string> {
-  const text = readFileSync(join(root, 'provisioning', 'datasources', 'steward.yaml'), 'utf8')
-  const uids = new Map<string, string>()
-  for (const m of text.matchAll(/uid:\s*(\S+)\s*\n\s*type:\s*(\S+)/g)) uids.set(m[1]!, m[2]!)
-  return uids
+// Grafana datasource provisioning (apiVersion 1); values may be ${ENV} references Grafana fills in.
+const envRef = z.string().regex(/^\$\{[A-Z_]+\}$/)
+const clickHouseDatasource = z
+  .object({
+    name: z.string().min(1),
+    uid: z.literal('steward-clickhouse'),
+    type: z.literal('grafana-clickhouse-datasource'),
+    editable: z.literal(false),
+    jsonData: z
+      .object({
+        host: z.string().min(1),
+        port: z.union([z.number().int(), envRef]),
+        protocol: z.union([z.enum(['http', 'native']), envRef]),
+        path: z.string().startsWith('/').optional(),
+        secure: z.boolean(),
+        username: z.string().min(1),
+        defaultDatabase: z.string().min(1),
+      })
+      .strict(),
+    secureJsonData: z.object({ password: envRef }).strict(),
+  })
+  .strict()
+const prometheusDatasource = z
+  .object({
+    name: z.string().min(1),
+    uid: z.literal('steward-prometheus'),
+    type: z.literal('prometheus'),
+    access: z.literal('proxy'),
+    url: z.string().min(1),
+    editable: z.literal(false),
+    jsonData: z.object({ timeInterval: z.string() }).strict(),
+  })
+  .strict()
+const datasourceFile = z
+  .object({
+    apiVersion: z.literal(1),
+    datasources: z.tuple([clickHouseDatasource, prometheusDatasource]),
+  })
+  .strict()
+const DATASOURCE_FILES = ['datasources', 'datasources-embedded'].map((dir) =>
+  join(root, 'provisioning', dir, 'steward.yaml'),
+)
+const readDatasources = (file: string) => datasourceFile.parse(parseYaml(readFileSync(file, 'utf8')))
+
+function provisionedUids(file = DATASOURCE_FILES[0]!): Map<string, string> {
+  return new Map(readDatasources(file).datasources.map((d) => [d.uid, d.type]))
 }
 
 describe('generated dashboards', () => {
@@ -123,11 +165,29 @@ describe('generated dashboards', () => {
     for (const spec of Object.values(DASHBOARDS)) expect(readme).toContain(spec.title)
   })
 
-  it('ship the docker-compose file the README shows', () => {
+  it('ship the docker-compose files the README shows, one per mode', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
-    const snippet = /```yaml\n(services:[\s\S]*?)```/.exec(readme)?.[1]
-    const file = readFileSync(join(root, 'docker-compose.yml'), 'utf8').replace(/^#.*\n/gm, '')
-    expect(snippet).toBe(file)
+    const snippets = [...readme.matchAll(/```yaml\n(services:[\s\S]*?)```/g)].map((m) => m[1])
+    const files = ['docker-compose.yml', 'docker-compose.embedded.yml'].map((f) =>
+      readFileSync(join(root, f), 'utf8').replace(/^#.*\n/gm, ''),
+    )
+    expect(snippets).toEqual(files)
+  })
+
+  it.each(DATASOURCE_FILES.map((f) => [f.split('/provisioning/')[1]!, f]))(
+    '%s is a valid datasource provisioning file with the UIDs the dashboards use',
+    (_name, file) => {
+      const parsed = datasourceFile.safeParse(parseYaml(readFileSync(file, 'utf8')))
+      expect(parsed.success ? [] : parsed.error.issues).toEqual([])
+      expect(provisionedUids(file)).toEqual(provisionedUids())
+    },
+  )
+
+  it("points the embedded mode at Steward's /clickhouse over HTTP as user steward", () => {
+    const [clickhouse] = readDatasources(DATASOURCE_FILES[1]!).datasources
+    expect(clickhouse.jsonData).toMatchObject({ protocol: 'http', path: '/clickhouse', username: 'steward' })
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${VAR} provisioning syntax
+    expect(clickhouse.secureJsonData.password).toBe('${STEWARD_GRAFANA_TOKEN}')
   })
 
   it.each(Object.keys(files))('%s follows the Grafana dashboard model', (file) => {

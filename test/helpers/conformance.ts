@@ -45,15 +45,28 @@ function closeObjects(schema: unknown, underComposition = false): unknown {
   return out
 }
 
+/** The document's component schemas are registered as `openapi#/$defs/…`: refs point there. */
+const toAjvRefs = (schema: unknown): unknown =>
+  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"openapi#/$defs/'))
+
 export class Conformance {
-  private readonly ajv = new Ajv2020({ strict: false, allErrors: true })
+  // Strict: a schema with keywords JSON Schema does not know (e.g. a serialised zod object where a
+  // schema should be) fails to compile instead of validating anything.
+  private readonly ajv = new Ajv2020({
+    strict: true,
+    strictRequired: false,
+    strictTypes: false,
+    allErrors: true,
+  })
   private readonly routes: { method: string; template: string; re: RegExp; params: number; op: Operation }[] =
     []
   private readonly compiled = new Map<unknown, ValidateFunction>()
 
   constructor(doc: OpenApiDocument) {
     addFormats(this.ajv)
-    this.ajv.addSchema({ $id: 'openapi', components: closeObjects(doc.components ?? {}) })
+    // OpenAPI's own annotation keywords.
+    this.ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs'])
+    this.ajv.addSchema({ $id: 'openapi', $defs: toAjvRefs(closeObjects(doc.components?.schemas ?? {})) })
     for (const [template, ops] of Object.entries(doc.paths)) {
       const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')
       for (const [method, op] of Object.entries(ops))
@@ -72,10 +85,7 @@ export class Conformance {
     if (known) return known
     {
       // Refs point into the document's components: resolve them against the registered document.
-      const rewritten = JSON.parse(
-        JSON.stringify(closeObjects(schema)).replaceAll('"#/components/', '"openapi#/components/'),
-      )
-      const v = this.ajv.compile(rewritten)
+      const v = this.ajv.compile(toAjvRefs(closeObjects(schema)) as object)
       this.compiled.set(schema, v)
       return v
     }

@@ -313,7 +313,9 @@ describe('who is refused', () => {
     const i = await get(acmeIncident, tokens.acme)
     expect(i.details).toBeUndefined()
     const kinds = new Set((i.timeline as { kind: string }[]).map((t) => t.kind))
-    expect([...kinds].every((k) => k === 'transition' || k === 'update')).toBe(true)
+    // Transitions, operators' updates and recovery estimates; never evaluations or pages.
+    expect([...kinds].every((k) => k === 'transition' || k === 'update' || k === 'estimate')).toBe(true)
+    expect(kinds.has('estimate')).toBe(true)
   })
 
   it('lets only the admin change an incident', async () => {

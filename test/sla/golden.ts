@@ -38,7 +38,18 @@ export async function insertEvents(ch: ClickHouseClient, events: GoldenEvent[]):
   }
   for (let i = 0; i < events.length; i += 50_000) {
     const values = events.slice(i, i + 50_000).map(row)
-    await ch.insert({ table: 'events', values, format: 'JSONEachRow' })
+    // Every insert into `events` carries a deduplication token (schemas/clickhouse/011_rollup_dedup.sql):
+    // without one, chDB dropped a later small insert as if it were a retry.
+    await ch.insert({
+      table: 'events',
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: {
+        insert_deduplicate: 1,
+        insert_deduplication_token: randomUUID(),
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
+    })
   }
 }
 
