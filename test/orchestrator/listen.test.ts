@@ -109,6 +109,10 @@ describe('a worker whose LISTEN connection was killed', () => {
     const t0 = Date.now()
     await w.stop(1_000)
     expect(Date.now() - t0).toBeLessThan(5_000)
+    // The server ends the closed connection's backend once it reads the close: not at once.
+    await waitFor('the LISTEN backend to end', async () =>
+      (await listeners()).length === 0 ? true : undefined,
+    )
     expect(await listeners()).toEqual([])
     await noneCheckedOut()
   })
