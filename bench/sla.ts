@@ -18,6 +18,7 @@ import { priceListSchema } from '../src/pricing/index.ts'
 import { slaConfigSchema } from '../src/sla/config.ts'
 import { closeMonth, computeMonth, type SlaContext } from '../src/sla/index.ts'
 import { parseMonth } from '../src/sla/months.ts'
+import { customerDirectory } from '../src/tenants/index.ts'
 
 const CUSTOMERS = 50
 
@@ -95,6 +96,7 @@ export async function run(args: string[]): Promise<void> {
     const ctx: SlaContext = {
       pool,
       ch: ch.client,
+      tenants: customerDirectory(pool),
       config: slaConfigSchema.parse({
         defaultPlan: { monthlyFee: 1000, executionTime: { build: { targetMs: 60_000 } } },
       }),

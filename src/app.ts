@@ -4,7 +4,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { PayloadTooLargeError } from './errors.ts'
-import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import { type AppEnv, bearerAuth, sameSecret, type TokenResolver } from './http/auth.ts'
 import { mountApiDocs } from './http/docs.ts'
 import { problemJson, problemResponse, toProblem } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
@@ -21,8 +21,21 @@ export interface AppOptions {
   /** Resolves with readiness detail, or throws with the reason Steward is not ready. */
   readiness: () => Promise<Record<string, unknown>>
   version: string
+  /** Scrapers presenting this bearer token see per-customer series on /metrics; others never do. */
+  metricsToken?: string
   /** Default JSON body limit; routes may set their own (ingest takes larger batches). */
   maxBodyBytes?: number
+}
+
+/**
+ * The exposition without samples that name a customer (a non-empty `customer` label): who the
+ * customers are and how their month goes is not for an unauthenticated scraper.
+ */
+function withoutCustomers(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('#') || !/[{,]customer="(?:[^"\\]|\\.)+"/.test(line))
+    .join('\n')
 }
 
 /** Every operation that takes a body can be refused for its size (the limit applies to all /v1 routes). */
@@ -91,10 +104,17 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
       method: 'get',
       path: '/metrics',
       tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format; no token)',
+      summary:
+        'Prometheus metrics (text exposition format; no token: per-customer series only with STEWARD_METRICS_TOKEN)',
       responses: { 200: plain('Metrics', z.string(), 'text/plain') },
     }),
-    async (c) => c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
+    async (c) => {
+      const text = await opts.metrics.metrics()
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1]
+      const full =
+        opts.metricsToken !== undefined && token !== undefined && sameSecret(token, opts.metricsToken)
+      return c.body(full ? text : withoutCustomers(text), 200, { 'Content-Type': opts.metrics.contentType })
+    },
   )
 
   const bearer = bearerAuth(opts.adminToken, opts.resolveToken)

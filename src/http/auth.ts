@@ -12,6 +12,9 @@ export interface AppEnv {
 
 export const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest()
 
+/** Constant-time comparison of two secrets, whatever their lengths. */
+export const sameSecret = (a: string, b: string): boolean => timingSafeEqual(sha256(a), sha256(b))
+
 /** Looks a presented token up; returns undefined for an unknown or revoked one. */
 export type TokenResolver = (token: string) => Promise<Principal | undefined>
 

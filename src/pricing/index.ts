@@ -26,6 +26,6 @@ export const createPricing = defineModule('prices', priceListSchema, (ctx): Pric
   }
 })
 
-export { CostAccumulator, type CostFigures, type TokenUsage, type WorkUsage } from './price.ts'
+export { CostAccumulator, CostFigures, type TokenUsage, type WorkUsage } from './price.ts'
 export { type PriceList, type PriceListInput, priceListSchema } from './schema.ts'
 export { syncPrices } from './sync.ts'

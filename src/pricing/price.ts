@@ -3,6 +3,7 @@
 // Prices change only on day boundaries (`effectiveFrom`), so summing per day and pricing each day
 // is exact, also with a price change mid-month. Work with no price that day is priced at 0 and
 // named in `unpriced`, never guessed.
+import { z } from '@hono/zod-openapi'
 import type { PriceList } from './schema.ts'
 
 /** The entry in effect on `day` (the latest effectiveFrom at or before it) among those that match. */
@@ -20,22 +21,30 @@ function priceOn<T extends { effectiveFrom: string }>(
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6
 
-export interface CostFigures {
-  currency: string
-  total: number
-  infrastructure: number
-  ai: number
-  workerSeconds: number
-  inputTokens: number
-  outputTokens: number
-  byProject: Record<string, number>
-  byRunType: Record<string, number>
-  byModel: Record<string, { inputTokens: number; outputTokens: number; cost: number }>
-  byPool: Record<string, { workerSeconds: number; cost: number }>
-  daily: { day: string; cost: number }[]
-  /** Work priced at 0 because no price was configured for it on that day. */
-  unpriced: { models: string[]; pools: string[] }
-}
+/** A priced set of usage: one run's, or one customer-month's (docs/sla.md, "Cost"). */
+export const CostFigures = z
+  .object({
+    currency: z.string(),
+    total: z.number(),
+    infrastructure: z.number(),
+    ai: z.number(),
+    workerSeconds: z.number(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    byProject: z.record(z.string(), z.number()),
+    byRunType: z.record(z.string(), z.number()),
+    byModel: z.record(
+      z.string(),
+      z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), cost: z.number() }),
+    ),
+    byPool: z.record(z.string(), z.object({ workerSeconds: z.number(), cost: z.number() })),
+    daily: z.array(z.object({ day: z.iso.date(), cost: z.number() })),
+    /** Work priced at 0 because no price was configured for it on that day. */
+    unpriced: z.object({ models: z.array(z.string()), pools: z.array(z.string()) }),
+  })
+  .openapi('CostFigures')
+
+export type CostFigures = z.infer<typeof CostFigures>
 
 /** Worker time of one pool on one UTC day `d` (YYYY-MM-DD), optionally by project `p` and run type `t`. */
 export interface WorkUsage {

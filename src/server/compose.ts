@@ -34,7 +34,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   egress: [],
   ingest: [],
   orchestrator: ['tenants', 'pricing', 'egress'],
-  sla: ['pricing', 'orchestrator'],
+  sla: ['tenants', 'pricing', 'orchestrator'],
   incidents: ['orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   'clickhouse-http': [],
@@ -72,7 +72,7 @@ export function composeModules(
       })
     : undefined
   const sla =
-    orchestrator && want('sla') ? createSla(slice(config.sla), { pricing, orchestrator }) : undefined
+    orchestrator && want('sla') ? createSla(slice(config.sla), { tenants, pricing, orchestrator }) : undefined
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {

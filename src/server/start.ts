@@ -103,6 +103,16 @@ async function waitUntil(
   }
 }
 
+/**
+ * The pool of `serve`: every in-process worker holds one LISTEN connection and runs up to its
+ * concurrency of statements at once; the API, relay, scheduler and deliveries get their own share
+ * on top, so no number of workers can take every connection (and hang start-up or the API).
+ */
+export function poolSize(config: Config): number {
+  const { workers, concurrency } = config.orchestrator
+  return config.postgres.poolMax ?? workers * (concurrency + 1) + config.postgres.apiConnections
+}
+
 export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const { config } = opts
   const log = opts.log ?? createLogger(config.logLevel)
@@ -127,7 +137,16 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   let clickhouse: ClickHouseHandle | undefined
   try {
     ;[postgres, clickhouse] = await Promise.all([
-      openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
+      openPostgres({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        log,
+        poolSize: poolSize(config),
+        limits: {
+          connectTimeoutMs: config.postgres.connectTimeoutMs,
+          statementTimeoutMs: config.postgres.statementTimeoutMs,
+        },
+      }),
       openClickHouse({
         url: config.clickhouseUrl,
         path: config.clickhouseDir,
@@ -178,14 +197,18 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const deps: RootDeps = { ...platform, config }
   const modules = composeModules(platform, config, { adminToken, handlers: opts.handlers }, opts.modules)
 
+  let shuttingDown = false
   const app = createApp({
     adminToken,
+    metricsToken: config.metricsToken,
     resolveToken: tokenResolver(pg.pool),
     metrics,
     log,
     modules,
     version,
     readiness: async () => {
+      // A stopping instance says so first, so load balancers stop sending before it closes.
+      if (shuttingDown) throw new Error('shutting down')
       const timeout = <T>(p: Promise<T>, what: string) =>
         Promise.race([
           p,
@@ -229,11 +252,30 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
     fetch: async (req) => handler(req),
     stop() {
       stopping ??= (async () => {
+        shuttingDown = true
+        const { readinessDrainMs, shutdownDeadlineMs } = config.server
+        if (server && readinessDrainMs > 0) {
+          log.info('shutting down: /readyz fails, still serving while load balancers notice', {
+            drainMs: readinessDrainMs,
+          })
+          await new Promise((r) => setTimeout(r, readinessDrainMs))
+        }
         if (server) {
+          const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void }
           await new Promise<void>((resolve) => {
-            server!.close(() => resolve())
-            // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-            ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+            // In-flight requests may finish within the deadline; then their connections are cut.
+            const deadline = setTimeout(() => {
+              log.warn('shutdown deadline passed: closing the connections of unfinished requests', {
+                deadlineMs: shutdownDeadlineMs,
+              })
+              http.closeAllConnections()
+            }, shutdownDeadlineMs)
+            server!.close(() => {
+              clearTimeout(deadline)
+              resolve()
+            })
+            // Idle keep-alive sockets would hold close() open.
+            http.closeIdleConnections()
           })
         }
         await scheduler.stop()

@@ -11,6 +11,7 @@ import { migrate } from '../db/migrate.ts'
 import { openPostgres } from '../db/postgres.ts'
 import { createLogger } from '../log.ts'
 import type { PriceList } from '../pricing/index.ts'
+import { type CustomerSettings, customerDirectory } from '../tenants/index.ts'
 import type { SlaConfig } from './config.ts'
 import { isMonthKey, parseMonth } from './months.ts'
 import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
@@ -20,10 +21,11 @@ export class ReportUsageError extends ConfigError {
   override name = 'UsageError'
 }
 
-/** What the report needs of the configuration: the platform, the SLA section and the prices. */
+/** What the report needs of the configuration: the platform, the SLA section, the prices and the customers' defaults. */
 type ReportConfig = PlatformConfig & {
   sla: SlaConfig
   prices: PriceList
+  tenants: { defaults: CustomerSettings }
   clickhouse: { cluster?: string | undefined }
 }
 
@@ -109,7 +111,14 @@ async function fromEngines(config: ReportConfig, a: ReportArgs): Promise<string>
     try {
       await migrate({ pool: pg.pool, clickhouse: ch.client, log })
       const report = await buildCreditReport(
-        { pool: pg.pool, ch: ch.client, config: config.sla, prices: config.prices, log },
+        {
+          pool: pg.pool,
+          ch: ch.client,
+          config: config.sla,
+          prices: config.prices,
+          tenants: customerDirectory(pg.pool, config.tenants.defaults),
+          log,
+        },
         parseMonth(a.month),
         a.customer,
       )

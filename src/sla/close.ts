@@ -10,47 +10,38 @@
 //   month ended (ClickHouse outage, relay behind): it is deferred to the next run, not closed on
 //   partial data;
 // - the ClickHouse copy (sla_monthly) is rewritten from the records until a write succeeds.
+import type { Queryable } from '../db/postgres.ts'
 import { ConflictError } from '../errors.ts'
 import { outboxLag } from '../ingest/index.ts'
-import { issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
-import { computeMonth, type SlaContext } from './figures.ts'
-import { type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
+import type { SlaContext } from './context.ts'
+import { creditedCustomers, issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
+import { customersOfMonth } from './customers.ts'
+import { computeMonth } from './figures.ts'
+import { firstDay, type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
+import type { CloseResult } from './schemas/credits.ts'
 
-export interface CloseResult {
-  month: string
-  /** Customers computed in this run (those without a record). */
-  computed: number
-  /** Records this run wrote. */
-  issued: number
+// sla_month_closes: one row per closed month, and whether its ClickHouse copy is written.
+const SQL = {
+  recordClose: `
+    INSERT INTO sla_month_closes (month, customers) VALUES ($1::date, $2)
+    ON CONFLICT (month) DO UPDATE SET customers = EXCLUDED.customers, closed_at = now(), clickhouse_written_at = NULL`,
+  markExported: 'UPDATE sla_month_closes SET clickhouse_written_at = now() WHERE month = $1::date',
+  listCloses: `SELECT to_char(month, 'YYYY-MM') AS month, clickhouse_written_at IS NOT NULL AS exported FROM sla_month_closes`,
+  lastClosed: `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
 }
-
-const day = (m: Month) => m.start.toISOString().slice(0, 10)
 
 /** Closes one past month; returns what this call issued. */
 export async function closeMonth(ctx: SlaContext, month: Month, now = new Date()): Promise<CloseResult> {
   if (now < month.end) throw new ConflictError(`month ${month.key} has not ended yet; use a dry run instead`)
-  const { rows } = await ctx.pool.query<{ id: string }>(
-    `SELECT c.id FROM customers c
-     WHERE c.created_at < $1
-       AND NOT EXISTS (SELECT 1 FROM sla_credits s WHERE s.customer_id = c.id AND s.month = $2::date)
-     ORDER BY c.id`,
-    [month.end, day(month)],
-  )
-  const ids = rows.map((r) => r.id)
+  const existed = await customersOfMonth(ctx.tenants, month)
+  const credited = await creditedCustomers(ctx.pool, month)
+  const ids = existed.map((c) => c.id).filter((id) => !credited.has(id))
   let issued = 0
   if (ids.length) {
     const figures = await computeMonth(ctx, month, ids, { now })
     for (const m of figures.customers) if (await issueCredit(ctx.pool, m, month)) issued++
   }
-  const { rows: count } = await ctx.pool.query<{ n: number }>(
-    'SELECT count(*)::bigint AS n FROM customers WHERE created_at < $1',
-    [month.end],
-  )
-  await ctx.pool.query(
-    `INSERT INTO sla_month_closes (month, customers) VALUES ($1::date, $2)
-     ON CONFLICT (month) DO UPDATE SET customers = EXCLUDED.customers, closed_at = now(), clickhouse_written_at = NULL`,
-    [day(month), count[0]?.n ?? 0],
-  )
+  await ctx.pool.query(SQL.recordClose, [firstDay(month), existed.length])
   await exportToClickHouse(ctx, month)
   ctx.log?.info('sla month closed', { month: month.key, computed: ids.length, issued })
   return { month: month.key, computed: ids.length, issued }
@@ -64,9 +55,7 @@ async function exportToClickHouse(ctx: SlaContext, month: Month): Promise<void> 
       ctx.ch,
       records.map((r) => r.inputs),
     )
-    await ctx.pool.query('UPDATE sla_month_closes SET clickhouse_written_at = now() WHERE month = $1::date', [
-      day(month),
-    ])
+    await ctx.pool.query(SQL.markExported, [firstDay(month)])
   } catch (err) {
     ctx.log?.warn('sla_monthly export failed; the next close run retries it', {
       month: month.key,
@@ -86,18 +75,14 @@ export async function closeDueMonths(ctx: SlaContext, now = new Date()): Promise
   let first: Month
   if (ctx.config.firstMonth) first = parseMonth(ctx.config.firstMonth)
   else {
-    const { rows } = await ctx.pool.query<{ first: Date | null }>(
-      'SELECT min(created_at) AS first FROM customers',
-    )
-    if (!rows[0]?.first) return { closed: [], deferred: [] }
-    first = monthOf(rows[0].first)
+    const customers = await ctx.tenants.customers()
+    if (!customers.length) return { closed: [], deferred: [] }
+    first = monthOf(new Date(customers.reduce((t, c) => Math.min(t, Date.parse(c.createdAt)), Infinity)))
   }
   // Never reach back more than three years, whatever the configuration says.
   const floor = monthOf(new Date(Date.UTC(now.getUTCFullYear() - 3, now.getUTCMonth(), 1)))
   if (first.start < floor.start) first = floor
-  const { rows: done } = await ctx.pool.query<{ month: string; exported: boolean }>(
-    `SELECT to_char(month, 'YYYY-MM') AS month, clickhouse_written_at IS NOT NULL AS exported FROM sla_month_closes`,
-  )
+  const { rows: done } = await ctx.pool.query<{ month: string; exported: boolean }>(SQL.listCloses)
   const closed = new Map(done.map((d) => [d.month, d.exported]))
   const lag = await outboxLag(ctx.pool)
   const oldestPending =
@@ -120,4 +105,10 @@ export async function closeDueMonths(ctx: SlaContext, now = new Date()): Promise
     result.closed.push(await closeMonth(ctx, month, now))
   }
   return result
+}
+
+/** The latest closed month (YYYY-MM), null before the first close. */
+export async function lastClosedMonth(db: Queryable): Promise<string | null> {
+  const { rows } = await db.query<{ month: string | null }>(SQL.lastClosed)
+  return rows[0]?.month ?? null
 }

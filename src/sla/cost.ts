@@ -11,37 +11,40 @@ import {
   type WorkUsage,
 } from '../pricing/index.ts'
 import type { Month } from './months.ts'
-import type { FigureSource } from './uptime.ts'
+import type { FigureSource } from './schemas/figures.ts'
 
-const WORK_ROLLUP = `
-SELECT customer_id AS c, project_id AS p, run_type AS t, pool, toString(toDate(hour)) AS d, sum(worker_ms) AS ms
-FROM jobs_1h
-WHERE customer_id IN {customers:Array(String)}
-  AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
-GROUP BY c, p, t, pool, d HAVING ms > 0`
-
-const WORK_RAW = `
-SELECT customer_id AS c, project_id AS p, run_type AS t, pool, toString(toDate(ts, 'UTC')) AS d, sum(duration_ms) AS ms
-FROM events FINAL
-WHERE customer_id IN {customers:Array(String)} AND type = 'job'
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-GROUP BY c, p, t, pool, d HAVING ms > 0`
-
-const TOKENS_ROLLUP = `
-SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(hour)) AS d,
-       sum(input_tokens) AS i, sum(output_tokens) AS o
-FROM usage_1h
-WHERE customer_id IN {customers:Array(String)}
-  AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
-GROUP BY c, p, t, model, d`
-
-const TOKENS_RAW = `
-SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(ts, 'UTC')) AS d,
-       sum(input_tokens) AS i, sum(output_tokens) AS o
-FROM events FINAL
-WHERE customer_id IN {customers:Array(String)} AND type = 'usage'
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-GROUP BY c, p, t, model, d`
+const SQL = {
+  work: {
+    rollup: `
+      SELECT customer_id AS c, project_id AS p, run_type AS t, pool, toString(toDate(hour)) AS d, sum(worker_ms) AS ms
+      FROM jobs_1h
+      WHERE customer_id IN {customers:Array(String)}
+        AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
+      GROUP BY c, p, t, pool, d HAVING ms > 0`,
+    raw: `
+      SELECT customer_id AS c, project_id AS p, run_type AS t, pool, toString(toDate(ts, 'UTC')) AS d, sum(duration_ms) AS ms
+      FROM events FINAL
+      WHERE customer_id IN {customers:Array(String)} AND type = 'job'
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+      GROUP BY c, p, t, pool, d HAVING ms > 0`,
+  },
+  tokens: {
+    rollup: `
+      SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(hour)) AS d,
+             sum(input_tokens) AS i, sum(output_tokens) AS o
+      FROM usage_1h
+      WHERE customer_id IN {customers:Array(String)}
+        AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
+      GROUP BY c, p, t, model, d`,
+    raw: `
+      SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(ts, 'UTC')) AS d,
+             sum(input_tokens) AS i, sum(output_tokens) AS o
+      FROM events FINAL
+      WHERE customer_id IN {customers:Array(String)} AND type = 'usage'
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+      GROUP BY c, p, t, model, d`,
+  },
+}
 
 type WorkRow = WorkUsage & { c: string }
 type TokenRow = TokenUsage & { c: string }
@@ -62,8 +65,8 @@ export async function loadCostFigures(
     customers: customerIds,
   }
   const [work, tokens] = await Promise.all([
-    chQuery<WorkRow>(ch, source === 'rollup' ? WORK_ROLLUP : WORK_RAW, params),
-    chQuery<TokenRow>(ch, source === 'rollup' ? TOKENS_ROLLUP : TOKENS_RAW, params),
+    chQuery<WorkRow>(ch, SQL.work[source], params),
+    chQuery<TokenRow>(ch, SQL.tokens[source], params),
   ])
   const acc = new Map(customerIds.map((id) => [id, new CostAccumulator(prices, currencyOf(id))]))
   for (const r of work) acc.get(r.c)?.work(r)

@@ -13,24 +13,28 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
-import type { CustomerMonth } from './figures.ts'
-import { type Month, nextMonth } from './months.ts'
-import type { TierHit } from './policy.ts'
+import { firstDay, type Month, nextMonth } from './months.ts'
+import type { BillingAdjustment, CreditRecord } from './schemas/credits.ts'
+import type { CustomerMonth, TierHit } from './schemas/figures.ts'
 
-export interface CreditRecord {
-  id: number
-  customerId: string
-  month: string
-  planVersion: number
-  creditPercent: number
-  feeCents: number
-  creditCents: number
-  currency: string
-  tiers: TierHit[]
-  inputs: CustomerMonth
-  inputsSha256: string
-  computedAt: string
-  createdAt: string
+const SQL = {
+  insertCredit: `
+    INSERT INTO sla_credits (customer_id, month, plan_version, credit_percent, fee_cents, credit_cents,
+                             currency, tiers, inputs, inputs_sha256, computed_at)
+    VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (customer_id, month) DO NOTHING RETURNING id`,
+  insertAdjustment: `
+    INSERT INTO sla_billing_adjustments (credit_id, customer_id, billing_cycle, amount_cents, currency, description)
+    VALUES ($1, $2, $3::date, $4, $5, $6)`,
+  listCredits: `
+    SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
+           credit_cents, currency, tiers, inputs, inputs_sha256, computed_at, created_at
+    FROM sla_credits WHERE month = $1::date AND ($2::text IS NULL OR customer_id = $2) ORDER BY customer_id`,
+  creditedCustomers: 'SELECT customer_id FROM sla_credits WHERE month = $1::date',
+  listAdjustments: `
+    SELECT id, credit_id, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents, currency, description
+    FROM sla_billing_adjustments WHERE billing_cycle = $1::date AND ($2::text IS NULL OR customer_id = $2)
+    ORDER BY customer_id, id`,
 }
 
 /** JSON with object keys sorted: the same figures always hash the same (jsonb reorders keys). */
@@ -54,41 +58,31 @@ const money = (cents: number) => (cents / 100).toFixed(2)
 export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): Promise<boolean> {
   const e = m.evaluation
   return transaction(pool, async (db) => {
-    const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO sla_credits (customer_id, month, plan_version, credit_percent, fee_cents, credit_cents,
-                                currency, tiers, inputs, inputs_sha256, computed_at)
-       VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (customer_id, month) DO NOTHING RETURNING id`,
-      [
-        m.customerId,
-        month.start.toISOString().slice(0, 10),
-        m.plan.version,
-        e.creditPercent,
-        e.feeCents,
-        e.creditCents,
-        e.currency,
-        JSON.stringify(e.tiers),
-        JSON.stringify(m),
-        inputsHash(m),
-        m.computedAt,
-      ],
-    )
+    const { rows } = await db.query<{ id: number }>(SQL.insertCredit, [
+      m.customerId,
+      firstDay(month),
+      m.plan.version,
+      e.creditPercent,
+      e.feeCents,
+      e.creditCents,
+      e.currency,
+      JSON.stringify(e.tiers),
+      JSON.stringify(m),
+      inputsHash(m),
+      m.computedAt,
+    ])
     const id = rows[0]?.id
     if (id === undefined) return false
     const cycle = nextMonth(month)
     if (e.creditCents > 0) {
-      await db.query(
-        `INSERT INTO sla_billing_adjustments (credit_id, customer_id, billing_cycle, amount_cents, currency, description)
-         VALUES ($1, $2, $3::date, $4, $5, $6)`,
-        [
-          id,
-          m.customerId,
-          cycle.start.toISOString().slice(0, 10),
-          -e.creditCents,
-          e.currency,
-          `SLA credit ${month.key}: ${e.creditPercent}% of ${money(e.feeCents)} ${e.currency}`,
-        ],
-      )
+      await db.query(SQL.insertAdjustment, [
+        id,
+        m.customerId,
+        firstDay(cycle),
+        -e.creditCents,
+        e.currency,
+        `SLA credit ${month.key}: ${e.creditPercent}% of ${money(e.feeCents)} ${e.currency}`,
+      ])
     }
     await queueCustomerNotification(db, {
       customerId: m.customerId,
@@ -130,12 +124,7 @@ interface CreditRow {
 }
 
 export async function listCredits(db: Queryable, month: Month, customerId?: string): Promise<CreditRecord[]> {
-  const { rows } = await db.query<CreditRow>(
-    `SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
-            credit_cents, currency, tiers, inputs, inputs_sha256, computed_at, created_at
-     FROM sla_credits WHERE month = $1::date AND ($2::text IS NULL OR customer_id = $2) ORDER BY customer_id`,
-    [month.start.toISOString().slice(0, 10), customerId ?? null],
-  )
+  const { rows } = await db.query<CreditRow>(SQL.listCredits, [firstDay(month), customerId ?? null])
   return rows.map((r) => ({
     id: r.id,
     customerId: r.customer_id,
@@ -153,15 +142,10 @@ export async function listCredits(db: Queryable, month: Month, customerId?: stri
   }))
 }
 
-export interface BillingAdjustment {
-  id: number
-  creditId: number
-  customerId: string
-  billingCycle: string
-  amountCents: number
-  amount: string
-  currency: string
-  description: string
+/** Customers that have a record for the month. */
+export async function creditedCustomers(db: Queryable, month: Month): Promise<Set<string>> {
+  const { rows } = await db.query<{ customer_id: string }>(SQL.creditedCustomers, [firstDay(month)])
+  return new Set(rows.map((r) => r.customer_id))
 }
 
 /** Adjustments to apply in `cycle` (credits of the month before it). */
@@ -178,12 +162,7 @@ export async function listBillingAdjustments(
     amount_cents: number
     currency: string
     description: string
-  }>(
-    `SELECT id, credit_id, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents, currency, description
-     FROM sla_billing_adjustments WHERE billing_cycle = $1::date AND ($2::text IS NULL OR customer_id = $2)
-     ORDER BY customer_id, id`,
-    [cycle.start.toISOString().slice(0, 10), customerId ?? null],
-  )
+  }>(SQL.listAdjustments, [firstDay(cycle), customerId ?? null])
   return rows.map((r) => ({
     id: r.id,
     creditId: r.credit_id,

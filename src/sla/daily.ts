@@ -5,7 +5,7 @@
 // signal the factory ever sent: days before the installation first served are "no data", never
 // down. The newest minutes are not judged yet (the relay needs a moment to ship them).
 import { chQuery } from '../db/clickhouse.ts'
-import type { SlaContext } from './figures.ts'
+import type { SlaContext } from './context.ts'
 import { maintenanceWindows } from './maintenance.ts'
 import { DAY_MS, MINUTE_MS, monthOf, monthsBetween, percentOf } from './months.ts'
 import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'

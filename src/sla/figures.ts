@@ -1,64 +1,18 @@
 // A month's figures per customer, from ClickHouse (uptime, runs, cost, RTO) and PostgreSQL (plans,
 // maintenance, RPO samples), evaluated against each customer's plan. Read-only: the monthly close,
 // the dry-run recompute and the status report all call this one function, so they agree.
-import type { ClickHouseClient } from '../db/clickhouse.ts'
-import type { Pool } from '../db/postgres.ts'
-import type { Logger } from '../log.ts'
-import type { CostFigures, PriceList } from '../pricing/index.ts'
-import type { SlaConfig } from './config.ts'
+import type { SlaContext } from './context.ts'
 import { loadCostFigures } from './cost.ts'
-import { appliesTo, type MaintenanceWindow, maintenanceWindows } from './maintenance.ts'
+import { createdAt } from './customers.ts'
+import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
-import { type Evaluation, evaluate } from './policy.ts'
-import { loadRpoFigures, loadRtoFigures, type RpoFigures, type RtoFigures } from './recovery.ts'
-import { type ExecutionTimeFigures, type JobFigures, loadRunFigures, type SuccessFigures } from './runs.ts'
-import {
-  type FigureSource,
-  loadMinuteSignals,
-  maintenanceMask,
-  type UptimeFigures,
-  upMinutes,
-  uptimeFigures,
-} from './uptime.ts'
-
-export interface SlaContext {
-  pool: Pool
-  ch: ClickHouseClient
-  config: SlaConfig
-  /** The pricing module's price list (a month's cost). */
-  prices: PriceList
-  log?: Logger
-}
-
-export interface CustomerMonth {
-  customerId: string
-  month: string
-  /** 'complete' once the month has ended; figures of the running month are month-to-date. */
-  period: 'complete' | 'month-to-date'
-  computedAt: string
-  source: FigureSource
-  plan: { version: number; source: string; effectiveFrom: string | null } & SlaConfig['defaultPlan']
-  uptime: UptimeFigures & { target: number; allowedDowntimeMinutes: number; met: boolean }
-  success: SuccessFigures & { target: number; met: boolean }
-  jobs: JobFigures
-  executionTime: (ExecutionTimeFigures & { withinPercentTarget: number | null; met: boolean | null })[]
-  rto: RtoFigures[]
-  rpo: RpoFigures[]
-  cost: CostFigures
-  maintenance: MaintenanceWindow[]
-  evaluation: Evaluation
-}
-
-export interface MonthFigures {
-  month: string
-  period: 'complete' | 'month-to-date'
-  computedAt: string
-  source: FigureSource
-  /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
-  overall: { uptime: UptimeFigures; maintenance: MaintenanceWindow[] }
-  customers: CustomerMonth[]
-}
+import { evaluate } from './policy.ts'
+import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
+import { loadRunFigures } from './runs.ts'
+import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
+import type { MaintenanceWindow } from './schemas/plan.ts'
+import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
 
 function windowsOf(ws: MaintenanceWindow[]) {
   return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
@@ -80,15 +34,12 @@ export async function computeMonth(
   const period = now < month.end ? 'month-to-date' : 'complete'
   const { config } = ctx
   const plans = await resolvePlans(ctx.pool, config, customerIds, month)
-  const { rows: created } = await ctx.pool.query<{ id: string; created_at: Date }>(
-    'SELECT id, created_at FROM customers WHERE id = ANY($1)',
-    [customerIds],
-  )
+  const created = await createdAt(ctx.tenants, customerIds)
   // A customer created during the month is measured from its first whole minute.
   const firstMinute = new Map(
-    created.map((c) => [
-      c.id,
-      Math.max(0, Math.ceil((c.created_at.getTime() - month.start.getTime()) / MINUTE_MS)),
+    [...created].map(([id, at]) => [
+      id,
+      Math.max(0, Math.ceil((at.getTime() - month.start.getTime()) / MINUTE_MS)),
     ]),
   )
   const targets = new Map(

@@ -3,22 +3,32 @@
 
 import type { Registry } from 'prom-client'
 import { Gauge } from 'prom-client'
+import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
-import { closeDueMonths } from './close.ts'
+import type { TenantsModule } from '../tenants/index.ts'
+import { closeDueMonths, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
+import type { SlaContext } from './context.ts'
 import { writeSlaMonthly } from './credits.ts'
+import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
-import { computeMonth, type SlaContext } from './figures.ts'
+import { computeMonth } from './figures.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
-import { slaRoutes } from './routes.ts'
+import { closeRoutes } from './routes/close.ts'
+import { creditRoutes } from './routes/credits.ts'
+import { maintenanceRoutes } from './routes/maintenance.ts'
+import { planRoutes } from './routes/plans.ts'
+import { statusRoutes } from './routes/status.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
+export type { SlaContext } from './context.ts'
 export type { FactoryUptimeDays } from './daily.ts'
-export { computeMonth, type MonthFigures, type SlaContext } from './figures.ts'
+export { computeMonth } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
+export type { MonthFigures } from './schemas/figures.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
 
@@ -27,13 +37,7 @@ async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>,
   const samples = await currentRpo(ctx.pool)
   await recordRpoSamples(ctx.pool, new Date(Math.floor(now.getTime() / 60_000) * 60_000), samples)
   for (const s of samples) gauges.rpo.set({ source: s.source }, s.lagSeconds)
-  const { rows } = await ctx.pool.query<{ id: string }>('SELECT id FROM customers ORDER BY id')
-  const figures = await computeMonth(
-    ctx,
-    monthOf(now),
-    rows.map((r) => r.id),
-    { now },
-  )
+  const figures = await computeMonth(ctx, monthOf(now), await customerIds(ctx.tenants), { now })
   gauges.uptime.set({ customer: '' }, figures.overall.uptime.percent)
   for (const m of figures.customers) {
     gauges.uptime.set({ customer: m.customerId }, m.uptime.percent)
@@ -66,7 +70,22 @@ function createGauges(registry: Registry) {
   }
 }
 
+/** /v1/sla, one route file per resource (`dlqSize` is the orchestrator's). */
+function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<number>) {
+  const app = createRouter()
+  for (const routes of [
+    statusRoutes(ctx, dlqSize),
+    creditRoutes(ctx),
+    closeRoutes(ctx),
+    planRoutes(ctx),
+    maintenanceRoutes(ctx),
+  ])
+    app.route('/', routes)
+  return app
+}
+
 export interface SlaUses {
+  tenants: Pick<TenantsModule, 'customers'>
   pricing: Pick<PricingModule, 'prices'>
   orchestrator: Pick<OrchestratorModule, 'dlqSize'>
 }
@@ -96,7 +115,14 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       ...targets,
       factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
     }
-  const ctx: SlaContext = { pool: deps.pool, ch, config: cfg, prices: uses.pricing.prices, log: deps.log }
+  const ctx: SlaContext = {
+    pool: deps.pool,
+    ch,
+    config: cfg,
+    prices: uses.pricing.prices,
+    tenants: uses.tenants,
+    log: deps.log,
+  }
   const gauges = createGauges(deps.metrics)
   deps.scheduler.register({
     name: SLA_JOBS.refresh,
@@ -118,11 +144,6 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
-    async readiness() {
-      const { rows } = await deps.pool.query<{ month: string | null }>(
-        `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
-      )
-      return { lastClosedMonth: rows[0]?.month ?? null }
-    },
+    readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
   }
 })

@@ -1,16 +1,18 @@
 // Planned maintenance windows: from the config file and from the admin API (PostgreSQL).
 import type { Queryable } from '../db/postgres.ts'
-import { NotFoundError } from '../errors.ts'
 import type { SlaConfig } from './config.ts'
+import type { SlaContext } from './context.ts'
+import { requireCustomer } from './customers.ts'
 import type { Month } from './months.ts'
+import type { MaintenanceWindow } from './schemas/plan.ts'
 
-export interface MaintenanceWindow {
-  id: number | null
-  source: 'config' | 'api'
-  customerId: string | null
-  start: string
-  end: string
-  reason: string
+const SQL = {
+  overlapping: `
+    SELECT id, customer_id, starts_at, ends_at, reason FROM sla_maintenance_windows
+    WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, id`,
+  insert: `
+    INSERT INTO sla_maintenance_windows (customer_id, starts_at, ends_at, reason) VALUES ($1, $2, $3, $4)
+    RETURNING id`,
 }
 
 /** Windows overlapping the month that apply to `customerId` (null: the factory-wide ones only). */
@@ -35,11 +37,7 @@ export async function maintenanceWindows(
     starts_at: Date
     ends_at: Date
     reason: string
-  }>(
-    `SELECT id, customer_id, starts_at, ends_at, reason FROM sla_maintenance_windows
-     WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, id`,
-    [month.start, month.end],
-  )
+  }>(SQL.overlapping, [month.start, month.end])
   return [
     ...fromConfig,
     ...rows.map((r) => ({
@@ -57,17 +55,16 @@ export const appliesTo = (w: MaintenanceWindow, customerId: string | null) =>
   w.customerId === null || w.customerId === customerId
 
 export async function addMaintenanceWindow(
-  db: Queryable,
+  ctx: SlaContext,
   w: { customerId?: string; start: string; end: string; reason: string },
 ): Promise<MaintenanceWindow> {
-  if (w.customerId) {
-    const { rows } = await db.query('SELECT 1 FROM customers WHERE id = $1', [w.customerId])
-    if (!rows.length) throw new NotFoundError(`customer ${w.customerId}`)
-  }
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO sla_maintenance_windows (customer_id, starts_at, ends_at, reason) VALUES ($1, $2, $3, $4) RETURNING id`,
-    [w.customerId ?? null, w.start, w.end, w.reason],
-  )
+  if (w.customerId) await requireCustomer(ctx.tenants, w.customerId)
+  const { rows } = await ctx.pool.query<{ id: number }>(SQL.insert, [
+    w.customerId ?? null,
+    w.start,
+    w.end,
+    w.reason,
+  ])
   return {
     id: rows[0]!.id,
     source: 'api',

@@ -32,6 +32,9 @@ export function parseMonth(key: string): Month {
   return { key, start, end, days, minutes: days * 1440 }
 }
 
+/** The month's first day, YYYY-MM-DD (how PostgreSQL \`date\` columns key a month). */
+export const firstDay = (m: Month) => m.start.toISOString().slice(0, 10)
+
 export function monthOf(d: Date): Month {
   return parseMonth(d.toISOString().slice(0, 7))
 }

@@ -1,32 +1,13 @@
 // Turning a month's figures into a credit under a plan: tiers per metric, summed, capped.
 // Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents.
-import type { Plan } from './config.ts'
 import { ratioBelow } from './months.ts'
+import type { Evaluation, TierHit } from './schemas/figures.ts'
+import type { Plan } from './schemas/plan.ts'
 
 export interface PolicyInputs {
   uptime: { upMinutes: number; eligibleMinutes: number }
   success: { succeeded: number; finished: number }
   executionTime: { runType: string; runs: number; withinTarget: number | null }[]
-}
-
-export interface TierHit {
-  metric: 'uptime' | 'success_rate' | 'execution_time'
-  /** What was measured (e.g. 99.8981 % uptime; for execution time the run type). */
-  detail: string
-  below: number | null
-  creditPercent: number
-}
-
-export interface Evaluation {
-  met: { uptime: boolean; successRate: boolean; executionTime: boolean }
-  tiers: TierHit[]
-  /** Sum of tier credits before the cap. */
-  uncappedPercent: number
-  creditPercent: number
-  capped: boolean
-  feeCents: number
-  creditCents: number
-  currency: string
 }
 
 /** The tier with the highest credit whose threshold num/den is below (exactly). */

@@ -9,25 +9,27 @@ import { outboxLag, recoveryKinds } from '../ingest/index.ts'
 import type { SlaConfig } from './config.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
+import type { RpoFigures, RtoFigures } from './schemas/figures.ts'
 
-const RECOVERIES = `
-SELECT customer_id AS c, recovery_kind AS k, event_id AS id,
-       toUnixTimestamp64Milli(detected_at) AS d, toUnixTimestamp64Milli(recovered_at) AS r
-FROM events FINAL
-WHERE type = 'recovery' AND customer_id IN {customers:Array(String)}
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')`
-
-export interface RtoFigures {
-  kind: string
-  targetSeconds: number
-  recoveries: number
-  withinTarget: number
-  worstSeconds: number | null
-  p50Seconds: number | null
-  p95Seconds: number | null
-  met: boolean
-  /** The recoveries that missed the target (event id, seconds), for a dispute. */
-  breaches: { eventId: string; seconds: number }[]
+const SQL = {
+  recoveries: `
+    SELECT customer_id AS c, recovery_kind AS k, event_id AS id,
+           toUnixTimestamp64Milli(detected_at) AS d, toUnixTimestamp64Milli(recovered_at) AS r
+    FROM events FINAL
+    WHERE type = 'recovery' AND customer_id IN {customers:Array(String)}
+      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')`,
+  replicationLag: `
+    SELECT coalesce(nullif(application_name, ''), client_addr::text, 'replica') AS name,
+           extract(epoch FROM coalesce(replay_lag, write_lag, interval '0'))::float8 AS lag
+    FROM pg_stat_replication`,
+  recordSamples: `
+    INSERT INTO sla_rpo_samples (sampled_at, source, lag_seconds)
+    SELECT $1, s, l FROM unnest($2::text[], $3::float8[]) AS x(s, l)
+    ON CONFLICT (source, sampled_at) DO NOTHING`,
+  rpoOfMonth: `
+    SELECT source, count(*)::bigint AS n, count(*) FILTER (WHERE lag_seconds <= $3)::bigint AS within,
+           max(lag_seconds) AS worst
+    FROM sla_rpo_samples WHERE sampled_at >= $1 AND sampled_at < $2 GROUP BY source ORDER BY source`,
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -44,7 +46,7 @@ export async function loadRtoFigures(
   until: Date,
   customerIds: string[],
 ): Promise<Map<string, RtoFigures[]>> {
-  const rows = await chQuery<{ c: string; k: string; id: string; d: number; r: number }>(ch, RECOVERIES, {
+  const rows = await chQuery<{ c: string; k: string; id: string; d: number; r: number }>(ch, SQL.recoveries, {
     from: month.start.getTime() / 1000,
     to: Math.floor(Math.min(month.end.getTime(), until.getTime()) / 1000),
     customers: ['', ...customerIds],
@@ -81,11 +83,7 @@ export interface RpoSample {
 export async function currentRpo(db: Queryable): Promise<RpoSample[]> {
   const samples: RpoSample[] = []
   const replicas = await db
-    .query<{ name: string; lag: number | null }>(
-      `SELECT coalesce(nullif(application_name, ''), client_addr::text, 'replica') AS name,
-              extract(epoch FROM coalesce(replay_lag, write_lag, interval '0'))::float8 AS lag
-       FROM pg_stat_replication`,
-    )
+    .query<{ name: string; lag: number | null }>(SQL.replicationLag)
     .catch(() => ({ rows: [] as { name: string; lag: number | null }[] }))
   for (const r of replicas.rows) samples.push({ source: `postgres:${r.name}`, lagSeconds: r.lag ?? 0 })
   const lag = await outboxLag(db)
@@ -94,22 +92,7 @@ export async function currentRpo(db: Queryable): Promise<RpoSample[]> {
 }
 
 export async function recordRpoSamples(db: Queryable, at: Date, samples: RpoSample[]): Promise<void> {
-  await db.query(
-    `INSERT INTO sla_rpo_samples (sampled_at, source, lag_seconds)
-     SELECT $1, s, l FROM unnest($2::text[], $3::float8[]) AS x(s, l)
-     ON CONFLICT (source, sampled_at) DO NOTHING`,
-    [at, samples.map((s) => s.source), samples.map((s) => s.lagSeconds)],
-  )
-}
-
-export interface RpoFigures {
-  source: string
-  targetSeconds: number
-  samples: number
-  withinTarget: number
-  worstSeconds: number
-  compliancePercent: number
-  met: boolean
+  await db.query(SQL.recordSamples, [at, samples.map((s) => s.source), samples.map((s) => s.lagSeconds)])
 }
 
 export async function loadRpoFigures(
@@ -118,9 +101,7 @@ export async function loadRpoFigures(
   month: Month,
 ): Promise<RpoFigures[]> {
   const { rows } = await db.query<{ source: string; n: number; within: number; worst: number }>(
-    `SELECT source, count(*)::bigint AS n, count(*) FILTER (WHERE lag_seconds <= $3)::bigint AS within,
-            max(lag_seconds) AS worst
-     FROM sla_rpo_samples WHERE sampled_at >= $1 AND sampled_at < $2 GROUP BY source ORDER BY source`,
+    SQL.rpoOfMonth,
     [month.start, month.end, targetSeconds],
   )
   return rows.map((r) => ({

@@ -1,30 +1,12 @@
 // The monthly credit report: closed records (immutable) and, for customers whose month is not
 // closed yet, provisional figures computed now. Rendered as JSON, CSV or a printable HTML page.
-import { type CreditRecord, listCredits } from './credits.ts'
-import { type CustomerMonth, computeMonth, type SlaContext } from './figures.ts'
+import type { SlaContext } from './context.ts'
+import { listCredits } from './credits.ts'
+import { customersOfMonth } from './customers.ts'
+import { computeMonth } from './figures.ts'
 import type { Month } from './months.ts'
-import type { TierHit } from './policy.ts'
-
-export interface CreditReportItem {
-  customerId: string
-  month: string
-  status: 'closed' | 'provisional'
-  creditId: number | null
-  planVersion: number
-  creditPercent: number
-  feeCents: number
-  creditCents: number
-  currency: string
-  tiers: TierHit[]
-  inputsSha256: string | null
-  figures: CustomerMonth
-}
-
-export interface CreditReport {
-  month: string
-  generatedAt: string
-  items: CreditReportItem[]
-}
+import type { CreditRecord, CreditReport, CreditReportItem } from './schemas/credits.ts'
+import type { CustomerMonth, TierHit } from './schemas/figures.ts'
 
 const fromRecord = (r: CreditRecord): CreditReportItem => ({
   customerId: r.customerId,
@@ -64,11 +46,8 @@ export async function buildCreditReport(
   now = new Date(),
 ): Promise<CreditReport> {
   const records = await listCredits(ctx.pool, month, customerId)
-  const { rows } = await ctx.pool.query<{ id: string }>(
-    `SELECT id FROM customers WHERE created_at < $1 AND ($2::text IS NULL OR id = $2) ORDER BY id`,
-    [month.end, customerId ?? null],
-  )
-  const missing = rows.map((r) => r.id).filter((id) => !records.some((r) => r.customerId === id))
+  const existed = await customersOfMonth(ctx.tenants, month, customerId)
+  const missing = existed.map((c) => c.id).filter((id) => !records.some((r) => r.customerId === id))
   const items = records.map(fromRecord)
   if (missing.length && now >= month.start) {
     const figures = await computeMonth(ctx, month, missing, { now })

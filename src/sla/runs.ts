@@ -9,85 +9,54 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
-import type { FigureSource } from './uptime.ts'
+import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
+
+const SQL = {
+  runs: {
+    rollup: `
+      SELECT customer_id AS c, action AS a, error_class AS e, sum(runs) AS n
+      FROM runs_1h
+      WHERE customer_id IN {customers:Array(String)}
+        AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
+        AND action IN ('succeeded', 'failed', 'cancelled')
+      GROUP BY c, a, e`,
+    raw: `
+      SELECT customer_id AS c, action AS a, error_class AS e, count() AS n
+      FROM events FINAL
+      WHERE customer_id IN {customers:Array(String)} AND type = 'run'
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+        AND action IN ('succeeded', 'failed', 'cancelled')
+      GROUP BY c, a, e`,
+  },
+  jobs: {
+    rollup: `
+      SELECT customer_id AS c, action AS a, sum(jobs) AS n
+      FROM jobs_1h
+      WHERE customer_id IN {customers:Array(String)}
+        AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
+      GROUP BY c, a`,
+    raw: `
+      SELECT customer_id AS c, action AS a, count() AS n
+      FROM events FINAL
+      WHERE customer_id IN {customers:Array(String)} AND type = 'job'
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+      GROUP BY c, a`,
+  },
+  // A run's target is looked up by "customer/runType" (customer ids cannot contain '/').
+  durations: `
+    SELECT customer_id AS c, run_type AS t, count() AS n,
+           countIf(duration_ms <= transform(concat(customer_id, '/', run_type), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
+           quantilesExact(0.5, 0.95, 0.99)(duration_ms) AS q
+    FROM events FINAL
+    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'succeeded'
+      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+    GROUP BY c, t`,
+}
 
 const range = (month: Month, until: Date) => ({
   from: month.start.getTime() / 1000,
   to: Math.floor(Math.min(month.end.getTime(), until.getTime()) / 1000),
 })
-
-const RUNS_ROLLUP = `
-SELECT customer_id AS c, action AS a, error_class AS e, sum(runs) AS n
-FROM runs_1h
-WHERE customer_id IN {customers:Array(String)}
-  AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
-  AND action IN ('succeeded', 'failed', 'cancelled')
-GROUP BY c, a, e`
-
-const RUNS_RAW = `
-SELECT customer_id AS c, action AS a, error_class AS e, count() AS n
-FROM events FINAL
-WHERE customer_id IN {customers:Array(String)} AND type = 'run'
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-  AND action IN ('succeeded', 'failed', 'cancelled')
-GROUP BY c, a, e`
-
-const JOBS_ROLLUP = `
-SELECT customer_id AS c, action AS a, sum(jobs) AS n
-FROM jobs_1h
-WHERE customer_id IN {customers:Array(String)}
-  AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
-GROUP BY c, a`
-
-const JOBS_RAW = `
-SELECT customer_id AS c, action AS a, count() AS n
-FROM events FINAL
-WHERE customer_id IN {customers:Array(String)} AND type = 'job'
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-GROUP BY c, a`
-
-// A run's target is looked up by "customer/runType" (customer ids cannot contain '/').
-const DURATIONS = `
-SELECT customer_id AS c, run_type AS t, count() AS n,
-       countIf(duration_ms <= transform(concat(customer_id, '/', run_type), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
-       quantilesExact(0.5, 0.95, 0.99)(duration_ms) AS q
-FROM events FINAL
-WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'succeeded'
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-GROUP BY c, t`
-
-export interface SuccessFigures {
-  succeeded: number
-  failed: number
-  cancelled: number
-  /** succeeded + failed */
-  finished: number
-  /** % of finished runs that succeeded; null when none finished. */
-  successRate: number | null
-  failedByClass: Record<string, number>
-  /** % of finished runs that failed, per failure class. */
-  failureRateByClass: Record<string, number>
-}
-
-export interface JobFigures {
-  attempts: number
-  retried: number
-  deadLettered: number
-  /** % of started attempts that were retried; null when none started. */
-  retryRate: number | null
-}
-
-export interface ExecutionTimeFigures {
-  runType: string
-  runs: number
-  targetMs: number | null
-  withinTarget: number | null
-  /** % of succeeded runs within the target (null: no target for this run type). */
-  compliancePercent: number | null
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
-}
 
 export interface RunFigures {
   success: SuccessFigures
@@ -127,13 +96,9 @@ export async function loadRunFigures(
     }
   }
   const [runs, jobs, durations] = await Promise.all([
-    chQuery<{ c: string; a: string; e: string; n: number }>(
-      ch,
-      source === 'rollup' ? RUNS_ROLLUP : RUNS_RAW,
-      params,
-    ),
-    chQuery<{ c: string; a: string; n: number }>(ch, source === 'rollup' ? JOBS_ROLLUP : JOBS_RAW, params),
-    chQuery<{ c: string; t: string; n: number; within: number; q: number[] }>(ch, DURATIONS, {
+    chQuery<{ c: string; a: string; e: string; n: number }>(ch, SQL.runs[source], params),
+    chQuery<{ c: string; a: string; n: number }>(ch, SQL.jobs[source], params),
+    chQuery<{ c: string; t: string; n: number; within: number; q: number[] }>(ch, SQL.durations, {
       ...params,
       keys,
       targets: targetValues,

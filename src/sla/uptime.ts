@@ -11,8 +11,32 @@
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
+import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas/figures.ts'
 
-export type FigureSource = 'rollup' | 'raw'
+const SQL = {
+  signals: {
+    rollup: `
+      SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h,
+             sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
+      FROM signals_1m
+      WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
+        AND customer_id IN {customers:Array(String)}
+        AND (source = 'probe' OR component = 'control_plane')
+      GROUP BY m, c
+      HAVING h > 0 OR pu > 0`,
+    // The same figures straight from raw events (benchmark reference and cross-check).
+    raw: `
+      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h,
+             countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
+      FROM events FINAL
+      WHERE type IN ('heartbeat', 'probe')
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+        AND customer_id IN {customers:Array(String)}
+        AND (type = 'probe' OR component = 'control_plane')
+      GROUP BY m, c
+      HAVING h > 0 OR pu > 0`,
+  },
+}
 
 interface SignalRow {
   m: number
@@ -21,28 +45,6 @@ interface SignalRow {
   ph: number
   pu: number
 }
-
-const ROLLUP_SQL = `
-SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h,
-       sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
-FROM signals_1m
-WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
-  AND customer_id IN {customers:Array(String)}
-  AND (source = 'probe' OR component = 'control_plane')
-GROUP BY m, c
-HAVING h > 0 OR pu > 0`
-
-// The same figures straight from raw events (benchmark reference and cross-check).
-const RAW_SQL = `
-SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h,
-       countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
-FROM events FINAL
-WHERE type IN ('heartbeat', 'probe')
-  AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-  AND customer_id IN {customers:Array(String)}
-  AND (type = 'probe' OR component = 'control_plane')
-GROUP BY m, c
-HAVING h > 0 OR pu > 0`
 
 export interface MinuteSignals {
   factory: Uint8Array
@@ -57,7 +59,7 @@ export async function loadMinuteSignals(
   customerIds: string[],
   source: FigureSource = 'rollup',
 ): Promise<MinuteSignals> {
-  const rows = await chQuery<SignalRow>(ch, source === 'rollup' ? ROLLUP_SQL : RAW_SQL, {
+  const rows = await chQuery<SignalRow>(ch, SQL.signals[source], {
     from: month.start.getTime() / 1000,
     to: month.end.getTime() / 1000,
     customers: ['', ...customerIds],
@@ -83,34 +85,6 @@ export async function loadMinuteSignals(
 export interface Window {
   start: Date
   end: Date
-}
-
-export interface DowntimePeriod {
-  start: string
-  end: string
-  minutes: number
-}
-
-export interface DailyUptime {
-  day: string
-  eligibleMinutes: number
-  downMinutes: number
-  percent: number
-}
-
-export interface UptimeFigures {
-  percent: number
-  minutes: number
-  maintenanceMinutes: number
-  /** Minutes before the customer existed (created mid-month): not counted. */
-  notInServiceMinutes: number
-  eligibleMinutes: number
-  upMinutes: number
-  downMinutes: number
-  /** Consecutive down minutes, for a disputed credit (at most the first 500 periods). */
-  downtimePeriods: DowntimePeriod[]
-  downtimePeriodCount: number
-  daily: DailyUptime[]
 }
 
 /** Marks minutes wholly inside a window. */

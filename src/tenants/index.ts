@@ -1,16 +1,32 @@
 // Tenants: customers, their API tokens and their settings (docs/architecture.md). Other modules
 // read customers and settings through the TenantsModule this factory returns.
+import type { Queryable } from '../db/postgres.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
 import { getCustomer, listCustomers } from './store.ts'
 
-export interface TenantsModule extends StewardModule {
-  /** The customer's effective settings (NotFoundError for an unknown customer). */
-  settingsOf(customerId: string): Promise<CustomerSettings>
+/** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
+export interface CustomerDirectory {
   /** Registered customers, by id (one, when `only` names it). */
   customers(only?: string): Promise<Customer[]>
+}
+
+export interface TenantsModule extends StewardModule, CustomerDirectory {
+  /** The customer's effective settings (NotFoundError for an unknown customer). */
+  settingsOf(customerId: string): Promise<CustomerSettings>
+}
+
+/**
+ * The customers of a database, for a process that reads them without running the module (the
+ * report CLI, benchmarks); settings are effective over `defaults` (the config's `tenants.defaults`).
+ */
+export function customerDirectory(
+  db: Queryable,
+  defaults: CustomerSettings = tenantsConfigSchema.parse(undefined).defaults,
+): CustomerDirectory {
+  return { customers: (only) => listCustomers(db, defaults, only) }
 }
 
 export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx): TenantsModule => {
@@ -19,7 +35,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     name: 'tenants',
     routes: tenantRoutes(ctx.pool, defaults),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
-    customers: (only) => listCustomers(ctx.pool, defaults, only),
+    ...customerDirectory(ctx.pool, defaults),
   }
 })
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DASHBOARDS, isRow, METRIC_CONTRACT } from '../../src/dashboards/index.ts'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { computeMonth, type MonthFigures, parseMonth } from '../../src/sla/index.ts'
+import { customerDirectory } from '../../src/tenants/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { runPanelSql, seedWorkload } from './harness.ts'
 import { PRICES, TO } from './workload.ts'
@@ -19,7 +20,13 @@ beforeAll(async () => {
   ch = s.deps.clickhouse!
   await seedWorkload(ch)
   month = await computeMonth(
-    { pool: s.deps.pool, ch, config: s.deps.config.sla, prices: s.deps.config.prices },
+    {
+      pool: s.deps.pool,
+      ch,
+      config: s.deps.config.sla,
+      prices: s.deps.config.prices,
+      tenants: customerDirectory(s.deps.pool),
+    },
     parseMonth('2026-03'),
     ['acme', 'globex'],
     { now: TO },

@@ -128,17 +128,17 @@ describe('outbox relay', () => {
     const customer = uniqueCustomer('fault')
     // Inserts 1-4 are refused (ClickHouse down); insert 5 lands but its acknowledgement is lost.
     const down = faultyClickHouse(ch.client, { from: 1, to: 5 })
-    const r = relay(down)
+    // Backoffs long enough (doubling from 200 ms) that the checks below run while it waits.
+    const r = relay(down, { backoffMinMs: 200, backoffMaxMs: 3_200 })
     r.start()
     await appendEvents(pool, workload(customer, 100))
     await eventually(
       () => Promise.resolve(r.status()),
-      (s) => s.consecutiveFailures >= 3,
+      (s) => s.consecutiveFailures >= 3 && s.state === 'backing_off',
     )
     const during = await outboxLag(pool)
     expect(during.backlog).toBe(100)
     expect(await rawCount(customer)).toBe(0)
-    expect(r.status().state).toBe('backing_off')
     await eventually(
       () => outboxLag(pool),
       (l) => l.backlog === 0,

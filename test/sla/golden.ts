@@ -10,6 +10,7 @@ import { type PriceListInput, priceListSchema } from '../../src/pricing/index.ts
 import { slaConfigSchema } from '../../src/sla/config.ts'
 import type { SlaContext } from '../../src/sla/index.ts'
 import { type Month, parseMonth } from '../../src/sla/months.ts'
+import { customerDirectory } from '../../src/tenants/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 
 /** An event as producers write it, its id optional (distributes over the union of event types). */
@@ -91,6 +92,7 @@ export async function openSlaEnv(
     ch: handle.client,
     config: slaConfigSchema.parse(sla),
     prices: priceListSchema.parse(prices),
+    tenants: customerDirectory(pool),
     async close() {
       await pool.end()
       await handle.close()

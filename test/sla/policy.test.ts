@@ -1,8 +1,8 @@
 // Credit tiers: exact boundaries, the execution-time tier and the cap.
 import { describe, expect, it } from 'vitest'
-import { planSchema } from '../../src/sla/config.ts'
 import { ratioBelow } from '../../src/sla/months.ts'
 import { evaluate, type PolicyInputs } from '../../src/sla/policy.ts'
+import { planSchema } from '../../src/sla/schemas/plan.ts'
 
 const plan = planSchema.parse({
   monthlyFee: 1000,

@@ -1,0 +1,76 @@
+// The outcome of a close: the immutable credit record, its billing adjustment, the credit report
+// (closed records and provisional figures) and what one close run did.
+import { z } from '@hono/zod-openapi'
+import { CustomerMonth, TierHit } from './figures.ts'
+import { count, instant, MonthKey, percent } from './plan.ts'
+
+/** A customer's credit for a month under a plan version: what a record keeps and the report shows. */
+const creditShape = {
+  customerId: z.string(),
+  month: MonthKey,
+  planVersion: count,
+  creditPercent: percent,
+  feeCents: z.number().int(),
+  creditCents: z.number().int(),
+  currency: z.string(),
+  tiers: z.array(TierHit),
+}
+
+/** An immutable monthly credit record (sla_credits): the figures it was computed from, and their hash. */
+export const CreditRecord = z
+  .object({
+    id: z.number().int(),
+    ...creditShape,
+    inputs: CustomerMonth,
+    /** SHA-256 of the canonical JSON of `inputs`. */
+    inputsSha256: z.string(),
+    computedAt: instant,
+    createdAt: instant,
+  })
+  .openapi('CreditRecord')
+export type CreditRecord = z.infer<typeof CreditRecord>
+
+/** A credit as a billing adjustment of the cycle after the credited month (negative amount). */
+export const BillingAdjustment = z
+  .object({
+    id: z.number().int(),
+    creditId: z.number().int(),
+    customerId: z.string(),
+    billingCycle: MonthKey,
+    amountCents: z.number().int(),
+    /** amountCents in units, two decimals (e.g. "-100.00"). */
+    amount: z.string(),
+    currency: z.string(),
+    description: z.string(),
+  })
+  .openapi('BillingAdjustment')
+export type BillingAdjustment = z.infer<typeof BillingAdjustment>
+
+export const CreditReportItem = z
+  .object({
+    ...creditShape,
+    /** 'closed': the immutable record; 'provisional': the month is not closed for this customer yet. */
+    status: z.enum(['closed', 'provisional']),
+    creditId: z.number().int().nullable(),
+    inputsSha256: z.string().nullable(),
+    figures: CustomerMonth,
+  })
+  .openapi('CreditReportItem')
+export type CreditReportItem = z.infer<typeof CreditReportItem>
+
+export const CreditReport = z
+  .object({ month: MonthKey, generatedAt: instant, items: z.array(CreditReportItem) })
+  .openapi('CreditReport')
+export type CreditReport = z.infer<typeof CreditReport>
+
+/** What a close of one month did. */
+export const CloseResult = z
+  .object({
+    month: MonthKey,
+    /** Customers computed in this run (those without a record). */
+    computed: count,
+    /** Records this run wrote. */
+    issued: count,
+  })
+  .openapi('CloseResult')
+export type CloseResult = z.infer<typeof CloseResult>

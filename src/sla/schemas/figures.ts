@@ -1,0 +1,180 @@
+// A month's figures: one customer's month evaluated against its plan (uptime, runs and jobs,
+// execution time, RTO, RPO, cost, maintenance, the tiers hit) and the month of every customer.
+// What a credit is computed from, stored with the record, and served by the status, the dry run
+// and the credit report.
+//
+// A schema that extends another spreads its `shape` (never `.extend` of a named schema): OpenAPI
+// would render that as `allOf` over a closed object, which no body can satisfy.
+import { z } from '@hono/zod-openapi'
+import { recoveryKinds } from '../../ingest/index.ts'
+import { CostFigures } from '../../pricing/index.ts'
+import { count, instant, MaintenanceWindow, MonthKey, percent, planSchema, planVersionShape } from './plan.ts'
+
+export const FigureSource = z.enum(['rollup', 'raw'])
+export type FigureSource = z.infer<typeof FigureSource>
+
+const DowntimePeriod = z.object({ start: instant, end: instant, minutes: count })
+
+export const UptimeFigures = z
+  .object({
+    percent,
+    minutes: count,
+    maintenanceMinutes: count,
+    /** Minutes before the customer existed (created mid-month): not counted. */
+    notInServiceMinutes: count,
+    eligibleMinutes: count,
+    upMinutes: count,
+    downMinutes: count,
+    /** Consecutive down minutes, for a disputed credit (at most the first 500 periods). */
+    downtimePeriods: z.array(DowntimePeriod),
+    downtimePeriodCount: count,
+    daily: z.array(
+      z.object({ day: z.iso.date(), eligibleMinutes: count, downMinutes: count, percent: percent }),
+    ),
+  })
+  .openapi('UptimeFigures')
+export type UptimeFigures = z.infer<typeof UptimeFigures>
+export type DowntimePeriod = z.infer<typeof DowntimePeriod>
+export type DailyUptime = UptimeFigures['daily'][number]
+
+const SuccessFigures = z.object({
+  succeeded: count,
+  failed: count,
+  cancelled: count,
+  /** succeeded + failed */
+  finished: count,
+  /** % of finished runs that succeeded; null when none finished. */
+  successRate: percent.nullable(),
+  failedByClass: z.record(z.string(), count),
+  /** % of finished runs that failed, per failure class. */
+  failureRateByClass: z.record(z.string(), percent),
+})
+export type SuccessFigures = z.infer<typeof SuccessFigures>
+
+export const JobFigures = z
+  .object({
+    attempts: count,
+    retried: count,
+    deadLettered: count,
+    /** % of started attempts that were retried; null when none started. */
+    retryRate: z.number().nonnegative().nullable(),
+  })
+  .openapi('JobFigures')
+export type JobFigures = z.infer<typeof JobFigures>
+
+const ExecutionTimeFigures = z.object({
+  runType: z.string(),
+  runs: count,
+  targetMs: z.number().nullable(),
+  withinTarget: count.nullable(),
+  /** % of succeeded runs within the target (null: no target for this run type). */
+  compliancePercent: percent.nullable(),
+  p50Ms: z.number(),
+  p95Ms: z.number(),
+  p99Ms: z.number(),
+})
+export type ExecutionTimeFigures = z.infer<typeof ExecutionTimeFigures>
+
+export const RtoFigures = z
+  .object({
+    kind: z.enum(recoveryKinds),
+    targetSeconds: z.number(),
+    recoveries: count,
+    withinTarget: count,
+    worstSeconds: z.number().nullable(),
+    p50Seconds: z.number().nullable(),
+    p95Seconds: z.number().nullable(),
+    met: z.boolean(),
+    /** The recoveries that missed the target (event id, seconds), for a dispute (at most 100). */
+    breaches: z.array(z.object({ eventId: z.string(), seconds: z.number() })),
+  })
+  .openapi('RtoFigures')
+export type RtoFigures = z.infer<typeof RtoFigures>
+
+export const RpoFigures = z
+  .object({
+    source: z.string(),
+    targetSeconds: z.number(),
+    samples: count,
+    withinTarget: count,
+    worstSeconds: z.number(),
+    compliancePercent: percent,
+    met: z.boolean(),
+  })
+  .openapi('RpoFigures')
+export type RpoFigures = z.infer<typeof RpoFigures>
+
+export const TierHit = z
+  .object({
+    metric: z.enum(['uptime', 'success_rate', 'execution_time']),
+    /** What was measured (e.g. 99.8981 % uptime; for execution time the run type). */
+    detail: z.string(),
+    below: percent.nullable(),
+    creditPercent: percent,
+  })
+  .openapi('TierHit')
+export type TierHit = z.infer<typeof TierHit>
+
+export const Evaluation = z
+  .object({
+    met: z.object({ uptime: z.boolean(), successRate: z.boolean(), executionTime: z.boolean() }),
+    tiers: z.array(TierHit),
+    /** Sum of tier credits before the cap. */
+    uncappedPercent: z.number().nonnegative(),
+    creditPercent: percent,
+    capped: z.boolean(),
+    feeCents: z.number().int(),
+    creditCents: z.number().int(),
+    currency: z.string(),
+  })
+  .openapi('Evaluation')
+export type Evaluation = z.infer<typeof Evaluation>
+
+const period = z.enum(['complete', 'month-to-date'])
+
+/** One customer's month, evaluated against its plan: what a credit is computed from, and kept with it. */
+export const CustomerMonth = z
+  .object({
+    customerId: z.string(),
+    month: MonthKey,
+    /** 'complete' once the month has ended; figures of the running month are month-to-date. */
+    period,
+    computedAt: instant,
+    source: FigureSource,
+    plan: z.object({ ...planVersionShape, ...planSchema.shape }),
+    uptime: z.object({
+      ...UptimeFigures.shape,
+      target: percent,
+      allowedDowntimeMinutes: z.number().nonnegative(),
+      met: z.boolean(),
+    }),
+    success: z.object({ ...SuccessFigures.shape, target: percent, met: z.boolean() }),
+    jobs: JobFigures,
+    executionTime: z.array(
+      z.object({
+        ...ExecutionTimeFigures.shape,
+        withinPercentTarget: percent.nullable(),
+        met: z.boolean().nullable(),
+      }),
+    ),
+    rto: z.array(RtoFigures),
+    rpo: z.array(RpoFigures),
+    cost: CostFigures,
+    maintenance: z.array(MaintenanceWindow),
+    evaluation: Evaluation,
+  })
+  .openapi('CustomerMonth')
+export type CustomerMonth = z.infer<typeof CustomerMonth>
+
+export const MonthFigures = z
+  .object({
+    month: MonthKey,
+    period,
+    computedAt: instant,
+    source: FigureSource,
+    /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
+    overall: z.object({ uptime: UptimeFigures, maintenance: z.array(MaintenanceWindow) }),
+    customers: z.array(CustomerMonth),
+  })
+  .openapi('MonthFigures')
+export type MonthFigures = z.infer<typeof MonthFigures>

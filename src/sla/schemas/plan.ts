@@ -1,0 +1,108 @@
+// What is declared about the SLA: a customer's plan (config file, or a version added by the API),
+// the plan in force for a month, and planned maintenance windows. One zod schema per resource;
+// the TypeScript types are inferred from them and the routes declare them as their bodies.
+import { z } from '@hono/zod-openapi'
+
+/** A percentage, 0 to 100. */
+export const percent = z.number().min(0).max(100)
+export const count = z.number().int().nonnegative()
+/** An instant, ISO 8601 in UTC. */
+export const instant = z.iso.datetime()
+export const MonthKey = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+  .openapi({ example: '2026-10' })
+
+/** A credit tier: a figure below `below` (%) earns `credit` (% of the monthly fee). */
+const Tier = z.object({ below: percent, credit: percent }).strict()
+
+const ExecutionTarget = z
+  .object({
+    /** A run of this type is "on time" when it finished within targetMs of its creation. */
+    targetMs: z.number().int().positive(),
+    /** Share (%) of the month's succeeded runs that must be on time. */
+    withinPercent: percent.default(95),
+  })
+  .strict()
+
+/** A plan as written (config file, POST body) parses to one with every default filled in. */
+export const planSchema = z
+  .object({
+    uptimeTarget: percent.default(99.9),
+    successRateTarget: percent.default(95),
+    executionTime: z.record(z.string().max(128), ExecutionTarget).default({}),
+    monthlyFee: z.number().nonnegative().default(0),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'ISO 4217 code')
+      .default('USD'),
+    tiers: z
+      .object({
+        uptime: z.array(Tier).default([
+          { below: 99.9, credit: 10 },
+          { below: 99.0, credit: 25 },
+          { below: 95.0, credit: 100 },
+        ]),
+        successRate: z.array(Tier).default([
+          { below: 95, credit: 10 },
+          { below: 90, credit: 25 },
+        ]),
+        /** Credit (%) when any run type misses its execution-time target. */
+        executionTime: percent.default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** Total credit cap (% of the monthly fee). */
+    capPercent: percent.default(100),
+  })
+  .strict()
+  .openapi('Plan')
+
+export type Plan = z.infer<typeof planSchema>
+export type PlanInput = z.input<typeof planSchema>
+
+export const planVersionShape = {
+  version: count,
+  /** 0: the config file's plan for the customer ('config') or the default plan ('default'). */
+  source: z.enum(['default', 'config', 'api']),
+  effectiveFrom: MonthKey.nullable(),
+}
+
+/** The plan in force for a customer in a month. */
+export const ResolvedPlan = z.object({ ...planVersionShape, plan: planSchema })
+export type ResolvedPlan = z.infer<typeof ResolvedPlan>
+
+export const PlanVersion = z
+  .object({ ...planVersionShape, plan: planSchema, createdAt: instant.nullable() })
+  .openapi('PlanVersion')
+export type PlanVersion = z.infer<typeof PlanVersion>
+
+/** A window as declared: in the config file (`sla.maintenance`) or by POST /v1/sla/maintenance. */
+export const maintenanceWindowSchema = z
+  .object({
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }),
+    reason: z.string().min(1).max(500),
+    /** Only this customer's figures; absent: every customer and the factory. */
+    customerId: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((w) => Date.parse(w.end) > Date.parse(w.start), {
+    message: 'end must be after start',
+    path: ['end'],
+  })
+  .openapi('NewMaintenanceWindow')
+
+export const MaintenanceWindow = z
+  .object({
+    /** null for a window of the config file. */
+    id: z.number().int().nullable(),
+    source: z.enum(['config', 'api']),
+    /** null: factory-wide (every customer and the factory). */
+    customerId: z.string().nullable(),
+    start: instant,
+    end: instant,
+    reason: z.string(),
+  })
+  .openapi('MaintenanceWindow')
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>
