@@ -1,6 +1,7 @@
 // The orchestrator's resources: one zod schema each, typing the store's results and the OpenAPI
 // document (routes declare them as their responses). Store functions map rows to these once.
 import { z } from '@hono/zod-openapi'
+import { CostFigures } from '../pricing/index.ts'
 
 export const RunStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
 export type RunStatus = z.infer<typeof RunStatus>
@@ -110,19 +111,22 @@ const jobFields = {
 export const Job = z.object(jobFields).openapi('Job')
 export type Job = z.infer<typeof Job>
 
+/** The priced parts of a run's cost are the pricing module's figures. */
+const priced = CostFigures.shape
+
 /**
  * The cost of a run: handler time and reported tokens, priced with the price list on the UTC day
- * the work happened (the pricing module's figures; usage with no price is named in `unpriced`).
+ * the work happened (usage with no price is named in `unpriced`).
  */
 export const RunCost = z
   .object({
     workerSeconds: z.number(),
     tokens: z.array(z.object({ model: z.string(), inputTokens: count, outputTokens: count })),
-    currency: z.string(),
-    total: z.number(),
-    infrastructure: z.number(),
-    ai: z.number(),
-    unpriced: z.object({ models: z.array(z.string()), pools: z.array(z.string()) }),
+    currency: priced.currency,
+    total: priced.total,
+    infrastructure: priced.infrastructure,
+    ai: priced.ai,
+    unpriced: priced.unpriced,
   })
   .openapi('RunCost')
 export type RunCost = z.infer<typeof RunCost>
