@@ -46,7 +46,11 @@ const startWorker = async (concurrency = 4) => {
 }
 
 beforeAll(async () => {
-  s = await startTestSteward({ file: { orchestrator: config }, handlers: testKinds })
+  // The relay stays off: the telemetry test reads the outbox, which a relay would race under load.
+  s = await startTestSteward({
+    file: { orchestrator: config, ingest: { relay: { enabled: false }, heartbeatIntervalMs: 0 } },
+    handlers: testKinds,
+  })
   expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
 })
 afterEach(async () => {
