@@ -35,7 +35,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: [],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'sla', 'egress'],
+  incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   'clickhouse-http': [],
 }
@@ -65,6 +65,7 @@ export function composeModules(
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
+          tenants,
           orchestrator,
           sla,
           paging: config.pagerduty,
