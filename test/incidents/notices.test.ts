@@ -5,18 +5,12 @@
 import { createHmac } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { queueCustomerNotification } from '../../src/notify/index.ts'
-import { CUSTOMER_SECRET, type IncidentScene, type Received, startIncidentScene } from './routes/steward.ts'
+import { CUSTOMER_SECRET, type Received, useIncidentScene } from './routes/steward.ts'
 import { waitFor } from './support.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-})
-afterAll(async () => {
-  await scene?.stop()
-})
+const scene = useIncidentScene()
 
 const signature = (r: Received) =>
   `v1=${createHmac('sha256', CUSTOMER_SECRET)

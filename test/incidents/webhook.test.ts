@@ -2,17 +2,11 @@
 // is refused (an oversized body), who is refused (a missing or wrong signature, or one over another
 // body). Resolves mirrored without echo: test/incidents/paging.test.ts.
 import { createHmac } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getIncident as get, type IncidentScene, startIncidentScene } from './routes/steward.ts'
+import { describe, expect, it } from 'vitest'
+import { getIncident as get, useIncidentScene } from './routes/steward.ts'
 import { WEBHOOK_SECRET } from './support.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-})
-afterAll(async () => {
-  await scene?.stop()
-})
+const scene = useIncidentScene()
 
 const signed = (body: string, secret = WEBHOOK_SECRET) => ({
   'content-type': 'application/json',

@@ -1,17 +1,11 @@
 // GET /v1/incidents and /v1/incidents/{id}, acknowledge, resolve and the post-incident fields:
 // what works, what is refused (bad input, unknown incidents, a resolved incident), who is refused
 // (other tenants, customer tokens changing anything, no token).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../support.ts'
-import { getIncident as get, type IncidentScene, startIncidentScene } from './steward.ts'
+import { getIncident as get, useIncidentScene } from './steward.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-})
-afterAll(async () => {
-  await scene?.stop()
-})
+const scene = useIncidentScene()
 
 describe('what works', () => {
   it('describes every incidents route in /openapi.json, the report as JSON and Markdown', async () => {

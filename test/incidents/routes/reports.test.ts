@@ -1,19 +1,14 @@
 // GET /v1/incidents/{id}/report: what works (JSON and Markdown, figures from ClickHouse, served from
 // PostgreSQL alone when ClickHouse cannot be read), who is refused (another customer's incident).
 import { createClient } from '@clickhouse/client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildReport, renderMarkdown } from '../../../src/incidents/report.ts'
 import { getIncident } from '../../../src/incidents/store.ts'
-import { type IncidentScene, startIncidentScene } from './steward.ts'
+import { useIncidentScene } from './steward.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-  // The report of a resolved incident: the operator resolves acme's.
-  expect((await scene.s.api('POST', `/v1/incidents/${scene.acmeIncident}/resolve`)).status).toBe(200)
-})
-afterAll(async () => {
-  await scene?.stop()
+// The report of a resolved incident: the operator resolves acme's.
+const scene = useIncidentScene(async ({ s, acmeIncident }) => {
+  expect((await s.api('POST', `/v1/incidents/${acmeIncident}/resolve`)).status).toBe(200)
 })
 
 describe('what works', () => {

@@ -1,17 +1,11 @@
 // POST and DELETE /v1/incident-silences: what works (a window created and ended), what is refused
 // (a window that ends before it starts, an unknown silence), who is refused (customer tokens).
 // What a silence does to paging: test/incidents/paging.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { minutes } from '../support.ts'
-import { type IncidentScene, startIncidentScene } from './steward.ts'
+import { useIncidentScene } from './steward.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-})
-afterAll(async () => {
-  await scene?.stop()
-})
+const scene = useIncidentScene()
 
 describe('what works', () => {
   it('creates a maintenance window and ends it now', async () => {

@@ -3,7 +3,7 @@
 // success-rate incident of each, from half of acme's and three quarters of globex's runs failing.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import type { TestSteward } from '../../helpers/app.ts'
 import {
   evaluateAt,
@@ -33,7 +33,7 @@ export interface IncidentScene {
 
 export const CUSTOMER_SECRET = 'acme-webhook-secret-0123456789'
 
-export async function startIncidentScene(): Promise<IncidentScene> {
+async function startIncidentScene(): Promise<IncidentScene> {
   const t0 = testEpoch()
   const received: Received[] = []
   const receiver: Server = createServer((req, res) => {
@@ -81,6 +81,22 @@ export async function startIncidentScene(): Promise<IncidentScene> {
       receiver.close()
     },
   }
+}
+
+/**
+ * The scene of a test file: started before its tests (then `setup` runs), stopped after them. Its
+ * fields are filled in by the time the tests run.
+ */
+export function useIncidentScene(setup?: (scene: IncidentScene) => Promise<void>): IncidentScene {
+  const scene = {} as IncidentScene
+  beforeAll(async () => {
+    Object.assign(scene, await startIncidentScene())
+    await setup?.(scene)
+  })
+  afterAll(async () => {
+    await scene.stop?.()
+  })
+  return scene
 }
 
 /** GET /v1/incidents/{id} (as the admin, or with `token`). */

@@ -1,17 +1,11 @@
 // POST /v1/incidents/{id}/updates: what works (the timeline and every affected customer's webhook),
 // what is refused (bad input, unknown incidents), who is refused (customer tokens). Updates with a
 // recovery estimate: test/incidents/estimates.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from '../support.ts'
-import { getIncident as get, type IncidentScene, startIncidentScene } from './steward.ts'
+import { getIncident as get, useIncidentScene } from './steward.ts'
 
-let scene: IncidentScene
-beforeAll(async () => {
-  scene = await startIncidentScene()
-})
-afterAll(async () => {
-  await scene?.stop()
-})
+const scene = useIncidentScene()
 
 describe('what works', () => {
   it('posts an operator update to the timeline and to the customers', async () => {
