@@ -30,12 +30,12 @@ const SQL = {
   workerErrorRate: `
     SELECT pool, countIf(action IN ('failed', 'retried', 'dead_lettered')) AS bad, count() AS total
     FROM events FINAL
-    WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered')
+    WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered') AND source != 'customer'
       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
     GROUP BY pool HAVING total >= {min:UInt32}`,
   probeFailures: `
     SELECT target, countIf(ok = 0) AS failed, argMax(ok, ts) AS last_ok FROM events FINAL
-    WHERE type = 'probe'
+    WHERE type = 'probe' AND source != 'customer' -- a customer's probes are its evidence, not a page
       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
     GROUP BY target HAVING failed >= {threshold:UInt32} AND last_ok = 0`,
 }

@@ -5,7 +5,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { getCustomer, getWebhook, listCustomers } from './store.ts'
+import { contractStarts, getCustomer, getWebhook, listCustomers } from './store.ts'
 
 /** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
 export interface CustomerDirectory {
@@ -19,6 +19,8 @@ export interface CustomerDirectory {
 export interface TenantsModule extends StewardModule, CustomerDirectory {
   /** Where a customer's notices go: its webhook URL and signing secret (undefined: no webhook). */
   webhookOf(customerId: string): Promise<{ url: string; secret: string | null } | undefined>
+  /** The contract start (`createdAt`) of each registered customer among `ids`. */
+  contractStarts(ids: string[]): Promise<Map<string, Date>>
   /** The customer's effective settings (NotFoundError for an unknown customer). */
   settingsOf(customerId: string): Promise<CustomerSettings>
 }
@@ -42,6 +44,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
     webhookOf: (customerId) => getWebhook(ctx.pool, customerId),
     ...customerDirectory(ctx.pool, defaults),
+    contractStarts: (ids) => contractStarts(ctx.pool, ids),
   }
 })
 
