@@ -10,16 +10,21 @@ import { JobError } from './failures.ts'
  */
 type StopReason = 'lost' | 'fenced' | 'cancelled' | 'shutdown' | 'timeout'
 
+const messages: Record<StopReason, string> = {
+  lost: 'lease lost: this attempt no longer holds its job (reclaimed, superseded or cancelled)',
+  fenced: 'lease not renewed in time',
+  cancelled: 'aborted: cancelled',
+  shutdown: 'aborted: shutdown',
+  timeout: 'timed out',
+}
+
 /** The reason of a job's signal; its class is the failure class the stop stands for. */
 export class AbortReason extends JobError {
   constructor(
     readonly why: StopReason,
     detail?: string,
   ) {
-    super(
-      why === 'timeout' ? 'transient' : 'infrastructure',
-      detail ?? (why === 'timeout' ? 'timed out' : `aborted: ${why}`),
-    )
+    super(why === 'timeout' ? 'transient' : 'infrastructure', detail ?? messages[why])
   }
 }
 

@@ -8,7 +8,8 @@ export function fastConfig(overrides: Record<string, unknown> = {}): Orchestrato
   return orchestratorConfigSchema.parse({
     workers: 1,
     concurrency: 4,
-    leaseMs: 1_000,
+    // Fenced at 1.5 s: a loaded machine may delay a renewal by a few heartbeats.
+    leaseMs: 2_000,
     heartbeatMs: 250,
     pollMs: 200,
     reclaimEveryMs: 200,
