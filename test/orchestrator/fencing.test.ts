@@ -9,7 +9,7 @@ import { defineHandler, handlerSet, JobError, Worker } from '../../src/orchestra
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { quietLog } from '../helpers/db.ts'
 import { tcpProxy } from '../helpers/tcp-proxy.ts'
-import { fastConfig, type Json, run, step, submit, waitForRun } from './helpers.ts'
+import { deferred, fastConfig, type Json, run, step, submit, waitForRun } from './helpers.ts'
 
 // Fence at 1.5 s of a 2 s lease. Nobody sweeps expired leases until the second worker starts, so
 // the lease the test reads after the abort is the one the cut-off worker last renewed.
@@ -21,19 +21,13 @@ const config = fastConfig({
   reclaimEveryMs: 600_000,
 })
 
-function deferred<T>() {
-  let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
-
 interface Stopped {
   at: Date
   reason: unknown
   /** What each write the handler tried after its abort gave: 'written' or the error's message. */
   writes: Record<'usage' | 'heartbeat' | 'checkpoint', string>
 }
-const started = deferred<void>()
+const started = deferred()
 const stopped = deferred<Stopped>()
 
 // Attempt 1 waits for its signal, then carries on as if nothing happened and tries to write.

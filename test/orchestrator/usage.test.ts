@@ -1,7 +1,7 @@
 // Usage (and checkpoints) fenced like results: written only while the attempt is the job's current
 // one, running, leased to this worker and not expired; a stale attempt's report writes nothing (no
 // usage row, no usage event) and its handler's reportUsage throws.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
@@ -9,14 +9,8 @@ import { createRun, defineHandler, handlerSet, Worker } from '../../src/orchestr
 import { reclaimExpired } from '../../src/orchestrator/leases.ts'
 import { recordUsage, saveCheckpoint } from '../../src/orchestrator/progress.ts'
 import { claimJobs } from '../../src/orchestrator/queue.ts'
-import { createTestPool, quietLog } from '../helpers/db.ts'
-import { fastConfig } from './helpers.ts'
-
-function deferred<T = void>() {
-  let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => (resolve = r))
-  return { promise, resolve }
-}
+import { quietLog } from '../helpers/db.ts'
+import { acmeDatabase, deferred, fastConfig } from './helpers.ts'
 
 const started = deferred()
 const gate = deferred()
@@ -46,12 +40,8 @@ const metered = defineHandler(
 const config = fastConfig()
 const handlers = handlerSet(createEgressPolicy(), [metered])
 let pool: Pool
-beforeAll(async () => {
-  ;({ pool } = await createTestPool())
-  await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme')`)
-})
-afterAll(async () => {
-  await pool?.end()
+acmeDatabase((p) => {
+  pool = p
 })
 
 const submit = (kind: string) =>
