@@ -6,12 +6,15 @@
 //   steps keep their output and are not run again; a handler's last checkpoint stays on the job
 //   and is handed back to its next attempt;
 // - cancel stops queued jobs at once and tells running ones to abort (NOTIFY); a cancelled job's
-//   late result is refused by its lease check.
+//   late result is refused by its lease check;
+// - tenancy before locks: every action first reads, without locking, whether the principal may
+//   see the run (or job), and answers 404 for another customer's before taking any lock. A
+//   customer naming another customer's run never waits on its rows nor makes its owner wait.
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
-import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, toJob, toRun } from './runs.ts'
+import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, runOwner, toJob, toRun } from './runs.ts'
 import type { DlqEntry, Job, JobStatus, ResumedRun, Run } from './schemas.ts'
 import { notifyCancelled, notifyPools, recountFailed, retryingTransaction } from './settle.ts'
 import type { JobDims } from './types.ts'
@@ -49,16 +52,22 @@ const SQL = {
 type Visible = (customerId: string) => boolean
 type FinishedRunRow = RunRow & { duration_ms: number }
 
+/**
+ * Locks a run the principal may see, with its jobs (lock order: jobs, then the run). Whether it
+ * may see it is read first, without a lock: another customer's run is a 404 before any lock.
+ */
 async function lockVisibleRun(c: Queryable, id: string, visible: Visible): Promise<RunRow> {
+  const owner = await runOwner(c, id)
+  if (owner === undefined || !visible(owner)) throw new NotFoundError(`run ${id}`)
+  await c.query(SQL.lockJobs, [id])
   const run = (await c.query<RunRow>(SQL.lockRun, [id])).rows[0]
-  if (!run || !visible(run.customer_id)) throw new NotFoundError(`run ${id}`)
+  if (!run) throw new NotFoundError(`run ${id}`)
   return run
 }
 
 /** Cancels a run: queued and blocked jobs stop, running ones are aborted. Idempotent. */
 export async function cancelRun(pool: Pool, id: string, visible: Visible): Promise<Run> {
   return retryingTransaction(pool, async (c) => {
-    await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
     if (run.status === 'cancelled') return toRun(run)
     if (run.status === 'succeeded') throw new ConflictError(`run ${id} already succeeded`)
@@ -92,7 +101,6 @@ async function requeue(c: Queryable, runId: string, statuses: string[], jobId: s
 /** Resumes a failed or cancelled run: only jobs that did not succeed run again. */
 export async function resumeRun(pool: Pool, id: string, visible: Visible): Promise<ResumedRun> {
   return retryingTransaction(pool, async (c) => {
-    await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
     if (run.status !== 'failed' && run.status !== 'cancelled')
       throw new ConflictError(`run ${id} is ${run.status}; only failed or cancelled runs can be resumed`)
@@ -106,10 +114,10 @@ export async function resumeRun(pool: Pool, id: string, visible: Visible): Promi
 /** Retries one failed or dead-lettered job (`onlyDead`: the DLQ route). */
 export async function retryJob(pool: Pool, jobId: string, visible: Visible, onlyDead = false): Promise<Job> {
   return retryingTransaction(pool, async (c) => {
+    // A plain read: another customer's job is a 404 before any lock.
     const job = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]
     const what = onlyDead ? `dead-lettered job ${jobId}` : `job ${jobId}`
     if (!job || !visible(job.customer_id)) throw new NotFoundError(what)
-    await c.query(SQL.lockJobs, [job.run_id])
     const run = await lockVisibleRun(c, job.run_id, visible)
     const current = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]!
     if (onlyDead && current.status !== 'dead') throw new NotFoundError(what)

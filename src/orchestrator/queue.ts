@@ -67,8 +67,6 @@ const SQL = {
     UPDATE jobs SET lease_expires_at = now() + $2::int * interval '1 millisecond'
     WHERE lease_owner = $1 AND status = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
     RETURNING id, attempt`,
-  checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
-  usage: `INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6)`,
   hasJobsTable: `SELECT to_regclass('jobs')::text AS t`,
 }
 
@@ -214,39 +212,4 @@ export async function renewLeases(
     prepared('renew', SQL.renew, [workerId, leaseMs, jobs.map((j) => j.id), jobs.map((j) => j.attempt)]),
   )
   return new Set(rows.map(leaseKey))
-}
-
-export async function saveCheckpoint(pool: Pool, l: Lease, data: unknown): Promise<boolean> {
-  const res = await pool.query(SQL.checkpoint, [
-    l.job.id,
-    l.workerId,
-    l.job.attempt,
-    JSON.stringify(data ?? null),
-  ])
-  return (res.rowCount ?? 0) > 0
-}
-
-export async function recordUsage(
-  pool: Pool,
-  l: Lease,
-  u: { model: string; inputTokens: number; outputTokens: number },
-): Promise<void> {
-  const { job } = l
-  await retryingTransaction(pool, async (c: PoolClient) => {
-    await c.query(SQL.usage, [job.id, job.run_id, job.attempt, u.model, u.inputTokens, u.outputTokens])
-    await appendEvents(c, [
-      {
-        type: 'usage',
-        customerId: job.customer_id,
-        projectId: job.project_id,
-        runId: job.run_id,
-        jobId: job.id,
-        runType: job.run_type,
-        pool: job.pool,
-        model: u.model,
-        inputTokens: u.inputTokens,
-        outputTokens: u.outputTokens,
-      },
-    ])
-  })
 }

@@ -202,12 +202,13 @@ describe('telemetry', () => {
 
 describe('lost leases', () => {
   it('never writes the result of an attempt whose lease expired', async () => {
-    // This worker never renews its leases: attempt 1 outlives its lease, is reclaimed, and runs
-    // again as attempt 2 while attempt 1 is still busy. The lease leaves attempt 2 (which returns
-    // at once) ample time to commit on a loaded machine.
+    // This worker never renews its leases: its fence aborts attempt 1 (1.5 s) before the lease
+    // expires (2 s), the job is reclaimed and runs again as attempt 2 while attempt 1 (which
+    // ignores its signal) is still busy. The fence leaves attempt 2 (which returns at once) ample
+    // time to finish on a loaded machine.
     const stale = new Worker({
       pool: s.deps.pool,
-      config: { ...config, leaseMs: 1_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
+      config: { ...config, leaseMs: 2_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
       log: quietLog,
       concurrency: 2,
       handlers,
@@ -217,13 +218,13 @@ describe('lost leases', () => {
     const id = await submit(s, run([{ key: 'x', kind: 'test.slowFirst' }]))
     const r = await waitForRun(s, id)
     expect(r.status).toBe('succeeded')
-    // Attempt 1 finishes, tries to record its result and is turned away.
-    for (const until = Date.now() + 10_000; stale.inFlight > 0 && Date.now() < until; )
+    // Attempt 1 finishes later; its result was abandoned with its signal and is never written.
+    for (const until = Date.now() + 10_000; !firstAttemptFinished && Date.now() < until; )
       await new Promise((res) => setTimeout(res, 50))
+    expect(firstAttemptFinished).toBe(true)
     expect(stale.inFlight).toBe(0)
     const after = await getRun(s, id)
     expect(step(after, 'x').output).toEqual({ from: 2 })
     expect(step(after, 'x').attempts.map((a: Json) => a.outcome)).toEqual(['lost', 'succeeded'])
-    expect(firstAttemptFinished).toBe(true)
   })
 })
