@@ -17,6 +17,7 @@ import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
+import { claimJobs } from './claim.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { classify, InfrastructureError, JobValidationError } from './failures.ts'
 import type { Handlers, JobContext } from './handlers.ts'
@@ -31,7 +32,6 @@ import {
 import { JobsListener } from './listener.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
 import {
-  claimJobs,
   failJob,
   type Lease,
   leaseKey,

@@ -3,6 +3,7 @@
 import type { Queryable } from '../db/postgres.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
+import { syncScheduling } from './scheduling.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
 import { contractStarts, getCustomer, listCustomers } from './store.ts'
@@ -39,6 +40,10 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
     ...customerDirectory(ctx.pool, defaults),
     contractStarts: (ids) => contractStarts(ctx.pool, ids),
+    // The claim's copy of the scheduling settings follows the defaults this process was given.
+    async start() {
+      await syncScheduling(ctx.pool, defaults, await listCustomers(ctx.pool, defaults))
+    },
   }
 })
 
