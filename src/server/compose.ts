@@ -35,7 +35,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: ['tenants'],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'sla', 'egress'],
+  incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   'clickhouse-http': [],
 }
@@ -78,6 +78,7 @@ export function composeModules(
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
+          tenants,
           orchestrator,
           sla,
           paging: config.pagerduty,
