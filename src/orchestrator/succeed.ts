@@ -13,8 +13,9 @@
 //   of one run in one batch count twice, and exactly one transaction sees the run complete.
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { type ClaimRequest, claimIn } from './claim.ts'
 import { jobEvent, runEvent } from './events.ts'
-import { type ClaimRequest, claimIn, leaseKey, runDims } from './queue.ts'
+import { leaseKey, runDims } from './queue.ts'
 import type { RunStatus } from './schemas.ts'
 import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import { prepared } from './sql.ts'

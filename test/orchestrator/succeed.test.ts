@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
+import { claimJobs } from '../../src/orchestrator/claim.ts'
 import { createRun, handlerSet } from '../../src/orchestrator/index.ts'
-import { claimJobs } from '../../src/orchestrator/queue.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { acmeDatabase, fastConfig } from './helpers.ts'
 

@@ -11,7 +11,8 @@ import type { TenantsModule } from '../../tenants/index.ts'
 import type { OrchestratorConfig } from '../config.ts'
 import { cancelRun, resumeRun } from '../control.ts'
 import type { Handlers } from '../handlers.ts'
-import { createRun, getRunDetail, listRuns, runOwner } from '../runs.ts'
+import { explainWaiting } from '../jobs.ts'
+import { createRun, getRunDetail, type JobRow, listRuns, runOwner } from '../runs.ts'
 import { CreatedRun, ResumedRun, Run, RunDetail, RunStatus } from '../schemas.ts'
 import { checkCustomerSettings, runRequestSchema } from '../validate.ts'
 import { IdParam, visibleTo } from './shared.ts'
@@ -88,7 +89,8 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       method: 'get',
       path: '/runs/{id}',
       tags: ['runs'],
-      summary: 'A run with its steps, their attempts and errors, and its cost',
+      summary:
+        'A run with its steps (their attempts, errors, and why a waiting one is not running) and its cost',
       security,
       request: { params: IdParam },
       responses: {
@@ -100,7 +102,8 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       const { id } = c.req.valid('param')
       const owner = await runOwner(pool, id)
       if (!owner || !canSee(c.var.principal, owner)) throw new NotFoundError(`run ${id}`)
-      return c.json(await getRunDetail(pool, id, pricing.price), 200)
+      const explain = (jobs: JobRow[]) => explainWaiting(pool, jobs, cfg.workerLostAfterMs)
+      return c.json(await getRunDetail(pool, id, pricing.price, explain), 200)
     },
   )
 

@@ -99,6 +99,18 @@ describe("what a customer's settings refuse", () => {
     expect(paths(p)).toEqual(['steps.0.kind', 'steps.1.fallback.kind'])
     await submit(s, run([{ key: 'a', kind: 'sleep', input: { ms: 1 } }]), acme)
     await s.api('PATCH', '/v1/customers/acme', { settings: { allowedKinds: null, priority: null } })
-    await submit(s, run([{ key: 'a', kind: 'simulate', input: {} }], { priority: 11 }), acme)
+    await submit(s, run([{ key: 'a', kind: 'simulate', input: {} }]), acme)
+  })
+
+  it('lets a customer token use priority 0 only by default (the admin any)', async () => {
+    const { s, acme } = tenants()
+    await s.api('PATCH', '/v1/customers/acme', { settings: { priority: null } })
+    for (const priority of [1, -1, 1000]) {
+      const p = await refused(s, run([{ key: 'a', kind: 'noop' }], { priority }), 422, acme)
+      expect(paths(p)).toEqual(['priority'])
+    }
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: 0 }), acme)
+    await submit(s, run([{ key: 'a', kind: 'noop' }]), acme)
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: -1000 }))
   })
 })
