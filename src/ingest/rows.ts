@@ -1,4 +1,5 @@
-// Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql).
+// Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
+// 045_run_cancellations.sql).
 import type { TelemetryEvent } from './events.ts'
 
 export interface EventRow {
@@ -35,6 +36,8 @@ export interface EventRow {
   recovery_kind: string
   detected_at: string
   recovered_at: string
+  cancelled_by: string
+  cancel_reason: string
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z'
@@ -77,6 +80,8 @@ export function toRow(e: TelemetryEvent): EventRow {
     recovery_kind: 'recoveryKind' in e ? e.recoveryKind : '',
     detected_at: chTime('detectedAt' in e ? e.detectedAt : EPOCH),
     recovered_at: chTime('recoveredAt' in e ? e.recoveredAt : EPOCH),
+    cancelled_by: 'cancelledBy' in e ? (e.cancelledBy ?? '') : '',
+    cancel_reason: 'cancelReason' in e ? (e.cancelReason ?? '') : '',
   }
   return row
 }

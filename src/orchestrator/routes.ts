@@ -23,6 +23,8 @@ const Loose = (name: string) => z.looseObject({}).openapi(name)
 const Run = Loose('Run')
 const Job = Loose('Job')
 const conflict = problems('conflict', 'unprocessable')
+/** The optional body of a cancel: why (kept with the run and on its telemetry event). */
+const CancelRequest = z.object({ reason: z.string().min(1).max(500).optional() }).strict()
 
 export interface OrchestratorRouteDeps {
   pool: Pool
@@ -109,27 +111,48 @@ export function orchestratorRoutes({ pool, config: cfg, pricing, tenants }: Orch
     },
   )
 
-  for (const [action, summary] of [
-    ['resume', 'Resume a failed or cancelled run: only jobs that did not succeed run again'],
-    ['cancel', 'Cancel a run: queued jobs stop, running jobs are aborted'],
-  ] as const) {
-    app.openapi(
-      createRoute({
-        method: 'post',
-        path: `/runs/{id}/${action}`,
-        tags: ['runs'],
-        summary,
-        security,
-        request: { params: IdParam },
-        responses: { 200: jsonContent(Run, 'The run'), ...errorResponses, ...conflict },
-      }),
-      async (c) => {
-        const { id } = c.req.valid('param')
-        const fn = action === 'resume' ? resumeRun : cancelRun
-        return c.json(await fn(pool, id, visible(c.var.principal)), 200)
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{id}/resume',
+      tags: ['runs'],
+      summary: 'Resume a failed or cancelled run: only jobs that did not succeed run again',
+      security,
+      request: { params: IdParam },
+      responses: { 200: jsonContent(Run, 'The run'), ...errorResponses, ...conflict },
+    }),
+    async (c) => c.json(await resumeRun(pool, c.req.valid('param').id, visible(c.var.principal)), 200),
+  )
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{id}/cancel',
+      tags: ['runs'],
+      summary:
+        'Cancel a run: queued jobs stop, running jobs are aborted; records who cancelled (admin: an operator) and why',
+      security,
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: CancelRequest } }, required: false },
       },
-    )
-  }
+      responses: {
+        200: jsonContent(Run, 'The run'),
+        ...errorResponses,
+        ...conflict,
+        ...problems('unsupported_media_type'),
+      },
+    }),
+    async (c) => {
+      const p = c.var.principal
+      const { reason } = c.req.valid('json')
+      const by =
+        p.kind === 'admin'
+          ? { by: 'operator' as const, actor: 'admin' }
+          : { by: 'customer' as const, actor: `customer:${p.customerId}/token:${p.tokenId}` }
+      return c.json(await cancelRun(pool, c.req.valid('param').id, visible(p), { ...by, reason }), 200)
+    },
+  )
 
   app.openapi(
     createRoute({

@@ -71,8 +71,12 @@ export const CSV_COLUMNS = [
   'maintenance_minutes',
   'success_rate',
   'success_target',
+  'success_status',
   'succeeded_runs',
   'finished_runs',
+  'validation_failures',
+  'customer_cancelled_runs',
+  'operator_cancelled_runs',
   'execution_time_met',
   'cost',
   'credit_percent',
@@ -107,8 +111,12 @@ export function renderCsv(report: CreditReport): string {
       maintenance_minutes: f.uptime.maintenanceMinutes,
       success_rate: f.success.successRate,
       success_target: f.success.target,
+      success_status: f.success.status,
       succeeded_runs: f.success.succeeded,
       finished_runs: f.success.finished,
+      validation_failures: f.success.excluded.validation,
+      customer_cancelled_runs: f.success.excluded.customerCancelled,
+      operator_cancelled_runs: f.success.operatorCancelled,
       execution_time_met: f.evaluation.met.executionTime,
       cost: f.cost.total,
       credit_percent: i.creditPercent,
@@ -149,6 +157,21 @@ export function uptimeSvg(daily: CustomerMonth['uptime']['daily'], target: numbe
   )
 }
 
+/** The measured success rate, what it counts and what it leaves out. */
+function successText(s: CustomerMonth['success']): string {
+  const counted = `${s.succeeded}/${s.finished}`
+  const head =
+    s.status === 'insufficient_data'
+      ? `insufficient data (${s.finished} counted runs, minimum ${Math.max(1, s.minimumRuns)})`
+      : `${s.successRate}% (${counted})`
+  const notes = [
+    s.operatorCancelled ? `${s.operatorCancelled} cancelled by an operator, counted` : '',
+    s.excluded.validation ? `${s.excluded.validation} validation failures excluded` : '',
+    s.excluded.customerCancelled ? `${s.excluded.customerCancelled} cancelled by the customer excluded` : '',
+  ].filter(Boolean)
+  return notes.length ? `${head}; ${notes.join('; ')}` : head
+}
+
 function customerSection(i: CreditReportItem): string {
   const f = i.figures
   const tier = (m: TierHit['metric']) => i.tiers.find((t) => t.metric === m)
@@ -164,11 +187,9 @@ function customerSection(i: CreditReportItem): string {
     ),
     rowHtml(
       'Run success rate',
-      f.success.successRate === null
-        ? 'no finished runs'
-        : `${f.success.successRate}% (${f.success.succeeded}/${f.success.finished})`,
+      successText(f.success),
       `${f.success.target}%`,
-      f.success.met,
+      f.success.status === 'insufficient_data' ? null : f.success.met,
       tier('success_rate'),
     ),
     ...f.executionTime

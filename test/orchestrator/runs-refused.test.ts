@@ -100,6 +100,21 @@ describe('what is refused', () => {
     expect(paths(p)).toEqual(['customerId'])
   })
 
+  it('refuses a cancel reason that is too long or not text, naming the field, and cancels nothing', async () => {
+    const id = await submit(s, run([{ key: 'a', kind: 'noop' }]))
+    for (const body of [{ reason: 'x'.repeat(501) }, { reason: 42 }]) {
+      const res = await s.api('POST', `/v1/runs/${id}/cancel`, body)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as Json).errors.map((e: Json) => e.path)).toEqual(['reason'])
+    }
+    // Who cancelled is the token's, never the body's.
+    const forged = (await (await s.api('POST', `/v1/runs/${id}/cancel`, { by: 'customer' })).json()) as Json
+    expect(forged.errors.map((e: Json) => e.message).join()).toMatch(/"by"/)
+    const { rows } = await s.deps.pool.query('SELECT status, cancelled_by FROM runs WHERE id = $1', [id])
+    expect(rows[0].cancelled_by).toBeNull()
+    expect(rows[0].status).not.toBe('cancelled')
+  })
+
   it('answers 404 for unknown runs, jobs and DLQ entries', async () => {
     expect((await s.api('GET', '/v1/runs/nope')).status).toBe(404)
     expect((await s.api('POST', '/v1/runs/nope/cancel')).status).toBe(404)

@@ -59,6 +59,7 @@ describe('what works', () => {
     expect(html).toContain('<h2>acme — 2025-09')
     expect(html).toContain('99.8981% (44 of 43200 min down)')
     expect(html).toContain('10% (below 99.9%)')
+    expect(html).toContain('insufficient data (0 counted runs, minimum 1)')
     expect(html).toContain('data-credit-amount="250.00"')
     expect(html.match(/<svg /g)).toHaveLength(2)
     // one bar per day of September in each chart
