@@ -1,6 +1,7 @@
 // Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
-// 045_run_cancellations.sql).
+// 045_run_cancellations.sql, 050_events_source.sql).
 import type { TelemetryEvent } from './events.ts'
+import type { EventSource } from './outbox.ts'
 
 export interface EventRow {
   event_id: string
@@ -38,6 +39,8 @@ export interface EventRow {
   recovered_at: string
   cancelled_by: string
   cancel_reason: string
+  /** Who said it (docs/telemetry.md, "Who may say what"). */
+  source: EventSource
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z'
@@ -45,7 +48,7 @@ const EPOCH = '1970-01-01T00:00:00.000Z'
 /** ClickHouse DateTime64 text in UTC, millisecond precision. */
 export const chTime = (iso: string): string => new Date(iso).toISOString().replace('T', ' ').replace('Z', '')
 
-export function toRow(e: TelemetryEvent): EventRow {
+export function toRow(e: TelemetryEvent, source: EventSource = 'steward'): EventRow {
   const row: EventRow = {
     event_id: e.eventId,
     type: e.type,
@@ -82,6 +85,7 @@ export function toRow(e: TelemetryEvent): EventRow {
     recovered_at: chTime('recoveredAt' in e ? e.recoveredAt : EPOCH),
     cancelled_by: 'cancelledBy' in e ? (e.cancelledBy ?? '') : '',
     cancel_reason: 'cancelReason' in e ? (e.cancelReason ?? '') : '',
+    source,
   }
   return row
 }
