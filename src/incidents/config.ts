@@ -98,6 +98,14 @@ const rules = z
       })
       .strict()
       .prefault({}),
+    slaLateData: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A closed SLA month that late telemetry would change (the SLA's late-data check): an operator's decision. */
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('warning'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({})
@@ -117,6 +125,7 @@ const recoveryKindsOfRules = z
     worker_error_rate: recoveryKind.default('worker_recovery'),
     probe_failures: recoveryKind.default('control_plane_failover'),
     telemetry_lag: recoveryKind.default('control_plane_failover'),
+    sla_late_data: recoveryKind.default('full_recovery'),
   })
   .strict()
   .prefault({})

@@ -1,5 +1,7 @@
 // Turning a month's figures into a credit under a plan: tiers per metric, summed, capped.
-// Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents.
+// Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents,
+// rounded once per customer-month (money.ts).
+import { percentOfCents } from './money.ts'
 import { ratioBelow } from './months.ts'
 import type { Evaluation, TierHit } from './schemas/figures.ts'
 import type { Plan } from './schemas/plan.ts'
@@ -70,6 +72,7 @@ export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
   }
   const uncapped = tiers.reduce((a, t) => a + t.creditPercent, 0)
   const creditPercent = Math.min(uncapped, plan.capPercent)
+  // The fee as the plan writes it (333.33), in cents: the one rounding of a fee, half up.
   const feeCents = Math.round(plan.monthlyFee * 100)
   return {
     met: { uptime: uptimeMet, successRate: successMet, executionTime: breached.length === 0 },
@@ -78,7 +81,7 @@ export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
     creditPercent,
     capped: uncapped > creditPercent,
     feeCents,
-    creditCents: Math.round((feeCents * creditPercent) / 100),
+    creditCents: percentOfCents(feeCents, creditPercent),
     currency: plan.currency,
   }
 }

@@ -43,6 +43,8 @@ const GoldenCase = z
   .object({
     title: z.string(),
     plan: z.record(z.string(), z.unknown()),
+    /** Minutes the customer's own probe failed (down for it alone), from `from`. */
+    down: z.object({ from: z.iso.datetime(), minutes: z.number().int().positive() }).strict().optional(),
     runs: z.array(
       z
         .object({
@@ -71,7 +73,18 @@ const months = [...new Set(cases.flatMap((c) => Object.keys(c.expect)))].sort().
 const now = new Date(months.at(-1)!.end.getTime() + 3_600_000)
 
 function eventsOf(c: (typeof cases)[number]): GoldenEvent[] {
-  return c.runs.flatMap((r) =>
+  const probes = Array.from(
+    { length: c.down?.minutes ?? 0 },
+    (_, i): GoldenEvent => ({
+      type: 'probe',
+      customerId: c.customer,
+      target: `${c.customer}-api`,
+      ok: false,
+      latencyMs: 9000,
+      ts: new Date(Date.parse(c.down!.from) + i * 60_000 + 1000).toISOString(),
+    }),
+  )
+  const runs = c.runs.flatMap((r) =>
     Array.from({ length: r.count }, (_, k) => (r.count > 1 ? `${r.id}#${k + 1}` : r.id)).flatMap((runId) =>
       r.events.map(
         ({ at, ...e }): GoldenEvent => ({
@@ -86,6 +99,7 @@ function eventsOf(c: (typeof cases)[number]): GoldenEvent[] {
       ),
     ),
   )
+  return [...probes, ...runs]
 }
 
 let env: SlaTestEnv
@@ -114,7 +128,7 @@ describe.each(cases)('$customer: $title', (c) => {
       expect(got!.executionTime).toHaveLength(want.executionTime.length)
       for (const [i, e] of want.executionTime.entries()) expect(got!.executionTime[i]).toMatchObject(e)
     }
-    expect(got!.uptime.downMinutes).toBe(0)
+    expect(got!.uptime.downMinutes).toBe(c.down?.minutes ?? 0)
     expect(got!.evaluation).toMatchObject({
       creditPercent: want.creditPercent,
       creditCents: want.creditCents,
