@@ -11,48 +11,55 @@
 // - execution time is active time: a resumed run is timed from its last resume, not its creation.
 //
 // Outcomes need each run's events, so they read raw `events` through the (customer_id, type, ts)
-// key: one index range per customer from the month's start to `now` (a copy of an event changes no
-// argMax or max, so no FINAL). Job counts come from the jobs_1h rollup (or raw events, to check).
+// key: the month's terminal events, and for resumed runs their events up to `now`. Job counts come
+// from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
 import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
-// finals: each run's last terminal event of the window [month start, now), when it falls in the
-// month and no resume followed it. resumes: the last resume of the succeeded ones (any time
-// before the month's end: a run may be resumed in an earlier month). A run's target is looked up
-// by "customer/runType" (customer ids cannot contain '/').
+// A run that was never resumed has one terminal event (succeeded, failed or cancelled): it counts
+// where that event is, timed by its durationMs (creation to finish), read with FINAL so a copy of an
+// event counts once. A resumed run (`resumed`: its last resume up to now) counts at its last
+// terminal event up to now, when that falls in the month after its last resume (else it is
+// running again, or finished in a later month), timed from that resume. Only resumed runs need a
+// GROUP BY run; the rest is one pass over the month's terminal events (bench/sla.ts). A run's
+// target is looked up by "customer/runType" (customer ids cannot contain '/').
 const OUTCOMES = `
-  WITH finals AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
-           argMax((action, error_class, cancelled_by, cancel_reason, run_type, duration_ms), (ts, event_id)) AS last
-    FROM events
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run'
-      AND action IN ('succeeded', 'failed', 'cancelled', 'resumed')
-      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
-    GROUP BY c, r
-    HAVING fin < toDateTime64({to:UInt32}, 3, 'UTC') AND last.1 != 'resumed'
-  ),
-  resumes AS (
+  WITH resumed AS (
     SELECT customer_id AS c, run_id AS r, max(ts) AS at
     FROM events
     WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'resumed'
-      AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-      AND run_id IN (SELECT r FROM finals WHERE last.1 = 'succeeded')
+      AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
     GROUP BY c, r
-  ),
-  outcomes AS (
-    SELECT f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS a, f.last.2 AS e, f.last.3 AS by, f.last.4 AS why,
-           f.last.5 AS t,
-           if(rs.r = '', f.last.6, toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))) AS active
-    FROM finals AS f LEFT JOIN resumes AS rs ON rs.c = f.c AND rs.r = f.r
   )
   SELECT c, a, e, by, t, count() AS n,
          countIf(a = 'succeeded' AND active <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
          quantilesExactIf(0.5, 0.95, 0.99)(active, a = 'succeeded') AS q,
          arraySlice(arraySort(groupArrayIf((toString(fin), r, why), a = 'cancelled' AND by = 'operator')), 1, 100) AS ops
-  FROM outcomes
+  FROM (
+    SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
+           cancel_reason AS why, run_type AS t, duration_ms AS active
+    FROM events FINAL
+    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
+      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+      AND (customer_id, run_id) NOT IN (SELECT c, r FROM resumed)
+    UNION ALL
+    SELECT f.c, f.r, f.fin, f.last.1, f.last.2, f.last.3, f.last.4, f.last.5,
+           toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))
+    FROM (
+      SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
+             argMax((action, error_class, cancelled_by, cancel_reason, run_type), ts) AS last
+      FROM events
+      WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
+        AND (customer_id, run_id) IN (SELECT c, r FROM resumed)
+      GROUP BY c, r
+    ) AS f
+    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
+    WHERE f.fin < toDateTime64({to:UInt32}, 3, 'UTC') AND f.fin > rs.at
+  )
   GROUP BY c, a, e, by, t`
 
 const SQL = {
