@@ -98,6 +98,14 @@ const rules = z
       })
       .strict()
       .prefault({}),
+    slaLateData: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A closed SLA month that late telemetry would change (the SLA's late-data check): an operator's decision. */
+        severity: Severity.default('warning'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({})
@@ -115,6 +123,7 @@ const recoveryKindsOfRules = z
     worker_error_rate: RecoveryKind.default('worker_recovery'),
     probe_failures: RecoveryKind.default('control_plane_failover'),
     telemetry_lag: RecoveryKind.default('control_plane_failover'),
+    sla_late_data: RecoveryKind.default('full_recovery'),
   })
   .strict()
   .prefault({})

@@ -44,7 +44,7 @@ export interface IncidentsUses {
   tenants: Pick<TenantsModule, 'customers' | 'webhookOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
-  sla: Pick<SlaModule, 'rtoTargetSeconds'>
+  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'lateData'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
@@ -125,7 +125,12 @@ export const createIncidents = defineModule(
 
     const evaluate = async (now = new Date()) => {
       const summary = await evaluateOnce(
-        { pool: deps.pool, clickhouse: deps.clickhouse, queueStats: uses.orchestrator.queueStats },
+        {
+          pool: deps.pool,
+          clickhouse: deps.clickhouse,
+          queueStats: uses.orchestrator.queueStats,
+          slaLateData: uses.sla.lateData,
+        },
         cfg,
         ctx,
         now,

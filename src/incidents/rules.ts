@@ -6,6 +6,7 @@ import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
 import { chTime, outboxLag } from '../ingest/index.ts'
 import { getDlqSize, type QueueStat } from '../orchestrator/index.ts'
+import { formatCents, type LateDataFinding } from '../sla/index.ts'
 import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
 import type { IncidentsConfig } from './config.ts'
 import type { Severity } from './schemas.ts'
@@ -48,11 +49,14 @@ export const ruleNames = [
   'worker_error_rate',
   'probe_failures',
   'telemetry_lag',
+  'sla_late_data',
 ] as const
 export type RuleName = (typeof ruleNames)[number]
 
-/** Rules whose incidents customers hear about (telemetry lag is internal). */
-export const customerFacing = new Set<string>(ruleNames.filter((r) => r !== 'telemetry_lag'))
+/** Rules whose incidents customers hear about (telemetry lag and SLA late data are the operator's). */
+export const customerFacing = new Set<string>(
+  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_late_data'),
+)
 
 export interface Finding {
   scope: string
@@ -73,6 +77,8 @@ export interface RuleSources {
   clickhouse?: ClickHouseClient
   /** The orchestrator's autoscaling signal per pool (the queue rule). */
   queueStats: () => Promise<QueueStat[]>
+  /** The SLA engine's closed months that late data would change; absent: the rule cannot run. */
+  slaLateData?: () => Promise<LateDataFinding[]>
 }
 
 type Rules = IncidentsConfig['rules']
@@ -231,6 +237,16 @@ async function telemetryLag(src: RuleSources, r: Rules['telemetryLag']): Promise
   ]
 }
 
+async function slaLateData(src: RuleSources, r: Rules['slaLateData']): Promise<Finding[]> {
+  if (!src.slaLateData) throw new Error('the SLA engine is not available in this process')
+  return (await src.slaLateData()).map((f) => ({
+    scope: `sla:late-data:${f.month}:${f.customerId}`,
+    severity: r.severity,
+    summary: `Late data would change the closed SLA month ${f.month} of ${f.customerId}: credit ${formatCents(f.issuedCents)} issued, ${formatCents(f.recomputedCents)} on a recompute (${f.changes.map((c) => c.field).join(', ')}); correct it with POST /v1/sla/credits/${f.creditId}/adjustments, or leave it`,
+    details: { ...f },
+  }))
+}
+
 /** Runs every enabled rule; one rule's failure does not stop the others. */
 export async function runRules(src: RuleSources, rules: Rules, now: Date): Promise<RuleResult[]> {
   const plan: [RuleName, boolean, boolean, () => Promise<Finding[]>][] = [
@@ -251,6 +267,7 @@ export async function runRules(src: RuleSources, rules: Rules, now: Date): Promi
     ],
     ['probe_failures', rules.probeFailures.enabled, true, () => probeFailures(src, rules.probeFailures, now)],
     ['telemetry_lag', rules.telemetryLag.enabled, false, () => telemetryLag(src, rules.telemetryLag)],
+    ['sla_late_data', rules.slaLateData.enabled, false, () => slaLateData(src, rules.slaLateData)],
   ]
   const out: RuleResult[] = []
   for (const [rule, enabled, needsClickHouse, run] of plan) {

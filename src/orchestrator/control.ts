@@ -13,7 +13,7 @@
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
-import { jobEvent, runEvent } from './events.ts'
+import { type Cancellation, jobEvent, runEvent } from './events.ts'
 import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, runOwner, toJob, toRun } from './runs.ts'
 import type { DlqEntry, Job, JobStatus, ResumedRun, Run } from './schemas.ts'
 import { notifyCancelled, notifyPools, recountFailed, retryingTransaction } from './settle.ts'
@@ -29,7 +29,8 @@ const SQL = {
     RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt, c.was`,
   cancelAttempts: `UPDATE job_attempts SET outcome = 'cancelled', finished_at = now()
                    WHERE outcome = 'running' AND job_id = ANY ($1::text[])`,
-  finishRun: `UPDATE runs SET status = $2, finished_at = now() WHERE id = $1
+  cancelRun: `UPDATE runs SET status = 'cancelled', finished_at = now(), cancelled_by = $2, cancelled_actor = $3,
+                cancel_reason = $4 WHERE id = $1
               RETURNING *, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
   // Dependencies are read from the snapshot before this statement: a dependency being re-queued
   // here is not succeeded, so its dependents wait (blocked) for it.
@@ -42,7 +43,8 @@ const SQL = {
     WHERE j.run_id = $1 AND j.status = ANY ($2::text[]) AND ($3::text IS NULL OR j.id = $3)
     RETURNING j.id, j.pool, j.status`,
   reopenRun: `UPDATE runs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END,
-                finished_at = NULL, error_class = NULL WHERE id = $1 RETURNING *`,
+                finished_at = NULL, error_class = NULL, cancelled_by = NULL, cancelled_actor = NULL,
+                cancel_reason = NULL WHERE id = $1 RETURNING *`,
   getJob: `SELECT * FROM jobs WHERE id = $1`,
   jobAttempts: `SELECT * FROM job_attempts WHERE job_id = ANY ($1::text[]) ORDER BY job_id, attempt`,
   dlq: `SELECT * FROM jobs WHERE status = 'dead' AND ($1::text IS NULL OR customer_id = $1)
@@ -65,8 +67,17 @@ async function lockVisibleRun(c: Queryable, id: string, visible: Visible): Promi
   return run
 }
 
-/** Cancels a run: queued and blocked jobs stop, running ones are aborted. Idempotent. */
-export async function cancelRun(pool: Pool, id: string, visible: Visible): Promise<Run> {
+/** Who cancels: `actor` names the principal ('admin', or 'customer:<id>/token:<token id>'). */
+export interface Canceller extends Cancellation {
+  actor: string
+}
+
+/**
+ * Cancels a run: queued and blocked jobs stop, running ones are aborted. Records who cancelled and
+ * why (an operator's cancellation counts against the customer's success rate, the customer's own
+ * does not: docs/sla.md). Idempotent: a cancelled run keeps its first canceller.
+ */
+export async function cancelRun(pool: Pool, id: string, visible: Visible, by: Canceller): Promise<Run> {
   return retryingTransaction(pool, async (c) => {
     const run = await lockVisibleRun(c, id, visible)
     if (run.status === 'cancelled') return toRun(run)
@@ -74,10 +85,14 @@ export async function cancelRun(pool: Pool, id: string, visible: Visible): Promi
     const { rows } = await c.query<JobDims & { was: JobStatus }>(SQL.cancelJobs, [id])
     const running = rows.filter((r) => r.was === 'running').map((r) => r.id)
     await c.query(SQL.cancelAttempts, [running])
-    const done = (await c.query<FinishedRunRow>(SQL.finishRun, [id, 'cancelled'])).rows[0]!
+    const done = (await c.query<FinishedRunRow>(SQL.cancelRun, [id, by.by, by.actor, by.reason ?? null]))
+      .rows[0]!
     await appendEvents(c, [
       ...rows.map((r) => jobEvent(r, 'cancelled')),
-      runEvent(done, 'cancelled', { durationMs: done.duration_ms }),
+      runEvent(done, 'cancelled', {
+        durationMs: done.duration_ms,
+        cancelled: { by: by.by, ...(by.reason ? { reason: by.reason } : {}) },
+      }),
     ])
     await notifyCancelled(c, running)
     return toRun(done)

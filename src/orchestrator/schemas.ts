@@ -49,6 +49,15 @@ const runFields = {
   finishedAt: time.nullable(),
 }
 
+/**
+ * The optional body of a cancel: why. Who cancelled is the token's (admin: an operator; a customer
+ * token: the customer), never the body's; both are kept with the run and on its telemetry event.
+ */
+export const CancelRequest = z
+  .object({ reason: z.string().min(1).max(500).optional() })
+  .strict()
+  .openapi('CancelRequest')
+
 /** A run without its steps: lists, and the answer of cancel. */
 export const Run = z.object(runFields).openapi('Run')
 export type Run = z.infer<typeof Run>

@@ -13,6 +13,8 @@ export const slaConfigSchema = z
         refresh: z.string().default('*/5 * * * *'),
         /** Hourly on the 1st: the first run that finds the pipeline caught up closes the month. */
         monthlyClose: z.string().default('15 * 1 * *'),
+        /** Daily: recomputes recently closed months and reports late data that would change them. */
+        lateDataCheck: z.string().default('45 4 * * *'),
       })
       .strict()
       .prefault({}),
@@ -34,6 +36,8 @@ export const slaConfigSchema = z
       .strict()
       .prefault({}),
     rpoTargetSeconds: z.number().positive().default(60),
+    /** How many months back the late-data check compares closed months with a recompute. */
+    lateDataMonths: z.number().int().min(1).max(36).default(3),
   })
   .strict()
 

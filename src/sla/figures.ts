@@ -7,7 +7,7 @@ import { createdAt } from './customers.ts'
 import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
-import { evaluate } from './policy.ts'
+import { evaluate, successRateStatus } from './policy.ts'
 import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
@@ -51,7 +51,7 @@ export async function computeMonth(
   const [windows, signals, runs, costs, rto, rpo] = await Promise.all([
     maintenanceWindows(ctx.pool, config, month),
     loadMinuteSignals(ctx.ch, month, customerIds, source),
-    loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
+    loadRunFigures(ctx.ch, month, now, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
     loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
@@ -89,7 +89,13 @@ export async function computeMonth(
         allowedDowntimeMinutes: allowedDowntimeMinutes(plan.uptimeTarget, up.eligibleMinutes),
         met: evaluation.met.uptime,
       },
-      success: { ...r.success, target: plan.successRateTarget, met: evaluation.met.successRate },
+      success: {
+        ...r.success,
+        minimumRuns: plan.successRateMinimumRuns,
+        status: successRateStatus(plan, r.success.succeeded, r.success.finished),
+        target: plan.successRateTarget,
+        met: evaluation.met.successRate,
+      },
       jobs: r.jobs,
       executionTime: r.executionTime.map((e) => {
         const t = plan.executionTime[e.runType]

@@ -15,8 +15,10 @@ import { writeSlaMonthly } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
+import { checkLateData, type LateDataFinding, openLateData } from './late-data.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
+import { adjustmentRoutes } from './routes/adjustments.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
 import { maintenanceRoutes } from './routes/maintenance.ts'
@@ -27,10 +29,16 @@ export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
 export type { FactoryUptimeDays } from './daily.ts'
 export { computeMonth } from './figures.ts'
+export type { LateDataFinding } from './late-data.ts'
+export { formatCents } from './money.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 export type { MonthFigures } from './schemas/figures.ts'
 
-export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
+export const SLA_JOBS = {
+  refresh: 'sla.refresh',
+  monthlyClose: 'sla.monthly-close',
+  lateDataCheck: 'sla.late-data-check',
+} as const
 
 /** Month-to-date figures for Grafana and /metrics, and an RPO sample. */
 async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>, now: Date) {
@@ -76,6 +84,7 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
   for (const routes of [
     statusRoutes(ctx, dlqSize),
     creditRoutes(ctx),
+    adjustmentRoutes(ctx),
     closeRoutes(ctx),
     planRoutes(ctx),
     maintenanceRoutes(ctx),
@@ -99,6 +108,8 @@ export interface SlaModule extends StewardModule {
   uptimeTarget: number
   /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+  /** Closed months that late data would change, not yet dealt with (an operator's task). */
+  lateData(): Promise<LateDataFinding[]>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -114,6 +125,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       name: 'sla',
       ...targets,
       factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
+      lateData: () => openLateData(deps.pool),
     }
   const ctx: SlaContext = {
     pool: deps.pool,
@@ -139,10 +151,17 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       return { ...r }
     },
   })
+  deps.scheduler.register({
+    name: SLA_JOBS.lateDataCheck,
+    cron: cfg.schedules.lateDataCheck,
+    // Late data is judged as of the tick: what had arrived by then.
+    run: async ({ scheduledFor }) => ({ ...(await checkLateData(ctx, scheduledFor)) }),
+  })
   return {
     name: 'sla',
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
+    lateData: () => openLateData(deps.pool),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
   }

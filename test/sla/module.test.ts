@@ -21,6 +21,7 @@ describe('the API document', () => {
       '/v1/sla/billing-adjustments',
       '/v1/sla/close',
       '/v1/sla/credits',
+      '/v1/sla/credits/{id}/adjustments',
       '/v1/sla/maintenance',
       '/v1/sla/plans/{customerId}',
       '/v1/sla/recompute',

@@ -13,7 +13,7 @@ import { cancelRun, resumeRun } from '../control.ts'
 import type { Handlers } from '../handlers.ts'
 import { explainWaiting } from '../jobs.ts'
 import { createRun, getRunDetail, type JobRow, listRuns, runOwner } from '../runs.ts'
-import { CreatedRun, ResumedRun, Run, RunDetail, RunStatus } from '../schemas.ts'
+import { CancelRequest, CreatedRun, ResumedRun, Run, RunDetail, RunStatus } from '../schemas.ts'
 import { checkCustomerSettings, runRequestSchema } from '../validate.ts'
 import { IdParam, visibleTo } from './shared.ts'
 
@@ -127,12 +127,28 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       method: 'post',
       path: '/runs/{id}/cancel',
       tags: ['runs'],
-      summary: 'Cancel a run: queued jobs stop, running jobs are aborted',
+      summary:
+        'Cancel a run: queued jobs stop, running jobs are aborted; records who cancelled (admin: an operator) and why',
       security,
-      request: { params: IdParam },
-      responses: { 200: jsonContent(Run, 'The run'), ...actionErrors },
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: CancelRequest } }, required: false },
+      },
+      responses: {
+        200: jsonContent(Run, 'The run'),
+        ...actionErrors,
+        ...problems('unsupported_media_type'),
+      },
     }),
-    async (c) => c.json(await cancelRun(pool, c.req.valid('param').id, visibleTo(c.var.principal)), 200),
+    async (c) => {
+      const p = c.var.principal
+      const { reason } = c.req.valid('json')
+      const by =
+        p.kind === 'admin'
+          ? { by: 'operator' as const, actor: 'admin' }
+          : { by: 'customer' as const, actor: `customer:${p.customerId}/token:${p.tokenId}` }
+      return c.json(await cancelRun(pool, c.req.valid('param').id, visibleTo(p), { ...by, reason }), 200)
+    },
   )
 
   return app
