@@ -1,6 +1,7 @@
 // Settings of the incidents module: the "incidents" section of the STEWARD_CONFIG file.
 // Detection rules, their thresholds and the delivery/backoff knobs live here; `{}` parses to defaults.
 import { z } from 'zod'
+import { DisplayName } from '../tenants/index.ts'
 import { RecoveryKind, Severity } from './schemas.ts'
 
 const minutes = z
@@ -151,6 +152,18 @@ export const incidentsConfigSchema = z
         webhookSecret: z.string().min(8).optional(),
         /** Source field of pages. */
         source: z.string().min(1).max(255).default('steward'),
+      })
+      .strict()
+      .prefault({}),
+    /** Customer e-mail (sent when SMTP_URL is set): the sender of every message. */
+    email: z
+      .object({
+        /** The From address (required when SMTP_URL is set); its domain ends every Message-ID. */
+        from: z.email().max(254).optional(),
+        /** The From display name. */
+        fromName: DisplayName.default('Steward'),
+        /** Where replies go (absent: to the From address). */
+        replyTo: z.email().max(254).optional(),
       })
       .strict()
       .prefault({}),

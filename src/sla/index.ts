@@ -29,6 +29,7 @@ export type { FactoryUptimeDays } from './daily.ts'
 export { computeMonth } from './figures.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 export type { MonthFigures } from './schemas/figures.ts'
+export { SlaNotice } from './schemas/notices.ts'
 
 export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
 
