@@ -12,7 +12,7 @@ export interface ReceivedMail {
   /** The message as it came over the wire. */
   raw: string
   parsed: ParsedMail
-  /** The reply code the stand-in gave at the end of DATA. */
+  /** The reply code the stand-in gave at the end of DATA (or meant to: see `beforeReply`). */
   status: number
   /** The user that authenticated the session. */
   user: string | undefined
