@@ -133,9 +133,9 @@ function slaLetter(kind: string, n: SlaNotice, ctx: LetterContext): Letter {
     }
   }
   return {
-    subject: `SLA report for ${n.month}: every target met`,
+    subject: `SLA report for ${n.month}: no credit due`,
     heading: `SLA report for ${n.month}`,
-    lead: `The service of ${ctx.customerName} in ${n.month} met its SLA; no credit is due.`,
+    lead: `Here are the SLA figures of ${ctx.customerName} for ${n.month}. No credit is due.`,
     facts,
     links: [report],
   }

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createPool, freePort, type Pool } from '../../src/db/postgres.ts'
+import { createPool, type Pool } from '../../src/db/postgres.ts'
 import { queueCustomerNotification } from '../../src/notify/index.ts'
 import { createTestDatabaseUrl } from '../helpers/db.ts'
-import { type StewardProcess, spawnSteward, waitForStatus } from '../helpers/process.ts'
+import { type StewardProcess, serveSteward } from '../helpers/process.ts'
 import { type SmtpStandIn, startSmtpStandIn } from '../helpers/smtp-standin.ts'
 import { waitFor } from './support.ts'
 
@@ -42,22 +42,16 @@ afterAll(async () => {
 })
 
 async function serve(): Promise<{ proc: StewardProcess; url: string }> {
-  const port = await freePort()
-  const proc = spawnSteward(['serve', '--port', String(port), '--workers', '0'], {
+  const started = await serveSteward({
     DATABASE_URL: databaseUrl,
     // Each process its own embedded ClickHouse: the killed one may leave its directory locked.
     STEWARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'steward-email-crash-data-')),
     STEWARD_ADMIN_TOKEN: token,
     STEWARD_CONFIG: configFile,
     SMTP_URL: smtp.url,
-    HOST: '127.0.0.1',
   })
-  running.push(proc)
-  const url = `http://127.0.0.1:${port}`
-  await waitForStatus(`${url}/readyz`, 200, 90_000).catch((err) => {
-    throw new Error(`${(err as Error).message}\n--- output ---\n${proc.output()}`)
-  })
-  return { proc, url }
+  running.push(started.proc)
+  return started
 }
 
 const api = (url: string, method: string, path: string, body: unknown) =>
