@@ -171,7 +171,7 @@ export const incidentsConfigSchema = z
       .object({
         /** How often the delivery outboxes are drained. */
         pollMs: z.number().int().min(10).default(1000),
-        /** Abort an HTTP attempt after this long. */
+        /** Abort an HTTP attempt after this long (SMTP: each wait — connection, greeting, reply — and the whole message). */
         timeoutMs: z.number().int().min(10).default(10_000),
         /** First retry delay; doubles per attempt, with jitter, up to maxBackoffMs. */
         backoffMs: z.number().int().min(1).default(2_000),

@@ -122,7 +122,10 @@ function slaLetter(kind: string, n: SlaNotice, ctx: LetterContext): Letter {
     facts.push(
       ['Credit', `${n.creditAmount} ${n.currency} (${n.creditPercent} % of the monthly fee)`],
       ['Applied to', `the ${n.billingCycle} bill`],
-      ...n.tiers.map((t): [string, string] => [`Why: ${t.metric.replace('_', ' ')}`, t.detail]),
+      ...n.tiers.map((t): [string, string] => [
+        'Reason',
+        `${t.metric.replace('_', ' ')}${t.below === null ? '' : ` below ${t.below} %`} (${t.detail}): ${t.creditPercent} % credit`,
+      ]),
     )
     return {
       subject: `SLA credit for ${n.month}: ${n.creditAmount} ${n.currency}`,
@@ -200,7 +203,7 @@ ${message}
  */
 export function renderEmail(notice: NoticeForEmail, to: string, ctx: LetterContext): EmailContent {
   const l = letterOf(notice, ctx)
-  const footer = `Sent by Steward to ${to}, a contact of ${ctx.customerName} for ${notice.kind} notices. Notice ${notice.id}.`
+  const footer = `Sent by Steward to ${to}, a contact of ${ctx.customerName} (notice ${notice.id}, ${notice.kind}).`
   return {
     subject: oneLine(`[Steward] ${l.subject}`).slice(0, 200),
     text: toText(l, footer),
