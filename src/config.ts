@@ -29,6 +29,8 @@ export const envSchema = z.object({
   STEWARD_CONFIG: optionalString,
   PAGERDUTY_ROUTING_KEY: optionalString.pipe(z.string().length(32, 'must be 32 characters').optional()),
   PAGERDUTY_EVENTS_HOST: z.string().min(1).default('events.pagerduty.com'),
+  /** SMTP server of customer e-mail (smtp://user:pass@host:587, smtps://…); unset: no e-mail. */
+  SMTP_URL: optionalUrl(/^smtps?$/, 'smtp:// or smtps://'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** How long `serve` waits for PostgreSQL and ClickHouse to answer before giving up. */
   STEWARD_STARTUP_TIMEOUT: z.coerce.number().positive().default(60),
@@ -54,6 +56,8 @@ export interface PlatformConfig {
   logLevel: Env['LOG_LEVEL']
   startupTimeoutMs: number
   pagerduty: { routingKey: string | undefined; eventsHost: string }
+  /** Where customer e-mail is sent (it holds the SMTP password: never log it); unset: no e-mail. */
+  smtpUrl: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -106,6 +110,7 @@ export function parseConfig<S extends z.ZodType>(
     logLevel: e.LOG_LEVEL,
     startupTimeoutMs: e.STEWARD_STARTUP_TIMEOUT * 1000,
     pagerduty: { routingKey: e.PAGERDUTY_ROUTING_KEY, eventsHost: e.PAGERDUTY_EVENTS_HOST },
+    smtpUrl: e.SMTP_URL,
   }
   return Object.assign({}, parsedFile.data as z.output<S>, platform)
 }

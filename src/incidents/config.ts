@@ -1,6 +1,7 @@
 // Settings of the incidents module: the "incidents" section of the STEWARD_CONFIG file.
 // Detection rules, their thresholds and the delivery/backoff knobs live here; `{}` parses to defaults.
 import { z } from 'zod'
+import { DisplayName } from '../tenants/index.ts'
 import { RecoveryKind, Severity } from './schemas.ts'
 
 const minutes = z
@@ -163,11 +164,23 @@ export const incidentsConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Customer e-mail (sent when SMTP_URL is set): the sender of every message. */
+    email: z
+      .object({
+        /** The From address (required when SMTP_URL is set); its domain ends every Message-ID. */
+        from: z.email().max(254).optional(),
+        /** The From display name. */
+        fromName: DisplayName.default('Steward'),
+        /** Where replies go (absent: to the From address). */
+        replyTo: z.email().max(254).optional(),
+      })
+      .strict()
+      .prefault({}),
     delivery: z
       .object({
         /** How often the delivery outboxes are drained. */
         pollMs: z.number().int().min(10).default(1000),
-        /** Abort an HTTP attempt after this long. */
+        /** Abort an HTTP attempt after this long (SMTP: each wait — connection, greeting, reply — and the whole message). */
         timeoutMs: z.number().int().min(10).default(10_000),
         /** First retry delay; doubles per attempt, with jitter, up to maxBackoffMs. */
         backoffMs: z.number().int().min(1).default(2_000),

@@ -1,5 +1,6 @@
 // The incidents module (docs/incidents.md): detection rules on a schedule, the incident lifecycle,
-// PagerDuty paging through a delivery outbox, PagerDuty webhooks, customer notices and reports.
+// PagerDuty paging through a delivery outbox, PagerDuty webhooks, customer notices (webhooks and
+// e-mail) and reports.
 // Other modules import only from this file.
 import { readFileSync } from 'node:fs'
 import { Counter, Gauge } from 'prom-client'
@@ -10,10 +11,11 @@ import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { incidentsConfigSchema } from './config.ts'
-import { startDrainLoop } from './deliveries.ts'
+import { type DeliveryOptions, startDrainLoop } from './deliveries.ts'
+import { createMailer } from './email.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
 import type { LifecycleContext } from './lifecycle.ts'
-import { pendingByChannel } from './outbox.ts'
+import { channelFigures, lastRejected, pendingByChannel } from './outbox.ts'
 import { listPublicIncidents, pagingHealth } from './public.ts'
 import { incidentRoutes } from './routes/incidents.ts'
 import { reportRoutes } from './routes/reports.ts'
@@ -40,13 +42,15 @@ export interface IncidentsModule extends StewardModule {
 }
 
 export interface IncidentsUses {
-  /** Affected customers, and where their notices go. */
-  tenants: Pick<TenantsModule, 'customers' | 'webhookOf'>
+  /** Affected customers, and where their notices go (webhook, e-mail contacts). */
+  tenants: Pick<TenantsModule, 'customers' | 'webhookOf' | 'contactsOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
   sla: Pick<SlaModule, 'rtoTargetSeconds' | 'lateData'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
+  /** Customer e-mail's SMTP server (from the environment: SMTP_URL): unset, no e-mail. */
+  smtpUrl: string | undefined
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
   apiUrl: string
   /** Customer webhooks go out under the egress policy. */
@@ -109,8 +113,17 @@ export const createIncidents = defineModule(
       },
     })
 
+    const emailCounter = new Counter({
+      name: 'steward_email_deliveries_total',
+      help: 'Customer e-mail deliveries by outcome (delivered, rejected, retry, skipped)',
+      labelNames: ['outcome'] as const,
+      registers: [deps.metrics],
+    })
+    for (const outcome of ['delivered', 'rejected', 'retry']) emailCounter.inc({ outcome }, 0)
+    const mailer = uses.smtpUrl ? createMailer(uses.smtpUrl, cfg.delivery.timeoutMs) : undefined
+
     let loop: ReturnType<typeof startDrainLoop> | undefined
-    const deliveryOptions = {
+    const deliveryOptions: DeliveryOptions = {
       pool: deps.pool,
       log,
       delivery: cfg.delivery,
@@ -118,6 +131,16 @@ export const createIncidents = defineModule(
       counters,
       egress: uses.egress,
       tenants: uses.tenants,
+      email:
+        mailer && cfg.email.from
+          ? {
+              mailer,
+              from: { name: cfg.email.fromName, address: cfg.email.from },
+              replyTo: cfg.email.replyTo,
+              apiBase,
+              counter: emailCounter,
+            }
+          : undefined,
     }
     const kick = () => {
       void loop?.kick()
@@ -178,16 +201,28 @@ export const createIncidents = defineModule(
           log.warn('PagerDuty paging disabled: PAGERDUTY_ROUTING_KEY is not set; incidents are recorded only')
         if (!cfg.pagerduty.webhookSecret)
           log.info('PagerDuty webhook disabled: incidents.pagerduty.webhookSecret is not set')
+        // The endpoint is described without its password.
+        if (deliveryOptions.email)
+          log.info('customer e-mail enabled', { smtp: mailer!.endpoint, from: cfg.email.from })
+        else log.warn('customer e-mail disabled: SMTP_URL is not set; notices go to webhooks only')
         loop = startDrainLoop(deliveryOptions)
       },
       async stop() {
         await loop?.stop()
         loop = undefined
+        mailer?.close()
       },
       async readiness() {
         return {
           paging: routingKey ? 'enabled' : 'disabled',
           pendingDeliveries: await pendingByChannel(deps.pool),
+          email: deliveryOptions.email
+            ? {
+                enabled: true,
+                ...(await channelFigures(deps.pool, 'email')),
+                lastRejected: await lastRejected(deps.pool, 'email'),
+              }
+            : { enabled: false },
         }
       },
     }

@@ -1,10 +1,19 @@
 // The delivery outbox in PostgreSQL (table `incident_deliveries`): PagerDuty events queued with the
-// incident change they announce, one webhook delivery per customer notice, their attempts, and what
-// readiness and the status page read of them. The drain that sends them is deliveries.ts.
+// incident change they announce, one webhook delivery per customer notice, one e-mail delivery per
+// (notice, contact that receives its kind), their attempts, and what readiness and the status page
+// read of them. The drain that sends them is deliveries.ts.
 import type { PoolClient, Queryable } from '../db/postgres.ts'
 import type { StoredPagerDutyEvent } from './pagerduty.ts'
 
-export type Channel = 'pagerduty' | 'webhook'
+export type Channel = 'pagerduty' | 'webhook' | 'email'
+
+/** One e-mail to queue: a notice for one contact, with the Message-ID every attempt will send. */
+export interface QueuedEmail {
+  notificationId: number
+  customerId: string
+  to: { address: string; name: string }
+  messageId: string
+}
 
 export interface Delivery {
   id: number
@@ -25,6 +34,16 @@ const SQL = {
     FROM unnest($1::bigint[], $2::text[]) AS n (id, customer_id)
     ORDER BY n.id
     ON CONFLICT (idempotency_key) DO NOTHING`,
+  // One e-mail per (notice, address); each recipient's in notice order.
+  adoptEmail: `
+    INSERT INTO incident_deliveries (channel, idempotency_key, notification_id, order_key, body)
+    SELECT 'email', 'email:' || e.id || ':' || lower(e.address), e.id,
+           'email:' || e.customer_id || ':' || lower(e.address),
+           jsonb_build_object('to', jsonb_build_object('address', e.address, 'name', e.name), 'messageId', e.message_id)
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+         AS e (id, customer_id, address, name, message_id)
+    ORDER BY e.id
+    ON CONFLICT (idempotency_key) DO NOTHING`,
   due: `
     SELECT id, channel, incident_id, notification_id, body, attempts FROM incident_deliveries d
     WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= now()
@@ -40,13 +59,16 @@ const SQL = {
   pendingByChannel: `
     SELECT channel, count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
     FROM incident_deliveries WHERE status = 'pending' GROUP BY channel`,
-  paging: `
+  channelFigures: `
     SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
            coalesce(extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0)::float8 AS oldest,
            count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int AS retrying,
            count(*) FILTER (WHERE status = 'rejected' AND finished_at > now() - interval '1 day')::int AS rejected,
            max(finished_at) FILTER (WHERE status = 'delivered') AS last_delivered
-    FROM incident_deliveries WHERE channel = 'pagerduty'`,
+    FROM incident_deliveries WHERE channel = $1`,
+  lastRejected: `
+    SELECT finished_at, last_status FROM incident_deliveries
+    WHERE channel = $1 AND status = 'rejected' ORDER BY finished_at DESC LIMIT 1`,
 }
 
 /** Queues one PagerDuty action for an incident (a second call with the same action is a no-op). */
@@ -63,6 +85,18 @@ export async function enqueuePagerDuty(
 export async function enqueueNotices(db: Queryable, notices: { id: number; customerId: string }[]) {
   if (!notices.length) return
   await db.query(SQL.adopt, [notices.map((n) => n.id), notices.map((n) => n.customerId)])
+}
+
+/** Queues e-mail deliveries (in the transaction that claimed their notices). */
+export async function enqueueEmails(db: Queryable, emails: QueuedEmail[]): Promise<void> {
+  if (!emails.length) return
+  await db.query(SQL.adoptEmail, [
+    emails.map((e) => e.notificationId),
+    emails.map((e) => e.customerId),
+    emails.map((e) => e.to.address),
+    emails.map((e) => e.to.name),
+    emails.map((e) => e.messageId),
+  ])
 }
 
 /** Up to 20 deliveries of `channel` due now, each the oldest pending one of its order key. */
@@ -138,15 +172,15 @@ export async function pendingByChannel(
   )
 }
 
-/** The PagerDuty channel's figures: pending (and the oldest's age), retrying, rejected in a day, last delivered. */
-export async function pagerDutyFigures(db: Queryable) {
+/** A channel's figures: pending (and the oldest's age), retrying, rejected in a day, last delivered. */
+export async function channelFigures(db: Queryable, channel: Channel) {
   const { rows } = await db.query<{
     pending: number
     oldest: number
     retrying: number
     rejected: number
     last_delivered: Date | null
-  }>(SQL.paging)
+  }>(SQL.channelFigures, [channel])
   const r = rows[0]!
   return {
     pending: r.pending,
@@ -155,4 +189,16 @@ export async function pagerDutyFigures(db: Queryable) {
     rejectedLastDay: r.rejected,
     lastDeliveredAt: r.last_delivered?.toISOString() ?? null,
   }
+}
+
+/**
+ * When the latest delivery of a channel was rejected, and the receiver's status code. Not its error
+ * text: /readyz is public, and an SMTP server's refusal names the recipient's address.
+ */
+export async function lastRejected(db: Queryable, channel: Channel) {
+  const { rows } = await db.query<{ finished_at: Date; last_status: number | null }>(SQL.lastRejected, [
+    channel,
+  ])
+  const r = rows[0]
+  return r ? { at: r.finished_at.toISOString(), status: r.last_status } : null
 }

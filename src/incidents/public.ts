@@ -8,7 +8,7 @@
 // force, the operators' updates and the post-incident fields.
 import type { Queryable } from '../db/postgres.ts'
 import { currentEstimate, type RecoveryPolicy } from './estimates.ts'
-import { pagerDutyFigures } from './outbox.ts'
+import { channelFigures } from './outbox.ts'
 import { customerFacing } from './rules.ts'
 import type { PagingHealth, PublicIncident } from './schemas.ts'
 import { listPlatformIncidents } from './store.ts'
@@ -48,5 +48,5 @@ export async function listPublicIncidents(
 
 /** The state of paging: configured, and how the PagerDuty delivery outbox is doing. */
 export async function pagingHealth(db: Queryable, enabled: boolean): Promise<PagingHealth> {
-  return { enabled, ...(await pagerDutyFigures(db)) }
+  return { enabled, ...(await channelFigures(db, 'pagerduty')) }
 }

@@ -1,7 +1,7 @@
 // The customer-notification queue in PostgreSQL (table `customer_notifications`). Modules queue a
 // notice in their own transaction (pass its client, so the notice commits with what it announces);
 // the incidents module's delivery outbox claims new notices and sends each to the customer's
-// webhook.
+// webhook and, by e-mail, to the customer's contacts that receive its kind.
 //
 // Guarantees: a notice is queued once per (customer, dedup key); it is claimed once (claiming sets
 // `claimed_at` in the claimer's transaction, so a claim that rolls back leaves it to the next one).
@@ -12,7 +12,7 @@ const SQL = {
   queue: `INSERT INTO customer_notifications (customer_id, kind, dedup_key, payload) VALUES ($1, $2, $3, $4)
           ON CONFLICT (customer_id, dedup_key) DO NOTHING`,
   claim: `UPDATE customer_notifications SET claimed_at = now() WHERE claimed_at IS NULL
-          RETURNING id, customer_id`,
+          RETURNING id, customer_id, kind`,
   get: 'SELECT id, customer_id, kind, payload, created_at FROM customer_notifications WHERE id = $1',
 }
 
@@ -28,9 +28,11 @@ export async function queueCustomerNotification(db: Queryable, n: NewNotificatio
 }
 
 /** Claims the notices nobody claimed yet (in the caller's transaction), in queue order. */
-export async function claimNotifications(db: Queryable): Promise<{ id: number; customerId: string }[]> {
-  const { rows } = await db.query<{ id: number; customer_id: string }>(SQL.claim)
-  return rows.map((r) => ({ id: r.id, customerId: r.customer_id })).sort((a, b) => a.id - b.id)
+export async function claimNotifications(
+  db: Queryable,
+): Promise<{ id: number; customerId: string; kind: string }[]> {
+  const { rows } = await db.query<{ id: number; customer_id: string; kind: string }>(SQL.claim)
+  return rows.map((r) => ({ id: r.id, customerId: r.customer_id, kind: r.kind })).sort((a, b) => a.id - b.id)
 }
 
 /** One queued notice; undefined when it is gone (its customer was deleted). */

@@ -82,6 +82,7 @@ export function composeModules(
           orchestrator,
           sla,
           paging: config.pagerduty,
+          smtpUrl: config.smtpUrl,
           apiUrl: config.stewardUrl,
           egress: egress.policy,
         })

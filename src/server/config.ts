@@ -2,7 +2,7 @@
 // key and zod schema of its section), and `loadConfig`: env + file, parsed once at start-up.
 import { z } from 'zod'
 import { createClickHouseHttp } from '../clickhouse-http/index.ts'
-import { type PlatformConfig, parseConfig } from '../config.ts'
+import { ConfigError, type PlatformConfig, parseConfig } from '../config.ts'
 import { clusterNameSchema } from '../db/cluster.ts'
 import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
@@ -95,5 +95,10 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: FileConfigInput = {},
 ): Config {
-  return parseConfig(fileSchema, env, overrides)
+  const config = parseConfig(fileSchema, env, overrides)
+  // E-mail needs a sender: refuse to start with SMTP_URL but no From address, rather than have
+  // every message refused by the server (or sent from a made-up address).
+  if (config.smtpUrl && !config.incidents.email.from)
+    throw new ConfigError('SMTP_URL is set but incidents.email.from (the sender address) is not')
+  return config
 }

@@ -20,6 +20,7 @@ import { formatCents } from './money.ts'
 import { firstDay, type Month, nextMonth } from './months.ts'
 import type { BillingAdjustment, CreditRecord } from './schemas/credits.ts'
 import type { CustomerMonth, TierHit } from './schemas/figures.ts'
+import type { SlaNotice } from './schemas/notices.ts'
 
 const SQL = {
   insertCredit: `
@@ -104,7 +105,7 @@ export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): P
         successRateTarget: m.success.target,
         tiers: e.tiers,
         report: `/v1/sla/credits?month=${month.key}&customerId=${m.customerId}&format=html`,
-      },
+      } satisfies SlaNotice,
     })
     return true
   })

@@ -33,6 +33,7 @@ export type { LateDataFinding } from './late-data.ts'
 export { formatCents } from './money.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 export type { MonthFigures } from './schemas/figures.ts'
+export { SlaNotice } from './schemas/notices.ts'
 
 export const SLA_JOBS = {
   refresh: 'sla.refresh',

@@ -2,9 +2,11 @@
 // read customers and settings through the TenantsModule this factory returns.
 import type { Queryable } from '../db/postgres.ts'
 import { defineModule, type StewardModule } from '../module.ts'
+import { contactsOf } from './contacts.ts'
+import { contactRoutes } from './routes/contacts.ts'
 import { tenantRoutes } from './routes.ts'
 import { syncScheduling } from './scheduling.ts'
-import type { Customer } from './schemas.ts'
+import type { Customer, CustomerContact } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
 import { contractStarts, getCustomer, getWebhook, listCustomers } from './store.ts'
 
@@ -20,6 +22,11 @@ export interface CustomerDirectory {
 export interface TenantsModule extends StewardModule, CustomerDirectory {
   /** Where a customer's notices go: its webhook URL and signing secret (undefined: no webhook). */
   webhookOf(customerId: string): Promise<{ url: string; secret: string | null } | undefined>
+  /**
+   * The e-mail contacts of each customer among `ids` (customers without any are absent). Pass `db`
+   * to read in the caller's transaction.
+   */
+  contactsOf(ids: string[], db?: Queryable): Promise<Map<string, CustomerContact[]>>
   /** The contract start (`createdAt`) of each registered customer among `ids`. */
   contractStarts(ids: string[]): Promise<Map<string, Date>>
   /** The customer's effective settings (NotFoundError for an unknown customer). */
@@ -41,9 +48,10 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
   const defaults = ctx.config.defaults
   return {
     name: 'tenants',
-    routes: tenantRoutes(ctx.pool, defaults),
+    routes: tenantRoutes(ctx.pool, defaults).route('/', contactRoutes(ctx.pool)),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
     webhookOf: (customerId) => getWebhook(ctx.pool, customerId),
+    contactsOf: (ids, db) => contactsOf(db ?? ctx.pool, ids),
     ...customerDirectory(ctx.pool, defaults),
     contractStarts: (ids) => contractStarts(ctx.pool, ids),
     // The claim's copy of the scheduling settings follows the defaults this process was given.
@@ -53,6 +61,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
   }
 })
 
-export type { Customer } from './schemas.ts'
+export { receives } from './contacts.ts'
+export { type Customer, type CustomerContact, DisplayName } from './schemas.ts'
 export type { CustomerSettings } from './settings.ts'
 export { tokenResolver } from './store.ts'

@@ -63,3 +63,85 @@ export const IssuedToken = z
     token: z.string().openapi({ description: 'Shown once; only its SHA-256 is kept' }),
   })
   .openapi('IssuedToken')
+
+/**
+ * The notices a contact may receive by e-mail: an incident opened (`incident.investigating`), an
+ * operator's update (`incident.update`), its resolution (`incident.resolved`), an SLA credit
+ * (`sla.credit_issued`) and the monthly SLA report (`sla.monthly_report`). The kinds are those of
+ * the webhook notices (X-Steward-Event). In a month with a credit, the report is the credit notice:
+ * a contact with either SLA kind receives it.
+ */
+export const NoticeKind = z
+  .enum([
+    'incident.investigating',
+    'incident.update',
+    'incident.resolved',
+    'sla.credit_issued',
+    'sla.monthly_report',
+  ])
+  .openapi('NoticeKind')
+export type NoticeKind = z.infer<typeof NoticeKind>
+
+/** Every kind, in the order above: a contact's default. */
+export const ALL_NOTICE_KINDS = NoticeKind.options
+
+// An address is one mailbox, ASCII, without spaces, quotes or control characters (so never CR/LF).
+const EmailAddress = z
+  .email('not an e-mail address (one plain address, ASCII, like ops@example.com)')
+  .max(254)
+
+// A display name goes into a From or To header: no control characters (CR/LF would start a new
+// header) and none of the characters that delimit addresses, so it can never be read as another
+// recipient.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters this rule refuses
+const NOT_IN_DISPLAY_NAME = /[\u0000-\u001F\u007F<>"@,;\\]/
+export const DisplayName = z
+  .string()
+  .max(100)
+  .refine((s) => !NOT_IN_DISPLAY_NAME.test(s), {
+    message: 'a display name may not contain control characters (CR, LF, tab) or any of < > " @ , ; \\',
+  })
+
+/** One contact as written by the admin: the address, a display name, the notices it receives. */
+export const NewCustomerContact = z
+  .object({
+    email: EmailAddress,
+    name: DisplayName.default(''),
+    /** Default: every kind. */
+    notices: z
+      .array(NoticeKind)
+      .min(1)
+      .refine((k) => new Set(k).size === k.length, 'each kind once')
+      .default([...ALL_NOTICE_KINDS]),
+  })
+  .strict()
+  .openapi('NewCustomerContact')
+
+export const CustomerContact = z
+  .object({ email: z.string(), name: z.string(), notices: z.array(NoticeKind) })
+  .openapi('CustomerContact')
+export type CustomerContact = z.infer<typeof CustomerContact>
+
+/** PUT /v1/customers/{id}/contacts: the whole list, replacing what was there (empty: no e-mail). */
+export const CustomerContactsUpdate = z
+  .object({
+    contacts: z
+      .array(NewCustomerContact)
+      .max(50)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>()
+        list.forEach((c, i) => {
+          const key = c.email.toLowerCase()
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'email'], message: 'listed twice' })
+          seen.add(key)
+        })
+      }),
+  })
+  .strict()
+  .openapi('CustomerContactsUpdate')
+export type CustomerContactsUpdate = z.infer<typeof CustomerContactsUpdate>
+
+export const CustomerContacts = z
+  .object({ customerId: z.string(), contacts: z.array(CustomerContact) })
+  .openapi('CustomerContacts')
+export type CustomerContacts = z.infer<typeof CustomerContacts>

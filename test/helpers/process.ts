@@ -1,6 +1,7 @@
 // Runs `steward` CLI commands as child processes, the way operators and CI do.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../src/db/postgres.ts'
 
 export const stewardBin = fileURLToPath(new URL('../../bin/steward.js', import.meta.url))
 
@@ -48,4 +49,25 @@ export async function waitForStatus(url: string, status = 200, timeoutMs = 60_00
     await new Promise((r) => setTimeout(r, 200))
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`)
+}
+
+/**
+ * Starts `steward serve` on a free loopback port with `--workers <workers>` and waits until
+ * /readyz answers 200 (failing with the process's output if it does not within 90 s).
+ */
+export async function serveSteward(
+  env: Record<string, string | undefined>,
+  workers = 0,
+): Promise<{ proc: StewardProcess; url: string }> {
+  const port = await freePort()
+  const proc = spawnSteward(['serve', '--port', String(port), '--workers', String(workers)], {
+    HOST: '127.0.0.1',
+    ...env,
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForStatus(`${url}/readyz`, 200, 90_000).catch((err) => {
+    proc.child.kill('SIGKILL')
+    throw new Error(`${(err as Error).message}\n--- output ---\n${proc.output()}`)
+  })
+  return { proc, url }
 }

@@ -4,8 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../src/db/postgres.ts'
-import { type StewardProcess, spawnSteward, waitForStatus } from '../helpers/process.ts'
+import { type StewardProcess, serveSteward, spawnSteward } from '../helpers/process.ts'
 
 const token = 'restart-test-admin-token-0123'
 const dataDir = mkdtempSync(join(tmpdir(), 'steward-restart-'))
@@ -15,18 +14,9 @@ afterAll(async () => {
 })
 
 async function serve(): Promise<{ proc: StewardProcess; url: string }> {
-  const port = await freePort()
-  const proc = spawnSteward(['serve', '--port', String(port), '--workers', '0'], {
-    STEWARD_DATA_DIR: dataDir,
-    STEWARD_ADMIN_TOKEN: token,
-    HOST: '127.0.0.1',
-  })
-  running.push(proc)
-  const url = `http://127.0.0.1:${port}`
-  await waitForStatus(`${url}/readyz`, 200, 90_000).catch((err) => {
-    throw new Error(`${(err as Error).message}\n--- output ---\n${proc.output()}`)
-  })
-  return { proc, url }
+  const started = await serveSteward({ STEWARD_DATA_DIR: dataDir, STEWARD_ADMIN_TOKEN: token })
+  running.push(started.proc)
+  return started
 }
 
 const api = (url: string, path: string, init: RequestInit = {}) =>
