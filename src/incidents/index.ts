@@ -8,6 +8,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
 import { incidentsConfigSchema } from './config.ts'
+import { type CustomerIncident, listCustomerIncidents } from './customer.ts'
 import { startDrainLoop } from './deliveries.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
 import type { LifecycleContext } from './lifecycle.ts'
@@ -25,6 +26,11 @@ export interface IncidentsModule extends StewardModule {
   deliver(): Promise<void>
   /** Incidents of the shared platform, open and resolved since `since`, as the public may see them. */
   publicIncidents(opts: { since: Date; limit: number }): Promise<PublicIncident[]>
+  /**
+   * Incidents affecting one customer (open, and resolved since `since`), with the timeline it may
+   * see and the recovery estimate in force (the customer portal).
+   */
+  customerIncidents(customerId: string, opts: { since: Date; limit: number }): Promise<CustomerIncident[]>
   /** Whether paging is configured, and how the PagerDuty delivery outbox is doing. */
   pagingHealth(): Promise<PagingHealth>
   /** Thresholds of the rules that also judge the status page's components. */
@@ -143,6 +149,8 @@ export const createIncidents = defineModule(
         if (loop) return loop.kick()
       },
       publicIncidents: (opts) => listPublicIncidents(deps.pool, ctx.recovery, opts),
+      customerIncidents: (customerId, opts) =>
+        listCustomerIncidents(deps.pool, ctx.recovery, customerId, opts),
       pagingHealth: () => pagingHealth(deps.pool, !!routingKey),
       limits: {
         queueWithoutWorkersSeconds: cfg.rules.queueWithoutWorkers.minOldestAgeSeconds,
@@ -176,5 +184,6 @@ export const createIncidents = defineModule(
   },
 )
 
+export type { CustomerIncident } from './customer.ts'
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
 export type { PagingHealth, PublicIncident } from './public.ts'

@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.ts'
 import { customerScope, type Principal, requireAdmin } from '../http/auth.ts'
 import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import type { IncidentsConfig } from './config.ts'
+import { customerTimeline } from './customer.ts'
 import { acknowledgeLocked, type LifecycleContext, postUpdate, resolveLocked } from './lifecycle.ts'
 import { buildReport, renderMarkdown } from './report.ts'
 import { silenceRoutes } from './silences.ts'
@@ -75,9 +76,7 @@ const Timeline = z.array(
 function forPrincipal(p: Principal, i: Incident, timeline?: TimelineEntry[]) {
   if (p.kind === 'admin') return timeline ? { ...i, timeline } : i
   const { details: _d, paged: _p, silenced: _s, clearedSince: _c, lastFiringAt: _l, ...pub } = i
-  const visible = timeline
-    ?.filter((t) => t.kind === 'transition' || t.kind === 'update' || t.kind === 'estimate')
-    .map((t) => ({ ...t, detail: {} }))
+  const visible = timeline && customerTimeline(timeline)
   return { ...pub, customerIds: [p.customerId], ...(visible ? { timeline: visible } : {}) }
 }
 

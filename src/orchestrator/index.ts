@@ -9,6 +9,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
+import { type CustomerPool, type CustomerRun, customerPools, customerRuns, resumeOwnRun } from './customer.ts'
 import { httpHandler } from './http-kind.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
 import { orchestratorRoutes } from './routes.ts'
@@ -25,6 +26,12 @@ export interface OrchestratorModule extends StewardModule {
   dlqSize(customerId?: string): Promise<number>
   /** The pool in-process workers serve (and built-in kinds run in): always there, even idle. */
   defaultPool: string
+  /** One customer's newest runs, each failed one with the steps that failed (the customer portal). */
+  customerRuns(customerId: string, limit: number): Promise<CustomerRun[]>
+  /** Pools one customer's work is in now or was in during the last day, with its own jobs there. */
+  customerPools(customerId: string): Promise<CustomerPool[]>
+  /** Resumes a failed or cancelled run of `customerId` (another customer's run: NotFoundError). */
+  resumeRun(customerId: string, runId: string): Promise<{ id: string; status: string }>
 }
 
 export interface OrchestratorUses {
@@ -58,6 +65,9 @@ export const createOrchestrator = defineModule(
       queueStats: () => getQueueStats(deps.pool, cfg),
       dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
       defaultPool: cfg.pool,
+      customerRuns: (customerId, limit) => customerRuns(deps.pool, customerId, limit),
+      customerPools: (customerId) => customerPools(deps.pool, customerId),
+      resumeRun: (customerId, runId) => resumeOwnRun(deps.pool, customerId, runId),
       async start() {
         for (let i = 0; i < cfg.workers; i++) {
           const w = new Worker({
@@ -91,6 +101,7 @@ export const createOrchestrator = defineModule(
 )
 
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
+export type { CustomerPool, CustomerRun } from './customer.ts'
 /** @public */
 export {
   AgentError,

@@ -105,12 +105,13 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   let phase = 'opening databases'
   const starting = startingApp(() => phase)
-  let handler: (req: Request) => Response | Promise<Response> = (req) => starting.fetch(req)
+  // `env` carries the Node request (its socket: the peer address the portal's rate limit needs).
+  let handler: (req: Request, env?: unknown) => Response | Promise<Response> = (req) => starting.fetch(req)
 
   let server: ReturnType<typeof serve> | undefined
   let url = config.stewardUrl
   if (opts.listen !== false) {
-    server = serve({ fetch: (req) => handler(req), port: config.port, hostname: config.host })
+    server = serve({ fetch: (req, env) => handler(req, env), port: config.port, hostname: config.host })
     await new Promise<void>((resolve, reject) => {
       server!.once('listening', resolve)
       server!.once('error', reject)
@@ -204,7 +205,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
 
   for (const m of modules) await m.start?.()
   await scheduler.start()
-  handler = (req) => app.fetch(req)
+  handler = (req, env) => app.fetch(req, env)
 
   log.info('steward serving', {
     url,

@@ -20,7 +20,7 @@ const SIGNAL_TIMEOUT_MS = 2_000
 const DAY_MS = 86_400_000
 
 /** Resolves with the value, or with the error's message when it fails or takes too long. */
-async function settle<T>(
+export async function settle<T>(
   p: () => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   let timer: NodeJS.Timeout | undefined

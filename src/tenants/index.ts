@@ -5,7 +5,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { getCustomer, listCustomers } from './store.ts'
+import { getCustomer, listCustomers, tokenActive } from './store.ts'
 
 /** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
 export interface CustomerDirectory {
@@ -16,6 +16,8 @@ export interface CustomerDirectory {
 export interface TenantsModule extends StewardModule, CustomerDirectory {
   /** The customer's effective settings (NotFoundError for an unknown customer). */
   settingsOf(customerId: string): Promise<CustomerSettings>
+  /** Whether the customer's API token `tokenId` is still valid (not revoked), read now, uncached. */
+  tokenActive(customerId: string, tokenId: number): Promise<boolean>
 }
 
 /**
@@ -35,6 +37,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     name: 'tenants',
     routes: tenantRoutes(ctx.pool, defaults),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
+    tokenActive: (customerId, tokenId) => tokenActive(ctx.pool, customerId, tokenId),
     ...customerDirectory(ctx.pool, defaults),
   }
 })
