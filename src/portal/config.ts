@@ -30,8 +30,13 @@ export const portalConfigSchema = z
     /** Sign-in attempts allowed per client address in each window (successful ones count too). */
     loginAttempts: z.number().int().min(1).max(10_000).default(10),
     loginWindowSeconds: z.number().int().min(10).max(86_400).default(300),
-    /** How often the page refreshes its figures (with JavaScript). */
+    /** How often the page refreshes itself (with JavaScript). */
     refreshSeconds: z.number().int().min(5).max(3_600).default(15),
+    /**
+     * A customer's SLA figures (a month of telemetry to compute) are reused this long by every
+     * page and refresh of that customer (0: computed for each).
+     */
+    figuresCacheSeconds: z.number().int().min(0).max(3_600).default(30),
     /** Resolved incidents shown this many days back (open ones always). */
     incidentDays: z.number().int().min(1).max(366).default(30),
     /** Runs in "Recent runs". */

@@ -22,7 +22,7 @@ button.primary{background:#0550ae;border-color:#0550ae;color:#fff}
 button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 section{margin:2rem 0}
 h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
-h3{font-size:1.05rem;margin:0 0 .25rem}
+h3{font-size:1.05rem;margin:1.5rem 0 .5rem}article h3{margin:0 0 .25rem}
 .banner{margin:1rem 0;padding:.8rem 1.1rem;border-radius:6px;font-weight:600;color:#fff}
 .banner.operational{background:#1a7f37}.banner.degraded{background:#9a6700}.banner.outage{background:#cf222e}
 .notice{margin:1rem 0;padding:.8rem 1.1rem;border-radius:6px;background:#ddf4ff;border:1px solid #54aeff}
@@ -49,7 +49,7 @@ article.open{border-left-color:#cf222e}article.resolved{border-left-color:#59636
 .meta{margin:.2rem 0;color:#59636e;font-size:.95rem}
 .estimate{margin:.4rem 0;font-weight:600}
 ol.timeline{margin:.5rem 0 0;padding-left:1.2rem;font-size:.95rem}
-table{border-collapse:collapse;font-size:.95rem;width:100%}
+table{border-collapse:collapse;font-size:.95rem;width:100%;margin:.75rem 0}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
 td,th{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
 td.num,th.num{text-align:right}

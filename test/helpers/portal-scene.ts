@@ -35,7 +35,8 @@ export const PORTAL_CONFIG: FileConfigInput = {
       ]),
     ),
   },
-  portal: { loginAttempts: 1_000 },
+  // Figures computed afresh for every page, so a test sees a change at once.
+  portal: { loginAttempts: 1_000, figuresCacheSeconds: 0 },
 }
 
 export interface PortalSceneCustomer {
@@ -91,8 +92,11 @@ const failedProbes = (customerId: string, target: string, at: number, minutes: n
     latencyMs: 10_000,
   }))
 
-/** Seeds the scene on a Steward started with PORTAL_CONFIG (listening or not). */
-export async function seedPortalScene(s: Steward): Promise<PortalScene> {
+/**
+ * Seeds the scene on a Steward started with PORTAL_CONFIG (listening or not). `heartbeats: false`
+ * when another scene already gave the factory its health signals (the screenshots).
+ */
+export async function seedPortalScene(s: Steward, opts: { heartbeats?: boolean } = {}): Promise<PortalScene> {
   const ch = s.deps.clickhouse!
   const incidents = s.modules.find((m) => m.name === 'incidents') as IncidentsModule
   const now = Math.floor(Date.now() / MINUTE) * MINUTE
@@ -102,7 +106,7 @@ export async function seedPortalScene(s: Steward): Promise<PortalScene> {
 
   // Healthy control-plane heartbeats from the start of the previous month until now.
   const beats: GoldenEvent[] = []
-  for (let t = previousStart; t < now; t += MINUTE)
+  for (let t = previousStart; opts.heartbeats !== false && t < now; t += MINUTE)
     beats.push({
       type: 'heartbeat',
       ts: new Date(t + 7_000).toISOString(),
@@ -110,7 +114,7 @@ export async function seedPortalScene(s: Steward): Promise<PortalScene> {
       component: 'control_plane',
       healthy: true,
     })
-  await insertEvents(ch, beats)
+  if (beats.length) await insertEvents(ch, beats)
 
   const out: PortalSceneCustomer[] = []
   for (const [n, c] of PORTAL_CUSTOMERS.entries()) {
@@ -181,10 +185,10 @@ export async function seedPortalScene(s: Steward): Promise<PortalScene> {
 
   // Now the API's probe fails (a platform incident for everyone), and each customer's runs burn.
   await insertEvents(ch, failedProbes('', 'api-health', now, [3, 2, 1]))
-  const current = await incidents.evaluate(new Date(now))
-  const byScope = new Map<string, string>()
-  for (const id of current.opened)
-    byScope.set(String((await call(s, 'GET', `/v1/incidents/${id}`)).scope), id)
+  await incidents.evaluate(new Date(now))
+  // Open incidents by scope (the status page's scene may have opened the platform one already).
+  const open = (await call(s, 'GET', '/v1/incidents?status=triggered&limit=500')).items as Json[]
+  const byScope = new Map(open.map((i) => [String(i.scope), String(i.id)]))
   const platformIncidentId = byScope.get('probe:api-health')!
   const [first, second] = out as [PortalSceneCustomer, PortalSceneCustomer]
   await call(s, 'POST', `/v1/incidents/${platformIncidentId}/updates`, {

@@ -73,6 +73,16 @@ describe('what works', () => {
     expect(anonymous.res.headers.get('location')).toBe('/portal/login')
   })
 
+  it('reuses a customer’s figures for portal.figuresCacheSeconds (30 s by default)', async () => {
+    const cookie = await signIn(s, token)
+    const computedAt = async () => {
+      const { res, text } = await portal(s, 'GET', '/portal/api/dashboard', { cookie })
+      expect(res.status).toBe(200)
+      return JSON.parse(text).view.sla.value.computedAt
+    }
+    expect(await computedAt()).toBe(await computedAt())
+  })
+
   it('replaces a session it was signed in with (never reuses an id from before sign-in)', async () => {
     const first = await signIn(s, token)
     const res = await portal(s, 'POST', '/portal/login', { form: { token }, cookie: first })
