@@ -7,7 +7,7 @@ import type { ErrorBudget } from '../sla/index.ts'
 
 const W = 640
 const H = 240
-const LEFT = 56
+const LEFT = 76
 const RIGHT = 12
 const TOP = 14
 const BOTTOM = 34

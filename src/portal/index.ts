@@ -45,13 +45,27 @@ export const createPortal = defineModule(
         attemptWindows: await purgeAttempts(deps.pool, cfg.loginWindowSeconds),
       }),
     })
+    // The figures are the expensive part of a page (a month of telemetry): one computation per
+    // customer serves every page and refresh of it for figuresCacheSeconds; a failed one is not kept.
+    const figures = new Map<string, { at: number; value: ReturnType<PortalUses['sla']['customerStatus']> }>()
+    const customerStatus = (customerId: string) => {
+      const hit = figures.get(customerId)
+      if (hit && Date.now() - hit.at < cfg.figuresCacheSeconds * 1000) return hit.value
+      const value = uses.sla.customerStatus(customerId)
+      if (figures.size > 10_000) figures.clear()
+      figures.set(customerId, { at: Date.now(), value })
+      value.catch(() => {
+        if (figures.get(customerId)?.value === value) figures.delete(customerId)
+      })
+      return value
+    }
     return {
       name: 'portal',
       publicRoutes: portalRoutes({
         pool: deps.pool,
         log: deps.log.child({ module: 'portal' }),
         config: cfg,
-        uses,
+        uses: { ...uses, sla: { ...uses.sla, customerStatus } },
       }),
     }
   },

@@ -80,7 +80,7 @@ export function slaSection(v: PortalView['sla']) {
 <div class="cards">
 <div class="card" data-figure="uptime"><p class="label">Uptime</p><p class="figure" data-field="uptime">${s.uptime.percent}%</p><p class="sub">target ${s.uptime.target}% · ${metText(s.uptime.met)} · ${s.uptime.downMinutes} of ${s.uptime.eligibleMinutes} min down</p></div>
 <div class="card" data-figure="success-rate"><p class="label">Run success rate</p><p class="figure" data-field="success-rate">${s.successRate.percent === null ? 'no runs yet' : `${s.successRate.percent}%`}</p><p class="sub">target ${s.successRate.target}% · ${metText(s.successRate.met)} · ${s.successRate.succeeded} of ${s.successRate.finished} finished runs succeeded</p></div>
-<div class="card" data-figure="budget"><p class="label">Uptime error budget left</p><p class="figure" data-field="budget">${u.remainingPercent}%</p><p class="sub">${minutes(Math.max(0, u.remainingMinutes))} of ${minutes(u.budgetMinutes)} this month${u.remainingMinutes < 0 ? html` · <span class="missed">overspent by ${minutes(-u.remainingMinutes)}</span>` : ''}</p></div>
+<div class="card" data-figure="budget"><p class="label">Uptime error budget left</p><p class="figure" data-field="budget">${Math.max(0, u.remainingPercent)}%</p><p class="sub">${minutes(Math.max(0, u.remainingMinutes))} of ${minutes(u.budgetMinutes)} this month${u.remainingMinutes < 0 ? html` · <span class="missed">overspent by ${minutes(-u.remainingMinutes)}</span>` : ''}</p></div>
 <div class="card" data-figure="dlq"><p class="label">Jobs in the dead-letter queue</p><p class="figure" data-field="dlq">${s.dlqSize}</p><p class="sub">retry them with <code>POST /v1/dlq/{jobId}/retry</code></p></div>
 </div>
 ${executionTable(s.executionTime)}

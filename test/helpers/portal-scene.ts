@@ -8,6 +8,7 @@ import type { IncidentsModule } from '../../src/incidents/index.ts'
 import type { FileConfigInput, Steward } from '../../src/server/index.ts'
 import type { StatusModule } from '../../src/status/index.ts'
 import { type GoldenEvent, insertEvents } from '../sla/golden.ts'
+import { SCENE_CONFIG } from './status-scene.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -17,16 +18,12 @@ export const PORTAL_CUSTOMERS = [
   { id: 'globex', name: 'Globex Corporation', fee: 400 },
 ] as const
 
-/** A Steward for the scene: sleep jobs go to pool gpu (no worker there), and generous sign-in limits. */
+/**
+ * A Steward for the scene: the status page's scene settings (sleep jobs go to pool gpu, which has no
+ * worker), the customers' plans, and generous sign-in limits.
+ */
 export const PORTAL_CONFIG: FileConfigInput = {
-  orchestrator: { kindPools: { sleep: 'gpu' }, pollMs: 100 },
-  incidents: {
-    rules: {
-      uptime: { enabled: false },
-      telemetryLag: { enabled: false },
-      queueWithoutWorkers: { minOldestAgeSeconds: 0 },
-    },
-  },
+  ...SCENE_CONFIG,
   sla: {
     plans: Object.fromEntries(
       PORTAL_CUSTOMERS.map((c) => [
@@ -183,13 +180,14 @@ export async function seedPortalScene(s: Steward, opts: { heartbeats?: boolean }
 
   await call(s, 'POST', `/v1/sla/close?month=${previousMonth}`)
 
-  // Now the API's probe fails (a platform incident for everyone), and each customer's runs burn.
-  await insertEvents(ch, failedProbes('', 'api-health', now, [3, 2, 1]))
+  // Now the API's edge probe fails (a platform incident for every customer; its own target, so the
+  // status page's scene, seeded first for the screenshots, has not opened it), and runs burn.
+  await insertEvents(ch, failedProbes('', 'api-edge', now, [3, 2, 1]))
   await incidents.evaluate(new Date(now))
-  // Open incidents by scope (the status page's scene may have opened the platform one already).
+  // Open incidents by scope.
   const open = (await call(s, 'GET', '/v1/incidents?status=triggered&limit=500')).items as Json[]
   const byScope = new Map(open.map((i) => [String(i.scope), String(i.id)]))
-  const platformIncidentId = byScope.get('probe:api-health')!
+  const platformIncidentId = byScope.get('probe:api-edge')!
   const [first, second] = out as [PortalSceneCustomer, PortalSceneCustomer]
   await call(s, 'POST', `/v1/incidents/${platformIncidentId}/updates`, {
     message: `Failover is under way; ${first.name} (${first.id}) sees the most errors.`,

@@ -8,8 +8,8 @@ let trusting: TestSteward
 let plain: TestSteward
 const tokens = new Map<TestSteward, string>()
 
-async function setUp(portal: Record<string, unknown>) {
-  const s = await startTestSteward({ listen: true, file: { portal } })
+async function setUp(portal: Record<string, unknown>, env: Record<string, string> = {}) {
+  const s = await startTestSteward({ listen: true, file: { portal }, env })
   expect((await s.api('POST', '/v1/customers', { id: 'pied-piper', name: 'Pied Piper' })).status).toBe(201)
   const issued = (await (await s.api('POST', '/v1/customers/pied-piper/tokens', {})).json()) as {
     token: string
@@ -94,6 +94,17 @@ describe('https behind a TLS proxy', () => {
       const res = await attempt(s, tokens.get(s)!, { 'x-forwarded-proto': 'https' })
       expect(res.status).toBe(303)
       expect(secure(res)).toBe(false)
+    } finally {
+      await s.stop()
+    }
+  })
+
+  it('marks it Secure when the public URL (STEWARD_URL) is https', async () => {
+    const s = await setUp({}, { STEWARD_URL: 'https://steward.example.com' })
+    try {
+      const res = await attempt(s, tokens.get(s)!, { origin: 'https://steward.example.com' })
+      expect(res.status).toBe(303)
+      expect(secure(res)).toBe(true)
     } finally {
       await s.stop()
     }

@@ -28,8 +28,30 @@ describe('what works', () => {
     expect(text).toMatch(/<label for="token">API token<\/label>/)
     expect(text).toMatch(/<input type="password" id="token" name="token"/)
     expect(res.headers.get('set-cookie')).toBeNull()
-    expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
+  })
+
+  it('answers every portal page uncached, unframed and under a CSP that allows only its own nonce', async () => {
+    const cookie = await signIn(s, token)
+    for (const path of ['/portal/login', '/portal', '/portal/api/dashboard', '/portal/nowhere']) {
+      const { res, text } = await portal(s, 'GET', path, {
+        cookie: path === '/portal/login' ? undefined : cookie,
+      })
+      expect(res.headers.get('cache-control'), path).toBe('no-store')
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff')
+      expect(res.headers.get('referrer-policy'), path).toBe('same-origin')
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY')
+      if (path === '/portal/api/dashboard') continue
+      const csp = res.headers.get('content-security-policy')!
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1]
+      expect(csp).toMatch(/^default-src 'none';/)
+      expect(csp).toContain("connect-src 'self'")
+      expect(csp).toContain("frame-ancestors 'none'")
+      // Every style and script element carries this response's nonce; nothing is loaded from elsewhere.
+      for (const tag of text.match(/<(script|style)\b[^>]*>/g) ?? [])
+        expect(tag).toContain(`nonce="${nonce}"`)
+      expect(text).not.toMatch(/<(script|link|img)\b[^>]*\b(src|href)="(https?:)?\/\//)
+    }
   })
 
   it('opens a session for a customer token: HttpOnly, SameSite=Strict, Path=/portal, expiring, not Secure over http', async () => {
