@@ -5,7 +5,8 @@
 // is "not found" (NotFoundError), exactly as GET /v1/runs/:id answers a customer token.
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { resumeRun } from './control.ts'
-import { listRuns, type runSummary } from './runs.ts'
+import { listRuns } from './runs.ts'
+import type { FailureClass, JobStatus, ResumedRun, Run } from './schemas.ts'
 
 const SQL = {
   failedSteps: `
@@ -22,17 +23,17 @@ const SQL = {
     GROUP BY pool ORDER BY pool`,
 }
 
-export interface FailedStep {
+interface FailedStep {
   key: string
   kind: string
   /** failed, or dead (in the dead-letter queue). */
-  status: string
-  errorClass: string | null
+  status: Extract<JobStatus, 'failed' | 'dead'>
+  errorClass: FailureClass | null
   error: string | null
   attempts: number
 }
 
-export type CustomerRun = ReturnType<typeof runSummary> & { failedSteps: FailedStep[] }
+export type CustomerRun = Run & { failedSteps: FailedStep[] }
 
 /** The customer's newest runs (all statuses), each failed one with the steps that failed. */
 export async function customerRuns(db: Queryable, customerId: string, limit: number): Promise<CustomerRun[]> {
@@ -40,7 +41,15 @@ export async function customerRuns(db: Queryable, customerId: string, limit: num
   const failed = runs.filter((r) => r.status === 'failed').map((r) => r.id)
   const steps = new Map<string, FailedStep[]>()
   if (failed.length) {
-    const { rows } = await db.query(SQL.failedSteps, [failed, customerId])
+    const { rows } = await db.query<{
+      run_id: string
+      step_key: string
+      kind: string
+      status: FailedStep['status']
+      error_class: FailureClass | null
+      last_error: string | null
+      attempt: number
+    }>(SQL.failedSteps, [failed, customerId])
     for (const r of rows)
       steps.set(r.run_id, [
         ...(steps.get(r.run_id) ?? []),
@@ -67,7 +76,10 @@ export interface CustomerPool {
 
 /** Pools the customer's work is in now or was in during the last `hours`. */
 export async function customerPools(db: Queryable, customerId: string, hours = 24): Promise<CustomerPool[]> {
-  const { rows } = await db.query(SQL.pools, [customerId, hours])
+  const { rows } = await db.query<{ pool: string; ready: number; running: number; age: number }>(SQL.pools, [
+    customerId,
+    hours,
+  ])
   return rows.map((r) => ({
     pool: r.pool,
     ready: r.ready,
@@ -77,6 +89,6 @@ export async function customerPools(db: Queryable, customerId: string, hours = 2
 }
 
 /** Resumes the customer's own failed or cancelled run (another customer's run: NotFoundError). */
-export function resumeOwnRun(pool: Pool, customerId: string, runId: string) {
+export function resumeOwnRun(pool: Pool, customerId: string, runId: string): Promise<ResumedRun> {
   return resumeRun(pool, runId, (owner) => owner === customerId)
 }

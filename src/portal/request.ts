@@ -1,22 +1,16 @@
-// What the portal believes about a request: the client's address (the rate limit's key), whether
-// it is https (the cookie's Secure attribute, with \`portal.secureCookies\`), and whether a POST comes from the portal's own pages
-// (the Origin check).
+// What the portal believes about a request: the client's address (the rate limit's key, as the
+// API's failed-authentication limit reads it), whether it is https (the cookie's Secure attribute,
+// with `portal.secureCookies`), and whether a POST comes from the portal's own pages (the Origin
+// check).
 //
-// Guarantees: `X-Forwarded-For` and `X-Forwarded-Proto` are read only when the peer (the TCP
-// connection's address) is one of `portal.trustedProxies`; from anyone else they are ignored, so a
-// client cannot choose its rate-limit key or claim https. A POST whose `Origin` is not the
-// portal's own, or (without `Origin`) whose `Sec-Fetch-Site` says another site sent it, is refused.
+// Guarantees: `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are read only when the
+// peer (the TCP connection's address) is one of `portal.trustedProxies`; from anyone else they are
+// ignored, so a client cannot choose its rate-limit key or claim https. A POST whose `Origin` is
+// not the portal's own, or (without `Origin`) whose `Sec-Fetch-Site` says another site sent it, is
+// refused.
 import type { Context } from 'hono'
-import ipaddr from 'ipaddr.js'
+import { clientAddress, fromTrustedProxy, proxyRanges } from '../http/auth-failures.ts'
 import type { PortalConfig } from './config.ts'
-
-type Range = [ipaddr.IPv4 | ipaddr.IPv6, number]
-
-/** Parses an address, IPv4-mapped IPv6 as IPv4; undefined when it is not an address. */
-function parse(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  const t = text.trim().replace(/^\[(.*)\]$/, '$1')
-  return ipaddr.isValid(t) ? ipaddr.process(t) : undefined
-}
 
 export interface RequestFacts {
   /** The client's address as far as trusted proxies say (the peer's own, else 'unknown'). */
@@ -28,50 +22,18 @@ export interface RequestFacts {
 }
 
 export function requestFacts(cfg: PortalConfig, publicUrl: string): RequestFacts {
-  const ranges: Range[] = cfg.trustedProxies.map((s) => {
-    if (s.includes('/')) {
-      const [net, bits] = ipaddr.parseCIDR(s)
-      return net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96
-        ? [(net as ipaddr.IPv6).toIPv4Address(), bits - 96]
-        : [net, bits]
-    }
-    const a = ipaddr.process(s)
-    return [a, a.kind() === 'ipv4' ? 32 : 128]
-  })
-  const trusted = (text: string | undefined) => {
-    const a = text === undefined ? undefined : parse(text)
-    return !!a && ranges.some(([net, bits]) => a.kind() === net.kind() && a.match(net, bits))
-  }
-  /** The TCP peer, when the request came through @hono/node-server (in-process calls have none). */
-  const peer = (c: Context): string | undefined =>
-    (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-      ?.remoteAddress
-  const viaTrustedProxy = (c: Context) => trusted(peer(c))
+  const trusted = proxyRanges(cfg.trustedProxies)
+  const viaTrustedProxy = (c: Context) => fromTrustedProxy(c, trusted)
   const publicOrigin = new URL(publicUrl).origin
-
-  const isHttps = (c: Context) => {
-    if (new URL(c.req.url).protocol === 'https:') return true
-    if (!viaTrustedProxy(c)) return false
-    // The proxy nearest the client wrote the first value.
-    return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https'
-  }
+  /** The first value of a header a trusted proxy set (the proxy nearest the client wrote it first). */
+  const forwarded = (c: Context, name: string) =>
+    viaTrustedProxy(c) ? c.req.header(name)?.split(',')[0]?.trim() || undefined : undefined
+  const isHttps = (c: Context) =>
+    new URL(c.req.url).protocol === 'https:' || forwarded(c, 'x-forwarded-proto')?.toLowerCase() === 'https'
 
   return {
-    clientAddress(c) {
-      const p = peer(c)
-      if (!p) return 'unknown'
-      if (!trusted(p)) return parse(p)?.toString() ?? p
-      // From the right: the first address no trusted proxy wrote is the client's.
-      const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((h) => h.trim())
-      for (let i = hops.length - 1; i >= 0; i--) {
-        const hop = hops[i]!
-        if (!hop) continue
-        const a = parse(hop)
-        if (!a) return 'unknown'
-        if (!trusted(hop)) return a.toString()
-      }
-      return parse(p)?.toString() ?? p
-    },
+    // In-process calls have no socket, hence no address: they share one key.
+    clientAddress: (c) => clientAddress(c, trusted) ?? 'unknown',
     secureCookie(c) {
       if (cfg.secureCookies !== 'auto') return cfg.secureCookies === 'always'
       return isHttps(c) || publicOrigin.startsWith('https:')
@@ -80,8 +42,7 @@ export function requestFacts(cfg: PortalConfig, publicUrl: string): RequestFacts
       const origin = c.req.header('origin')
       if (origin !== undefined) {
         const own = new URL(c.req.url)
-        const host =
-          (viaTrustedProxy(c) && c.req.header('x-forwarded-host')?.split(',')[0]?.trim()) || own.host
+        const host = forwarded(c, 'x-forwarded-host') ?? own.host
         const scheme = isHttps(c) ? 'https:' : own.protocol
         return origin === `${scheme}//${host}` || origin === publicOrigin
       }
