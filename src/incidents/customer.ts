@@ -7,9 +7,10 @@
 // (evaluations, pages, notices and silences are internal). Text is as operators and rules wrote it:
 // the caller scrubs other customers' names out of what it shows.
 import type { Queryable } from '../db/postgres.ts'
-import { currentEstimate, type EstimateSource, type RecoveryPolicy } from './estimates.ts'
+import type { RecoveryPolicy } from './estimates.ts'
+import { type IncidentFacts, incidentFacts } from './public.ts'
 import { customerFacing } from './rules.ts'
-import { type Incident, type IncidentRow, type TimelineEntry, toIncident } from './store.ts'
+import type { IncidentRow, TimelineEntry } from './store.ts'
 
 /** The kinds of timeline entry an affected customer sees. */
 export const CUSTOMER_TIMELINE_KINDS = ['transition', 'update', 'estimate']
@@ -29,23 +30,9 @@ const SQL = {
     WHERE incident_id = ANY ($1::text[]) AND kind = ANY ($2::text[]) ORDER BY id`,
 }
 
-export interface CustomerIncident
-  extends Pick<
-    Incident,
-    | 'id'
-    | 'rule'
-    | 'scope'
-    | 'severity'
-    | 'status'
-    | 'summary'
-    | 'openedAt'
-    | 'acknowledgedAt'
-    | 'resolvedAt'
-    | 'rootCause'
-    | 'prevention'
-  > {
-  estimatedRecoveryAt: string
-  estimateSource: EstimateSource
+export interface CustomerIncident extends IncidentFacts {
+  /** The rule's summary: it names the customer's own figures (the caller scrubs any other). */
+  summary: string
   /** Transitions, operators' updates and estimates, oldest first. */
   timeline: { at: string; kind: string; message: string }[]
 }
@@ -75,24 +62,9 @@ export async function listCustomerIncidents(
         { at: e.at.toISOString(), kind: e.kind, message: e.message },
       ])
   }
-  return rows.map((r) => {
-    const i = toIncident(r)
-    const estimate = currentEstimate(r, policy)
-    return {
-      id: i.id,
-      rule: i.rule,
-      scope: i.scope,
-      severity: i.severity,
-      status: i.status,
-      summary: i.summary,
-      openedAt: i.openedAt,
-      acknowledgedAt: i.acknowledgedAt,
-      resolvedAt: i.resolvedAt,
-      rootCause: i.rootCause,
-      prevention: i.prevention,
-      estimatedRecoveryAt: estimate.at.toISOString(),
-      estimateSource: estimate.source,
-      timeline: timelines.get(r.id) ?? [],
-    }
-  })
+  return rows.map((r) => ({
+    ...incidentFacts(r, policy),
+    summary: r.summary,
+    timeline: timelines.get(r.id) ?? [],
+  }))
 }

@@ -76,26 +76,30 @@ export async function listPublicIncidents(
     pool,
     rows.map((r) => r.id),
   )
-  return rows.map((r) => {
-    const estimate = currentEstimate(r, policy)
-    const i = toIncident(r)
-    return {
-      id: i.id,
-      rule: i.rule,
-      scope: i.scope,
-      severity: i.severity,
-      status: i.status,
-      openedAt: i.openedAt,
-      acknowledgedAt: i.acknowledgedAt,
-      resolvedAt: i.resolvedAt,
-      recoveryKind: i.recoveryKind,
-      estimatedRecoveryAt: estimate.at.toISOString(),
-      estimateSource: estimate.source,
-      updates: updates.get(r.id) ?? [],
-      rootCause: i.rootCause,
-      prevention: i.prevention,
-    }
-  })
+  return rows.map((r) => ({ ...incidentFacts(r, policy), updates: updates.get(r.id) ?? [] }))
+}
+
+/** What anyone told of an incident may know: no affected customers, no details, no summary. */
+export type IncidentFacts = Omit<PublicIncident, 'updates'>
+
+export function incidentFacts(r: IncidentRow, policy: RecoveryPolicy): IncidentFacts {
+  const estimate = currentEstimate(r, policy)
+  const i = toIncident(r)
+  return {
+    id: i.id,
+    rule: i.rule,
+    scope: i.scope,
+    severity: i.severity,
+    status: i.status,
+    openedAt: i.openedAt,
+    acknowledgedAt: i.acknowledgedAt,
+    resolvedAt: i.resolvedAt,
+    recoveryKind: i.recoveryKind,
+    estimatedRecoveryAt: estimate.at.toISOString(),
+    estimateSource: estimate.source,
+    rootCause: i.rootCause,
+    prevention: i.prevention,
+  }
 }
 
 async function publicUpdates(db: Queryable, ids: string[]) {

@@ -3,6 +3,7 @@
 // background; states are always written in words beside their colour.
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import { COMPONENT_CSS } from '../status/index.ts'
 
 type Content = HtmlEscapedString | Promise<HtmlEscapedString>
 
@@ -24,20 +25,10 @@ section{margin:2rem 0}
 h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
 h3{font-size:1.05rem;margin:1.5rem 0 .5rem}article h3{margin:0 0 .25rem}
 .banner{margin:1rem 0;padding:.8rem 1.1rem;border-radius:6px;font-weight:600;color:#fff}
-.banner.operational{background:#1a7f37}.banner.degraded{background:#9a6700}.banner.outage{background:#cf222e}
 .notice{margin:1rem 0;padding:.8rem 1.1rem;border-radius:6px;background:#ddf4ff;border:1px solid #54aeff}
 .error{margin:1rem 0;padding:.8rem 1.1rem;border-radius:6px;background:#ffebe9;border:1px solid #cf222e;color:#82071e}
-.components{list-style:none;margin:0;padding:0;border:1px solid #d0d7de;border-radius:6px}
-.components li{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 1rem;border-top:1px solid #d0d7de}
-.components li:first-child{border-top:0}
-.components li.child{padding-left:2.25rem}
-.components .name{font-weight:600}
-.components .detail{display:block;font-size:.9rem;color:#59636e}
-.state{white-space:nowrap;font-weight:600}
-.state::before{content:"";display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.4em}
-.state.operational,.met{color:#1a7f37}.state.operational::before{background:#1a7f37}
-.state.degraded{color:#9a6700}.state.degraded::before{background:#9a6700}
-.state.outage,.missed{color:#cf222e}.state.outage::before{background:#cf222e}
+${COMPONENT_CSS}
+.met{color:#1a7f37}.missed{color:#cf222e}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:1rem}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:.8rem 1rem}
 .card .label{margin:0;color:#59636e;font-size:.95rem}

@@ -58,5 +58,6 @@ export const createStatus = defineModule(
 
 export { againstEstimate, duration, untilEstimate, utc } from './format.ts'
 export { customerScrubber, publicTitle } from './incidents.ts'
+export { COMPONENT_CSS } from './page.ts'
 export { type ComponentState, type StatusComponent, type StatusSnapshot, worst } from './schemas.ts'
 export { settle } from './snapshot.ts'

@@ -8,7 +8,7 @@ import type { IncidentsModule } from '../../src/incidents/index.ts'
 import type { FileConfigInput, Steward } from '../../src/server/index.ts'
 import type { StatusModule } from '../../src/status/index.ts'
 import { type GoldenEvent, insertEvents } from '../sla/golden.ts'
-import { SCENE_CONFIG } from './status-scene.ts'
+import { call, failedProbes, SCENE_CONFIG } from './status-scene.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -57,18 +57,6 @@ export interface PortalScene {
 
 type Json = Record<string, unknown>
 
-async function call(s: Steward, method: string, path: string, body?: unknown): Promise<Json> {
-  const res = await s.fetch(
-    new Request(`http://steward.test${path}`, {
-      method,
-      headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  )
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as Json
-}
-
 /** Waits until the run reaches one of `statuses` (workers run it in the background). */
 export async function runStatus(s: Steward, id: string, statuses: string[]): Promise<string> {
   for (const until = Date.now() + 20_000; ; ) {
@@ -78,16 +66,6 @@ export async function runStatus(s: Steward, id: string, statuses: string[]): Pro
     await new Promise((res) => setTimeout(res, 50))
   }
 }
-
-const failedProbes = (customerId: string, target: string, at: number, minutes: number[]): GoldenEvent[] =>
-  minutes.map((m) => ({
-    type: 'probe',
-    ts: new Date(at - m * MINUTE + 5_000).toISOString(),
-    customerId,
-    target,
-    ok: false,
-    latencyMs: 10_000,
-  }))
 
 /**
  * Seeds the scene on a Steward started with PORTAL_CONFIG (listening or not). `heartbeats: false`
@@ -128,10 +106,10 @@ export async function seedPortalScene(s: Steward, opts: { heartbeats?: boolean }
     // 50 or 10 minutes early this month. Down minutes for it alone, so the figures differ.
     const probes = (start: number, count: number) =>
       failedProbes(
-        c.id,
         `${c.id}-edge`,
         start + count * MINUTE,
         Array.from({ length: count }, (_, i) => i + 1),
+        c.id,
       )
     await insertEvents(ch, [
       ...probes(previousStart + 3 * DAY, n === 0 ? 90 : 30),
@@ -182,7 +160,7 @@ export async function seedPortalScene(s: Steward, opts: { heartbeats?: boolean }
 
   // Now the API's edge probe fails (a platform incident for every customer; its own target, so the
   // status page's scene, seeded first for the screenshots, has not opened it), and runs burn.
-  await insertEvents(ch, failedProbes('', 'api-edge', now, [3, 2, 1]))
+  await insertEvents(ch, failedProbes('api-edge', now))
   await incidents.evaluate(new Date(now))
   // Open incidents by scope.
   const open = (await call(s, 'GET', '/v1/incidents?status=triggered&limit=500')).items as Json[]

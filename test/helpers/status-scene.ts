@@ -47,7 +47,8 @@ export interface StatusScene {
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10)
 
-async function call(s: Steward, method: string, path: string, body?: unknown) {
+/** Calls the API as the admin; a non-2xx answer throws. */
+export async function call(s: Steward, method: string, path: string, body?: unknown) {
   const res = await s.fetch(
     new Request(`http://steward.test${path}`, {
       method,
@@ -59,11 +60,17 @@ async function call(s: Steward, method: string, path: string, body?: unknown) {
   return res.json() as Promise<Record<string, unknown>>
 }
 
-const failedProbes = (target: string, at: number): GoldenEvent[] =>
-  [3, 2, 1].map((m) => ({
+/** Failed probes of `target`, `minutes` before `at` (default 3, 2 and 1): of the factory, or of a customer. */
+export const failedProbes = (
+  target: string,
+  at: number,
+  minutes = [3, 2, 1],
+  customerId = '',
+): GoldenEvent[] =>
+  minutes.map((m) => ({
     type: 'probe',
     ts: new Date(at - m * MINUTE + 5_000).toISOString(),
-    customerId: '',
+    customerId,
     target,
     ok: false,
     latencyMs: 10_000,
