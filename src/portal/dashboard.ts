@@ -7,7 +7,7 @@
 // pool names) passes through a scrubber that replaces every *other* customer's id and name; the
 // public status components shown are the public page's own (already scrubbed). A source that fails
 // or takes over 2 s is shown as unavailable, and the rest of the page still renders.
-import type { CustomerIncident } from '../incidents/index.ts'
+import type { IncidentForCustomer } from '../incidents/index.ts'
 import type { CustomerRun } from '../orchestrator/index.ts'
 import {
   type BillingAdjustment,
@@ -64,15 +64,15 @@ export interface SlaView {
 export interface PortalIncident {
   id: string
   title: string
-  status: CustomerIncident['status']
-  severity: CustomerIncident['severity']
+  status: IncidentForCustomer['status']
+  severity: IncidentForCustomer['severity']
   detail: string
   openedAt: string
   acknowledgedAt: string | null
   resolvedAt: string | null
   estimatedRecoveryAt: string
-  estimateSource: CustomerIncident['estimateSource']
-  timeline: CustomerIncident['timeline']
+  estimateSource: IncidentForCustomer['estimateSource']
+  timeline: IncidentForCustomer['timeline']
   rootCause: string | null
   prevention: string | null
 }
@@ -111,7 +111,7 @@ function part<T, U>(
 }
 
 /** Titles of the incidents only customers see (their own scope); the rest read as the public page. */
-function incidentTitle(i: CustomerIncident): string {
+function incidentTitle(i: IncidentForCustomer): string {
   if (i.rule === 'success_rate_burn') return 'Your runs are failing more often than your plan allows'
   if (i.rule === 'dlq_growth') return 'Jobs of yours are going to the dead-letter queue'
   return publicTitle(i.rule, i.scope).title

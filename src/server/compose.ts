@@ -37,7 +37,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: ['tenants'],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'sla', 'egress'],
+  incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   portal: ['tenants', 'orchestrator', 'sla', 'incidents', 'status'],
   'clickhouse-http': [],
@@ -81,6 +81,7 @@ export function composeModules(
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
+          tenants,
           orchestrator,
           sla,
           paging: config.pagerduty,
