@@ -18,6 +18,7 @@ import {
   type TestBrowser,
 } from '../helpers/browser.ts'
 import { PORTAL_CONFIG, type PortalScene, runStatus, seedPortalScene } from '../helpers/portal-scene.ts'
+import { photograph } from './support.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: test views of JSON bodies
 type Json = any
@@ -26,15 +27,6 @@ describe.skipIf(!chromiumAvailable())('the customer portal in a browser without 
   let s: TestSteward
   let scene: PortalScene
   let browser: TestBrowser
-
-  /** Saves the page's screenshot and checks it is not blank (`inked`: the share of drawn pixels). */
-  async function photograph(page: Page, name: string, inked = 0.03) {
-    const stats = await imageStats(browser, await screenshot(page, join(SCREENSHOT_DIR, name)))
-    expect(stats.colours).toBeGreaterThan(50)
-    expect(stats.inked).toBeGreaterThan(inked)
-    expect(browser.offLoopback).toEqual([])
-    expect(browser.errors).toEqual([])
-  }
 
   async function signIn(page: Page, token: string) {
     await page.goto(`${s.url}/portal/login`)
@@ -67,7 +59,7 @@ describe.skipIf(!chromiumAvailable())('the customer portal in a browser without 
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
       'Steward customer portal',
     )
-    await photograph(page, 'portal-login.png', 0.01)
+    await photograph(browser, page, 'portal-login.png', 0.01)
     await page.getByLabel('API token').fill(scene.customers[0].token)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL(`${s.url}/portal`)
@@ -110,7 +102,7 @@ describe.skipIf(!chromiumAvailable())('the customer portal in a browser without 
       page.locator(`[data-incident="${scene.platformIncidentId}"] .estimate`).textContent(),
     ).resolves.toMatch(/^Estimated recovery: .* UTC \(in about \d+ min; our engineers’ estimate\)$/)
     await expect(page.getByRole('table', { name: /^Closed months/ }).count()).resolves.toBe(1)
-    await photograph(page, 'portal.png')
+    await photograph(browser, page, 'portal.png', 0.03)
     await page.close()
   })
 
@@ -176,7 +168,7 @@ describe.skipIf(!chromiumAvailable())('the customer portal in a browser without 
       `Run ${c.failedRunId} was resumed: the steps that did not succeed run again.`,
     )
     await expect(runStatus(s, c.failedRunId, ['succeeded'])).resolves.toBe('succeeded')
-    await photograph(page, 'portal-resumed.png')
+    await photograph(browser, page, 'portal-resumed.png', 0.03)
     await page.close()
   })
 

@@ -8,7 +8,7 @@ import type { IncidentsModule } from '../../src/incidents/index.ts'
 import type { FileConfigInput, Steward } from '../../src/server/index.ts'
 import type { StatusModule } from '../../src/status/index.ts'
 import { type GoldenEvent, insertEvents } from '../sla/golden.ts'
-import { call, failedProbes, SCENE_CONFIG } from './status-scene.ts'
+import { call, failedProbes, heartbeatAt, SCENE_CONFIG } from './status-scene.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -81,14 +81,7 @@ export async function seedPortalScene(s: Steward, opts: { heartbeats?: boolean }
 
   // Healthy control-plane heartbeats from the start of the previous month until now.
   const beats: GoldenEvent[] = []
-  for (let t = previousStart; opts.heartbeats !== false && t < now; t += MINUTE)
-    beats.push({
-      type: 'heartbeat',
-      ts: new Date(t + 7_000).toISOString(),
-      instanceId: 'cp-1',
-      component: 'control_plane',
-      healthy: true,
-    })
+  for (let t = previousStart; opts.heartbeats !== false && t < now; t += MINUTE) beats.push(heartbeatAt(t))
   if (beats.length) await insertEvents(ch, beats)
 
   const out: PortalSceneCustomer[] = []

@@ -60,6 +60,15 @@ export async function call(s: Steward, method: string, path: string, body?: unkn
   return res.json() as Promise<Record<string, unknown>>
 }
 
+/** A healthy control-plane heartbeat in the minute starting at `t`. */
+export const heartbeatAt = (t: number): GoldenEvent => ({
+  type: 'heartbeat',
+  ts: new Date(t + 7_000).toISOString(),
+  instanceId: 'cp-1',
+  component: 'control_plane',
+  healthy: true,
+})
+
 /** Failed probes of `target`, `minutes` before `at` (default 3, 2 and 1): of the factory, or of a customer. */
 export const failedProbes = (
   target: string,
@@ -94,13 +103,7 @@ export async function seedStatusScene(s: Steward, opts: { servedDays?: number } 
   for (let t = firstServedAt; t < now; t += MINUTE) {
     if (t >= outage + 600 * MINUTE && t < outage + 690 * MINUTE) continue
     if (t >= degraded + 300 * MINUTE && t < degraded + 305 * MINUTE) continue
-    beats.push({
-      type: 'heartbeat',
-      ts: new Date(t + 7_000).toISOString(),
-      instanceId: 'cp-1',
-      component: 'control_plane',
-      healthy: true,
-    })
+    beats.push(heartbeatAt(t))
   }
   await insertEvents(ch, beats)
 
