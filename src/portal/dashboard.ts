@@ -6,7 +6,8 @@
 // from the request); text other people wrote (incident summaries, operators' updates, root cause,
 // pool names) passes through a scrubber that replaces every *other* customer's id and name; the
 // public status components shown are the public page's own (already scrubbed). A source that fails
-// or takes over 2 s is shown as unavailable, and the rest of the page still renders.
+// or takes too long (2 s; the month's figures 20 s) is shown as unavailable, and the rest of the
+// page still renders.
 import type { IncidentForCustomer } from '../incidents/index.ts'
 import type { CustomerRun } from '../orchestrator/index.ts'
 import {
@@ -28,6 +29,9 @@ import {
 } from '../status/index.ts'
 import type { PortalConfig } from './config.ts'
 import type { PortalUses } from './index.ts'
+
+/** How long the month's figures may take before the page shows them as unavailable. */
+const FIGURES_TIMEOUT_MS = 20_000
 
 export interface LiveComponent extends StatusComponent {
   /** The customer's own work there (pools only), in words. */
@@ -172,7 +176,8 @@ export async function buildDashboard(
     settle(() => uses.tenants.customers()),
     settle(() => uses.status.snapshot()),
     settle(() => uses.orchestrator.customerPools(customerId)),
-    settle(() => uses.sla.customerStatus(customerId)),
+    // A month of telemetry to compute (cached per customer): it may take longer than a signal.
+    settle(() => uses.sla.customerStatus(customerId), FIGURES_TIMEOUT_MS),
     settle(() => uses.incidents.customerIncidents(customerId, { since, limit: 50 })),
     settle(() => uses.orchestrator.customerRuns(customerId, cfg.recentRuns)),
     settle(() => uses.sla.creditHistory(customerId, cfg.creditMonths)),

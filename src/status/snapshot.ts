@@ -19,16 +19,17 @@ export const HISTORY_DAYS = 90
 const SIGNAL_TIMEOUT_MS = 2_000
 const DAY_MS = 86_400_000
 
-/** Resolves with the value, or with the error's message when it fails or takes too long. */
+/** Resolves with the value, or with the error's message when it fails or takes longer than `timeoutMs`. */
 export async function settle<T>(
   p: () => Promise<T>,
+  timeoutMs = SIGNAL_TIMEOUT_MS,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   let timer: NodeJS.Timeout | undefined
   try {
     const value = await Promise.race([
       p(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), SIGNAL_TIMEOUT_MS)
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs)
       }),
     ])
     return { ok: true, value }
