@@ -1,7 +1,9 @@
 // Regenerates the screenshots of docs/customers.md (npm run screenshots): starts a Steward on
-// embedded engines in a temporary data dir, gives it a history (test/helpers/status-scene.ts),
-// and photographs /status and /docs in Debian's Chromium (test/helpers/browser.ts) with every
-// request off loopback refused. Writes docs/img/status.png and docs/img/api-docs.png.
+// embedded engines in a temporary data dir, gives it a history (test/helpers/status-scene.ts,
+// then two portal customers from test/helpers/portal-scene.ts), and photographs /status, /docs and
+// the customer portal (sign-in and a customer's dashboard) in Debian's Chromium
+// (test/helpers/browser.ts) with every request off loopback refused. Writes docs/img/status.png,
+// docs/img/api-docs.png, docs/img/portal-login.png and docs/img/portal.png.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -9,13 +11,15 @@ import { fileURLToPath } from 'node:url'
 import { createLogger } from '../src/log.ts'
 import { loadConfig, startSteward } from '../src/server/index.ts'
 import { CHROMIUM, launchBrowser, screenshot } from '../test/helpers/browser.ts'
-import { SCENE_CONFIG, seedStatusScene } from '../test/helpers/status-scene.ts'
+import { PORTAL_CONFIG, seedPortalScene } from '../test/helpers/portal-scene.ts'
+import { seedStatusScene } from '../test/helpers/status-scene.ts'
 
 const img = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'img')
 const dataDir = mkdtempSync(join(tmpdir(), 'steward-screenshots-'))
 const config = loadConfig(
   { STEWARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  SCENE_CONFIG,
+  // The status scene's settings, with the portal customers' plans.
+  PORTAL_CONFIG,
 )
 const steward = await startSteward({
   config,
@@ -38,6 +42,17 @@ try {
     // The top of the reference: one screen, not the whole list.
     await screenshot(page, join(img, 'api-docs.png'), { fullPage: false })
     process.stdout.write('wrote docs/img/api-docs.png\n')
+
+    // The portal: the status scene's heartbeats are the factory's history.
+    const portal = await seedPortalScene(steward, { heartbeats: false })
+    await page.goto(`${steward.url}/portal/login`)
+    await screenshot(page, join(img, 'portal-login.png'), { fullPage: false })
+    process.stdout.write('wrote docs/img/portal-login.png\n')
+    await page.getByLabel('API token').fill(portal.customers[0].token)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${steward.url}/portal`)
+    await screenshot(page, join(img, 'portal.png'))
+    process.stdout.write('wrote docs/img/portal.png\n')
     if (browser.offLoopback.length)
       throw new Error(`requests left the machine: ${browser.offLoopback.join(', ')}`)
   } finally {

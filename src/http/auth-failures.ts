@@ -23,7 +23,7 @@ export interface AuthFailureLimits {
 /** Most addresses tracked at once; the least recently failing one is forgotten first. */
 const MAX_ADDRESSES = 10_000
 
-type Range = [ipaddr.IPv4 | ipaddr.IPv6, number]
+export type Range = [ipaddr.IPv4 | ipaddr.IPv6, number]
 
 const parse = (s: string) => {
   try {
@@ -33,7 +33,8 @@ const parse = (s: string) => {
   }
 }
 
-function ranges(entries: string[]): Range[] {
+/** Trusted proxies as address ranges (entries are addresses or CIDRs, checked by the config schema). */
+export function proxyRanges(entries: string[]): Range[] {
   return entries.map((e) => {
     if (e.includes('/')) return ipaddr.parseCIDR(e)
     const a = ipaddr.process(e)
@@ -44,10 +45,21 @@ function ranges(entries: string[]): Range[] {
 const within = (a: ipaddr.IPv4 | ipaddr.IPv6, list: Range[]) =>
   list.some(([net, bits]) => a.kind() === net.kind() && a.match([net, bits] as never))
 
+/** The socket's peer (in-process calls have none). */
+const peerOf = (c: Context) =>
+  (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress
+
+/** Whether the request came straight from one of the trusted proxies (so its X-Forwarded-* headers hold). */
+export function fromTrustedProxy(c: Context, trusted: Range[]): boolean {
+  const peer = peerOf(c)
+  const address = peer ? parse(peer) : undefined
+  return !!address && within(address, trusted)
+}
+
 /** The client's address: the socket's peer, or what a trusted proxy says it forwarded for. */
 export function clientAddress(c: Context, trusted: Range[]): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  const peer = env?.incoming?.socket?.remoteAddress
+  const peer = peerOf(c)
   const address = peer ? parse(peer) : undefined
   if (!address) return peer
   if (trusted.length === 0 || !within(address, trusted)) return address.toString()
@@ -65,7 +77,7 @@ export class AuthFailureLimiter {
   readonly trusted: Range[]
 
   constructor(private readonly limits: AuthFailureLimits) {
-    this.trusted = ranges(limits.trustedProxies)
+    this.trusted = proxyRanges(limits.trustedProxies)
   }
 
   private level(address: string, now: number): { tokens: number; at: number } {

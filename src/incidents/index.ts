@@ -11,6 +11,7 @@ import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { incidentsConfigSchema } from './config.ts'
+import { listCustomerIncidents } from './customer.ts'
 import { type DeliveryOptions, startDrainLoop } from './deliveries.ts'
 import { createMailer } from './email.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
@@ -22,7 +23,7 @@ import { reportRoutes } from './routes/reports.ts'
 import { silenceRoutes } from './routes/silences.ts'
 import { updateRoutes } from './routes/updates.ts'
 import type { RouteDeps } from './routes/views.ts'
-import type { PagingHealth, PublicIncident } from './schemas.ts'
+import type { IncidentForCustomer, PagingHealth, PublicIncident } from './schemas.ts'
 import { openBySeverity } from './store.ts'
 import { pagerDutyWebhookRoutes } from './webhook.ts'
 
@@ -35,6 +36,11 @@ export interface IncidentsModule extends StewardModule {
   deliver(): Promise<void>
   /** Incidents of the shared platform, open and resolved since `since`, as the public may see them. */
   publicIncidents(opts: { since: Date; limit: number }): Promise<PublicIncident[]>
+  /**
+   * Incidents affecting one customer (open, and resolved since `since`), with the timeline it may
+   * see and the recovery estimate in force (the customer portal).
+   */
+  customerIncidents(customerId: string, opts: { since: Date; limit: number }): Promise<IncidentForCustomer[]>
   /** Whether paging is configured, and how the PagerDuty delivery outbox is doing. */
   pagingHealth(): Promise<PagingHealth>
   /** Thresholds of the rules that also judge the status page's components. */
@@ -190,6 +196,8 @@ export const createIncidents = defineModule(
         if (loop) return loop.kick()
       },
       publicIncidents: (opts) => listPublicIncidents(deps.pool, ctx.recovery, opts),
+      customerIncidents: (customerId, opts) =>
+        listCustomerIncidents(deps.pool, ctx.recovery, customerId, opts),
       pagingHealth: () => pagingHealth(deps.pool, !!routingKey),
       limits: {
         queueWithoutWorkersSeconds: cfg.rules.queueWithoutWorkers.minOldestAgeSeconds,
@@ -230,4 +238,4 @@ export const createIncidents = defineModule(
 )
 
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
-export type { PagingHealth, PublicIncident } from './schemas.ts'
+export type { IncidentForCustomer, PagingHealth, PublicIncident } from './schemas.ts'

@@ -10,7 +10,7 @@ import type { Queryable } from '../db/postgres.ts'
 import { currentEstimate, type RecoveryPolicy } from './estimates.ts'
 import { channelFigures } from './outbox.ts'
 import { customerFacing } from './rules.ts'
-import type { PagingHealth, PublicIncident } from './schemas.ts'
+import type { Incident, PagingHealth, PublicIncident } from './schemas.ts'
 import { listPlatformIncidents } from './store.ts'
 import { updatesOf } from './timeline.ts'
 
@@ -25,25 +25,27 @@ export async function listPublicIncidents(
     db,
     incidents.map((i) => i.id),
   )
-  return incidents.map((i) => {
-    const estimate = currentEstimate(i, policy)
-    return {
-      id: i.id,
-      rule: i.rule,
-      scope: i.scope,
-      severity: i.severity,
-      status: i.status,
-      openedAt: i.openedAt,
-      acknowledgedAt: i.acknowledgedAt,
-      resolvedAt: i.resolvedAt,
-      recoveryKind: i.recoveryKind,
-      estimatedRecoveryAt: estimate.at.toISOString(),
-      estimateSource: estimate.source,
-      updates: updates.get(i.id) ?? [],
-      rootCause: i.rootCause,
-      prevention: i.prevention,
-    }
-  })
+  return incidents.map((i) => ({ ...incidentFacts(i, policy), updates: updates.get(i.id) ?? [] }))
+}
+
+/** What anyone told of an incident may know: no affected customers, no rule figures, no summary. */
+export function incidentFacts(i: Incident, policy: RecoveryPolicy): Omit<PublicIncident, 'updates'> {
+  const estimate = currentEstimate(i, policy)
+  return {
+    id: i.id,
+    rule: i.rule,
+    scope: i.scope,
+    severity: i.severity,
+    status: i.status,
+    openedAt: i.openedAt,
+    acknowledgedAt: i.acknowledgedAt,
+    resolvedAt: i.resolvedAt,
+    recoveryKind: i.recoveryKind,
+    estimatedRecoveryAt: estimate.at.toISOString(),
+    estimateSource: estimate.source,
+    rootCause: i.rootCause,
+    prevention: i.prevention,
+  }
 }
 
 /** The state of paging: configured, and how the PagerDuty delivery outbox is doing. */

@@ -284,6 +284,18 @@ export const PublicIncident = z.object({
 })
 export type PublicIncident = z.infer<typeof PublicIncident>
 
+/**
+ * An incident as the customer portal shows an affected customer: the public facts, the rule's
+ * summary (it names that customer's own figures) and the timeline it may see.
+ */
+export const IncidentForCustomer = z.object({
+  ...PublicIncident.omit({ updates: true }).shape,
+  summary: z.string(),
+  /** Transitions, operators' updates and estimates, oldest first. */
+  timeline: z.array(TimelineEntry.pick({ at: true, kind: true, message: true })),
+})
+export type IncidentForCustomer = z.infer<typeof IncidentForCustomer>
+
 /** Whether paging is configured, and how the PagerDuty delivery outbox is doing. */
 export const PagingHealth = z.object({
   /** A PagerDuty routing key is configured. */

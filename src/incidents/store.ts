@@ -26,6 +26,9 @@ const SQL = {
   public: `SELECT * FROM incidents
            WHERE (status <> 'resolved' OR resolved_at >= $1) AND rule = ANY ($2::text[]) AND scope NOT LIKE 'customer:%'
            ORDER BY opened_at DESC, id LIMIT $3`,
+  affecting: `SELECT * FROM incidents
+              WHERE $1 = ANY (customer_ids) AND rule = ANY ($2::text[]) AND (status <> 'resolved' OR resolved_at >= $3)
+              ORDER BY opened_at DESC, id LIMIT $4`,
   openBySeverity: `SELECT severity, count(*)::int AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity`,
   insert: `INSERT INTO incidents (id, rule, scope, severity, status, summary, customer_ids, details,
                                   condition_since, opened_at, last_firing_at)
@@ -152,6 +155,17 @@ export async function listPlatformIncidents(
   opts: { since: Date; limit: number },
 ): Promise<Incident[]> {
   const { rows } = await db.query<IncidentRow>(SQL.public, [opts.since, rules, opts.limit])
+  return rows.map(toIncident)
+}
+
+/** Open incidents of `rules` that affect the customer, and those resolved since `since`, newest first. */
+export async function listAffectingIncidents(
+  db: Queryable,
+  customerId: string,
+  rules: string[],
+  opts: { since: Date; limit: number },
+): Promise<Incident[]> {
+  const { rows } = await db.query<IncidentRow>(SQL.affecting, [customerId, rules, opts.since, opts.limit])
   return rows.map(toIncident)
 }
 

@@ -7,8 +7,8 @@ const SQL = {
   timeline: 'SELECT id, at, kind, message, detail FROM incident_timeline WHERE incident_id = $1 ORDER BY id',
   add: `INSERT INTO incident_timeline (incident_id, at, kind, message, detail)
         VALUES ($1, coalesce($2, now()), $3, $4, $5) RETURNING id`,
-  updates: `SELECT incident_id, at, message FROM incident_timeline
-            WHERE incident_id = ANY ($1::text[]) AND kind = 'update' ORDER BY id`,
+  entries: `SELECT incident_id, at, kind, message FROM incident_timeline
+            WHERE incident_id = ANY ($1::text[]) AND kind = ANY ($2::text[]) ORDER BY id`,
 }
 
 export async function getTimeline(db: Queryable, id: string): Promise<TimelineEntry[]> {
@@ -35,18 +35,36 @@ export async function addTimeline(
   return rows[0]!.id
 }
 
+/** The kinds of entry an affected customer sees (without their detail). */
+export const CUSTOMER_TIMELINE_KINDS: TimelineKind[] = ['transition', 'update', 'estimate']
+
+type Entry = { at: string; kind: TimelineKind; message: string }
+
+/** The entries of `kinds` of each incident, oldest first (without their detail). */
+export async function entriesOf(
+  db: Queryable,
+  ids: string[],
+  kinds: TimelineKind[],
+): Promise<Map<string, Entry[]>> {
+  const out = new Map<string, Entry[]>()
+  if (!ids.length) return out
+  const { rows } = await db.query<{ incident_id: string; at: Date; kind: TimelineKind; message: string }>(
+    SQL.entries,
+    [ids, kinds],
+  )
+  for (const r of rows) {
+    const list = out.get(r.incident_id) ?? []
+    list.push({ at: r.at.toISOString(), kind: r.kind, message: r.message })
+    out.set(r.incident_id, list)
+  }
+  return out
+}
+
 /** The operators' updates of each incident, oldest first. */
 export async function updatesOf(
   db: Queryable,
   ids: string[],
 ): Promise<Map<string, { at: string; message: string }[]>> {
-  const out = new Map<string, { at: string; message: string }[]>()
-  if (!ids.length) return out
-  const { rows } = await db.query<{ incident_id: string; at: Date; message: string }>(SQL.updates, [ids])
-  for (const r of rows) {
-    const list = out.get(r.incident_id) ?? []
-    list.push({ at: r.at.toISOString(), message: r.message })
-    out.set(r.incident_id, list)
-  }
-  return out
+  const entries = await entriesOf(db, ids, ['update'])
+  return new Map([...entries].map(([id, list]) => [id, list.map(({ at, message }) => ({ at, message }))]))
 }

@@ -12,6 +12,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
+import { type CustomerPool, type CustomerRun, customerPools, customerRuns, resumeOwnRun } from './customer.ts'
 import type { HandlerDefinition } from './handlers.ts'
 import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
@@ -19,7 +20,7 @@ import { dlqRoutes } from './routes/dlq.ts'
 import { jobRoutes } from './routes/jobs.ts'
 import { runRoutes } from './routes/runs.ts'
 import { workerRoutes } from './routes/workers.ts'
-import type { QueueStat } from './schemas.ts'
+import type { QueueStat, ResumedRun } from './schemas.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
 import { sweep, Worker } from './worker.ts'
 
@@ -32,6 +33,12 @@ export interface OrchestratorModule extends StewardModule {
   dlqSize(customerId?: string): Promise<number>
   /** The pool in-process workers serve (and built-in kinds run in): always there, even idle. */
   defaultPool: string
+  /** One customer's newest runs, each failed one with the steps that failed (the customer portal). */
+  customerRuns(customerId: string, limit: number): Promise<CustomerRun[]>
+  /** Pools one customer's work is in now or was in during the last day, with its own jobs there. */
+  customerPools(customerId: string): Promise<CustomerPool[]>
+  /** Resumes a failed or cancelled run of `customerId` (another customer's run: NotFoundError). */
+  resumeRun(customerId: string, runId: string): Promise<ResumedRun>
 }
 
 export interface OrchestratorUses {
@@ -71,6 +78,9 @@ export const createOrchestrator = defineModule(
       queueStats: () => getQueueStats(deps.pool, cfg),
       dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
       defaultPool: cfg.pool,
+      customerRuns: (customerId, limit) => customerRuns(deps.pool, customerId, limit),
+      customerPools: (customerId) => customerPools(deps.pool, customerId),
+      resumeRun: (customerId, runId) => resumeOwnRun(deps.pool, customerId, runId),
       async start() {
         for (let i = 0; i < cfg.workers; i++) {
           const w = new Worker({
@@ -106,6 +116,7 @@ export const createOrchestrator = defineModule(
 /** A worker process with the application's kinds (`steward worker` knows the built-ins only). @public */
 export { workerCommand } from './cli.ts'
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
+export type { CustomerPool, CustomerRun } from './customer.ts'
 /** @public */
 export {
   AgentError,

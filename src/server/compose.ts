@@ -1,6 +1,6 @@
 // The composition root's wiring: every module gets the platform, its own config slice and the
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
-// sla → incidents → status). This is the only place that knows every module.
+// sla → incidents → status → portal). This is the only place that knows every module.
 
 import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { createEgress } from '../egress/index.ts'
@@ -8,10 +8,11 @@ import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import type { ModuleContext, Platform, StewardModule } from '../module.ts'
 import { createOrchestrator, type HandlerDefinition } from '../orchestrator/index.ts'
+import { createPortal } from '../portal/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
 import { createStatus } from '../status/index.ts'
-import { createTenants } from '../tenants/index.ts'
+import { createTenants, tokenResolver } from '../tenants/index.ts'
 import type { Config } from './config.ts'
 
 const MODULE_NAMES = [
@@ -23,6 +24,7 @@ const MODULE_NAMES = [
   'sla',
   'incidents',
   'status',
+  'portal',
   'clickhouse-http',
 ] as const
 export type ModuleName = (typeof MODULE_NAMES)[number]
@@ -37,6 +39,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   sla: ['tenants', 'pricing', 'orchestrator'],
   incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
+  portal: ['tenants', 'orchestrator', 'sla', 'incidents', 'status'],
   'clickhouse-http': [],
 }
 
@@ -98,6 +101,18 @@ export function composeModules(
           baseUrl: config.incidents.links.apiUrl ?? config.stewardUrl,
         })
       : undefined
+  const portal =
+    orchestrator && sla && incidents && status && want('portal')
+      ? createPortal(slice(config.portal), {
+          tenants,
+          resolveToken: tokenResolver(platform.pool),
+          orchestrator,
+          sla,
+          incidents,
+          status,
+          publicUrl: config.stewardUrl,
+        })
+      : undefined
   const clickhouseHttp = want('clickhouse-http')
     ? createClickHouseHttp(slice(config.clickhouse.http), {
         // Only over the embedded store: with a ClickHouse server, Grafana should query it directly.
@@ -114,6 +129,7 @@ export function composeModules(
     sla,
     incidents,
     status,
+    portal,
     'clickhouse-http': clickhouseHttp,
   }
   return MODULE_NAMES.filter(want).map((name) => built[name]!)

@@ -8,6 +8,7 @@ import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import { createOrchestrator } from '../orchestrator/index.ts'
+import { createPortal } from '../portal/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
 import { createStatus } from '../status/index.ts'
@@ -23,6 +24,7 @@ const sections = z
     [createSla.configKey]: createSla.configSchema.prefault({}),
     [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
     [createStatus.configKey]: createStatus.configSchema.prefault({}),
+    [createPortal.configKey]: createPortal.configSchema.prefault({}),
     /** The composition root's own settings: shutdown. */
     server: z
       .object({

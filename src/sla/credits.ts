@@ -35,12 +35,22 @@ const SQL = {
     SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
            credit_cents, currency, tiers, inputs, inputs_sha256, computed_at, created_at
     FROM sla_credits WHERE month = $1::date AND ($2::text IS NULL OR customer_id = $2) ORDER BY customer_id`,
+  // A customer's closed months, newest first (without the figures: the history lists them).
+  customerCredits: `
+    SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
+           credit_cents, currency, tiers, inputs_sha256, computed_at, created_at
+    FROM sla_credits WHERE customer_id = $1 ORDER BY month DESC LIMIT $2`,
   creditedCustomers: 'SELECT customer_id FROM sla_credits WHERE month = $1::date',
   listAdjustments: `
     SELECT id, credit_id, adjustment_id, kind, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents,
            currency, description
     FROM sla_billing_adjustments WHERE billing_cycle = $1::date AND ($2::text IS NULL OR customer_id = $2)
     ORDER BY customer_id, id`,
+  customerAdjustments: `
+    SELECT id, credit_id, adjustment_id, kind, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents,
+           currency, description
+    FROM sla_billing_adjustments WHERE customer_id = $1 AND credit_id = ANY ($2::bigint[])
+    ORDER BY billing_cycle DESC, id`,
 }
 
 /** JSON with object keys sorted: the same figures always hash the same (jsonb reorders keys). */
@@ -127,22 +137,44 @@ interface CreditRow {
   created_at: Date
 }
 
+/** A record without its figures (`inputs`): what a history lists. */
+export type CreditSummary = Omit<CreditRecord, 'inputs'>
+
+const toSummary = (r: Omit<CreditRow, 'inputs'>): CreditSummary => ({
+  id: r.id,
+  customerId: r.customer_id,
+  month: r.month,
+  planVersion: r.plan_version,
+  creditPercent: Number(r.credit_percent),
+  feeCents: r.fee_cents,
+  creditCents: r.credit_cents,
+  currency: r.currency,
+  tiers: r.tiers,
+  inputsSha256: r.inputs_sha256,
+  computedAt: r.computed_at.toISOString(),
+  createdAt: r.created_at.toISOString(),
+})
+
 export async function listCredits(db: Queryable, month: Month, customerId?: string): Promise<CreditRecord[]> {
   const { rows } = await db.query<CreditRow>(SQL.listCredits, [firstDay(month), customerId ?? null])
+  return rows.map((r) => ({ ...toSummary(r), inputs: r.inputs }))
+}
+
+/** The customer's last `limit` closed months, newest first, each with its billing adjustments. */
+export async function customerCreditHistory(
+  db: Queryable,
+  customerId: string,
+  limit: number,
+): Promise<(CreditSummary & { adjustments: BillingAdjustment[] })[]> {
+  const { rows } = await db.query<Omit<CreditRow, 'inputs'>>(SQL.customerCredits, [customerId, limit])
+  const adjustments = rows.length
+    ? (await db.query<AdjustmentRow>(SQL.customerAdjustments, [customerId, rows.map((r) => r.id)])).rows.map(
+        toAdjustment,
+      )
+    : []
   return rows.map((r) => ({
-    id: r.id,
-    customerId: r.customer_id,
-    month: r.month,
-    planVersion: r.plan_version,
-    creditPercent: Number(r.credit_percent),
-    feeCents: r.fee_cents,
-    creditCents: r.credit_cents,
-    currency: r.currency,
-    tiers: r.tiers,
-    inputs: r.inputs,
-    inputsSha256: r.inputs_sha256,
-    computedAt: r.computed_at.toISOString(),
-    createdAt: r.created_at.toISOString(),
+    ...toSummary(r),
+    adjustments: adjustments.filter((a) => a.creditId === r.id),
   }))
 }
 
@@ -152,35 +184,40 @@ export async function creditedCustomers(db: Queryable, month: Month): Promise<Se
   return new Set(rows.map((r) => r.customer_id))
 }
 
+interface AdjustmentRow {
+  id: number
+  credit_id: number
+  adjustment_id: number | null
+  kind: BillingAdjustment['kind']
+  customer_id: string
+  cycle: string
+  amount_cents: number
+  currency: string
+  description: string
+}
+
+// bigint columns arrive as strings from pg: every number is converted here, once.
+const toAdjustment = (r: AdjustmentRow): BillingAdjustment => ({
+  id: Number(r.id),
+  creditId: Number(r.credit_id),
+  kind: r.kind,
+  adjustmentId: r.adjustment_id === null ? null : Number(r.adjustment_id),
+  customerId: r.customer_id,
+  billingCycle: r.cycle,
+  amountCents: Number(r.amount_cents),
+  amount: formatCents(Number(r.amount_cents)),
+  currency: r.currency,
+  description: r.description,
+})
+
 /** Adjustments to apply in `cycle` (credits of the month before it). */
 export async function listBillingAdjustments(
   db: Queryable,
   cycle: Month,
   customerId?: string,
 ): Promise<BillingAdjustment[]> {
-  const { rows } = await db.query<{
-    id: number
-    credit_id: number
-    adjustment_id: number | null
-    kind: BillingAdjustment['kind']
-    customer_id: string
-    cycle: string
-    amount_cents: number
-    currency: string
-    description: string
-  }>(SQL.listAdjustments, [firstDay(cycle), customerId ?? null])
-  return rows.map((r) => ({
-    id: Number(r.id),
-    creditId: Number(r.credit_id),
-    kind: r.kind,
-    adjustmentId: r.adjustment_id === null ? null : Number(r.adjustment_id),
-    customerId: r.customer_id,
-    billingCycle: r.cycle,
-    amountCents: Number(r.amount_cents),
-    amount: formatCents(Number(r.amount_cents)),
-    currency: r.currency,
-    description: r.description,
-  }))
+  const { rows } = await db.query<AdjustmentRow>(SQL.listAdjustments, [firstDay(cycle), customerId ?? null])
+  return rows.map(toAdjustment)
 }
 
 interface SlaMonthlyRow {

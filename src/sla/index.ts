@@ -11,20 +11,24 @@ import type { TenantsModule } from '../tenants/index.ts'
 import { closeDueMonths, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
-import { writeSlaMonthly } from './credits.ts'
+import { type CreditSummary, customerCreditHistory, writeSlaMonthly } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
 import { checkLateData, type LateDataFinding, openLateData } from './late-data.ts'
-import { monthOf } from './months.ts'
+import { monthOf, parseMonth } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
+import { buildCreditReport } from './report.ts'
 import { adjustmentRoutes } from './routes/adjustments.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
 import { maintenanceRoutes } from './routes/maintenance.ts'
 import { planRoutes } from './routes/plans.ts'
 import { statusRoutes } from './routes/status.ts'
+import type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
+import { type CustomerStatus, slaStatus } from './status.ts'
 
+export { type ErrorBudget, errorBudget } from './budget.ts'
 export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
 export type { FactoryUptimeDays } from './daily.ts'
@@ -32,8 +36,11 @@ export { computeMonth } from './figures.ts'
 export type { LateDataFinding } from './late-data.ts'
 export { formatCents } from './money.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
+export { renderCsv, renderHtml } from './report.ts'
+export type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
 export type { MonthFigures } from './schemas/figures.ts'
 export { SlaNotice } from './schemas/notices.ts'
+export { type CreditSoFar, type CustomerStatus, creditSoFar } from './status.ts'
 
 export const SLA_JOBS = {
   refresh: 'sla.refresh',
@@ -111,6 +118,18 @@ export interface SlaModule extends StewardModule {
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
   /** Closed months that late data would change, not yet dealt with (an operator's task). */
   lateData(): Promise<LateDataFinding[]>
+  /**
+   * One customer's status in a month (YYYY-MM; default this month, to date): exactly the item
+   * GET /v1/sla/status answers for it (NotFoundError for an unknown customer).
+   */
+  customerStatus(customerId: string, month?: string): Promise<CustomerStatus>
+  /** The customer's last `limit` closed months, newest first, each with its billing adjustments. */
+  creditHistory(
+    customerId: string,
+    limit: number,
+  ): Promise<(CreditSummary & { adjustments: BillingAdjustment[] })[]>
+  /** The credit report of one customer's month (YYYY-MM): its record, or provisional figures. */
+  creditReport(customerId: string, month: string): Promise<CreditReport>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -121,13 +140,18 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     uptimeTarget: cfg.defaultPlan.uptimeTarget,
   }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
-  if (!ch)
+  if (!ch) {
+    const needsClickHouse = () => Promise.reject(new Error('SLA figures need ClickHouse (serve)'))
     return {
       name: 'sla',
       ...targets,
-      factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
       lateData: () => openLateData(deps.pool),
+      factoryUptime: needsClickHouse,
+      customerStatus: needsClickHouse,
+      creditHistory: needsClickHouse,
+      creditReport: needsClickHouse,
     }
+  }
   const ctx: SlaContext = {
     pool: deps.pool,
     ch,
@@ -163,6 +187,13 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
     lateData: () => openLateData(deps.pool),
+    async customerStatus(customerId, month) {
+      const m = month ? parseMonth(month) : monthOf(new Date())
+      const status = await slaStatus(ctx, uses.orchestrator.dlqSize, m, customerId)
+      return status.customers[0]!
+    },
+    creditHistory: (customerId, limit) => customerCreditHistory(deps.pool, customerId, limit),
+    creditReport: (customerId, month) => buildCreditReport(ctx, parseMonth(month), customerId),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
   }

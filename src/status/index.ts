@@ -1,6 +1,6 @@
 // The status module (docs/customers.md): the factory's public status page, its JSON and its Atom
-// feed. The top layer: it reads the lower modules only through the services the composition root
-// hands it, and no module reads it.
+// feed. It reads the lower modules only through the services the composition root hands it; only
+// the customer portal (src/portal) reads it, for the public snapshot.
 import type { IncidentsModule } from '../incidents/index.ts'
 import type { IngestModule } from '../ingest/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
@@ -13,6 +13,8 @@ import type { StatusSnapshot } from './schemas.ts'
 import { buildSnapshot } from './snapshot.ts'
 
 export interface StatusModule extends StewardModule {
+  /** The public snapshot the page shows (cached for `status.cacheSeconds`). */
+  snapshot(): Promise<StatusSnapshot>
   /** Builds a fresh snapshot on the next request (tests, after a change they want to see at once). */
   invalidate(): void
 }
@@ -46,9 +48,16 @@ export const createStatus = defineModule(
     return {
       name: 'status',
       publicRoutes: statusRoutes({ snapshot, baseUrl: uses.baseUrl }),
+      snapshot,
       invalidate: () => {
         cached = undefined
       },
     }
   },
 )
+
+export { againstEstimate, duration, untilEstimate, utc } from './format.ts'
+export { customerScrubber, publicTitle } from './incidents.ts'
+export { COMPONENT_CSS } from './page.ts'
+export { type ComponentState, type StatusComponent, type StatusSnapshot, worst } from './schemas.ts'
+export { settle } from './snapshot.ts'

@@ -18,20 +18,8 @@ const STATUS_LABELS: Record<StatusIncident['status'], string> = {
   resolved: 'Resolved',
 }
 
-const CSS = `
-:root{color-scheme:light}
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
-.wrap{max-width:960px;margin:0 auto;padding:0 1rem}
-header{border-bottom:1px solid #d0d7de;padding:1.25rem 0}
-header h1{margin:0;font-size:1.6rem}
-a{color:#0550ae}
-.banner{margin:1.25rem 0;padding:1rem 1.25rem;border-radius:6px;font-size:1.2rem;font-weight:600;color:#fff}
-.banner.operational{background:#1a7f37}.banner.degraded{background:#9a6700}.banner.outage{background:#cf222e}
-section{margin:2rem 0}
-h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
-h3{font-size:1.05rem;margin:0 0 .25rem}
-.components{list-style:none;margin:0;padding:0;border:1px solid #d0d7de;border-radius:6px}
+/** The component list and its states, in words beside a dot of their colour (the portal shows them too). */
+export const COMPONENT_CSS = `.components{list-style:none;margin:0;padding:0;border:1px solid #d0d7de;border-radius:6px}
 .components li{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 1rem;border-top:1px solid #d0d7de}
 .components li:first-child{border-top:0}
 .components li.child{padding-left:2.25rem}
@@ -42,6 +30,21 @@ h3{font-size:1.05rem;margin:0 0 .25rem}
 .state.operational{color:#1a7f37}.state.operational::before{background:#1a7f37}
 .state.degraded{color:#9a6700}.state.degraded::before{background:#9a6700}
 .state.outage{color:#cf222e}.state.outage::before{background:#cf222e}
+.banner.operational{background:#1a7f37}.banner.degraded{background:#9a6700}.banner.outage{background:#cf222e}`
+
+const CSS = `
+:root{color-scheme:light}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff}
+.wrap{max-width:960px;margin:0 auto;padding:0 1rem}
+header{border-bottom:1px solid #d0d7de;padding:1.25rem 0}
+header h1{margin:0;font-size:1.6rem}
+a{color:#0550ae}
+.banner{margin:1.25rem 0;padding:1rem 1.25rem;border-radius:6px;font-size:1.2rem;font-weight:600;color:#fff}
+section{margin:2rem 0}
+h2{font-size:1.25rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
+h3{font-size:1.05rem;margin:0 0 .25rem}
+${COMPONENT_CSS}
 article{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
 article.outage{border-left-color:#cf222e}article.degraded{border-left-color:#9a6700}article.resolved{border-left-color:#59636e}
 .meta{margin:.2rem 0;color:#59636e;font-size:.95rem}

@@ -17,10 +17,13 @@ import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from 
 export const HISTORY_DAYS = 90
 const DAY_MS = 86_400_000
 
-/** Resolves with the value, or with the error's message when it fails or takes too long. */
-async function settleWithin<T>(
-  timeoutMs: number,
+/** The default bound on one source (status.signalTimeoutMs overrides it for the status page). */
+const SIGNAL_TIMEOUT_MS = 2_000
+
+/** Resolves with the value, or with the error's message when it fails or takes longer than `timeoutMs`. */
+export async function settle<T>(
   p: () => Promise<T>,
+  timeoutMs = SIGNAL_TIMEOUT_MS,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   let timer: NodeJS.Timeout | undefined
   try {
@@ -58,23 +61,23 @@ export async function buildSnapshot(
   now = new Date(),
 ): Promise<StatusSnapshot> {
   const ch = platform.clickhouse
-  const settle = <T>(p: () => Promise<T>) => settleWithin(cfg.signalTimeoutMs, p)
+  const within = <T>(p: () => Promise<T>) => settle(p, cfg.signalTimeoutMs)
   const [pg, chPing, pools, lag, dead, paging, incidents, uptime, customers] = await Promise.all([
-    settle(() => platform.pool.query('SELECT 1')),
-    settle(async () => {
+    within(() => platform.pool.query('SELECT 1')),
+    within(async () => {
       if (!ch) throw new Error('no ClickHouse in this process')
       const r = await ch.ping()
       if (!r.success) throw r.error
     }),
-    settle(() => uses.orchestrator.queueStats()),
-    settle(() => uses.ingest.outboxLag()),
-    settle(() => uses.ingest.deadEventsSince(new Date(now.getTime() - DAY_MS))),
-    settle(() => uses.incidents.pagingHealth()),
-    settle(() =>
+    within(() => uses.orchestrator.queueStats()),
+    within(() => uses.ingest.outboxLag()),
+    within(() => uses.ingest.deadEventsSince(new Date(now.getTime() - DAY_MS))),
+    within(() => uses.incidents.pagingHealth()),
+    within(() =>
       uses.incidents.publicIncidents({ since: new Date(now.getTime() - HISTORY_DAYS * DAY_MS), limit: 200 }),
     ),
-    settle(() => uses.sla.factoryUptime(HISTORY_DAYS, now)),
-    settle(() => uses.tenants.customers()),
+    within(() => uses.sla.factoryUptime(HISTORY_DAYS, now)),
+    within(() => uses.tenants.customers()),
   ])
   // Without the customer list nothing operator-written can be shown safely.
   const scrub = customers.ok ? customerScrubber(customers.value) : undefined

@@ -8,7 +8,7 @@ import { tenantRoutes } from './routes.ts'
 import { syncScheduling } from './scheduling.ts'
 import type { Customer, CustomerContact } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { contractStarts, getCustomer, getWebhook, listCustomers } from './store.ts'
+import { contractStarts, getCustomer, getWebhook, listCustomers, tokenActive } from './store.ts'
 
 /** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
 export interface CustomerDirectory {
@@ -31,6 +31,8 @@ export interface TenantsModule extends StewardModule, CustomerDirectory {
   contractStarts(ids: string[]): Promise<Map<string, Date>>
   /** The customer's effective settings (NotFoundError for an unknown customer). */
   settingsOf(customerId: string): Promise<CustomerSettings>
+  /** Whether the customer's API token `tokenId` is still valid (not revoked), read now, uncached. */
+  tokenActive(customerId: string, tokenId: number): Promise<boolean>
 }
 
 /**
@@ -50,6 +52,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     name: 'tenants',
     routes: tenantRoutes(ctx.pool, defaults).route('/', contactRoutes(ctx.pool)),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
+    tokenActive: (customerId, tokenId) => tokenActive(ctx.pool, customerId, tokenId),
     webhookOf: (customerId) => getWebhook(ctx.pool, customerId),
     contactsOf: (ids, db) => contactsOf(db ?? ctx.pool, ids),
     ...customerDirectory(ctx.pool, defaults),

@@ -42,6 +42,7 @@ const SQL = {
   createdAt: 'SELECT id, created_at FROM customers WHERE id = ANY($1::text[])',
   insertToken: 'INSERT INTO api_tokens (token_hash, customer_id, name) VALUES ($1, $2, $3) RETURNING id',
   resolveToken: 'SELECT id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+  tokenActive: 'SELECT 1 FROM api_tokens WHERE id = $1 AND customer_id = $2 AND revoked_at IS NULL',
   revokeToken:
     'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND customer_id = $2 AND revoked_at IS NULL',
 }
@@ -140,6 +141,12 @@ export async function issueToken(
   const token = `stw_${randomBytes(24).toString('base64url')}`
   const { rows } = await db.query<{ id: number }>(SQL.insertToken, [sha256(token), customerId, name])
   return { id: rows[0]!.id, token }
+}
+
+/** Whether the customer's token `tokenId` exists and is not revoked (read now, never cached). */
+export async function tokenActive(db: Queryable, customerId: string, tokenId: number): Promise<boolean> {
+  const { rowCount } = await db.query(SQL.tokenActive, [tokenId, customerId])
+  return (rowCount ?? 0) > 0
 }
 
 /** What a token look-up found, kept for `ttlMs`. */

@@ -2,19 +2,12 @@
 // machine without internet: every request off loopback is refused and recorded. /docs lists the
 // API's operations; /status shows components, an open incident with its estimate, and the uptime
 // bars. Each page's screenshot is saved (test/browser/.screenshots) and must not be blank.
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import {
-  chromiumAvailable,
-  imageStats,
-  launchBrowser,
-  SCREENSHOT_DIR,
-  screenshot,
-  type TestBrowser,
-} from '../helpers/browser.ts'
+import { chromiumAvailable, launchBrowser, type TestBrowser } from '../helpers/browser.ts'
 import { SCENE_CONFIG, type StatusScene, seedStatusScene } from '../helpers/status-scene.ts'
+import { photograph } from './support.ts'
 
 describe.skipIf(!chromiumAvailable())('in a browser without internet', () => {
   let s: TestSteward
@@ -23,12 +16,8 @@ describe.skipIf(!chromiumAvailable())('in a browser without internet', () => {
 
   /** Saves the page's screenshot, checks it is not blank, and that the page asked nothing of the internet. */
   async function photographAndClose(page: Page, name: string) {
-    const stats = await imageStats(browser, await screenshot(page, join(SCREENSHOT_DIR, name)))
-    expect(stats.colours).toBeGreaterThan(50)
-    expect(stats.inked).toBeGreaterThan(0.05)
+    await photograph(browser, page, name)
     await page.close()
-    expect(browser.offLoopback).toEqual([])
-    expect(browser.errors).toEqual([])
   }
 
   beforeAll(async () => {

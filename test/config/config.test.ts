@@ -134,5 +134,26 @@ describe('docs/steward.example.json', () => {
     expect(c.sla.plans.acme?.monthlyFee).toBe(12000)
     expect(c.orchestrator.kindPools).toEqual({ sleep: 'batch' })
     expect(c.egress.allowlist).toEqual(['hooks.internal.example:8443'])
+    expect(c.portal.trustedProxies).toEqual(['10.0.0.0/8'])
+  })
+})
+
+describe('the portal section', () => {
+  it('refuses a trusted proxy that is not an address or a CIDR, and an absolute timeout shorter than the idle one', () => {
+    const dir = tmp()
+    writeFileSync(
+      join(dir, 'portal.json'),
+      JSON.stringify({
+        portal: {
+          trustedProxies: ['10.0.0.0/8', 'proxy.internal'],
+          idleTimeoutSeconds: 3600,
+          absoluteTimeoutSeconds: 600,
+        },
+      }),
+    )
+    const run = () => loadConfig({ STEWARD_CONFIG: join(dir, 'portal.json') })
+    expect(run).toThrowError(ConfigError)
+    expect(run).toThrowError(/portal\.trustedProxies\.1: must be an IP address or a CIDR range/)
+    expect(run).toThrowError(/portal\.absoluteTimeoutSeconds: must be at least idleTimeoutSeconds/)
   })
 })

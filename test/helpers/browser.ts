@@ -57,13 +57,17 @@ export interface TestBrowser {
   close(): Promise<void>
 }
 
-export async function launchBrowser(opts: { width?: number; height?: number } = {}): Promise<TestBrowser> {
+export async function launchBrowser(
+  opts: { width?: number; height?: number; javaScript?: boolean } = {},
+): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'steward-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+    // false: a browser with JavaScript switched off (pages must work without it).
+    javaScriptEnabled: opts.javaScript ?? true,
     // Tests run as root, where Chromium's sandbox cannot start (--no-sandbox above).
     chromiumSandbox: false,
   })

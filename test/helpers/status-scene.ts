@@ -49,7 +49,8 @@ export interface StatusScene {
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10)
 
-async function call(s: Steward, method: string, path: string, body?: unknown) {
+/** Calls the API as the admin; a non-2xx answer throws. */
+export async function call(s: Steward, method: string, path: string, body?: unknown) {
   const res = await s.fetch(
     new Request(`http://steward.test${path}`, {
       method,
@@ -61,11 +62,26 @@ async function call(s: Steward, method: string, path: string, body?: unknown) {
   return res.json() as Promise<Record<string, unknown>>
 }
 
-const failedProbes = (target: string, at: number): GoldenEvent[] =>
-  [3, 2, 1].map((m) => ({
+/** A healthy control-plane heartbeat in the minute starting at `t`. */
+export const heartbeatAt = (t: number): GoldenEvent => ({
+  type: 'heartbeat',
+  ts: new Date(t + 7_000).toISOString(),
+  instanceId: 'cp-1',
+  component: 'control_plane',
+  healthy: true,
+})
+
+/** Failed probes of `target`, `minutes` before `at` (default 3, 2 and 1): of the factory, or of a customer. */
+export const failedProbes = (
+  target: string,
+  at: number,
+  minutes = [3, 2, 1],
+  customerId = '',
+): GoldenEvent[] =>
+  minutes.map((m) => ({
     type: 'probe',
     ts: new Date(at - m * MINUTE + 5_000).toISOString(),
-    customerId: '',
+    customerId,
     target,
     ok: false,
     latencyMs: 10_000,
@@ -89,13 +105,7 @@ export async function seedStatusScene(s: Steward, opts: { servedDays?: number } 
   for (let t = firstServedAt; t < now; t += MINUTE) {
     if (t >= outage + 600 * MINUTE && t < outage + 690 * MINUTE) continue
     if (t >= degraded + 300 * MINUTE && t < degraded + 305 * MINUTE) continue
-    beats.push({
-      type: 'heartbeat',
-      ts: new Date(t + 7_000).toISOString(),
-      instanceId: 'cp-1',
-      component: 'control_plane',
-      healthy: true,
-    })
+    beats.push(heartbeatAt(t))
   }
   await insertEvents(ch, beats)
 

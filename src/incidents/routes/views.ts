@@ -15,6 +15,7 @@ import type {
   TimelineEntry,
 } from '../schemas.ts'
 import { getIncident } from '../store.ts'
+import { CUSTOMER_TIMELINE_KINDS } from '../timeline.ts'
 
 /** What the incidents routes work with. */
 export interface RouteDeps {
@@ -41,9 +42,7 @@ function customerView(i: Incident, customerId: string): CustomerIncident {
 
 /** Transitions, operators' updates and estimates, without their detail. */
 const customerTimeline = (timeline: TimelineEntry[]): TimelineEntry[] =>
-  timeline
-    .filter((t) => t.kind === 'transition' || t.kind === 'update' || t.kind === 'estimate')
-    .map((t) => ({ ...t, detail: {} }))
+  timeline.filter((t) => CUSTOMER_TIMELINE_KINDS.includes(t.kind)).map((t) => ({ ...t, detail: {} }))
 
 /** The incident as the principal sees it. */
 export function incidentFor(p: Principal, i: Incident): Incident | CustomerIncident {
