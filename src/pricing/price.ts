@@ -1,8 +1,14 @@
-// Pricing usage: worker-seconds x the pool's price per worker-second, plus input and output tokens
-// x the model's price per million, each at the price in effect on the UTC day the work happened.
-// Prices change only on day boundaries (`effectiveFrom`), so summing per day and pricing each day
-// is exact, also with a price change mid-month. Work with no price that day is priced at 0 and
-// named in `unpriced`, never guessed.
+// Pricing usage: worker-seconds x the pool's price per worker-second, plus tokens x the model's
+// price per million, each at the price in effect on the UTC day the work happened. Prices change
+// only on day boundaries (`effectiveFrom`), so summing per day and pricing each day is exact, also
+// with a price change mid-month. Work with no price that day is priced at 0 and named in
+// `unpriced`, never guessed.
+//
+// Token kinds follow the OpenTelemetry GenAI conventions: input tokens include the cache reads and
+// cache writes, output tokens include reasoning. So input less the cache subsets is priced at the
+// input price and each subset at its own price (the input price when the model has none); output
+// less reasoning at the output price and reasoning at its own price, only where one is set.
+// Nothing is charged twice (docs/sla.md, "Cost", has a worked example).
 import { z } from '@hono/zod-openapi'
 import type { PriceList } from './schema.ts'
 
@@ -21,6 +27,16 @@ function priceOn<T extends { effectiveFrom: string }>(
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6
 
+/** One model's tokens and their cost. */
+const ModelTokens = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  cost: z.number(),
+})
+
 /** A priced set of usage: one run's, or one customer-month's (docs/sla.md, "Cost"). */
 export const CostFigures = z
   .object({
@@ -31,12 +47,15 @@ export const CostFigures = z
     workerSeconds: z.number(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
+    /** Of the input tokens: read from the prompt cache. */
+    cacheReadTokens: z.number().int(),
+    /** Of the input tokens: written to the prompt cache. */
+    cacheWriteTokens: z.number().int(),
+    /** Of the output tokens: spent on reasoning. */
+    reasoningTokens: z.number().int(),
     byProject: z.record(z.string(), z.number()),
     byRunType: z.record(z.string(), z.number()),
-    byModel: z.record(
-      z.string(),
-      z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), cost: z.number() }),
-    ),
+    byModel: z.record(z.string(), ModelTokens),
     byPool: z.record(z.string(), z.object({ workerSeconds: z.number(), cost: z.number() })),
     daily: z.array(z.object({ day: z.iso.date(), cost: z.number() })),
     /** Work priced at 0 because no price was configured for it on that day. */
@@ -55,14 +74,39 @@ export interface WorkUsage {
   t?: string
 }
 
-/** Tokens of one model on one UTC day `d`: `i` input, `o` output. */
+/**
+ * Tokens of one model on one UTC day `d`: `i` input, `o` output; of those, `cr` cache reads and
+ * `cw` cache writes (in `i`) and `r` reasoning (in `o`), 0 when absent.
+ */
 export interface TokenUsage {
   model: string
   d: string
   i: number
   o: number
+  cr?: number
+  cw?: number
+  r?: number
   p?: string
   t?: string
+}
+
+type ModelPrice = PriceList['models'][number]
+
+/** The cost of `u`'s tokens at `price` (see the file header for the rule). */
+export function tokenCost(price: ModelPrice, u: Omit<TokenUsage, 'model' | 'd'>): number {
+  const i = Number(u.i)
+  const o = Number(u.o)
+  const cr = Number(u.cr ?? 0)
+  const cw = Number(u.cw ?? 0)
+  const r = Number(u.r ?? 0)
+  return (
+    (Math.max(0, i - cr - cw) * price.inputPerMillion +
+      cr * (price.cacheReadPerMillion ?? price.inputPerMillion) +
+      cw * (price.cacheWritePerMillion ?? price.inputPerMillion) +
+      Math.max(0, o - r) * price.outputPerMillion +
+      r * (price.reasoningPerMillion ?? price.outputPerMillion)) /
+    1e6
+  )
 }
 
 /** Adds up priced usage rows into CostFigures (rounded to 6 decimals once, at the end). */
@@ -83,6 +127,9 @@ export class CostAccumulator {
       workerSeconds: 0,
       inputTokens: 0,
       outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
       byProject: {},
       byRunType: {},
       byModel: {},
@@ -111,17 +158,29 @@ export class CostAccumulator {
     this.add('infrastructure', amount, r.d, r.p, r.t)
   }
   tokens(r: TokenUsage): void {
-    const i = Number(r.i)
-    const o = Number(r.o)
     const price = priceOn(this.prices.models, (x) => x.model === r.model, r.d)
     if (!price) this.unpricedModels.add(r.model)
-    const amount = (i * (price?.inputPerMillion ?? 0) + o * (price?.outputPerMillion ?? 0)) / 1e6
-    this.f.inputTokens += i
-    this.f.outputTokens += o
-    this.f.byModel[r.model] ??= { inputTokens: 0, outputTokens: 0, cost: 0 }
+    const amount = price ? tokenCost(price, r) : 0
+    const counts = {
+      inputTokens: Number(r.i),
+      outputTokens: Number(r.o),
+      cacheReadTokens: Number(r.cr ?? 0),
+      cacheWriteTokens: Number(r.cw ?? 0),
+      reasoningTokens: Number(r.r ?? 0),
+    }
+    this.f.byModel[r.model] ??= {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      cost: 0,
+    }
     const model = this.f.byModel[r.model]!
-    model.inputTokens += i
-    model.outputTokens += o
+    for (const k of Object.keys(counts) as (keyof typeof counts)[]) {
+      this.f[k] += counts[k]
+      model[k] += counts[k]
+    }
     model.cost += amount
     this.add('ai', amount, r.d, r.p, r.t)
   }
