@@ -1,5 +1,6 @@
 // Shared support for the OTLP receiver tests: spans and log records made by the OpenTelemetry JS
 // SDK (recorded in memory), and sending them with an official exporter.
+import { randomBytes } from 'node:crypto'
 import type { Attributes, Context, SpanKind, Tracer } from '@opentelemetry/api'
 import type { Logger } from '@opentelemetry/api-logs'
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
@@ -90,3 +91,42 @@ export function shipAll(steward: { deps: { pool: Pool; clickhouse?: ClickHouseCl
     instanceId: 'test-relay',
   }).drain()
 }
+
+/** A hand-written OTLP/JSON span (hex ids, times in ns as strings), for what an SDK would not send. */
+export function jsonSpan(o: {
+  traceId?: string
+  spanId?: string
+  parentSpanId?: string
+  traceState?: string
+  name?: string
+  kind?: number
+  startMs: number
+  endMs?: number
+  attributes?: Record<string, string | number>
+}) {
+  const ns = (ms: number) => `${BigInt(Math.round(ms)) * 1_000_000n}`
+  return {
+    traceId: o.traceId ?? randomBytes(16).toString('hex'),
+    spanId: o.spanId ?? randomBytes(8).toString('hex'),
+    ...(o.parentSpanId && { parentSpanId: o.parentSpanId }),
+    ...(o.traceState && { traceState: o.traceState }),
+    name: o.name ?? 'work',
+    kind: o.kind ?? 1,
+    startTimeUnixNano: ns(o.startMs),
+    endTimeUnixNano: ns(o.endMs ?? o.startMs + 10),
+    attributes: Object.entries(o.attributes ?? {}).map(([key, v]) => ({
+      key,
+      value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v },
+    })),
+  }
+}
+
+/** An OTLP/JSON ExportTraceServiceRequest of `spans` under one resource. */
+export const jsonTraces = (spans: object[], resource: Record<string, string> = { 'service.name': 'agent' }) => ({
+  resourceSpans: [
+    {
+      resource: { attributes: Object.entries(resource).map(([key, v]) => ({ key, value: { stringValue: v } })) },
+      scopeSpans: [{ scope: { name: 'hand' }, spans }],
+    },
+  ],
+})

@@ -44,7 +44,7 @@ export async function readBody(req: Request, maxBytes: number): Promise<Uint8Arr
 }
 
 const bad = (message: string) =>
-  new ValidationError([{ path: '(body)', message: message.slice(0, 500), code: 'invalid_otlp' }])
+  new ValidationError([{ path: '(body)', message: message.slice(0, 500), code: 'invalid_otlp' }], message.slice(0, 500))
 
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId'])
 
