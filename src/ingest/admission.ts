@@ -78,7 +78,8 @@ export class TimeBounds {
   check(at: number, customerId: string): string | undefined | typeof HISTORY {
     const { maxFutureHours, customerMaxAgeHours, factoryHistoryDays } = this.limits
     if (!Number.isFinite(at)) return 'is not a valid time'
-    if (at > this.now + maxFutureHours * HOUR) return `must not be more than ${maxFutureHours} h in the future`
+    if (at > this.now + maxFutureHours * HOUR)
+      return `must not be more than ${maxFutureHours} h in the future`
     if (at >= this.now - customerMaxAgeHours * HOUR) return undefined
     if (this.own !== undefined)
       return `must not be more than ${customerMaxAgeHours} h in the past (the limit of a customer token)`

@@ -73,7 +73,9 @@ export function bodyBytes(
 
 /** The body as text, decompressed and capped as it streams. */
 const bodyText = (req: Request, limits: BodyLimits): ReadableStream<string> =>
-  bodyBytes(req, limits).pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+  bodyBytes(req, limits).pipeThrough(
+    new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+  )
 
 /** A body that is not valid gzip (zlib's Z_DATA_ERROR, Z_BUF_ERROR: cut short) is the sender's: a 400. */
 export function senderError(err: unknown): unknown {

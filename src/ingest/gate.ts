@@ -63,6 +63,10 @@ export async function writeDurably(
   } catch (err) {
     if (err instanceof BackpressureError) throw err
     onWriteError(err)
-    throw new BackpressureError('unavailable', 'the data could not be stored right now; nothing was stored, retry', 5)
+    throw new BackpressureError(
+      'unavailable',
+      'the data could not be stored right now; nothing was stored, retry',
+      5,
+    )
   }
 }

@@ -182,6 +182,7 @@ export async function sendBatch(o: SendBatchOptions): Promise<RefusedRow[]> {
     await place(table, rows.slice(0, mid), `${token}/0`)
     await place(table, rows.slice(mid), `${token}/1`)
   }
-  for (const part of planInserts(o.token, o.rows, o.maxPartitions)) await place(part.table, part.rows, part.token)
+  for (const part of planInserts(o.token, o.rows, o.maxPartitions))
+    await place(part.table, part.rows, part.token)
   return refused
 }

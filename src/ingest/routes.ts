@@ -13,9 +13,9 @@ import { Admission, type ContractStarts, CUSTOMER_EVENT_TYPES, sourceOf } from '
 import { readEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
+import { type IngestGate, writeDurably } from './gate.ts'
 import type { GroupCommitter } from './group-commit.ts'
 import type { IngestMetrics } from './metrics.ts'
-import { type IngestGate, writeDurably } from './gate.ts'
 import { eventItem } from './outbox.ts'
 
 export interface IngestRouteDeps {

@@ -36,9 +36,7 @@ const CH_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 /** A row as its table takes it (JSONEachRow). */
 export type TableRow = object
 
-export type MappedRow =
-  | { ok: true; row: TableRow; partition: string }
-  | { ok: false; error: string }
+export type MappedRow = { ok: true; row: TableRow; partition: string } | { ok: false; error: string }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -48,7 +46,12 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * and its partition: the month of an event (`events` is partitioned by month), the day of an
  * OpenTelemetry row (those tables are partitioned by day, as the collector's exporter makes them).
  */
-export function tableRow(target: OutboxTarget, body: unknown, source: EventSource, customerId: string): MappedRow {
+export function tableRow(
+  target: OutboxTarget,
+  body: unknown,
+  source: EventSource,
+  customerId: string,
+): MappedRow {
   if (target === 'events') {
     const r = TelemetryEvent.safeParse(body)
     if (!r.success)

@@ -24,7 +24,8 @@ export async function applyTtl(
   days: number,
   log: Logger,
 ): Promise<void> {
-  if (!Number.isInteger(days) || days < 0) throw new Error(`a TTL must be a whole number of days >= 0, got ${days}`)
+  if (!Number.isInteger(days) || days < 0)
+    throw new Error(`a TTL must be a whole number of days >= 0, got ${days}`)
   const [found] = await chQuery<{ q: string }>(
     ch,
     `SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {table:String}`,
@@ -38,13 +39,16 @@ export async function applyTtl(
     await ch.command({ query: `ALTER TABLE ${table} REMOVE TTL` })
   } else {
     if (current === String(days)) return
-    await ch.command({ query: `ALTER TABLE ${table} MODIFY TTL ${EXPIRES_BY[table]} + toIntervalDay(${days})` })
+    await ch.command({
+      query: `ALTER TABLE ${table} MODIFY TTL ${EXPIRES_BY[table]} + toIntervalDay(${days})`,
+    })
   }
   log.info('telemetry retention changed', { table, days: days || 'forever' })
 }
 
 /** ingest.rawTtlDays on `events`. */
-export const applyRawTtl = (ch: ClickHouseClient, days: number, log: Logger) => applyTtl(ch, 'events', days, log)
+export const applyRawTtl = (ch: ClickHouseClient, days: number, log: Logger) =>
+  applyTtl(ch, 'events', days, log)
 
 /** ingest.otlp.ttlDays on every OpenTelemetry table. */
 export async function applyOtelTtl(ch: ClickHouseClient, days: number, log: Logger): Promise<void> {

@@ -160,13 +160,18 @@ describe('the cluster form of every migration statement', () => {
 
   it('adds a column to the local tables and to the Distributed table, which knows only its own columns', () => {
     expect(
-      clusterStatements('ALTER TABLE prices ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million', CLUSTER),
+      clusterStatements(
+        'ALTER TABLE prices ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
+        CLUSTER,
+      ),
     ).toEqual([
       'ALTER TABLE prices_local ON CLUSTER steward ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
       'ALTER TABLE prices ON CLUSTER steward ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
     ])
     // Settings and TTLs are the local tables' alone.
-    expect(clusterStatements('ALTER TABLE events MODIFY TTL toDateTime(ts) + toIntervalDay(30)', CLUSTER)).toHaveLength(1)
+    expect(
+      clusterStatements('ALTER TABLE events MODIFY TTL toDateTime(ts) + toIntervalDay(30)', CLUSTER),
+    ).toHaveLength(1)
   })
 
   it('refuses schema statements it has no cluster form for, and leaves reads and writes alone', () => {

@@ -4,9 +4,9 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chQuery } from '../../src/db/clickhouse.ts'
 import { GroupCommitter } from '../../src/ingest/group-commit.ts'
-import { eventItem } from '../../src/ingest/outbox.ts'
 import type { IngestModule } from '../../src/ingest/index.ts'
 import { TelemetryEvent } from '../../src/ingest/index.ts'
+import { eventItem } from '../../src/ingest/outbox.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import {
   eventually,

@@ -16,13 +16,19 @@ let globex: string
 
 async function customerWithToken(label: string, since?: string): Promise<[string, string]> {
   const id = uniqueCustomer(label)
-  expect((await t.api('POST', '/v1/customers', { id, name: label, ...(since && { since }) })).status).toBe(201)
-  const { token } = (await (await t.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as { token: string }
+  expect((await t.api('POST', '/v1/customers', { id, name: label, ...(since && { since }) })).status).toBe(
+    201,
+  )
+  const { token } = (await (await t.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as {
+    token: string
+  }
   return [id, token]
 }
 
 beforeAll(async () => {
-  t = await startTestSteward({ file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false } }) } })
+  t = await startTestSteward({
+    file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false } }) },
+  })
   ;[acme, acmeToken] = await customerWithToken('acme', new Date(Date.now() - 90 * 86_400_000).toISOString())
   ;[globex] = await customerWithToken('globex')
 })
@@ -53,7 +59,9 @@ describe('OTLP without a valid token', () => {
     })
     expect(proto.status).toBe(401)
     expect(proto.headers.get('www-authenticate')).toMatch(/^Bearer/)
-    expect(otlpTypes.status.decode(new Uint8Array(await proto.arrayBuffer())).toJSON()).toMatchObject({ code: 16 })
+    expect(otlpTypes.status.decode(new Uint8Array(await proto.arrayBuffer())).toJSON()).toMatchObject({
+      code: 16,
+    })
   })
 })
 
@@ -63,8 +71,10 @@ describe("a customer token's OTLP data", () => {
     const body = {
       resourceSpans: [
         ...jsonTraces([jsonSpan({ name, startMs: Date.now() })]).resourceSpans,
-        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': acme }).resourceSpans,
-        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': globex }).resourceSpans,
+        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': acme })
+          .resourceSpans,
+        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': globex })
+          .resourceSpans,
       ],
     }
     const res = await t.api('POST', '/v1/otlp/v1/traces', body, acmeToken)
@@ -72,7 +82,9 @@ describe("a customer token's OTLP data", () => {
     const answer = (await res.json()) as Answer
     expect(answer.partialSuccess?.rejectedSpans).toBe('1')
     expect(answer.partialSuccess?.errorMessage).toMatch(
-      new RegExp(`span 2 .*names customer "${globex}" \\(steward.customer_id\\); this token sends only customer ${acme}'s`),
+      new RegExp(
+        `span 2 .*names customer "${globex}" \\(steward.customer_id\\); this token sends only customer ${acme}'s`,
+      ),
     )
     expect(await spansOf(name)).toEqual([
       { CustomerId: acme, Source: 'customer' },
@@ -94,11 +106,12 @@ describe("a customer token's OTLP data", () => {
 })
 
 describe("the admin token's OTLP data", () => {
-  it('is the customer its resource names, or the factory\'s, recorded as the operator\'s word', async () => {
+  it("is the customer its resource names, or the factory's, recorded as the operator's word", async () => {
     const name = uniqueCustomer('admin-span')
     const body = {
       resourceSpans: [
-        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': globex }).resourceSpans,
+        ...jsonTraces([jsonSpan({ name, startMs: Date.now() })], { 'steward.customer_id': globex })
+          .resourceSpans,
         ...jsonTraces([jsonSpan({ name, startMs: Date.now() })]).resourceSpans,
       ],
     }
@@ -124,8 +137,12 @@ describe("the admin token's OTLP data", () => {
     )
     const answer = (await res.json()) as Answer
     expect(answer.partialSuccess?.rejectedSpans).toBe('2')
-    expect(answer.partialSuccess?.errorMessage).toMatch(new RegExp(`span 1 .*must not be before the contract start of customer ${acme}`))
-    expect(answer.partialSuccess?.errorMessage).toMatch(/span 2 .*customer never-registered is not registered/)
+    expect(answer.partialSuccess?.errorMessage).toMatch(
+      new RegExp(`span 1 .*must not be before the contract start of customer ${acme}`),
+    )
+    expect(answer.partialSuccess?.errorMessage).toMatch(
+      /span 2 .*customer never-registered is not registered/,
+    )
     expect(await spansOf('back-20')).toEqual([{ CustomerId: acme, Source: 'operator' }])
   })
 })

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import { context, SpanKind, trace } from '@opentelemetry/api'
 import { SeverityNumber } from '@opentelemetry/api-logs'
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http'
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto'
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -45,7 +45,9 @@ afterAll(async () => {
 async function customerWithToken(label: string): Promise<[string, string]> {
   const id = uniqueCustomer(label)
   expect((await t.api('POST', '/v1/customers', { id, name: label })).status).toBe(201)
-  const { token } = (await (await t.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as { token: string }
+  const { token } = (await (await t.api('POST', `/v1/customers/${id}/tokens`, {})).json()) as {
+    token: string
+  }
   return [id, token]
 }
 
@@ -116,7 +118,12 @@ const EXPECTED_COST = 0.02403
 
 async function monthCost(customerId: string, token: string, at: number) {
   await shipAll(t)
-  const res = await t.api('GET', `/v1/sla/status?customerId=${customerId}&month=${month(at)}`, undefined, token)
+  const res = await t.api(
+    'GET',
+    `/v1/sla/status?customerId=${customerId}&month=${month(at)}`,
+    undefined,
+    token,
+  )
   expect(res.status).toBe(200)
   const body = (await res.json()) as { customers: { customerId: string; cost: Record<string, unknown> }[] }
   return body.customers.find((c) => c.customerId === customerId)!.cost
@@ -169,10 +176,30 @@ describe('the official OTLP exporters send GenAI spans', () => {
         { c: customer },
       )
       expect(rows).toEqual([
-        { SpanName: 'GET /tickets', SpanKind: 'SPAN_KIND_SERVER', ServiceName: 'support-agent', Source: 'customer' },
-        { SpanName: 'chat gpt-x', SpanKind: 'SPAN_KIND_CLIENT', ServiceName: 'support-agent', Source: 'customer' },
-        { SpanName: 'invoke_agent support', SpanKind: 'SPAN_KIND_INTERNAL', ServiceName: 'support-agent', Source: 'customer' },
-        { SpanName: 'chat gpt-x', SpanKind: 'SPAN_KIND_CLIENT', ServiceName: 'support-agent', Source: 'customer' },
+        {
+          SpanName: 'GET /tickets',
+          SpanKind: 'SPAN_KIND_SERVER',
+          ServiceName: 'support-agent',
+          Source: 'customer',
+        },
+        {
+          SpanName: 'chat gpt-x',
+          SpanKind: 'SPAN_KIND_CLIENT',
+          ServiceName: 'support-agent',
+          Source: 'customer',
+        },
+        {
+          SpanName: 'invoke_agent support',
+          SpanKind: 'SPAN_KIND_INTERNAL',
+          ServiceName: 'support-agent',
+          Source: 'customer',
+        },
+        {
+          SpanName: 'chat gpt-x',
+          SpanKind: 'SPAN_KIND_CLIENT',
+          ServiceName: 'support-agent',
+          Source: 'customer',
+        },
       ])
     })
   }

@@ -13,7 +13,9 @@ import { ingestConfig, uniqueCustomer } from './support.ts'
 let t: TestSteward
 
 beforeAll(async () => {
-  t = await startTestSteward({ file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false } }) } })
+  t = await startTestSteward({
+    file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false } }) },
+  })
 })
 afterAll(async () => {
   await t?.stop()
@@ -67,9 +69,9 @@ describe('OTLP metrics', () => {
         AggregationTemporality: 2,
       },
     ])
-    expect(await q('SELECT MetricName, Attributes, Value FROM otel_metrics_gauge WHERE CustomerId = {c:String}')).toEqual([
-      { MetricName: 'queue.depth', Attributes: { pool: 'default' }, Value: 7.5 },
-    ])
+    expect(
+      await q('SELECT MetricName, Attributes, Value FROM otel_metrics_gauge WHERE CustomerId = {c:String}'),
+    ).toEqual([{ MetricName: 'queue.depth', Attributes: { pool: 'default' }, Value: 7.5 }])
     const [histogram] = await q(
       'SELECT MetricName, Count, Sum, Min, Max, length(BucketCounts) = length(ExplicitBounds) + 1 AS shaped, arraySum(BucketCounts) AS counted, ServiceName FROM otel_metrics_histogram WHERE CustomerId = {c:String}',
     )

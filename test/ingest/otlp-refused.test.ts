@@ -32,7 +32,11 @@ afterAll(async () => {
 const traces = (body: unknown, headers: Record<string, string> = {}) =>
   t.api('POST', '/v1/otlp/v1/traces', body, undefined, headers)
 
-type Status = { code: number; message: string; details?: { '@type': string; fieldViolations: { field: string; description: string }[] }[] }
+type Status = {
+  code: number
+  message: string
+  details?: { '@type': string; fieldViolations: { field: string; description: string }[] }[]
+}
 
 const storedSpans = async (customer: string) => {
   await shipAll(t)
@@ -60,7 +64,9 @@ describe('a body that is not an OTLP message', () => {
     expect(status.code).toBe(3)
     expect(status.details?.[0]).toMatchObject({
       '@type': 'type.googleapis.com/google.rpc.BadRequest',
-      fieldViolations: [{ field: '(body)', description: expect.stringMatching(/startTimeUnixNano: invalid integer/) }],
+      fieldViolations: [
+        { field: '(body)', description: expect.stringMatching(/startTimeUnixNano: invalid integer/) },
+      ],
     })
   })
 
@@ -75,7 +81,10 @@ describe('a body that is not an OTLP message', () => {
     const notGzip = await traces(JSON.stringify(jsonTraces([])), { 'content-encoding': 'gzip' })
     expect(notGzip.status).toBe(400)
     const bomb = gzipSync(Buffer.alloc(1024 * 1024, 32))
-    const res = await traces(new Uint8Array(bomb), { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+    const res = await traces(new Uint8Array(bomb), {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    })
     expect(res.status).toBe(413)
   })
 
@@ -114,10 +123,16 @@ describe('items refused alone (partialSuccess), the rest stored', () => {
     )
     const res = await traces(body)
     expect(res.status).toBe(200)
-    const { partialSuccess } = (await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } }
+    const { partialSuccess } = (await res.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string }
+    }
     expect(partialSuccess.rejectedSpans).toBe('4')
-    expect(partialSuccess.errorMessage).toMatch(/span 1 .*SpanAttributes\.note must not contain control character U\+0000/)
-    expect(partialSuccess.errorMessage).toMatch(/span 2 .*startTimeUnixNano must not be more than 24 h in the future/)
+    expect(partialSuccess.errorMessage).toMatch(
+      /span 1 .*SpanAttributes\.note must not contain control character U\+0000/,
+    )
+    expect(partialSuccess.errorMessage).toMatch(
+      /span 2 .*startTimeUnixNano must not be more than 24 h in the future/,
+    )
     expect(partialSuccess.errorMessage).toMatch(/span 3 .*traceId must be 16 bytes, not all zero/)
     expect(partialSuccess.errorMessage).toMatch(/span 4 .*exceed gen_ai\.usage\.input_tokens \(10\)/)
     expect(await storedSpans(customer)).toEqual([{ SpanName: 'good' }])
@@ -134,7 +149,9 @@ describe('items refused alone (partialSuccess), the rest stored', () => {
         { 'steward.customer_id': customer },
       ),
     )
-    const { partialSuccess } = (await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } }
+    const { partialSuccess } = (await res.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string }
+    }
     expect(partialSuccess).toEqual({
       rejectedSpans: '1',
       errorMessage: expect.stringMatching(/span 0 .*larger than 4096 characters/),
@@ -154,7 +171,9 @@ describe('items refused alone (partialSuccess), the rest stored', () => {
       partialSuccess: { rejectedSpans: { toNumber(): number }; errorMessage: string }
     }
     expect(answer.partialSuccess.rejectedSpans.toNumber()).toBe(1)
-    expect(answer.partialSuccess.errorMessage).toMatch(/span 1 .*must not be more than 400 days in the past \(factory history limit\)/)
+    expect(answer.partialSuccess.errorMessage).toMatch(
+      /span 1 .*must not be more than 400 days in the past \(factory history limit\)/,
+    )
   })
 
   it('answers a full success with an empty message (partialSuccess unset)', async () => {
@@ -173,7 +192,14 @@ describe('items refused alone (partialSuccess), the rest stored', () => {
           scopeMetrics: [
             {
               metrics: [
-                { name: 'requests', sum: { dataPoints: [{ timeUnixNano: ns, asInt: '3' }], aggregationTemporality: 2, isMonotonic: true } },
+                {
+                  name: 'requests',
+                  sum: {
+                    dataPoints: [{ timeUnixNano: ns, asInt: '3' }],
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                  },
+                },
                 { name: 'latency', summary: { dataPoints: [{ timeUnixNano: ns, count: '2', sum: 3 }] } },
               ],
             },
@@ -194,7 +220,13 @@ describe('items refused alone (partialSuccess), the rest stored', () => {
 describe('back-pressure', () => {
   it('answers 429 with Retry-After while http.maxConcurrentRequests bodies are being read', async () => {
     const s = await startTestSteward({
-      file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false }, http: { maxConcurrentRequests: 1 } }) },
+      file: {
+        ingest: ingestConfig({
+          heartbeatIntervalMs: 0,
+          relay: { enabled: false },
+          http: { maxConcurrentRequests: 1 },
+        }),
+      },
     })
     try {
       let release!: () => void
@@ -210,7 +242,10 @@ describe('back-pressure', () => {
       const first = s.fetch(
         new Request('http://steward.test/v1/otlp/v1/traces', {
           method: 'POST',
-          headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
+          headers: {
+            authorization: 'Bearer test-admin-token-0123456789',
+            'content-type': 'application/json',
+          },
           body: held,
           duplex: 'half',
         } as RequestInit),
@@ -233,7 +268,9 @@ describe('back-pressure', () => {
 
   it('answers 503 with Retry-After while the outbox is past http.maxBacklog', async () => {
     const s = await startTestSteward({
-      file: { ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false }, http: { maxBacklog: 20 } }) },
+      file: {
+        ingest: ingestConfig({ heartbeatIntervalMs: 0, relay: { enabled: false }, http: { maxBacklog: 20 } }),
+      },
     })
     try {
       // Nothing ships (no relay): the outbox grows until the route refuses. (The outbox lag it

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Attributes, Context, SpanKind, Tracer } from '@opentelemetry/api'
 import type { Logger } from '@opentelemetry/api-logs'
-import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
   InMemoryLogRecordExporter,
@@ -11,7 +11,12 @@ import {
   type ReadableLogRecord,
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs'
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import {
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { ingestConfigSchema } from '../../src/ingest/config.ts'
@@ -36,7 +41,10 @@ export async function recordSpans(
 }
 
 /** Log records `build` emits with a logger of a provider with these resource attributes. */
-export async function recordLogs(resource: Attributes, build: (logger: Logger) => void): Promise<ReadableLogRecord[]> {
+export async function recordLogs(
+  resource: Attributes,
+  build: (logger: Logger) => void,
+): Promise<ReadableLogRecord[]> {
   const memory = new InMemoryLogRecordExporter()
   const provider = new LoggerProvider({
     resource: resourceFromAttributes(resource),
@@ -56,7 +64,9 @@ interface Exporter<T> {
 
 /** Sends `items` with `exporter`; resolves with its result (code 0: success). */
 export async function send<T>(exporter: Exporter<T>, items: T[]): Promise<{ code: number; error?: Error }> {
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(items, resolve))
+  const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
+    exporter.export(items, resolve),
+  )
   await exporter.shutdown()
   return result
 }
@@ -64,7 +74,14 @@ export async function send<T>(exporter: Exporter<T>, items: T[]): Promise<{ code
 /** A GenAI model-call span, as instrumentations of the GenAI conventions make it. */
 export function genAiSpan(
   tracer: Tracer,
-  o: { name?: string; kind?: SpanKind; attributes: Attributes; start: number; end: number; context?: Context },
+  o: {
+    name?: string
+    kind?: SpanKind
+    attributes: Attributes
+    start: number
+    end: number
+    context?: Context
+  },
 ): void {
   const span = tracer.startSpan(
     o.name ?? 'chat',
@@ -76,7 +93,8 @@ export function genAiSpan(
 
 /** The binary OTLP bodies the official serializers make (to send by hand, e.g. with a bad token). */
 export const protobufSpans = (spans: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(spans)!
-export const protobufLogs = (records: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(records)!
+export const protobufLogs = (records: ReadableLogRecord[]) =>
+  ProtobufLogsSerializer.serializeRequest(records)!
 
 /**
  * Ships everything in the outbox to ClickHouse now, with a relay of the test's own (the steward's
@@ -122,10 +140,15 @@ export function jsonSpan(o: {
 }
 
 /** An OTLP/JSON ExportTraceServiceRequest of `spans` under one resource. */
-export const jsonTraces = (spans: object[], resource: Record<string, string> = { 'service.name': 'agent' }) => ({
+export const jsonTraces = (
+  spans: object[],
+  resource: Record<string, string> = { 'service.name': 'agent' },
+) => ({
   resourceSpans: [
     {
-      resource: { attributes: Object.entries(resource).map(([key, v]) => ({ key, value: { stringValue: v } })) },
+      resource: {
+        attributes: Object.entries(resource).map(([key, v]) => ({ key, value: { stringValue: v } })),
+      },
       scopeSpans: [{ scope: { name: 'hand' }, spans }],
     },
   ],

@@ -7,8 +7,8 @@ import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { ingestConfigSchema } from '../../src/ingest/config.ts'
 import { appendEvents, OutboxRelay } from '../../src/ingest/index.ts'
-import { appendItems, type OutboxItem } from '../../src/ingest/outbox.ts'
 import { chTimeNanos } from '../../src/ingest/otlp/values.ts'
+import { appendItems, type OutboxItem } from '../../src/ingest/outbox.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 import { faultyClickHouse, uniqueCustomer, workload } from './support.ts'
 
@@ -30,7 +30,10 @@ afterAll(async () => {
   await ch?.close()
 })
 
-const relay = (client: ClickHouseClient, over: Partial<ReturnType<typeof ingestConfigSchema.parse>['relay']> = {}) =>
+const relay = (
+  client: ClickHouseClient,
+  over: Partial<ReturnType<typeof ingestConfigSchema.parse>['relay']> = {},
+) =>
   new OutboxRelay({
     pool,
     clickhouse: client,
@@ -69,7 +72,11 @@ describe('the relay with OpenTelemetry rows', () => {
     await appendEvents(pool, workload(customer, 6))
     await appendItems(
       pool,
-      [spanRow(customer, now, `${customer}-a`), spanRow(customer, now, `${customer}-b`), logRow(customer, now, `${customer}-l`)],
+      [
+        spanRow(customer, now, `${customer}-a`),
+        spanRow(customer, now, `${customer}-b`),
+        logRow(customer, now, `${customer}-l`),
+      ],
       'customer',
     )
     // The second insert (the batch's otel_traces rows) lands but its acknowledgement is lost.
@@ -107,7 +114,12 @@ describe('the relay with OpenTelemetry rows', () => {
     await appendItems(
       pool,
       [
-        { target: 'otel_logs', customerId: customer, eventId: 'no-time', body: JSON.stringify({ Body: 'x' }) },
+        {
+          target: 'otel_logs',
+          customerId: customer,
+          eventId: 'no-time',
+          body: JSON.stringify({ Body: 'x' }),
+        },
         logRow(customer, Date.now(), `${customer}-ok`),
       ],
       'customer',
@@ -117,6 +129,12 @@ describe('the relay with OpenTelemetry rows', () => {
     expect(r.status().deadLettered).toBe(1)
     expect(await count('otel_logs', customer)).toBe(1)
     const { rows } = await pool.query('SELECT event_id, target, error FROM telemetry_outbox_dead')
-    expect(rows).toEqual([{ event_id: 'no-time', target: 'otel_logs', error: expect.stringMatching(/^Timestamp: not a ClickHouse DateTime64/) }])
+    expect(rows).toEqual([
+      {
+        event_id: 'no-time',
+        target: 'otel_logs',
+        error: expect.stringMatching(/^Timestamp: not a ClickHouse DateTime64/),
+      },
+    ])
   })
 })

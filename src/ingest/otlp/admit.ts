@@ -123,7 +123,10 @@ export class OtlpAdmission {
       }
       const explicit = l.jobId ? jobs.get(l.jobId)?.run : l.runId ? runs.get(l.runId) : undefined
       if (l.jobId && (!explicit || (l.runId && explicit.runId !== l.runId))) {
-        this.refuse(d, `steward.job_id ${JSON.stringify(l.jobId.slice(0, 64))} is not a job of ${l.runId ? `run ${l.runId}` : "this customer's runs"}`)
+        this.refuse(
+          d,
+          `steward.job_id ${JSON.stringify(l.jobId.slice(0, 64))} is not a job of ${l.runId ? `run ${l.runId}` : "this customer's runs"}`,
+        )
         continue
       }
       if (l.runId && !explicit) {
@@ -180,7 +183,8 @@ export class OtlpAdmission {
           ...d.usage.link,
         })
         if (r.success) usage = r.data
-        else d.problem = `its usage event is not valid: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`
+        else
+          d.problem = `its usage event is not valid: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`
       }
       if (d.problem) {
         refused(d, d.problem)
@@ -196,7 +200,8 @@ export class OtlpAdmission {
         )
       if (usage) items.push(eventItem(usage))
     }
-    const more = this.rejected > this.refusals.length ? `; and ${this.rejected - this.refusals.length} more` : ''
+    const more =
+      this.rejected > this.refusals.length ? `; and ${this.rejected - this.refusals.length} more` : ''
     return {
       items,
       accepted: this.drafts.length - this.rejected,

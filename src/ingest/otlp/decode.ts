@@ -44,14 +44,18 @@ export async function readBody(req: Request, maxBytes: number): Promise<Uint8Arr
 }
 
 const bad = (message: string) =>
-  new ValidationError([{ path: '(body)', message: message.slice(0, 500), code: 'invalid_otlp' }], message.slice(0, 500))
+  new ValidationError(
+    [{ path: '(body)', message: message.slice(0, 500), code: 'invalid_otlp' }],
+    message.slice(0, 500),
+  )
 
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId'])
 
 /** OTLP/JSON ids are hex; the proto3 JSON mapping (and so the parser) reads bytes as base64. */
 function hexIds(key: string, value: unknown): unknown {
   if (!ID_FIELDS.has(key) || typeof value !== 'string') return value
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(value)) throw bad(`${key} ${JSON.stringify(value.slice(0, 40))} is not hex`)
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(value))
+    throw bad(`${key} ${JSON.stringify(value.slice(0, 40))} is not hex`)
   return Buffer.from(value, 'hex').toString('base64')
 }
 
@@ -84,6 +88,8 @@ export function decodeRequest(signal: OtlpSignal, encoding: OtlpEncoding, bytes:
     const plain = protojson.fromJson(type, json, { ignoreUnknownFields: true })
     return type.decode(type.encode(plain).finish())
   } catch (err) {
-    throw bad(`not an OTLP/JSON ${type.name}: ${(err as Error).message.replace(/^\.opentelemetry\.proto\./, '')}`)
+    throw bad(
+      `not an OTLP/JSON ${type.name}: ${(err as Error).message.replace(/^\.opentelemetry\.proto\./, '')}`,
+    )
   }
 }

@@ -66,7 +66,11 @@ export function resourceOwner(principal: Principal, attributes: KeyValue[] | und
     return { customerId: principal.customerId, adoptsRunCustomer: false, problem }
   }
   if (named.length > 128)
-    return { customerId: '', adoptsRunCustomer: false, problem: 'steward.customer_id is longer than 128 characters' }
+    return {
+      customerId: '',
+      adoptsRunCustomer: false,
+      problem: 'steward.customer_id is longer than 128 characters',
+    }
   return { customerId: named, adoptsRunCustomer: named === '' }
 }
 

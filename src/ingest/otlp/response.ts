@@ -7,8 +7,8 @@
 //   Retry-After. Domain errors are mapped to statuses by the same table as problem+json
 //   (src/http/errors.ts); only the body differs.
 import type { Context } from 'hono'
-import type { Type } from 'protobufjs'
 import { HTTPException } from 'hono/http-exception'
+import type { Type } from 'protobufjs'
 import protojson from 'protobufjs/ext/protojson.js'
 import { DomainError, ValidationError } from '../../errors.ts'
 import { toProblem } from '../../http/errors.ts'

@@ -3,8 +3,9 @@
 // outbox as POST /v1/events: the body passes the shared door (gate.ts), is decoded (decode.ts),
 // mapped (traces.ts, logs.ts, metrics.ts), admitted item by item (admit.ts) and written in one
 // group commit; the 200 comes once every accepted item is durable. Answers are OTLP's (response.ts).
-import { z } from '@hono/zod-openapi'
+
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { PayloadTooLargeError } from '../../errors.ts'
 import type { AppEnv, Principal } from '../../http/auth.ts'
 import { security } from '../../http/openapi.ts'
@@ -81,13 +82,18 @@ const statusContent = (description: string) => ({
 
 function registerDocs(router: OpenAPIHono<AppEnv>, signal: OtlpSignal) {
   const item = { traces: 'Trace', logs: 'Logs', metrics: 'Metrics' }[signal]
-  const rejected = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' }[signal]
+  const rejected = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' }[
+    signal
+  ]
   const data = { traces: 'resourceSpans', logs: 'resourceLogs', metrics: 'resourceMetrics' }[signal]
   const Response = z
     .object({
       partialSuccess: z
         .object({
-          [rejected]: z.string().regex(/^\d+$/).openapi({ description: 'How many were refused (int64 as a string)' }),
+          [rejected]: z
+            .string()
+            .regex(/^\d+$/)
+            .openapi({ description: 'How many were refused (int64 as a string)' }),
           errorMessage: z.string().openapi({ description: 'Why (the first few, by item)' }),
         })
         .optional()
@@ -106,27 +112,43 @@ function registerDocs(router: OpenAPIHono<AppEnv>, signal: OtlpSignal) {
     summary: `OTLP/HTTP ${signal} (protobuf or JSON, optionally gzip)`,
     description:
       `Export${item}ServiceRequest, answered in the request's encoding. Each ${SIGNALS[signal].noun.replace(/s$/, '')} is admitted on its own: ` +
-      'one that breaks a rule (another customer, a time out of bounds, text, a run that is not the customer\'s) is refused and counted in ' +
+      "one that breaks a rule (another customer, a time out of bounds, text, a run that is not the customer's) is refused and counted in " +
       '`partialSuccess`; the rest are stored once durable. Errors are google.rpc.Status messages. ' +
-      (signal === 'traces' ? 'GenAI spans with token counts also become usage events (docs/telemetry.md).' : ''),
+      (signal === 'traces'
+        ? 'GenAI spans with token counts also become usage events (docs/telemetry.md).'
+        : ''),
     security,
     request: {
       body: {
         required: true,
-        content: { [PROTOBUF]: binary(`Export${item}ServiceRequest`), 'application/json': { schema: Request } },
+        content: {
+          [PROTOBUF]: binary(`Export${item}ServiceRequest`),
+          'application/json': { schema: Request },
+        },
       },
     },
     responses: {
       200: {
         description: 'Accepted and durable; partialSuccess counts what was refused',
-        content: { [PROTOBUF]: binary(`Export${item}ServiceResponse`), 'application/json': { schema: Response } },
+        content: {
+          [PROTOBUF]: binary(`Export${item}ServiceResponse`),
+          'application/json': { schema: Response },
+        },
       },
       400: statusContent('Not a message of this signal; the BadRequest detail says what'),
       401: statusContent('Missing or unknown bearer token'),
-      413: statusContent(`The body is over ingest.otlp.maxBodyBytes, or it holds more than http.maxEventsPerRequest ${SIGNALS[signal].noun}`),
-      415: statusContent('Content-Type is neither application/x-protobuf nor application/json, or the encoding not gzip'),
-      429: statusContent('Too many bodies being read, writes saturated, or too many failed authentications; retry after Retry-After'),
-      503: statusContent('The telemetry backlog is past its bound, or PostgreSQL refused the write; retry after Retry-After'),
+      413: statusContent(
+        `The body is over ingest.otlp.maxBodyBytes, or it holds more than http.maxEventsPerRequest ${SIGNALS[signal].noun}`,
+      ),
+      415: statusContent(
+        'Content-Type is neither application/x-protobuf nor application/json, or the encoding not gzip',
+      ),
+      429: statusContent(
+        'Too many bodies being read, writes saturated, or too many failed authentications; retry after Retry-After',
+      ),
+      503: statusContent(
+        'The telemetry backlog is past its bound, or PostgreSQL refused the write; retry after Retry-After',
+      ),
     },
   })
 }

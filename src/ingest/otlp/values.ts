@@ -34,13 +34,6 @@ export interface Resource {
   attributes?: KeyValue[]
 }
 
-/** A resource's items: `scopeSpans`, `scopeLogs` or `scopeMetrics` by signal. */
-export interface ResourceOf<S> {
-  resource?: Resource | null
-  schemaUrl?: string
-  scopes: S[]
-}
-
 /** A 64-bit integer as a bigint (two's complement for a signed one). */
 export function int64(v: Int64 | null | undefined): bigint {
   if (v == null) return 0n
