@@ -91,10 +91,8 @@ export function genAiSpan(
   span.end(o.end)
 }
 
-/** The binary OTLP bodies the official serializers make (to send by hand, e.g. with a bad token). */
+/** The binary OTLP body the official serializer makes (to send by hand, e.g. with a bad token). */
 export const protobufSpans = (spans: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(spans)!
-export const protobufLogs = (records: ReadableLogRecord[]) =>
-  ProtobufLogsSerializer.serializeRequest(records)!
 
 /**
  * Ships everything in the outbox to ClickHouse now, with a relay of the test's own (the steward's
