@@ -91,6 +91,11 @@ function makeEvents(n: number): TelemetryEvent[] {
           model: 'model-a',
           inputTokens: 1000 + i,
           outputTokens: 200,
+          cacheReadTokens: 400,
+          cacheWriteTokens: 0,
+          reasoningTokens: 50,
+          operation: 'chat',
+          provider: 'openai',
         })
         break
       case 3:

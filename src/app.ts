@@ -66,9 +66,13 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ strict: false })
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024
 
-  app.onError((err, c) =>
-    problemResponse(c, err, (e) => opts.log.error('unhandled error', { path: c.req.path, error: e })),
-  )
+  app.onError((err, c) => {
+    for (const m of opts.modules) {
+      const answer = m.errorResponse?.(c, err)
+      if (answer) return answer
+    }
+    return problemResponse(c, err, (e) => opts.log.error('unhandled error', { path: c.req.path, error: e }))
+  })
   app.notFound((c) =>
     problemJson(c, {
       type: 'about:blank',
@@ -134,8 +138,8 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   const open = (path: string) => path.startsWith('/v1/integrations/') || path === '/v1/status'
   app.use('/v1/*', (c, next) => (open(c.req.path) ? next() : bearer(c, next)))
   app.use('/v1/*', async (c, next) => {
-    // Ingest declares its own (larger) limit; everything else gets the default.
-    if (c.req.path === '/v1/events') return next()
+    // Ingest (events, OTLP) declares its own (larger) limit; everything else gets the default.
+    if (c.req.path === '/v1/events' || c.req.path.startsWith('/v1/otlp/')) return next()
     return bodyLimit({
       maxSize: maxBody,
       onError: (c) =>

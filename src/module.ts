@@ -4,6 +4,7 @@
 // module only its slice, with the platform (connections, logger, metrics, scheduler) and the
 // services of the lower modules it uses. Modules never open connections or read env themselves.
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import type { Registry } from 'prom-client'
 import type { z } from 'zod'
 import type { ClickHouseClient } from './db/clickhouse.ts'
@@ -38,6 +39,11 @@ export interface StewardModule {
   start?(): Promise<void>
   /** Stops background work; in-flight work is finished or released within the module's grace period. */
   stop?(): Promise<void>
+  /**
+   * The answer to an error on a request the module speaks another protocol's error shape for
+   * (the OTLP receiver: google.rpc.Status); undefined: the usual problem+json.
+   */
+  errorResponse?(c: Context, err: unknown): Response | undefined
   /** Extra detail for GET /readyz; throw to report the module not ready. */
   readiness?(): Promise<Record<string, unknown>>
 }

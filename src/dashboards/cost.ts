@@ -1,5 +1,6 @@
 // Cost dashboard: AI tokens x model price + worker-seconds x pool price, from the cost_1h view
-// (schemas/clickhouse/030_prices.sql prices usage_1h and jobs_1h at the price in force each hour).
+// (schemas/clickhouse/030_prices.sql, 061_usage_tokens.sql: usage_1h and jobs_1h priced at the
+// price in force each hour, cache reads, cache writes and reasoning at their own prices).
 import type { DashboardSpec } from './builder.ts'
 import { ENDED, filters, JOB_DIMS, RUN_DIMS, STANDARD_VARIABLES } from './sql.ts'
 
@@ -60,12 +61,21 @@ WHERE $__timeFilter(hour) AND ${cost}`,
       source: 'clickhouse',
       type: 'stat',
       title: 'AI tokens',
-      description: 'Input and output tokens reported by handlers in the range.',
+      description:
+        'Input and output tokens in the range (handlers, POST /v1/events, GenAI spans over OTLP); of the input, read from and written to the prompt cache; of the output, reasoning.',
       w: 6,
       h: 5,
       format: 'table',
-      columns: ['input_tokens', 'output_tokens'],
-      sql: `SELECT sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens
+      columns: [
+        'input_tokens',
+        'output_tokens',
+        'cache_read_tokens',
+        'cache_write_tokens',
+        'reasoning_tokens',
+      ],
+      sql: `SELECT sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens
 FROM cost_1h
 WHERE $__timeFilter(hour) AND source = 'ai' AND ${cost}`,
     },
@@ -141,10 +151,22 @@ ORDER BY total_cost DESC, run_type`,
       source: 'clickhouse',
       type: 'table',
       title: 'Tokens and cost by model and customer',
-      description: 'Input/output tokens and their cost per model and customer.',
+      description:
+        'Tokens and their cost per model and customer: cache reads and writes are part of the input, reasoning part of the output, each priced at its own price.',
       format: 'table',
-      columns: ['model', 'customer_id', 'input_tokens', 'output_tokens', 'total_cost'],
-      sql: `SELECT model, customer_id, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cost) AS total_cost
+      columns: [
+        'model',
+        'customer_id',
+        'input_tokens',
+        'cache_read_tokens',
+        'cache_write_tokens',
+        'output_tokens',
+        'reasoning_tokens',
+        'total_cost',
+      ],
+      sql: `SELECT model, customer_id, sum(input_tokens) AS input_tokens, sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_write_tokens) AS cache_write_tokens, sum(output_tokens) AS output_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens, sum(cost) AS total_cost
 FROM cost_1h
 WHERE $__timeFilter(hour) AND source = 'ai' AND ${cost}
 GROUP BY model, customer_id

@@ -13,9 +13,12 @@
 //   (with a random key a shard could drop different rows under the same token).
 // Materialized views are created on every node, reading the local source and writing the local
 // target (an insert through the Distributed table reaches each shard's `events_local`, whose views
-// fill that shard's rollups); plain views read the Distributed tables. ALTER TABLE, DELETE FROM,
-// TRUNCATE and OPTIMIZE address the local tables ON CLUSTER. Any other statement that changes the
-// schema is refused, so a new kind of migration statement gets its cluster form (and a test) first.
+// fill that shard's rollups; a view's new query, `ALTER TABLE v MODIFY QUERY`, reads the local
+// source too); plain views read the Distributed tables. ALTER TABLE, DELETE FROM, TRUNCATE and
+// OPTIMIZE address the local tables ON CLUSTER; columns added (ADD COLUMN) are added to the
+// Distributed table as well, which reads and writes only the columns it has. Any other statement
+// that changes the schema is refused, so a new kind of migration statement gets its cluster form
+// (and a test) first.
 //
 // ClickHouse Cloud needs none of this: it runs the single-node DDL on SharedMergeTree.
 import { z } from 'zod'
@@ -99,13 +102,23 @@ export function clusterStatements(sql: string, cluster: string): string[] {
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv[1]} ON CLUSTER ${cluster} TO ${mv[2]}_local AS${select}`,
     ]
   }
-  const view = /^CREATE VIEW IF NOT EXISTS (\w+) AS\b/.exec(s)
-  if (view) return [`CREATE VIEW IF NOT EXISTS ${view[1]} ON CLUSTER ${cluster} AS${s.slice(view[0].length)}`]
+  const view = /^CREATE (VIEW IF NOT EXISTS|OR REPLACE VIEW) (\w+) AS\b/.exec(s)
+  if (view) return [`CREATE ${view[1]} ${view[2]} ON CLUSTER ${cluster} AS${s.slice(view[0].length)}`]
+  // A materialized view's new query reads the local source, as its first one did.
+  const query = /^ALTER TABLE (\w+) MODIFY QUERY\b/.exec(s)
+  if (query) {
+    const select = s.slice(query[0].length).replace(/\b(FROM|JOIN)(\s+)(\w+)\b(?!\s*\()/g, '$1$2$3_local')
+    return [`ALTER TABLE ${query[1]} ON CLUSTER ${cluster} MODIFY QUERY${select}`]
+  }
   const local = /^(ALTER TABLE|DELETE FROM|TRUNCATE TABLE|OPTIMIZE TABLE) (\w+)\b/.exec(s)
   if (local) {
-    return [
-      `${local[1]} ${local[2]}_local ON CLUSTER ${cluster}${replicatedSettings(s.slice(local[0].length))}`,
-    ]
+    const rest = replicatedSettings(s.slice(local[0].length))
+    const statements = [`${local[1]} ${local[2]}_local ON CLUSTER ${cluster}${rest}`]
+    // Columns added to the local tables are added to the Distributed table too, which reads and
+    // writes only the columns it knows.
+    if (local[1] === 'ALTER TABLE' && /^\s*ADD COLUMN\b/.test(rest) && !/\bMODIFY\b|\bDROP\b/.test(rest))
+      statements.push(`ALTER TABLE ${local[2]} ON CLUSTER ${cluster}${rest}`)
+    return statements
   }
   if (/^(CREATE|ALTER|DROP|RENAME|TRUNCATE|DELETE|OPTIMIZE|EXCHANGE|ATTACH|DETACH|UNDROP)\b/.test(upper)) {
     throw new ClusterDdlError(`no cluster form for: ${s.slice(0, 80)}`)

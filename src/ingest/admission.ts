@@ -54,6 +54,62 @@ const indexOf = (p: FieldProblem) => Number.parseInt(p.path, 10) || (p.path.star
 
 export const sourceOf = (p: Principal): EventSource => (p.kind === 'admin' ? 'operator' : 'customer')
 
+/** `TimeBounds.check`'s answer for an operator's time older than a customer may send. */
+export const HISTORY = Symbol('history')
+
+/**
+ * How far back and ahead a sender may date telemetry (POST /v1/events and the OTLP receiver alike):
+ * not after now + `maxFutureHours`; a customer token not before now − `customerMaxAgeHours`; the
+ * operator back to the customer's contract start (judged once the request is read, in one look-up),
+ * or `factoryHistoryDays` for the factory's own telemetry (customer '').
+ */
+export class TimeBounds {
+  private readonly own: string | undefined
+
+  constructor(
+    principal: Principal,
+    private readonly limits: Omit<AdmissionLimits, 'maxEventsPerRequest'>,
+    private readonly now = Date.now(),
+  ) {
+    this.own = principal.kind === 'customer' ? principal.customerId : undefined
+  }
+
+  /** Why `at` (ms) is out of bounds for `customerId`; undefined: in bounds; HISTORY: judge later. */
+  check(at: number, customerId: string): string | undefined | typeof HISTORY {
+    const { maxFutureHours, customerMaxAgeHours, factoryHistoryDays } = this.limits
+    if (!Number.isFinite(at)) return 'is not a valid time'
+    if (at > this.now + maxFutureHours * HOUR)
+      return `must not be more than ${maxFutureHours} h in the future`
+    if (at >= this.now - customerMaxAgeHours * HOUR) return undefined
+    if (this.own !== undefined)
+      return `must not be more than ${customerMaxAgeHours} h in the past (the limit of a customer token)`
+    if (customerId === '')
+      return at < this.now - factoryHistoryDays * 24 * HOUR
+        ? `must not be more than ${factoryHistoryDays} days in the past (factory history limit)`
+        : undefined
+    return HISTORY
+  }
+
+  /**
+   * Looks up the contract starts of `customerIds` once; the judge then says why an operator's time
+   * `at` for a customer is out of bounds (undefined: it is not).
+   */
+  async historyJudge(
+    customerIds: string[],
+    contractStarts: ContractStarts | undefined,
+  ): Promise<(customerId: string, at: number) => string | undefined> {
+    const ids = [...new Set(customerIds)]
+    const starts = contractStarts && ids.length ? await contractStarts(ids) : new Map<string, Date>()
+    return (customerId, at) => {
+      const start = starts.get(customerId)
+      if (start && at >= start.getTime()) return undefined
+      return start
+        ? `must not be before the contract start of customer ${customerId} (${start.toISOString()})`
+        : `must not be more than ${this.limits.customerMaxAgeHours} h in the past: customer ${customerId} is not registered, so it has no contract start to go back to`
+    }
+  }
+}
+
 /** Collects the admitted events of one request and every problem, as the body streams in. */
 export class Admission implements EventSink {
   readonly events: TelemetryEvent[] = []
@@ -64,13 +120,15 @@ export class Admission implements EventSink {
   private tooMany = false
   private read = 0
   private readonly own: string | undefined
+  private readonly bounds: TimeBounds
 
   constructor(
     principal: Principal,
     private readonly limits: AdmissionLimits,
-    private readonly now = Date.now(),
+    now = Date.now(),
   ) {
     this.own = principal.kind === 'customer' ? principal.customerId : undefined
+    this.bounds = new TimeBounds(principal, limits, now)
   }
 
   /** Events read from the body so far (admitted or not). */
@@ -132,36 +190,21 @@ export class Admission implements EventSink {
   }
 
   private checkTime(path: string, at: number, customerId: string) {
-    const { maxFutureHours, customerMaxAgeHours, factoryHistoryDays } = this.limits
-    const late = (message: string) => this.problems.push({ path, message, code: 'out_of_range' })
-    if (at > this.now + maxFutureHours * HOUR) {
-      late(`must not be more than ${maxFutureHours} h in the future`)
-      return
-    }
-    if (at >= this.now - customerMaxAgeHours * HOUR) return
-    if (this.own !== undefined)
-      late(`must not be more than ${customerMaxAgeHours} h in the past (the limit of a customer token)`)
-    else if (customerId === '') {
-      if (at < this.now - factoryHistoryDays * 24 * HOUR)
-        late(`must not be more than ${factoryHistoryDays} days in the past (factory history limit)`)
-    } else this.history.push({ path, customerId, at })
+    const v = this.bounds.check(at, customerId)
+    if (v === HISTORY) this.history.push({ path, customerId, at })
+    else if (v) this.problems.push({ path, message: v, code: 'out_of_range' })
   }
 
   /** Judges the operator's history against each customer's contract start (after the body was read). */
   async checkHistory(contractStarts: ContractStarts | undefined): Promise<void> {
     if (this.history.length === 0) return
-    const ids = [...new Set(this.history.map((h) => h.customerId))]
-    const starts = contractStarts ? await contractStarts(ids) : new Map<string, Date>()
+    const judge = await this.bounds.historyJudge(
+      this.history.map((h) => h.customerId),
+      contractStarts,
+    )
     for (const h of this.history) {
-      const start = starts.get(h.customerId)
-      if (start && h.at >= start.getTime()) continue
-      this.problems.push({
-        path: h.path,
-        message: start
-          ? `must not be before the contract start of customer ${h.customerId} (${start.toISOString()})`
-          : `must not be more than ${this.limits.customerMaxAgeHours} h in the past: customer ${h.customerId} is not registered, so it has no contract start to go back to`,
-        code: 'out_of_range',
-      })
+      const message = judge(h.customerId, h.at)
+      if (message) this.problems.push({ path: h.path, message, code: 'out_of_range' })
     }
   }
 

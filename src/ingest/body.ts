@@ -50,8 +50,11 @@ function byteCap(max: number): TransformStream<Uint8Array, Uint8Array> {
   })
 }
 
-/** The body as text, decompressed and capped as it streams. */
-function bodyText(req: Request, limits: BodyLimits): ReadableStream<string> {
+/** The body's bytes, decompressed and capped as they stream (also the OTLP receiver's). */
+export function bodyBytes(
+  req: Request,
+  limits: Pick<BodyLimits, 'maxBodyBytes' | 'maxDecodedBytes'>,
+): ReadableStream<Uint8Array> {
   const encoding = (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase()
   if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
     throw new UnsupportedMediaTypeError(
@@ -65,7 +68,22 @@ function bodyText(req: Request, limits: BodyLimits): ReadableStream<string> {
     bytes = bytes
       .pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
       .pipeThrough(byteCap(limits.maxDecodedBytes))
-  return bytes.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+  return bytes
+}
+
+/** The body as text, decompressed and capped as it streams. */
+const bodyText = (req: Request, limits: BodyLimits): ReadableStream<string> =>
+  bodyBytes(req, limits).pipeThrough(
+    new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+  )
+
+/** A body that is not valid gzip (zlib's Z_DATA_ERROR, Z_BUF_ERROR: cut short) is the sender's: a 400. */
+export function senderError(err: unknown): unknown {
+  if (!(err instanceof DomainError) && /^Z_/.test(String((err as { code?: unknown })?.code)))
+    return new ValidationError([
+      { path: '(body)', message: 'the body is not valid gzip', code: 'invalid_encoding' },
+    ])
+  return err
 }
 
 const notJson = (path: string, message: string): FieldProblem => ({ path, message, code: 'invalid_json' })
@@ -204,12 +222,7 @@ export async function readEvents(
       if (!splitter.push(chunk.value)) return
     }
   } catch (err) {
-    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR: not gzip, or cut short) are the sender's.
-    if (!(err instanceof DomainError) && /^Z_/.test(String((err as { code?: unknown })?.code)))
-      throw new ValidationError([
-        { path: '(body)', message: 'the body is not valid gzip', code: 'invalid_encoding' },
-      ])
-    throw err
+    throw senderError(err)
   } finally {
     // Stopped early: the rest of the body is dropped unread.
     if (!done) await reader.cancel().catch(() => {})

@@ -81,6 +81,25 @@ export const ingestConfigSchema = z
         maxBacklog: z.number().int().positive().default(2_000_000),
       })
       .prefault({}),
+    /** The OTLP/HTTP receiver (/v1/otlp/v1/traces|logs|metrics); docs/telemetry.md, "OTLP receiver". */
+    otlp: z
+      .object({
+        /** Serve the receiver's routes. */
+        enabled: z.boolean().default(true),
+        /**
+         * Largest OTLP body, on the wire and after gzip: a protobuf body is held whole, so at most
+         * http.maxConcurrentRequests of these are in memory at once (also capped by http.maxBodyBytes).
+         */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(16 * 1024 * 1024),
+        /** Rows of the OpenTelemetry tables (otel_*) are dropped after this many days (0: kept forever). */
+        ttlDays: z.number().int().min(0).max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
     /** Interval of this instance's control-plane heartbeat events (0: none). */
     heartbeatIntervalMs: z.number().int().min(0).default(15_000),
     /** Raw `events` are dropped after this many days (0: kept forever). Rollups are kept. */

@@ -106,7 +106,14 @@ export const ApiRequestEvent = z
   })
   .strict()
 
-/** AI token usage, priced at the model's price valid at `ts`. */
+const tokens = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * AI token usage, priced at the model's price valid at `ts` (docs/sla.md, "Cost"). As in the
+ * OpenTelemetry GenAI conventions, `inputTokens` includes the cache tokens (`cacheReadTokens`,
+ * `cacheWriteTokens`) and `outputTokens` includes `reasoningTokens`: each subset is priced at its
+ * own price and the rest at the input or output price, so nothing is charged twice.
+ */
 export const UsageEvent = z
   .object({
     ...base,
@@ -116,10 +123,30 @@ export const UsageEvent = z
     runType: name.default(''),
     pool: name.default(''),
     model: z.string().min(1).max(128),
-    inputTokens: z.number().int().nonnegative(),
-    outputTokens: z.number().int().nonnegative(),
+    inputTokens: tokens,
+    outputTokens: tokens,
+    /** Of the input tokens, those read from the provider's prompt cache. */
+    cacheReadTokens: tokens.default(0),
+    /** Of the input tokens, those written to the provider's prompt cache. */
+    cacheWriteTokens: tokens.default(0),
+    /** Of the output tokens, those spent on reasoning. */
+    reasoningTokens: tokens.default(0),
+    /** What was done (GenAI `gen_ai.operation.name`: chat, embeddings, ...). */
+    operation: name.default(''),
+    /** Who served it (GenAI `gen_ai.provider.name`: openai, anthropic, ...). */
+    provider: name.default(''),
+    /** How long the call took. */
+    durationMs: nonNeg.optional(),
   })
   .strict()
+  .refine((u) => u.cacheReadTokens + u.cacheWriteTokens <= u.inputTokens, {
+    path: ['cacheReadTokens'],
+    message: 'cacheReadTokens + cacheWriteTokens must not exceed inputTokens (which includes them)',
+  })
+  .refine((u) => u.reasoningTokens <= u.outputTokens, {
+    path: ['reasoningTokens'],
+    message: 'reasoningTokens must not exceed outputTokens (which includes them)',
+  })
 
 export const IncidentEvent = z
   .object({

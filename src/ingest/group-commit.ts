@@ -1,5 +1,6 @@
-// Group commit for HTTP ingest: concurrent requests share one PostgreSQL write (one statement,
-// one transaction, one WAL flush) instead of paying a commit each.
+// Group commit for HTTP ingest (POST /v1/events and the OTLP receiver): concurrent requests share
+// one PostgreSQL write (one statement, one transaction, one WAL flush) instead of paying a commit
+// each.
 //
 // Guarantees:
 // - a request's promise resolves only after the write holding its events committed (durable:
@@ -7,10 +8,10 @@
 //   it is rejected and nothing of theirs was stored (one statement: all or nothing);
 // - memory is bounded: events waiting for a write never exceed `maxPendingEvents`; past that,
 //   `submit` refuses at once (the route answers 429 with Retry-After) instead of queueing.
+// An "event" here is one outbox row: a telemetry event or a row of an OpenTelemetry table.
 import type { Pool } from '../db/postgres.ts'
 import { BackpressureError } from '../errors.ts'
-import type { TelemetryEvent } from './events.ts'
-import { appendValidEvents, type EventSource, eventKey } from './outbox.ts'
+import { appendItems, type EventSource, eventKey, type OutboxItem } from './outbox.ts'
 
 /** One write takes at most this many events; a bigger queue is written in several. */
 const MAX_EVENTS_PER_WRITE = 20_000
@@ -21,7 +22,7 @@ export interface SubmitResult {
 }
 
 interface Waiter {
-  events: TelemetryEvent[]
+  events: readonly OutboxItem[]
   source: EventSource
   resolve(r: SubmitResult): void
   reject(err: unknown): void
@@ -46,7 +47,7 @@ export class GroupCommitter {
   }
 
   /** Queues `events` (all said by `source`) for the next write; resolves once they are durable. */
-  submit(events: TelemetryEvent[], source: EventSource): Promise<SubmitResult> {
+  submit(events: readonly OutboxItem[], source: EventSource): Promise<SubmitResult> {
     if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.maxPendingEvents) {
       return Promise.reject(
         new BackpressureError(
@@ -84,7 +85,7 @@ export class GroupCommitter {
       }
       try {
         this.writes++
-        const { appendedKeys } = await appendValidEvents(
+        const { appendedKeys } = await appendItems(
           this.pool,
           group.flatMap((w) => w.events),
           group.flatMap((w) => w.events.map(() => w.source)),

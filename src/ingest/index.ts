@@ -1,17 +1,22 @@
 // The ingest module (docs/telemetry.md): the telemetry event model, the PostgreSQL outbox, the
-// relay that ships it to ClickHouse, POST /v1/events, and control-plane heartbeats. Other
-// modules import only from this file.
+// relay that ships it to ClickHouse, POST /v1/events, the OTLP/HTTP receiver (/v1/otlp), the trace
+// context of runs and attempts, and control-plane heartbeats. Other modules import only from this
+// file.
 import { defineModule, type StewardModule } from '../module.ts'
 import type { ContractStarts } from './admission.ts'
 import { ingestConfigSchema } from './config.ts'
+import { IngestGate } from './gate.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { startHeartbeats } from './heartbeat.ts'
 import { createIngestMetrics } from './metrics.ts'
+import type { RunLinks } from './otlp/admit.ts'
+import { statusResponse } from './otlp/response.ts'
+import { otlpRoutes } from './otlp/routes.ts'
 import { deadEventsSince, type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
-import { applyRawTtl } from './raw-ttl.ts'
 import { OutboxRelay } from './relay.ts'
 import { deadRows } from './relay-store.ts'
 import { ingestRoutes } from './routes.ts'
+import { applyOtelTtl, applyRawTtl } from './ttl.ts'
 
 /** How long the route trusts a measured outbox lag before measuring again. */
 const LAG_CACHE_MS = 1_000
@@ -30,6 +35,11 @@ export interface IngestModule extends StewardModule {
 export interface IngestUses {
   /** The tenants' contract start per customer: how far back the operator may send its history. */
   contractStarts?: ContractStarts
+  /**
+   * Runs and jobs by id (the orchestrator's, above ingest: handed in by the composition root), so
+   * the OTLP receiver links spans to them and refuses a span naming another customer's run.
+   */
+  runLinks?: RunLinks
 }
 
 export const createIngest = defineModule(
@@ -66,6 +76,32 @@ export const createIngest = defineModule(
       return cached.lag
     }
 
+    const gate = new IngestGate({
+      maxConcurrentRequests: cfg.http.maxConcurrentRequests,
+      maxBacklog: cfg.http.maxBacklog,
+      lag: cachedLag,
+    })
+    const onWriteError = (err: unknown) => log.error('telemetry write to the outbox failed', { error: err })
+    const routes = ingestRoutes({
+      config: cfg.http,
+      committer,
+      gate,
+      contractStarts: uses.contractStarts,
+      metrics,
+      onWriteError,
+    })
+    if (cfg.otlp.enabled)
+      otlpRoutes(routes, {
+        http: cfg.http,
+        otlp: cfg.otlp,
+        committer,
+        gate,
+        contractStarts: uses.contractStarts,
+        runLinks: uses.runLinks,
+        metrics,
+        onWriteError,
+      })
+
     deps.scheduler.register({
       name: 'ingest.prune-event-ids',
       cron: '23 * * * *',
@@ -81,16 +117,17 @@ export const createIngest = defineModule(
       outboxLag: () => outboxLag(deps.pool),
       deadEventsSince: (since) => deadEventsSince(deps.pool, since),
       committer,
-      routes: ingestRoutes({
-        config: cfg.http,
-        committer,
-        lag: cachedLag,
-        contractStarts: uses.contractStarts,
-        metrics,
-        onWriteError: (err) => log.error('telemetry write to the outbox failed', { error: err }),
-      }),
+      routes,
+      // The OTLP routes answer errors, authentication's included, as OTLP does (google.rpc.Status).
+      errorResponse: (c, err) =>
+        c.req.path.startsWith('/v1/otlp/')
+          ? statusResponse(c, err, (e) => log.error('unhandled error', { path: c.req.path, error: e }))
+          : undefined,
       async start() {
-        if (deps.clickhouse) await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
+        if (deps.clickhouse) {
+          await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
+          await applyOtelTtl(deps.clickhouse, cfg.otlp.ttlDays, log)
+        }
         relay?.start()
         // Control-plane heartbeats come from serve (the process with ClickHouse), not from workers.
         if (cfg.heartbeatIntervalMs > 0 && deps.clickhouse) {
@@ -124,6 +161,7 @@ export const createIngest = defineModule(
 )
 
 export * from './events.ts'
+export type { RunLinks } from './otlp/admit.ts'
 export { appendEvents, type EventSource, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

@@ -7,6 +7,7 @@ export interface IngestMetrics {
   failures: Counter
   deadRows: Counter
   events: Counter<'outcome'>
+  otlp: Counter<'signal' | 'outcome'>
 }
 
 /** Registers the ingest metrics; the gauges read `lag()` and `deadRows()` at scrape time. */
@@ -65,6 +66,12 @@ export function createIngestMetrics(
       name: 'steward_ingest_events_total',
       help: 'Events received by POST /v1/events by outcome (accepted, duplicate, rejected, throttled)',
       labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    otlp: new Counter({
+      name: 'steward_otlp_items_total',
+      help: 'Spans, log records and data points received by the OTLP receiver, by signal and outcome (accepted, rejected, throttled; a request refused whole counts once)',
+      labelNames: ['signal', 'outcome'] as const,
       registers: [registry],
     }),
   }

@@ -10,18 +10,21 @@
 //   and drops it if the first commits (the primary key decides);
 // - every row records its provenance (`source`): Steward's own events ('steward', through
 //   `appendEvents`, whose ids all carry the reserved prefix `steward:`), the operator's and a
-//   customer's (HTTP ingest, which refuses that prefix).
+//   customer's (HTTP ingest, which refuses that prefix);
+// - every row names the ClickHouse table it goes to (`target`, targets.ts): a telemetry event, or
+//   a row of an OpenTelemetry table from the OTLP receiver, deduplicated by the same rule.
 import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput } from './events.ts'
+import type { OutboxTarget } from './targets.ts'
 
 const SQL = {
   // Records the ids first; only ids new to the window (for their customer, and not among the ids
   // accepted before ids were per customer) go on to the outbox, in one statement.
   append: `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
-    WITH ORDINALITY AS e(event_id, customer_id, body, source, n)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[])
+    WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
 ), fresh AS (
   INSERT INTO telemetry_event_ids (customer_id, event_id)
   SELECT customer_id, event_id FROM input i
@@ -30,8 +33,8 @@ WITH input AS (
   ON CONFLICT (customer_id, event_id) DO NOTHING
   RETURNING customer_id, event_id
 )
-INSERT INTO telemetry_outbox (event_id, customer_id, source, body)
-SELECT i.event_id, i.customer_id, i.source, i.body
+INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
+SELECT i.event_id, i.customer_id, i.source, i.target, i.body
 FROM input i JOIN fresh USING (customer_id, event_id)
 ORDER BY i.n
 RETURNING customer_id, event_id`,
@@ -73,6 +76,22 @@ export interface AppendResult {
   appendedKeys: Set<string>
 }
 
+/** A row for the outbox: its table, customer and id (the deduplication key), and its JSON body. */
+export interface OutboxItem {
+  target: OutboxTarget
+  customerId: string
+  eventId: string
+  body: string
+}
+
+/** A validated telemetry event as an outbox row of `events`. */
+export const eventItem = (e: TelemetryEvent): OutboxItem => ({
+  target: 'events',
+  customerId: e.customerId,
+  eventId: e.eventId,
+  body: JSON.stringify(e),
+})
+
 /** Steward's own id for an event: the caller's (or a new) id in the reserved namespace. */
 const stewardId = (id: string | undefined): string =>
   id?.startsWith(STEWARD_ID_PREFIX) ? id : `${STEWARD_ID_PREFIX}${id ?? randomUUID()}`
@@ -95,27 +114,40 @@ export async function appendEvents(db: Queryable, events: NewEvent[]): Promise<A
  * Appends events that already passed `TelemetryEvent` validation (HTTP ingest validates first),
  * each with its source (one for all, or one per event).
  */
-export async function appendValidEvents(
+export function appendValidEvents(
   db: Queryable,
   events: TelemetryEvent[],
   source: EventSource | readonly EventSource[],
 ): Promise<AppendResult> {
-  const unique = new Map<string, { e: TelemetryEvent; source: EventSource }>()
-  events.forEach((e, i) => {
-    const key = eventKey(e.customerId, e.eventId)
-    if (!unique.has(key)) unique.set(key, { e, source: typeof source === 'string' ? source : source[i]! })
+  return appendItems(db, events.map(eventItem), source)
+}
+
+/**
+ * Appends outbox rows (events, or rows of OpenTelemetry tables) in one statement, each with its
+ * source (one for all, or one per row). Ids already accepted for the same customer are dropped.
+ */
+export async function appendItems(
+  db: Queryable,
+  items: readonly OutboxItem[],
+  source: EventSource | readonly EventSource[],
+): Promise<AppendResult> {
+  const unique = new Map<string, { x: OutboxItem; source: EventSource }>()
+  items.forEach((x, i) => {
+    const key = eventKey(x.customerId, x.eventId)
+    if (!unique.has(key)) unique.set(key, { x, source: typeof source === 'string' ? source : source[i]! })
   })
-  if (unique.size === 0) return { appended: 0, duplicates: events.length, appendedKeys: new Set() }
+  if (unique.size === 0) return { appended: 0, duplicates: items.length, appendedKeys: new Set() }
   const list = [...unique.values()]
   const { rows } = await db.query<{ customer_id: string; event_id: string }>(SQL.append, [
-    list.map((x) => x.e.eventId),
-    list.map((x) => x.e.customerId),
-    list.map((x) => JSON.stringify(x.e)),
-    list.map((x) => x.source),
+    list.map((u) => u.x.eventId),
+    list.map((u) => u.x.customerId),
+    list.map((u) => u.x.body),
+    list.map((u) => u.source),
+    list.map((u) => u.x.target),
   ])
   return {
     appended: rows.length,
-    duplicates: events.length - rows.length,
+    duplicates: items.length - rows.length,
     appendedKeys: new Set(rows.map((r) => eventKey(r.customer_id, r.event_id))),
   }
 }

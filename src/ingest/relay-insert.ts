@@ -1,6 +1,7 @@
-// How the relay sends one claimed batch to ClickHouse: cut into inserts of at most
-// `maxPartitions` months (ClickHouse's partition cap stays on), each insert with a deduplication
-// token derived from the batch's; an insert ClickHouse refuses for a row's sake is bisected until
+// How the relay sends one claimed batch to ClickHouse: its rows by table, cut into inserts of at
+// most `maxPartitions` partitions (months of `events`, days of the OpenTelemetry tables;
+// ClickHouse's partition cap stays on), each insert with a deduplication token derived from the
+// batch's; an insert ClickHouse refuses for a row's sake is bisected until
 // the refused rows stand alone, and those come back to be set aside.
 //
 // Guarantees:
@@ -15,12 +16,14 @@
 //   read-only). A network error, a timeout or a passing exception fails the attempt: the relay
 //   backs off and retries the same inserts later.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
-import type { EventRow } from './rows.ts'
+import { OUTBOX_TARGETS, type OutboxTarget, type TableRow } from './targets.ts'
 
-/** A row of the batch with the outbox row it came from. */
+/** A row of the batch with the outbox row it came from, its table and its partition there. */
 export interface BatchRow {
   seq: number
-  row: EventRow
+  target: OutboxTarget
+  row: TableRow
+  partition: string
 }
 
 /** An outbox row ClickHouse refused, and its error. */
@@ -95,31 +98,42 @@ async function refusedForTheRows(clickhouse: ClickHouseClient, err: unknown): Pr
   return ping.success
 }
 
-/** The month (partition) of a row: `YYYY-MM` of its ClickHouse time text. */
-const monthOf = (r: BatchRow) => r.row.ts.slice(0, r.row.ts.indexOf('-', 1) + 3)
+export interface PlannedInsert {
+  table: OutboxTarget
+  token: string
+  rows: BatchRow[]
+}
 
-/** The batch's inserts: rows grouped by month, at most `maxPartitions` months per insert. */
-export function planInserts(
-  token: string,
-  rows: BatchRow[],
-  maxPartitions: number,
-): { token: string; rows: BatchRow[] }[] {
-  const byMonth = new Map<string, BatchRow[]>()
-  for (const r of rows) {
-    const m = monthOf(r)
-    const list = byMonth.get(m)
-    if (list) list.push(r)
-    else byMonth.set(m, [r])
-  }
-  if (byMonth.size <= maxPartitions) return rows.length ? [{ token, rows }] : []
-  const months = [...byMonth.keys()].sort()
-  const out: { token: string; rows: BatchRow[] }[] = []
-  for (let i = 0; i < months.length; i += maxPartitions) {
-    const group = months.slice(i, i + maxPartitions)
-    out.push({
-      token: `${token}/${group[0]}..${group.at(-1)}`,
-      rows: group.flatMap((m) => byMonth.get(m)!),
-    })
+/**
+ * The batch's inserts: its rows by table (`events` under the batch's token, as before there were
+ * other tables; another table's under `<token>:<table>`), each table's rows grouped by partition
+ * (a month of `events`, a day of an OpenTelemetry table), at most `maxPartitions` per insert.
+ */
+export function planInserts(token: string, rows: BatchRow[], maxPartitions: number): PlannedInsert[] {
+  const out: PlannedInsert[] = []
+  for (const table of OUTBOX_TARGETS) {
+    const mine = rows.filter((r) => r.target === table)
+    if (mine.length === 0) continue
+    const base = table === 'events' ? token : `${token}:${table}`
+    const byPartition = new Map<string, BatchRow[]>()
+    for (const r of mine) {
+      const list = byPartition.get(r.partition)
+      if (list) list.push(r)
+      else byPartition.set(r.partition, [r])
+    }
+    if (byPartition.size <= maxPartitions) {
+      out.push({ table, token: base, rows: mine })
+      continue
+    }
+    const partitions = [...byPartition.keys()].sort()
+    for (let i = 0; i < partitions.length; i += maxPartitions) {
+      const group = partitions.slice(i, i + maxPartitions)
+      out.push({
+        table,
+        token: `${base}/${group[0]}..${group.at(-1)}`,
+        rows: group.flatMap((m) => byPartition.get(m)!),
+      })
+    }
   }
   return out
 }
@@ -136,9 +150,9 @@ const describe = (err: unknown) => {
  */
 export async function sendBatch(o: SendBatchOptions): Promise<RefusedRow[]> {
   const refused: RefusedRow[] = []
-  const insert = (rows: BatchRow[], token: string) =>
+  const insert = (table: OutboxTarget, rows: BatchRow[], token: string) =>
     o.clickhouse.insert({
-      table: 'events',
+      table,
       values: rows.map((r) => r.row),
       format: 'JSONEachRow',
       clickhouse_settings: {
@@ -149,11 +163,11 @@ export async function sendBatch(o: SendBatchOptions): Promise<RefusedRow[]> {
         max_partitions_per_insert_block: String(o.maxPartitions),
       },
     })
-  const place = async (rows: BatchRow[], token: string): Promise<void> => {
+  const place = async (table: OutboxTarget, rows: BatchRow[], token: string): Promise<void> => {
     if (rows.length === 0) return
     if (!o.split.has(token)) {
       try {
-        await insert(rows, token)
+        await insert(table, rows, token)
         return
       } catch (err) {
         if (!(await refusedForTheRows(o.clickhouse, err))) throw err
@@ -165,9 +179,10 @@ export async function sendBatch(o: SendBatchOptions): Promise<RefusedRow[]> {
       }
     }
     const mid = Math.ceil(rows.length / 2)
-    await place(rows.slice(0, mid), `${token}/0`)
-    await place(rows.slice(mid), `${token}/1`)
+    await place(table, rows.slice(0, mid), `${token}/0`)
+    await place(table, rows.slice(mid), `${token}/1`)
   }
-  for (const part of planInserts(o.token, o.rows, o.maxPartitions)) await place(part.rows, part.token)
+  for (const part of planInserts(o.token, o.rows, o.maxPartitions))
+    await place(part.table, part.rows, part.token)
   return refused
 }

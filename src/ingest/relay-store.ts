@@ -1,9 +1,11 @@
 // The relay's PostgreSQL side: claiming batches of the outbox with their leases, taking over
 // expired ones, recording an insert ClickHouse refused whole, and removing a shipped batch while
 // setting its dead rows aside (telemetry_outbox_batches, telemetry_outbox, telemetry_outbox_dead).
+// Each row comes with its target table (targets.ts) and customer.
 import type { Queryable } from '../db/postgres.ts'
 import type { EventSource } from './outbox.ts'
 import type { RefusedRow } from './relay-insert.ts'
+import type { OutboxTarget } from './targets.ts'
 
 const SQL = {
   // Is a batch due? Looks only at the next `batchSize` unclaimed rows (cheap whatever the backlog).
@@ -14,12 +16,13 @@ FROM (SELECT enqueued_at FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq 
 WITH pick AS (
   SELECT seq FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
 ), claimed AS (
-  UPDATE telemetry_outbox o SET batch = $1 FROM pick WHERE o.seq = pick.seq RETURNING o.seq, o.body, o.source
+  UPDATE telemetry_outbox o SET batch = $1 FROM pick WHERE o.seq = pick.seq
+  RETURNING o.seq, o.body, o.source, o.target, o.customer_id
 ), lease AS (
   INSERT INTO telemetry_outbox_batches (batch, claimed_by, max_partitions)
   SELECT $1, $3, $4 WHERE EXISTS (SELECT 1 FROM claimed)
 )
-SELECT seq, body, source FROM claimed ORDER BY seq`,
+SELECT seq, body, source, target, customer_id FROM claimed ORDER BY seq`,
   takeOver: `
 UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2
 WHERE batch = (
@@ -27,7 +30,8 @@ WHERE batch = (
   WHERE claimed_at < now() - make_interval(secs => $1::float8 / 1000)
   ORDER BY claimed_at LIMIT 1 FOR UPDATE SKIP LOCKED)
 RETURNING batch, max_partitions, split_tokens`,
-  batchRows: 'SELECT seq, body, source FROM telemetry_outbox WHERE batch = $1 ORDER BY seq',
+  batchRows:
+    'SELECT seq, body, source, target, customer_id FROM telemetry_outbox WHERE batch = $1 ORDER BY seq',
   renew: 'UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2 WHERE batch = $1',
   /** Records an insert of the batch that ClickHouse refused whole (relay-insert.ts). */
   split: `UPDATE telemetry_outbox_batches SET split_tokens = array_append(split_tokens, $2)
@@ -37,10 +41,11 @@ RETURNING batch, max_partitions, split_tokens`,
   /** Removes an acknowledged batch; rows listed in $2 (with reasons $3) are set aside as dead. */
   delete: `
 WITH gone AS (
-  DELETE FROM telemetry_outbox WHERE batch = $1 RETURNING seq, event_id, customer_id, source, body, enqueued_at
+  DELETE FROM telemetry_outbox WHERE batch = $1
+  RETURNING seq, event_id, customer_id, source, target, body, enqueued_at
 ), dead AS (
-  INSERT INTO telemetry_outbox_dead (seq, event_id, customer_id, source, body, error, enqueued_at)
-  SELECT g.seq, g.event_id, g.customer_id, g.source, g.body, x.error, g.enqueued_at
+  INSERT INTO telemetry_outbox_dead (seq, event_id, customer_id, source, target, body, error, enqueued_at)
+  SELECT g.seq, g.event_id, g.customer_id, g.source, g.target, g.body, x.error, g.enqueued_at
   FROM gone g JOIN unnest($2::bigint[], $3::text[]) AS x(seq, error) USING (seq)
 )
 DELETE FROM telemetry_outbox_batches WHERE batch = $1`,
@@ -48,7 +53,13 @@ DELETE FROM telemetry_outbox_batches WHERE batch = $1`,
 }
 
 /** An outbox row of a claimed batch. */
-export type OutboxRow = { seq: number; body: unknown; source: EventSource }
+export type OutboxRow = {
+  seq: number
+  body: unknown
+  source: EventSource
+  target: OutboxTarget
+  customer_id: string
+}
 
 /** A claimed batch: its rows never change after the claim, and every attempt sends them alike. */
 export interface Batch {

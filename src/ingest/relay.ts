@@ -1,4 +1,5 @@
-// The outbox relay: ships telemetry from the PostgreSQL outbox to ClickHouse `events` in batches.
+// The outbox relay: ships telemetry from the PostgreSQL outbox to ClickHouse in batches: events to
+// `events`, OpenTelemetry rows to their tables (targets.ts).
 //
 // Guarantees:
 // - nothing is lost: an outbox row is deleted only after ClickHouse acknowledged the insert that
@@ -23,7 +24,6 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import type { IngestConfig } from './config.ts'
-import { TelemetryEvent } from './events.ts'
 import type { IngestMetrics } from './metrics.ts'
 import { type BatchRow, type RefusedRow, sendBatch } from './relay-insert.ts'
 import {
@@ -36,7 +36,7 @@ import {
   renewLease,
   takeOverBatch,
 } from './relay-store.ts'
-import { toRow } from './rows.ts'
+import { tableRow } from './targets.ts'
 
 type RelayConfig = IngestConfig['relay']
 
@@ -207,13 +207,9 @@ export class OutboxRelay {
     const valid: BatchRow[] = []
     const dead: RefusedRow[] = []
     for (const row of batch.rows) {
-      const r = TelemetryEvent.safeParse(row.body)
-      if (r.success) valid.push({ seq: row.seq, row: toRow(r.data, row.source) })
-      else
-        dead.push({
-          seq: row.seq,
-          error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        })
+      const r = tableRow(row.target, row.body, row.source, row.customer_id)
+      if (r.ok) valid.push({ seq: row.seq, target: row.target, row: r.row, partition: r.partition })
+      else dead.push({ seq: row.seq, error: r.error })
     }
     let refused: RefusedRow[]
     try {
@@ -242,7 +238,7 @@ export class OutboxRelay {
       this.st.deadLettered += dead.length
       this.o.metrics?.deadRows.inc(dead.length)
       this.o.log.warn(
-        'telemetry relay: set aside outbox rows that are not valid events or that ClickHouse refused',
+        'telemetry relay: set aside outbox rows that are not valid rows of their table or that ClickHouse refused',
         {
           rows: dead.length,
           table: 'telemetry_outbox_dead',

@@ -5,23 +5,24 @@
 // without bound. The body is read by hand (not by the OpenAPI validator) because it may be NDJSON
 // or gzip, and is read as a stream (body.ts) with each event checked as it arrives (admission.ts);
 // its shape is still documented in /openapi.json. At most `maxConcurrentRequests` bodies are read
-// at once: more get 429 with Retry-After instead of queueing, so memory stays bounded.
+// at once, with the OTLP receiver's (gate.ts): more get 429 with Retry-After instead of queueing,
+// so memory stays bounded.
 import { z } from '@hono/zod-openapi'
-import { BackpressureError } from '../errors.ts'
 import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
 import { Admission, type ContractStarts, CUSTOMER_EVENT_TYPES, sourceOf } from './admission.ts'
 import { readEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
+import { type IngestGate, writeDurably } from './gate.ts'
 import type { GroupCommitter } from './group-commit.ts'
 import type { IngestMetrics } from './metrics.ts'
-import type { OutboxLag } from './outbox.ts'
+import { eventItem } from './outbox.ts'
 
 export interface IngestRouteDeps {
   config: IngestConfig['http']
   committer: GroupCommitter
-  /** The outbox lag, cached briefly (the route must not count the outbox per request). */
-  lag: () => Promise<OutboxLag>
+  /** The door shared by every ingest route (concurrent bodies, backlog). */
+  gate: IngestGate
   /** Contract starts of registered customers (tenants), for the operator's history. */
   contractStarts?: ContractStarts
   metrics?: IngestMetrics
@@ -68,59 +69,35 @@ export function ingestRoutes(d: IngestRouteDeps) {
     },
   })
 
-  let reading = 0
   router.post('/events', async (c) => {
     const principal = c.var.principal
-    if (reading >= d.config.maxConcurrentRequests) {
+    let leave: () => void
+    try {
+      leave = await d.gate.enter()
+    } catch (err) {
       d.metrics?.events.inc({ outcome: 'throttled' })
-      throw new BackpressureError(
-        'rate_limited',
-        `${reading} event batches are being read already (at most ${d.config.maxConcurrentRequests} at once)`,
-        1,
-      )
+      throw err
     }
-    reading++
     let events: ReturnType<Admission['result']>
+    const admission = new Admission(principal, d.config)
     try {
-      // Lag unknown (PostgreSQL unreachable): go on, the write itself will answer 503.
-      const lag = await d.lag().catch(() => undefined)
-      if (lag && lag.backlog >= d.config.maxBacklog) {
-        d.metrics?.events.inc({ outcome: 'throttled' })
-        throw new BackpressureError(
-          'unavailable',
-          `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
-          30,
-        )
-      }
-      const admission = new Admission(principal, d.config)
-      try {
-        await readEvents(c.req.raw, c.req.header('content-type') ?? '', d.config, admission)
-        await admission.checkHistory(d.contractStarts)
-        events = admission.result()
-      } catch (err) {
-        d.metrics?.events.inc({ outcome: 'rejected' }, Math.max(1, admission.eventsRead))
-        throw err
-      }
+      await readEvents(c.req.raw, c.req.header('content-type') ?? '', d.config, admission)
+      await admission.checkHistory(d.contractStarts)
+      events = admission.result()
+    } catch (err) {
+      d.metrics?.events.inc({ outcome: 'rejected' }, Math.max(1, admission.eventsRead))
+      throw err
     } finally {
-      reading--
+      leave()
     }
     try {
-      const r = await d.committer.submit(events, sourceOf(principal))
+      const r = await writeDurably(d.committer, events.map(eventItem), sourceOf(principal), d.onWriteError)
       d.metrics?.events.inc({ outcome: 'accepted' }, r.appended)
       if (r.duplicates) d.metrics?.events.inc({ outcome: 'duplicate' }, r.duplicates)
       return c.json({ accepted: events.length, duplicates: r.duplicates }, 202)
     } catch (err) {
-      if (err instanceof BackpressureError) {
-        d.metrics?.events.inc({ outcome: 'throttled' }, events.length)
-        throw err
-      }
-      // PostgreSQL refused the write: nothing was stored; the producer should simply retry.
-      d.onWriteError(err)
-      throw new BackpressureError(
-        'unavailable',
-        'the events could not be stored right now; nothing was stored, retry',
-        5,
-      )
+      d.metrics?.events.inc({ outcome: 'throttled' }, events.length)
+      throw err
     }
   })
   return router

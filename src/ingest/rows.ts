@@ -1,5 +1,5 @@
 // Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
-// 045_run_cancellations.sql, 050_events_source.sql).
+// 045_run_cancellations.sql, 050_events_source.sql, 061_usage_tokens.sql).
 import type { TelemetryEvent } from './events.ts'
 import type { EventSource } from './outbox.ts'
 
@@ -25,6 +25,11 @@ export interface EventRow {
   model: string
   input_tokens: number
   output_tokens: number
+  cache_read_tokens: number
+  cache_write_tokens: number
+  reasoning_tokens: number
+  operation: string
+  provider: string
   ok: number
   target: string
   region: string
@@ -71,6 +76,11 @@ export function toRow(e: TelemetryEvent, source: EventSource = 'steward'): Event
     model: 'model' in e ? e.model : '',
     input_tokens: 'inputTokens' in e ? e.inputTokens : 0,
     output_tokens: 'outputTokens' in e ? e.outputTokens : 0,
+    cache_read_tokens: e.type === 'usage' ? e.cacheReadTokens : 0,
+    cache_write_tokens: e.type === 'usage' ? e.cacheWriteTokens : 0,
+    reasoning_tokens: e.type === 'usage' ? e.reasoningTokens : 0,
+    operation: e.type === 'usage' ? e.operation : '',
+    provider: e.type === 'usage' ? e.provider : '',
     ok: e.type === 'probe' ? Number(e.ok) : e.type === 'heartbeat' ? Number(e.healthy) : 0,
     target: 'target' in e ? e.target : '',
     region: 'region' in e ? e.region : '',

@@ -8,7 +8,7 @@
 //   expired, or whose job was cancelled, writes nothing: its result is discarded;
 // - each transition, its attempt record and its telemetry event commit in one transaction.
 
-import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
+import type { Pool, Queryable } from '../db/postgres.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { jobEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'

@@ -1,8 +1,14 @@
-// Pricing usage: worker-seconds x the pool's price per worker-second, plus input and output tokens
-// x the model's price per million, each at the price in effect on the UTC day the work happened.
-// Prices change only on day boundaries (`effectiveFrom`), so summing per day and pricing each day
-// is exact, also with a price change mid-month. Work with no price that day is priced at 0 and
-// named in `unpriced`, never guessed.
+// Pricing usage: worker-seconds x the pool's price per worker-second, plus tokens x the model's
+// price per million, each at the price in effect on the UTC day the work happened. Prices change
+// only on day boundaries (`effectiveFrom`), so summing per day and pricing each day is exact, also
+// with a price change mid-month. Work with no price that day is priced at 0 and named in
+// `unpriced`, never guessed.
+//
+// Token kinds follow the OpenTelemetry GenAI conventions: input tokens include the cache reads and
+// cache writes, output tokens include reasoning. So input less the cache subsets is priced at the
+// input price and each subset at its own price (the input price when the model has none); output
+// less reasoning at the output price and reasoning at its own price, only where one is set.
+// Nothing is charged twice (docs/sla.md, "Cost", has a worked example).
 import { z } from '@hono/zod-openapi'
 import type { PriceList } from './schema.ts'
 
@@ -30,6 +36,16 @@ const UNIT = 10n ** 21n
 /** An exact amount in 10^-21 units, in cents rounded half up. */
 const toCents = (exact: bigint) => Number((exact * 200n + UNIT) / (2n * UNIT))
 
+/** One model's tokens and their cost. */
+const ModelTokens = z.object({
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  cost: z.number(),
+})
+
 /** A priced set of usage: one run's, or one customer-month's (docs/sla.md, "Cost"). */
 export const CostFigures = z
   .object({
@@ -43,12 +59,15 @@ export const CostFigures = z
     workerSeconds: z.number(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
+    /** Of the input tokens: read from the prompt cache. */
+    cacheReadTokens: z.number().int(),
+    /** Of the input tokens: written to the prompt cache. */
+    cacheWriteTokens: z.number().int(),
+    /** Of the output tokens: spent on reasoning. */
+    reasoningTokens: z.number().int(),
     byProject: z.record(z.string(), z.number()),
     byRunType: z.record(z.string(), z.number()),
-    byModel: z.record(
-      z.string(),
-      z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), cost: z.number() }),
-    ),
+    byModel: z.record(z.string(), ModelTokens),
     byPool: z.record(z.string(), z.object({ workerSeconds: z.number(), cost: z.number() })),
     daily: z.array(z.object({ day: z.iso.date(), cost: z.number() })),
     /** Work priced at 0 because no price was configured for it on that day. */
@@ -67,14 +86,37 @@ export interface WorkUsage {
   t?: string
 }
 
-/** Tokens of one model on one UTC day `d`: `i` input, `o` output. */
+/**
+ * Tokens of one model on one UTC day `d`: `i` input, `o` output; of those, `cr` cache reads and
+ * `cw` cache writes (in `i`) and `r` reasoning (in `o`), 0 when absent.
+ */
 export interface TokenUsage {
   model: string
   d: string
   i: number
   o: number
+  cr?: number
+  cw?: number
+  r?: number
   p?: string
   t?: string
+}
+
+type ModelPrice = PriceList['models'][number]
+
+/** The exact cost of `u`'s tokens at `price`, in 10^-21 units (see the file header for the rule). */
+function exactTokenCost(price: ModelPrice, u: Omit<TokenUsage, 'model' | 'd'>): bigint {
+  // Counts may arrive as strings (ClickHouse UInt64); they are whole numbers.
+  const big = (x: number | undefined) => BigInt(Math.round(Number(x ?? 0)))
+  const [i, o, cr, cw, r] = [big(u.i), big(u.o), big(u.cr), big(u.cw), big(u.r)]
+  const atLeast0 = (x: bigint) => (x > 0n ? x : 0n)
+  return (
+    atLeast0(i - cr - cw) * exactPrice(price.inputPerMillion) +
+    cr * exactPrice(price.cacheReadPerMillion ?? price.inputPerMillion) +
+    cw * exactPrice(price.cacheWritePerMillion ?? price.inputPerMillion) +
+    atLeast0(o - r) * exactPrice(price.outputPerMillion) +
+    r * exactPrice(price.reasoningPerMillion ?? price.outputPerMillion)
+  )
 }
 
 /** Adds up priced usage rows into CostFigures (rounded to 6 decimals once, at the end). */
@@ -97,6 +139,9 @@ export class CostAccumulator {
       workerSeconds: 0,
       inputTokens: 0,
       outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
       byProject: {},
       byRunType: {},
       byModel: {},
@@ -127,20 +172,32 @@ export class CostAccumulator {
     this.add('infrastructure', amount, r.d, r.p, r.t)
   }
   tokens(r: TokenUsage): void {
-    const i = Number(r.i)
-    const o = Number(r.o)
     const price = priceOn(this.prices.models, (x) => x.model === r.model, r.d)
     if (!price) this.unpricedModels.add(r.model)
-    const amount = (i * (price?.inputPerMillion ?? 0) + o * (price?.outputPerMillion ?? 0)) / 1e6
-    this.exact +=
-      BigInt(i) * exactPrice(price?.inputPerMillion ?? 0) +
-      BigInt(o) * exactPrice(price?.outputPerMillion ?? 0)
-    this.f.inputTokens += i
-    this.f.outputTokens += o
-    this.f.byModel[r.model] ??= { inputTokens: 0, outputTokens: 0, cost: 0 }
+    const exact = price ? exactTokenCost(price, r) : 0n
+    this.exact += exact
+    // Display figures in units; the exact sum is what becomes totalCents.
+    const amount = Number(exact) / 1e21
+    const counts = {
+      inputTokens: Number(r.i),
+      outputTokens: Number(r.o),
+      cacheReadTokens: Number(r.cr ?? 0),
+      cacheWriteTokens: Number(r.cw ?? 0),
+      reasoningTokens: Number(r.r ?? 0),
+    }
+    this.f.byModel[r.model] ??= {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      cost: 0,
+    }
     const model = this.f.byModel[r.model]!
-    model.inputTokens += i
-    model.outputTokens += o
+    for (const k of Object.keys(counts) as (keyof typeof counts)[]) {
+      this.f[k] += counts[k]
+      model[k] += counts[k]
+    }
     model.cost += amount
     this.add('ai', amount, r.d, r.p, r.t)
   }

@@ -1,5 +1,7 @@
 // The price list: what a model's tokens and a pool's worker-seconds cost, each from its effective
-// UTC day until the next entry of the same model or pool. The config file's `prices` section
+// UTC day until the next entry of the same model or pool. A model entry prices input and output
+// tokens and, optionally, cache reads, cache writes and reasoning (docs/sla.md, "Cost"); a config
+// without them prices as before. The config file's `prices` section
 // (also accepted as `sla.prices`, where it lived first); one definition for every module that
 // prices work (run detail, SLA cost figures, the cost dashboard).
 import { z } from 'zod'
@@ -14,6 +16,12 @@ export const modelPriceSchema = z
     effectiveFrom: day,
     inputPerMillion: z.number().nonnegative(),
     outputPerMillion: z.number().nonnegative(),
+    /** Input tokens read from the prompt cache (a subset of input tokens); unset: the input price. */
+    cacheReadPerMillion: z.number().nonnegative().optional(),
+    /** Input tokens written to the prompt cache (a subset of input tokens); unset: the input price. */
+    cacheWritePerMillion: z.number().nonnegative().optional(),
+    /** Reasoning tokens (a subset of output tokens); unset: the output price. */
+    reasoningPerMillion: z.number().nonnegative().optional(),
   })
   .strict()
 

@@ -1,4 +1,5 @@
-// Copies the price list (config `prices`) into ClickHouse `prices` (schemas/clickhouse/030_prices.sql),
+// Copies the price list (config `prices`) into ClickHouse `prices` (schemas/clickhouse/030_prices.sql,
+// 061_usage_tokens.sql),
 // so the cost dashboard prices usage in SQL exactly as `priceUsage` does in TypeScript: a price
 // applies from its effective day (UTC) to the next entry.
 //
@@ -15,6 +16,10 @@ export interface PriceRow {
   effective_from: string
   input_per_million: number
   output_per_million: number
+  /** Resolved: the input price when the model has no cache price, the output price when no reasoning price. */
+  cache_read_per_million: number
+  cache_write_per_million: number
+  reasoning_per_million: number
   per_worker_second: number
   currency: string
   updated_at: string
@@ -33,6 +38,9 @@ export function priceRows(prices: PriceList, at: Date): PriceRow[] {
       effective_from: dayStart(m.effectiveFrom),
       input_per_million: m.inputPerMillion,
       output_per_million: m.outputPerMillion,
+      cache_read_per_million: m.cacheReadPerMillion ?? m.inputPerMillion,
+      cache_write_per_million: m.cacheWritePerMillion ?? m.inputPerMillion,
+      reasoning_per_million: m.reasoningPerMillion ?? m.outputPerMillion,
       per_worker_second: 0,
     })),
     ...prices.pools.map((p) => ({
@@ -42,6 +50,9 @@ export function priceRows(prices: PriceList, at: Date): PriceRow[] {
       effective_from: dayStart(p.effectiveFrom),
       input_per_million: 0,
       output_per_million: 0,
+      cache_read_per_million: 0,
+      cache_write_per_million: 0,
+      reasoning_per_million: 0,
       per_worker_second: p.perWorkerSecond,
     })),
   ]

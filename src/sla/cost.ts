@@ -31,14 +31,16 @@ const SQL = {
   tokens: {
     rollup: `
       SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(hour)) AS d,
-             sum(input_tokens) AS i, sum(output_tokens) AS o
+             sum(input_tokens) AS i, sum(output_tokens) AS o,
+             sum(cache_read_tokens) AS cr, sum(cache_write_tokens) AS cw, sum(reasoning_tokens) AS r
       FROM usage_1h
       WHERE customer_id IN {customers:Array(String)}
         AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
       GROUP BY c, p, t, model, d`,
     raw: `
       SELECT customer_id AS c, project_id AS p, run_type AS t, model, toString(toDate(ts, 'UTC')) AS d,
-             sum(input_tokens) AS i, sum(output_tokens) AS o
+             sum(input_tokens) AS i, sum(output_tokens) AS o,
+             sum(cache_read_tokens) AS cr, sum(cache_write_tokens) AS cw, sum(reasoning_tokens) AS r
       FROM events FINAL
       WHERE customer_id IN {customers:Array(String)} AND type = 'usage'
         AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')

@@ -18,6 +18,7 @@ const RUNTIME = [
   'ALTER TABLE events MODIFY TTL toDateTime(ts) + toIntervalDay(30)',
   'ALTER TABLE events REMOVE TTL',
   "DELETE FROM prices WHERE updated_at < {at:DateTime64(3, 'UTC')}",
+  'ALTER TABLE otel_logs MODIFY TTL TimestampTime + toIntervalDay(30)',
 ]
 
 let engine: EmbeddedSession
@@ -93,6 +94,11 @@ describe('the cluster form of every migration statement', () => {
       'api_1m',
       'sla_monthly',
       'prices',
+      'otel_traces',
+      'otel_logs',
+      'otel_metrics_sum',
+      'otel_metrics_gauge',
+      'otel_metrics_histogram',
     ])
     for (const s of migrationStatements.filter((x) => x.startsWith('CREATE TABLE'))) {
       const [local, distributed, ...more] = clusterStatements(s, CLUSTER)
@@ -134,6 +140,38 @@ describe('the cluster form of every migration statement', () => {
     expect(clusterStatements(RUNTIME[2]!, CLUSTER)).toEqual([
       "DELETE FROM prices_local ON CLUSTER steward WHERE updated_at < {at:DateTime64(3, 'UTC')}",
     ])
+  })
+
+  it("points a materialized view's new query at the local source, on every node", () => {
+    const modify = migrationStatements.find((s) => s.startsWith('ALTER TABLE usage_1h_mv MODIFY QUERY'))!
+    const [rewritten, ...more] = clusterStatements(modify, CLUSTER)
+    expect(more).toEqual([])
+    expect(rewritten).toMatch(/^ALTER TABLE usage_1h_mv ON CLUSTER steward MODIFY QUERY/)
+    expect(rewritten).toMatch(/\bFROM events_local\b/)
+    expect(rewritten).not.toMatch(/\bFROM events\b/)
+  })
+
+  it('replaces a plain view on every node, reading the Distributed tables', () => {
+    const replace = migrationStatements.find((s) => s.startsWith('CREATE OR REPLACE VIEW cost_1h'))!
+    const [view] = clusterStatements(replace, CLUSTER)
+    expect(view).toMatch(/^CREATE OR REPLACE VIEW cost_1h ON CLUSTER steward AS/)
+    expect(view).toMatch(/FROM usage_1h\b/)
+  })
+
+  it('adds a column to the local tables and to the Distributed table, which knows only its own columns', () => {
+    expect(
+      clusterStatements(
+        'ALTER TABLE prices ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
+        CLUSTER,
+      ),
+    ).toEqual([
+      'ALTER TABLE prices_local ON CLUSTER steward ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
+      'ALTER TABLE prices ON CLUSTER steward ADD COLUMN IF NOT EXISTS x Float64 DEFAULT input_per_million',
+    ])
+    // Settings and TTLs are the local tables' alone.
+    expect(
+      clusterStatements('ALTER TABLE events MODIFY TTL toDateTime(ts) + toIntervalDay(30)', CLUSTER),
+    ).toHaveLength(1)
   })
 
   it('refuses schema statements it has no cluster form for, and leaves reads and writes alone', () => {

@@ -80,9 +80,9 @@ export async function startTestSteward(opts: TestStewardOptions = {}): Promise<T
     ) {
       const h: Record<string, string> = { ...headers }
       if (token) h.authorization = `Bearer ${token}`
-      let payload: string | undefined
+      let payload: string | Uint8Array | undefined
       if (body !== undefined) {
-        payload = typeof body === 'string' ? body : JSON.stringify(body)
+        payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body)
         h['content-type'] ??= 'application/json'
       }
       const res = await steward.fetch(

@@ -6,6 +6,7 @@ import { chQuery } from '../../src/db/clickhouse.ts'
 import { GroupCommitter } from '../../src/ingest/group-commit.ts'
 import type { IngestModule } from '../../src/ingest/index.ts'
 import { TelemetryEvent } from '../../src/ingest/index.ts'
+import { eventItem } from '../../src/ingest/outbox.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import {
   eventually,
@@ -179,7 +180,7 @@ describe('POST /v1/events', () => {
 describe('back-pressure', () => {
   it('refuses (429) new events beyond the pending bound instead of queueing them', async () => {
     const committer = new GroupCommitter(t.deps.pool, 10)
-    const batch = () => workload(uniqueCustomer('sat'), 8).map((e) => TelemetryEvent.parse(e))
+    const batch = () => workload(uniqueCustomer('sat'), 8).map((e) => eventItem(TelemetryEvent.parse(e)))
     const first = committer.submit(batch(), 'operator')
     await expect(committer.submit(batch(), 'operator')).rejects.toMatchObject({
       code: 'rate_limited',

@@ -6,7 +6,7 @@ import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
 import { ingestConfigSchema } from '../../src/ingest/config.ts'
 import { appendEvents, OutboxRelay } from '../../src/ingest/index.ts'
-import { applyRawTtl } from '../../src/ingest/raw-ttl.ts'
+import { applyRawTtl } from '../../src/ingest/ttl.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 import { faultyClickHouse, uniqueCustomer, workload } from './support.ts'
 

@@ -200,7 +200,14 @@ describe('cost', () => {
       byPool: { default: { workerSeconds: 2000, cost: 3 } },
       unpriced: { models: ['mystery-model'], pools: [] },
     })
-    expect(acme!.cost.byModel['gpt-x']).toEqual({ inputTokens: 2_000_000, outputTokens: 2_000_000, cost: 15 })
+    expect(acme!.cost.byModel['gpt-x']).toEqual({
+      inputTokens: 2_000_000,
+      outputTokens: 2_000_000,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      cost: 15,
+    })
     expect(acme!.cost.daily).toEqual([
       { day: '2026-02-14', cost: 11 },
       { day: '2026-02-15', cost: 7 },
