@@ -6,13 +6,14 @@
 //    workers run, until all completed. Steward also takes leases, writes attempts and outbox events.
 // 2. enqueue -> start latency: with idle workers, jobs enqueued one at a time; the handler measures
 //    the time from just before the enqueue call to its own start (LISTEN/NOTIFY wake-up path).
-// 3. POST /v1/runs over HTTP under concurrent load (autocannon) on a whole Steward.
+// 3. the physical limit: `pgbench -N` (when on PATH) on the same PostgreSQL server at the same
+//    concurrency; jobs per pgbench transaction says how close each queue gets to it.
+// POST /v1/runs over HTTP is `npm run bench -- api` (its load generator in a process of its own).
 // Prints the figures last as one JSON line.
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-// @ts-expect-error autocannon ships no type declarations
-import autocannon from 'autocannon'
 import { run as runGraphile } from 'graphile-worker'
 import pg from 'pg'
 import { z } from 'zod'
@@ -28,7 +29,6 @@ import {
   orchestratorConfigSchema,
   Worker,
 } from '../src/orchestrator/index.ts'
-import { loadConfig, startSteward } from '../src/server/index.ts'
 
 const log = createLogger('silent')
 const opt = (args: string[], name: string, dflt: number) => {
@@ -142,56 +142,29 @@ async function benchGraphile(url: string, concurrency: number, n: number, latenc
   return { jobsPerS: n / seconds, latencies }
 }
 
-async function benchHttp(adminUrl: string, durationS: number, connections: number) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'steward-bench-'))
-  const url = await createDatabase(adminUrl, 'steward_bench_http')
-  const token = 'bench-admin-token-0123456789'
-  const config = loadConfig(
-    {
-      DATABASE_URL: url,
-      STEWARD_DATA_DIR: dataDir,
-      STEWARD_ADMIN_TOKEN: token,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    },
-    { orchestrator: orchestratorConfigSchema.parse({ workers: 1, concurrency: 8 }) },
+/** `pgbench -N` (TPC-B without the hot branch/teller updates) on the same server at the same
+ *  concurrency: the durable-commit rate this PostgreSQL allows, the physical limit of any queue on it.
+ *  Undefined when pgbench is not on PATH. */
+function pgbenchTps(url: string, clients: number, seconds: number): number | undefined {
+  if (spawnSync('pgbench', ['--version']).status !== 0) return undefined
+  const init = spawnSync('pgbench', ['-i', '-q', '-s', '1', url], { encoding: 'utf8' })
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`)
+  const res = spawnSync(
+    'pgbench',
+    ['-N', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), url],
+    { encoding: 'utf8' },
   )
-  const steward = await startSteward({ config, log, scheduler: false })
-  try {
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-    await fetch(`${steward.url}/v1/customers`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ id: 'bench', name: 'Bench' }),
-    })
-    const result = await autocannon({
-      url: `${steward.url}/v1/runs`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify(oneStep('noop', {})),
-      connections,
-      duration: durationS,
-    })
-    return {
-      requests_per_s: round(result.requests.average),
-      p50_ms: result.latency.p50,
-      p99_ms: result.latency.p99,
-      non_2xx: result.non2xx,
-      connections,
-    }
-  } finally {
-    await steward.stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  }
+  const tps = /tps = ([\d.]+)/.exec(res.stdout ?? '')
+  if (res.status !== 0 || !tps) throw new Error(`pgbench -N failed: ${res.stderr}`)
+  return Number(tps[1])
 }
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
-  const n = opt(args, 'n', quick ? 500 : 2_000)
+  const n = opt(args, 'n', quick ? 500 : 1_000)
   const concurrency = opt(args, 'concurrency', 8)
-  const latencyN = quick ? 50 : 200
-  const repeat = opt(args, 'repeat', quick ? 1 : 3)
+  const latencyN = quick ? 50 : 100
+  const repeat = opt(args, 'repeat', quick ? 1 : 2)
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
   let dir: string | undefined
   let adminUrl = process.env.DATABASE_URL
@@ -237,8 +210,12 @@ export async function run(args: string[]): Promise<void> {
         `round ${i + 1}: steward ${round(stewardRates[i]!)} jobs/s, graphile-worker ${round(graphileRates[i]!)} jobs/s\n`,
       )
     }
-    const http = await benchHttp(adminUrl, quick ? 2 : 5, 10)
-    process.stdout.write(`POST /v1/runs: p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms\n`)
+    const tps = pgbenchTps(
+      await createDatabase(adminUrl, 'pgbench_bench'),
+      concurrency,
+      opt(args, 'pgbench-seconds', quick ? 3 : 5),
+    )
+    process.stdout.write(tps ? `pgbench -N: ${round(tps)} TPS\n` : 'pgbench not on PATH: no reference\n')
     const stats = (xs: number[]) => ({
       min: round(Math.min(...xs)),
       median: round(median(xs)),
@@ -261,7 +238,9 @@ export async function run(args: string[]): Promise<void> {
         p99: pct(graphileLat, 99),
         max: pct(graphileLat, 100),
       },
-      post_runs: http,
+      pgbench_n_tps: tps === undefined ? null : round(tps),
+      steward_jobs_per_pgbench_tx: tps ? round(median(stewardRates) / tps, 2) : null,
+      graphile_worker_jobs_per_pgbench_tx: tps ? round(median(graphileRates) / tps, 2) : null,
     }
     process.stdout.write(`${JSON.stringify(line)}\n`)
   } finally {
