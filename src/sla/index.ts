@@ -8,7 +8,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
-import { closeDueMonths, lastClosedMonth } from './close.ts'
+import { closeDueMonths, closedUntil, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
 import { writeSlaMonthly } from './credits.ts'
@@ -99,6 +99,8 @@ export interface SlaModule extends StewardModule {
   uptimeTarget: number
   /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+  /** Every month before this instant is closed (its credits issued); null while none is. */
+  closedUntil(): Promise<Date | null>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -107,6 +109,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   const targets = {
     rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
     uptimeTarget: cfg.defaultPlan.uptimeTarget,
+    closedUntil: () => closedUntil(deps.pool),
   }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch)
