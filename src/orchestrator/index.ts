@@ -148,7 +148,7 @@ export {
   type Usage,
 } from './handlers.ts'
 export { handlerSet } from './kinds.ts'
-export { pruneHistory } from './retention.ts'
+export { historyTableSizes, pruneHistory } from './retention.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
 export type { QueueStat } from './schemas.ts'
