@@ -8,9 +8,12 @@ export interface LoadSpec {
   method: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
+  /** Sent in turn, one per request (instead of `body`). */
   bodies?: string[]
   connections: number
+  /** Seconds to run (unless `amount` is given). */
   duration?: number
+  /** Requests to send in all. */
   amount?: number
 }
 

@@ -7,23 +7,11 @@
 // With `bodies` each request sends the next body in turn (each once when `amount` equals their count).
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon'
-
-interface Spec {
-  url: string
-  method: 'GET' | 'POST'
-  headers?: Record<string, string>
-  body?: string
-  bodies?: string[]
-  connections: number
-  /** Seconds to run (unless `amount` is given). */
-  duration?: number
-  /** Requests to send in all. */
-  amount?: number
-}
+import type { LoadSpec } from './_load.ts'
 
 let input = ''
 for await (const chunk of process.stdin) input += chunk
-const spec = JSON.parse(input) as Spec
+const spec = JSON.parse(input) as LoadSpec
 let next = 0
 const bodies = spec.bodies
 const result = await autocannon({
