@@ -30,6 +30,11 @@ const SQL = {
   markUnexported: 'UPDATE sla_month_closes SET clickhouse_written_at = NULL WHERE month = $1::date',
   listCloses: `SELECT to_char(month, 'YYYY-MM') AS month, clickhouse_written_at IS NOT NULL AS exported FROM sla_month_closes`,
   lastClosed: `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
+  // The end of the first closed month not followed by a closed month (months close oldest first,
+  // so this is the end of the last one; a gap, should one appear, stops it there).
+  closedUntil: `
+    SELECT min(m.month + interval '1 month') AT TIME ZONE 'UTC' AS until FROM sla_month_closes m
+    WHERE NOT EXISTS (SELECT 1 FROM sla_month_closes n WHERE n.month = m.month + interval '1 month')`,
 }
 
 /** Closes one past month; returns what this call issued. */
@@ -122,6 +127,12 @@ export async function closeDueMonths(ctx: SlaContext, now = new Date()): Promise
 }
 
 /** The latest closed month (YYYY-MM), null before the first close. */
+/** Every month before this instant (UTC) is closed; null while no month is. */
+export async function closedUntil(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ until: Date | null }>(SQL.closedUntil)
+  return rows[0]?.until ?? null
+}
+
 export async function lastClosedMonth(db: Queryable): Promise<string | null> {
   const { rows } = await db.query<{ month: string | null }>(SQL.lastClosed)
   return rows[0]?.month ?? null

@@ -8,7 +8,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
-import { closeDueMonths, lastClosedMonth } from './close.ts'
+import { closeDueMonths, closedUntil, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
 import { type CreditSummary, customerCreditHistory, writeSlaMonthly } from './credits.ts'
@@ -130,6 +130,8 @@ export interface SlaModule extends StewardModule {
   ): Promise<(CreditSummary & { adjustments: BillingAdjustment[] })[]>
   /** The credit report of one customer's month (YYYY-MM): its record, or provisional figures. */
   creditReport(customerId: string, month: string): Promise<CreditReport>
+  /** Every month before this instant is closed (its credits issued); null while none is. */
+  closedUntil(): Promise<Date | null>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -138,6 +140,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   const targets = {
     rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
     uptimeTarget: cfg.defaultPlan.uptimeTarget,
+    closedUntil: () => closedUntil(deps.pool),
   }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch) {
