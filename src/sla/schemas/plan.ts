@@ -2,6 +2,7 @@
 // the plan in force for a month, and planned maintenance windows. One zod schema per resource;
 // the TypeScript types are inferred from them and the routes declare them as their bodies.
 import { z } from '@hono/zod-openapi'
+import { FIRST_MONTH, isMonthKey, LAST_MONTH } from '../months.ts'
 
 /** A percentage, 0 to 100. */
 export const percent = z.number().min(0).max(100)
@@ -11,6 +12,7 @@ export const instant = z.iso.datetime()
 export const MonthKey = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+  .refine(isMonthKey, `must be between ${FIRST_MONTH} and ${LAST_MONTH}`)
   .openapi({ example: '2026-10' })
 
 /** A credit tier: a figure below `below` (%) earns `credit` (% of the monthly fee). */
