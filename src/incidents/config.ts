@@ -159,6 +159,16 @@ export const incidentsConfigSchema = z
         caFile: z.string().optional(),
         /** Shared secret of the v3 webhook subscription; unset: the webhook route answers 401. */
         webhookSecret: z.string().min(8).optional(),
+        /**
+         * Replay window of the webhook: an event whose signed `occurred_at` is older than this (or
+         * more than 5 minutes ahead) is answered 'stale' and changes nothing.
+         */
+        webhookMaxAgeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 86_400)
+          .default(3_600),
         /** Source field of pages. */
         source: z.string().min(1).max(255).default('steward'),
       })

@@ -190,7 +190,12 @@ export const createIncidents = defineModule(
     return {
       name: 'incidents',
       routes: incidentsRouter({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
-      publicRoutes: pagerDutyWebhookRoutes({ pool: deps.pool, secret: cfg.pagerduty.webhookSecret, ctx }),
+      publicRoutes: pagerDutyWebhookRoutes({
+        pool: deps.pool,
+        secret: cfg.pagerduty.webhookSecret,
+        maxAgeSeconds: cfg.pagerduty.webhookMaxAgeSeconds,
+        ctx,
+      }),
       evaluate,
       deliver: async () => {
         if (loop) return loop.kick()

@@ -309,6 +309,7 @@ describe('PagerDuty webhooks', () => {
     const body = JSON.stringify({
       event: {
         id: 'EV2',
+        occurred_at: new Date().toISOString(),
         event_type: 'incident.resolved',
         data: { id: 'PD2', type: 'incident', incident_key: inc!.id },
       },
@@ -323,12 +324,12 @@ describe('PagerDuty webhooks', () => {
     expect(after!.status).toBe('resolved')
     await incidentsOf(s).deliver()
     expect(eventsFor(inc!.id).map((r) => r.body?.event_action)).toEqual(['trigger'])
-    // The same delivery again (PagerDuty retries webhooks) changes nothing.
+    // The same delivery again (PagerDuty retries webhooks) is a duplicate and changes nothing.
     const again = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, {
       'content-type': 'application/json',
       'x-pagerduty-signature': signature,
     })
-    expect(await again.json()).toMatchObject({ status: 'unchanged' })
+    expect(await again.json()).toMatchObject({ status: 'duplicate' })
   })
 })
 
