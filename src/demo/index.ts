@@ -112,8 +112,13 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<D
     const live = await liveWork(target, { quick: !!opts.quick, dataDir: config.dataDir, log })
     await waitForPipeline(target.api, 60_000)
     log(`\n4. closing ${month}`)
-    const closed = await target.api.json<{ issued: number }>('POST', `/v1/sla/close?month=${month}`)
-    log(`  ${closed.issued} credit record(s) issued (a second close issues nothing)`)
+    const closed = await target.api.json<{ status: string; issued: number; reason: string | null }>(
+      'POST',
+      `/v1/sla/close?month=${month}`,
+    )
+    if (closed.status === 'closed')
+      log(`  ${closed.issued} credit record(s) issued (a second close issues nothing)`)
+    else log(`  ${month} ${closed.status}: ${closed.reason}`)
     const credits = await printSummary(target, month, live, out, Date.now() - started)
     return { month, credits, live, target }
   } finally {

@@ -98,6 +98,14 @@ const rules = z
       })
       .strict()
       .prefault({}),
+    slaMonthHeld: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A month the SLA close holds (telemetry missing for witnessed minutes): an operator's task. */
+        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({})
@@ -117,6 +125,7 @@ const recoveryKindsOfRules = z
     worker_error_rate: recoveryKind.default('worker_recovery'),
     probe_failures: recoveryKind.default('control_plane_failover'),
     telemetry_lag: recoveryKind.default('control_plane_failover'),
+    sla_month_held: recoveryKind.default('full_recovery'),
   })
   .strict()
   .prefault({})

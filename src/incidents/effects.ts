@@ -28,6 +28,8 @@ export async function affectedCustomers(
   at: Date,
 ): Promise<string[]> {
   if (scope.startsWith('customer:')) return [scope.slice('customer:'.length)].filter(Boolean)
+  // A held SLA month is the operator's to resolve: no customer is affected by it yet.
+  if (scope.startsWith('sla:')) return []
   if (scope.startsWith('pool:') && clickhouse) {
     // Customers whose jobs ran in that pool over the last day.
     const rows = await chQuery<{ customer_id: string }>(

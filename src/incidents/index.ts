@@ -34,7 +34,7 @@ export interface IncidentsModule extends StewardModule {
 export interface IncidentsUses {
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
-  sla: Pick<SlaModule, 'rtoTargetSeconds'>
+  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
@@ -106,7 +106,12 @@ export const createIncidents = defineModule(
 
     const evaluate = async (now = new Date()) => {
       const summary = await evaluateOnce(
-        { pool: deps.pool, clickhouse: deps.clickhouse, queueStats: uses.orchestrator.queueStats },
+        {
+          pool: deps.pool,
+          clickhouse: deps.clickhouse,
+          queueStats: uses.orchestrator.queueStats,
+          heldMonths: uses.sla.heldMonths,
+        },
         cfg,
         ctx,
         now,

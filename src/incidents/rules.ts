@@ -17,11 +17,14 @@ export const ruleNames = [
   'worker_error_rate',
   'probe_failures',
   'telemetry_lag',
+  'sla_month_held',
 ] as const
 export type RuleName = (typeof ruleNames)[number]
 
-/** Rules whose incidents customers hear about (telemetry lag is internal). */
-export const customerFacing = new Set<string>(ruleNames.filter((r) => r !== 'telemetry_lag'))
+/** Rules whose incidents customers hear about (telemetry lag and held SLA months are the operator's). */
+export const customerFacing = new Set<string>(
+  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_month_held'),
+)
 
 export interface Finding {
   scope: string
@@ -43,6 +46,8 @@ export interface RuleSources {
   /** The orchestrator's settings (when a worker counts as lost), for its queue figures. */
   /** The orchestrator's autoscaling signal per pool (the queue rule). */
   queueStats: () => Promise<QueueStat[]>
+  /** The SLA engine's held months (YYYY-MM); absent: the rule is not evaluated. */
+  heldMonths?: () => Promise<string[]>
 }
 
 type Rules = IncidentsConfig['rules']
@@ -218,6 +223,16 @@ async function telemetryLag(src: RuleSources, r: Rules['telemetryLag']): Promise
   ]
 }
 
+async function slaMonthHeld(src: RuleSources, r: Rules['slaMonthHeld']): Promise<Finding[]> {
+  if (!src.heldMonths) throw new Error('the SLA engine is not available in this process')
+  return (await src.heldMonths()).map((month) => ({
+    scope: `sla:${month}`,
+    severity: r.severity,
+    summary: `SLA month ${month} is held: telemetry is missing for minutes Steward's witness saw served; no credit is issued until an admin releases it (POST /v1/sla/months/${month}/release)`,
+    details: { month },
+  }))
+}
+
 /** Runs every enabled rule; one rule's failure does not stop the others. */
 export async function runRules(src: RuleSources, rules: Rules, now: Date): Promise<RuleResult[]> {
   const plan: [RuleName, boolean, boolean, () => Promise<Finding[]>][] = [
@@ -238,6 +253,7 @@ export async function runRules(src: RuleSources, rules: Rules, now: Date): Promi
     ],
     ['probe_failures', rules.probeFailures.enabled, true, () => probeFailures(src, rules.probeFailures, now)],
     ['telemetry_lag', rules.telemetryLag.enabled, false, () => telemetryLag(src, rules.telemetryLag)],
+    ['sla_month_held', rules.slaMonthHeld.enabled, false, () => slaMonthHeld(src, rules.slaMonthHeld)],
   ]
   const out: RuleResult[] = []
   for (const [rule, enabled, needsClickHouse, run] of plan) {

@@ -11,8 +11,11 @@ export const slaConfigSchema = z
       .object({
         /** Month-to-date figures for Grafana and an RPO sample. */
         refresh: z.string().default('*/5 * * * *'),
-        /** Hourly on the 1st: the first run that finds the pipeline caught up closes the month. */
-        monthlyClose: z.string().default('15 * 1 * *'),
+        /**
+         * Hourly: the first run that finds the pipeline caught up closes a past month; later runs
+         * find nothing to do (a deferred or held month is closed by the first run after it clears).
+         */
+        monthlyClose: z.string().default('15 * * * *'),
       })
       .strict()
       .prefault({}),
@@ -34,6 +37,13 @@ export const slaConfigSchema = z
       .strict()
       .prefault({}),
     rpoTargetSeconds: z.number().positive().default(60),
+    /** How often each serve instance writes its liveness (the witness); beats must be < 60 s apart. */
+    witnessIntervalMs: z.number().int().min(1000).max(30_000).default(15_000),
+    /**
+     * Witnessed minutes without any factory signal in ClickHouse that a month may have and still
+     * close; more hold it for an admin (0: any).
+     */
+    holdToleranceMinutes: z.number().int().min(0).default(0),
   })
   .strict()
 

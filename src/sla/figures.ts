@@ -12,7 +12,17 @@ import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
 import type { MaintenanceWindow } from './schemas/plan.ts'
-import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
+import { inServiceMask, loadService, serviceStart } from './service.ts'
+import {
+  classifyMinutes,
+  customerSignal,
+  loadMinuteSignals,
+  maintenanceMask,
+  periodsOf,
+  SIGNAL,
+  uptimeFigures,
+} from './uptime.ts'
+import { witnessedMinutes, witnessSpans } from './witness.ts'
 
 function windowsOf(ws: MaintenanceWindow[]) {
   return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
@@ -35,20 +45,15 @@ export async function computeMonth(
   const { config } = ctx
   const plans = await resolvePlans(ctx.pool, config, customerIds, month)
   const created = await createdAt(ctx.tenants, customerIds)
-  // A customer created during the month is measured from its first whole minute.
-  const firstMinute = new Map(
-    [...created].map(([id, at]) => [
-      id,
-      Math.max(0, Math.ceil((at.getTime() - month.start.getTime()) / MINUTE_MS)),
-    ]),
-  )
   const targets = new Map(
     [...plans].map(([id, p]) => [
       id,
       Object.fromEntries(Object.entries(p.plan.executionTime).map(([t, e]) => [t, e.targetMs])),
     ]),
   )
-  const [windows, signals, runs, costs, rto, rpo] = await Promise.all([
+  const [service, spans, windows, signals, runs, costs, rto, rpo] = await Promise.all([
+    loadService(ctx),
+    witnessSpans(ctx.pool, month.start, month.end),
     maintenanceWindows(ctx.pool, config, month),
     loadMinuteSignals(ctx.ch, month, customerIds, source),
     loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
@@ -58,22 +63,45 @@ export async function computeMonth(
   ])
   const computedAt = now.toISOString()
   const factoryWindows = windows.filter((w) => w.customerId === null)
+  const inService = inServiceMask(month, service)
+  const witnessed = witnessedMinutes(month, spans)
   const overall = uptimeFigures(
     month,
-    upMinutes(signals.factory),
-    maintenanceMask(month, windowsOf(factoryWindows)),
+    classifyMinutes(
+      {
+        signal: signals.factory,
+        inService,
+        maintenance: maintenanceMask(month, windowsOf(factoryWindows)),
+        witnessed,
+      },
+      elapsed,
+    ),
     elapsed,
   )
+  const missing = periodsOf(
+    month,
+    elapsed,
+    (i) => inService[i] === 1 && witnessed[i] === 1 && signals.factory[i] === SIGNAL.none,
+  )
+  const coverage = {
+    inServiceSince: serviceStart(service)?.toISOString() ?? null,
+    witnessedMinutes: witnessed.subarray(0, elapsed).reduce((a, x) => a + x, 0),
+    missingMinutes: missing.minutes,
+    missingPeriods: missing.periods,
+  }
   const customers = customerIds.map((id): CustomerMonth => {
     const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
     const mine = windows.filter((w) => appliesTo(w, id))
-    const up = uptimeFigures(
-      month,
-      upMinutes(signals.factory, signals.customers.get(id)),
-      maintenanceMask(month, windowsOf(mine)),
+    const states = classifyMinutes(
+      {
+        signal: customerSignal(signals.factory, signals.customers.get(id)),
+        inService: inServiceMask(month, service, created.get(id)),
+        maintenance: maintenanceMask(month, windowsOf(mine)),
+        witnessed,
+      },
       elapsed,
-      firstMinute.get(id) ?? 0,
     )
+    const up = uptimeFigures(month, states, elapsed)
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
     return {
@@ -108,7 +136,7 @@ export async function computeMonth(
     period,
     computedAt,
     source,
-    overall: { uptime: overall, maintenance: factoryWindows },
+    overall: { uptime: overall, maintenance: factoryWindows, coverage },
     customers,
   }
 }

@@ -15,13 +15,17 @@ import { writeSlaMonthly } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
+import { listHolds } from './holds.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
+import { auditRoutes } from './routes/audit.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
 import { maintenanceRoutes } from './routes/maintenance.ts'
+import { monthRoutes } from './routes/months.ts'
 import { planRoutes } from './routes/plans.ts'
 import { statusRoutes } from './routes/status.ts'
+import { lastBeatOf, startWitness } from './witness.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
@@ -79,6 +83,8 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
     closeRoutes(ctx),
     planRoutes(ctx),
     maintenanceRoutes(ctx),
+    monthRoutes(ctx),
+    auditRoutes(ctx),
   ])
     app.route('/', routes)
   return app
@@ -99,6 +105,8 @@ export interface SlaModule extends StewardModule {
   uptimeTarget: number
   /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+  /** Months the close holds until an admin releases them (YYYY-MM, oldest first). */
+  heldMonths(): Promise<string[]>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -107,6 +115,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   const targets = {
     rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
     uptimeTarget: cfg.defaultPlan.uptimeTarget,
+    heldMonths: async () => (await listHolds(deps.pool, true)).map((h) => h.month),
   }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch)
@@ -139,11 +148,29 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       return { ...r }
     },
   })
+  let witness: { stop(): Promise<void> } | undefined
   return {
     name: 'sla',
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
-    readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
+    // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
+    async start() {
+      witness = startWitness({
+        pool: deps.pool,
+        instanceId: deps.instanceId,
+        intervalMs: cfg.witnessIntervalMs,
+        log: deps.log,
+      })
+    },
+    async stop() {
+      await witness?.stop()
+      witness = undefined
+    },
+    readiness: async () => ({
+      lastClosedMonth: await lastClosedMonth(deps.pool),
+      heldMonths: await targets.heldMonths(),
+      witnessLastBeat: (await lastBeatOf(deps.pool, deps.instanceId))?.toISOString() ?? null,
+    }),
   }
 })

@@ -4,6 +4,7 @@ import type { SlaContext } from './context.ts'
 import { listCredits } from './credits.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
+import { getHold } from './holds.ts'
 import type { Month } from './months.ts'
 import type { CreditRecord, CreditReport, CreditReportItem } from './schemas/credits.ts'
 import type { CustomerMonth, TierHit } from './schemas/figures.ts'
@@ -23,10 +24,10 @@ const fromRecord = (r: CreditRecord): CreditReportItem => ({
   figures: r.inputs,
 })
 
-const provisional = (m: CustomerMonth): CreditReportItem => ({
+const provisional = (m: CustomerMonth, held: boolean): CreditReportItem => ({
   customerId: m.customerId,
   month: m.month,
-  status: 'provisional',
+  status: held ? 'held' : 'provisional',
   creditId: null,
   planVersion: m.plan.version,
   creditPercent: m.evaluation.creditPercent,
@@ -45,16 +46,19 @@ export async function buildCreditReport(
   customerId: string | undefined,
   now = new Date(),
 ): Promise<CreditReport> {
-  const records = await listCredits(ctx.pool, month, customerId)
+  const [records, hold] = await Promise.all([
+    listCredits(ctx.pool, month, customerId),
+    getHold(ctx.pool, month),
+  ])
   const existed = await customersOfMonth(ctx.tenants, month, customerId)
   const missing = existed.map((c) => c.id).filter((id) => !records.some((r) => r.customerId === id))
   const items = records.map(fromRecord)
   if (missing.length && now >= month.start) {
     const figures = await computeMonth(ctx, month, missing, { now })
-    items.push(...figures.customers.map(provisional))
+    items.push(...figures.customers.map((m) => provisional(m, hold?.status === 'held')))
   }
   items.sort((a, b) => a.customerId.localeCompare(b.customerId))
-  return { month: month.key, generatedAt: now.toISOString(), items }
+  return { month: month.key, generatedAt: now.toISOString(), hold, items }
 }
 
 const money = (cents: number) => (cents / 100).toFixed(2)
@@ -197,9 +201,18 @@ function customerSection(i: CreditReportItem): string {
 <h2>${esc(i.customerId)} — ${esc(i.month)} <small>(${esc(i.status)}, plan v${esc(i.planVersion)})</small></h2>
 <table><thead><tr><th>Metric</th><th>Measured</th><th>Target</th><th>Status</th><th>Tier hit</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="credit">Credit: <strong>${esc(i.creditPercent)}%</strong> of ${esc(money(i.feeCents))} ${esc(i.currency)} = <strong data-credit-amount="${esc(money(i.creditCents))}">${esc(money(i.creditCents))} ${esc(i.currency)}</strong>${f.evaluation.capped ? ` (capped at ${esc(f.plan.capPercent)}%)` : ''}</p>
-<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min. Cost this month: ${esc(f.cost.total)} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
+<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min; not in service: ${esc(f.uptime.notInServiceMinutes)} min; unmeasured (witnessed, no telemetry): ${esc(f.uptime.unmeasuredMinutes)} min. Cost this month: ${esc(f.cost.total)} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
 <figure><figcaption>Daily uptime (dashed: ${esc(f.uptime.target)}% target)</figcaption>${uptimeSvg(f.uptime.daily, f.uptime.target)}</figure>
 </section>`
+}
+
+/** The month's hold, for the reader of a disputed report: why no record was issued, or who released it. */
+function holdBanner(hold: CreditReport['hold']): string {
+  if (!hold) return ''
+  const gap = `${esc(hold.unmeasuredMinutes)} minutes that Steward's witness saw served have no telemetry in ClickHouse`
+  return hold.status === 'held'
+    ? `<p class="miss" role="alert">Held since ${esc(hold.heldAt)}: ${gap}. No credit is issued until an admin releases the month.</p>`
+    : `<p>Held on ${esc(hold.heldAt)} (${gap}); released ${esc(hold.releasedAt)} by ${esc(hold.releasedBy)}: ${esc(hold.releaseReason)}.</p>`
 }
 
 export function renderHtml(report: CreditReport): string {
@@ -208,7 +221,8 @@ export function renderHtml(report: CreditReport): string {
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}.miss{color:#c0392b;font-weight:bold}.ok{color:#27ae60}section{page-break-after:always;margin-bottom:2em}@media print{body{margin:0}}</style>
 </head><body>
 <h1>SLA credit report — ${esc(report.month)}</h1>
-<p>Generated ${esc(report.generatedAt)}. Uptime counts a minute with no health signal as down; planned maintenance is excluded.</p>
+<p>Generated ${esc(report.generatedAt)}. Uptime counts a minute down when Steward's heartbeats or the operator's probes say so, or when neither ClickHouse nor Steward's own witness shows life; planned maintenance, minutes before service began and witnessed minutes without telemetry are excluded.</p>
+${holdBanner(report.hold)}
 ${report.items.map(customerSection).join('\n') || '<p>No customers in this month.</p>'}
 </body></html>
 `

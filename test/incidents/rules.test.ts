@@ -34,12 +34,16 @@ const all = testIncidentsConfig({
 }).rules
 /** What fires at `now`, among `rules` (every test writes its own signal; older ones keep firing). */
 const firing = async (now: Date, ...rules: string[]) =>
-  (await runRules({ pool, clickhouse: ch.client, queueStats: () => getQueueStats(pool) }, all, now)).flatMap(
-    (r) => {
-      expect(r, r.error).toMatchObject({ ok: true })
-      return rules.includes(r.rule) ? r.findings.map((f) => `${r.rule}/${f.scope}`) : []
-    },
-  )
+  (
+    await runRules(
+      { pool, clickhouse: ch.client, queueStats: () => getQueueStats(pool), heldMonths: async () => [] },
+      all,
+      now,
+    )
+  ).flatMap((r) => {
+    expect(r, r.error).toMatchObject({ ok: true })
+    return rules.includes(r.rule) ? r.findings.map((f) => `${r.rule}/${f.scope}`) : []
+  })
 
 describe('burn rates (SRE workbook pairs)', () => {
   const pairs: BurnPair[] = [

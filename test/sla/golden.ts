@@ -107,4 +107,13 @@ export async function addCustomers(pool: Pool, ids: string[], createdAt = '2020-
   }
 }
 
+/** A span of the witness: instance `instanceId` beat without a gap from `from` to `to`. */
+export async function witnessSpan(pool: Pool, from: string, to: string, instanceId = 'cp-1') {
+  await pool.query('INSERT INTO sla_witness (instance_id, first_beat, last_beat) VALUES ($1, $2, $3)', [
+    instanceId,
+    from,
+    to,
+  ])
+}
+
 export { parseMonth }

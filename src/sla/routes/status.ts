@@ -7,9 +7,11 @@ import type { SlaContext } from '../context.ts'
 import { listCredits } from '../credits.ts'
 import { customerIds } from '../customers.ts'
 import { computeMonth } from '../figures.ts'
+import { getHold } from '../holds.ts'
 import { monthOf, parseMonth } from '../months.ts'
 import { CreditRecord } from '../schemas/credits.ts'
 import { CustomerMonth, MonthFigures } from '../schemas/figures.ts'
+import { MonthHold } from '../schemas/holds.ts'
 import { CustomerParam, MonthParam } from './params.ts'
 
 const SlaStatus = z
@@ -17,6 +19,8 @@ const SlaStatus = z
     month: MonthFigures.shape.month,
     period: MonthFigures.shape.period,
     computedAt: MonthFigures.shape.computedAt,
+    /** The month's hold: the close waits for an admin while it is 'held' (null: never held). */
+    hold: MonthHold.nullable(),
     /** Admin only: the factory as a whole. */
     overall: MonthFigures.shape.overall.optional(),
     /** Admin only: jobs in the dead-letter queue now, all customers. */
@@ -82,6 +86,7 @@ export function statusRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => 
           month: figures.month,
           period: figures.period,
           computedAt: figures.computedAt,
+          hold: await getHold(ctx.pool, month),
           ...(admin ? { overall: figures.overall, dlqSize: await dlqSize() } : {}),
           customers,
         },

@@ -20,8 +20,10 @@ export const UptimeFigures = z
     percent,
     minutes: count,
     maintenanceMinutes: count,
-    /** Minutes before the customer existed (created mid-month): not counted. */
+    /** Minutes before the installation first served, or before the customer's `since`: not counted. */
     notInServiceMinutes: count,
+    /** Minutes without any signal that the witness saw served: telemetry missing, not counted. */
+    unmeasuredMinutes: count,
     eligibleMinutes: count,
     upMinutes: count,
     downMinutes: count,
@@ -132,6 +134,22 @@ export type Evaluation = z.infer<typeof Evaluation>
 
 const period = z.enum(['complete', 'month-to-date'])
 
+/**
+ * ClickHouse's signal coverage against the witness: minutes an instance served throughout (the
+ * witness) for which ClickHouse holds no factory signal. Any at close holds the month.
+ */
+export const Coverage = z
+  .object({
+    /** The first in-service minute there ever was (null: never in service). */
+    inServiceSince: instant.nullable(),
+    witnessedMinutes: count,
+    /** Witnessed minutes without any factory signal in ClickHouse (maintenance minutes included). */
+    missingMinutes: count,
+    missingPeriods: z.array(DowntimePeriod),
+  })
+  .openapi('SignalCoverage')
+export type Coverage = z.infer<typeof Coverage>
+
 /** One customer's month, evaluated against its plan: what a credit is computed from, and kept with it. */
 export const CustomerMonth = z
   .object({
@@ -173,7 +191,11 @@ export const MonthFigures = z
     computedAt: instant,
     source: FigureSource,
     /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
-    overall: z.object({ uptime: UptimeFigures, maintenance: z.array(MaintenanceWindow) }),
+    overall: z.object({
+      uptime: UptimeFigures,
+      maintenance: z.array(MaintenanceWindow),
+      coverage: Coverage,
+    }),
     customers: z.array(CustomerMonth),
   })
   .openapi('MonthFigures')

@@ -17,14 +17,15 @@ afterAll(async () => {
 describe('what works', () => {
   it('takes maintenance windows through the API and excludes them', async () => {
     const res = await s.api('POST', '/v1/sla/maintenance', {
-      start: '2025-08-01T00:00:00Z',
-      end: '2025-08-01T01:00:00Z',
+      start: '2025-09-01T00:00:00Z',
+      end: '2025-09-01T01:00:00Z',
       reason: 'planned failover drill',
     })
     expect(res.status).toBe(201)
-    const status = await json(await s.api('GET', '/v1/sla/status?month=2025-08&customerId=acme'))
-    expect(status.customers[0].uptime).toMatchObject({ maintenanceMinutes: 60, eligibleMinutes: 44_580 })
-    const list = await json(await s.api('GET', '/v1/sla/maintenance?month=2025-08', undefined, acmeToken))
+    // September (in service: the Steward's heartbeats) has 43,200 minutes; the window removes 60.
+    const status = await json(await s.api('GET', '/v1/sla/status?month=2025-09&customerId=acme'))
+    expect(status.customers[0].uptime).toMatchObject({ maintenanceMinutes: 60, eligibleMinutes: 43_140 })
+    const list = await json(await s.api('GET', '/v1/sla/maintenance?month=2025-09', undefined, acmeToken))
     expect(list.items).toHaveLength(1)
   })
 })
