@@ -181,7 +181,7 @@ export async function run(argv: string[]): Promise<void> {
     ch
       .insert({
         table: 'events',
-        values: batch.map(toRow),
+        values: batch.map((e) => toRow(e)),
         format: 'JSONEachRow',
         clickhouse_settings: { insert_deduplication_token: randomUUID() },
       })

@@ -4,7 +4,8 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { PayloadTooLargeError } from './errors.ts'
-import { type AppEnv, bearerAuth, type TokenResolver } from './http/auth.ts'
+import { type AppEnv, bearerAuth, sameSecret, type TokenResolver } from './http/auth.ts'
+import type { AuthFailureLimits } from './http/auth-failures.ts'
 import { mountApiDocs } from './http/docs.ts'
 import { problemJson, problemResponse, toProblem } from './http/errors.ts'
 import { httpMetrics } from './http/metrics.ts'
@@ -15,26 +16,49 @@ import type { StewardModule } from './module.ts'
 export interface AppOptions {
   adminToken: string
   resolveToken: TokenResolver
+  /** Rate limit of failed authentications per client address (none when absent). */
+  authFailures?: AuthFailureLimits
   metrics: Registry
   log: Logger
   modules: StewardModule[]
   /** Resolves with readiness detail, or throws with the reason Steward is not ready. */
   readiness: () => Promise<Record<string, unknown>>
   version: string
+  /** Scrapers presenting this bearer token see per-customer series on /metrics; others never do. */
+  metricsToken?: string
   /** Default JSON body limit; routes may set their own (ingest takes larger batches). */
   maxBodyBytes?: number
 }
 
-/** Every operation that takes a body can be refused for its size (the limit applies to all /v1 routes). */
-function withBodyLimit<D extends { paths?: object }>(doc: D): D {
-  // The generated document refers to the Problem component; so does this added response.
-  const tooLarge = {
-    description: problems('payload_too_large')[413]!.description,
+/**
+ * The exposition without samples that name a customer (a non-empty `customer` label): who the
+ * customers are and how their month goes is not for an unauthenticated scraper.
+ */
+function withoutCustomers(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('#') || !/[{,]customer="(?:[^"\\]|\\.)+"/.test(line))
+    .join('\n')
+}
+
+/**
+ * Refusals every /v1 operation shares: a body over its size (413, the limit applies to all /v1
+ * routes), and too many failed authentications from the client's address (429).
+ */
+function withSharedProblems<D extends { paths?: object }>(doc: D): D {
+  // The generated document refers to the Problem component; so do these added responses.
+  const descriptions = problems('payload_too_large', 'rate_limited')
+  const shared = (status: 413 | 429) => ({
+    description: descriptions[status]!.description,
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-  }
-  for (const ops of Object.values(doc.paths ?? {}) as object[])
-    for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[])
-      if (op.requestBody && op.responses && !op.responses['413']) op.responses['413'] = tooLarge
+  })
+  for (const [path, ops] of Object.entries(doc.paths ?? {}) as [string, object][])
+    for (const op of Object.values(ops) as { requestBody?: unknown; responses?: Record<string, unknown> }[]) {
+      if (!op.responses) continue
+      if (op.requestBody && !op.responses['413']) op.responses['413'] = shared(413)
+      if (path.startsWith('/v1/') && !path.startsWith('/v1/integrations/') && !op.responses['429'])
+        op.responses['429'] = shared(429)
+    }
   return doc
 }
 
@@ -91,13 +115,20 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
       method: 'get',
       path: '/metrics',
       tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format; no token)',
+      summary:
+        'Prometheus metrics (text exposition format; no token: per-customer series only with STEWARD_METRICS_TOKEN)',
       responses: { 200: plain('Metrics', z.string(), 'text/plain') },
     }),
-    async (c) => c.body(await opts.metrics.metrics(), 200, { 'Content-Type': opts.metrics.contentType }),
+    async (c) => {
+      const text = await opts.metrics.metrics()
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1]
+      const full =
+        opts.metricsToken !== undefined && token !== undefined && sameSecret(token, opts.metricsToken)
+      return c.body(full ? text : withoutCustomers(text), 200, { 'Content-Type': opts.metrics.contentType })
+    },
   )
 
-  const bearer = bearerAuth(opts.adminToken, opts.resolveToken)
+  const bearer = bearerAuth(opts.adminToken, opts.resolveToken, opts.authFailures)
   // Signed integrations (PagerDuty webhooks) authenticate by signature in their module's publicRoutes;
   // /v1/status is the public status page's JSON (src/status), for everyone.
   const open = (path: string) => path.startsWith('/v1/integrations/') || path === '/v1/status'
@@ -153,7 +184,7 @@ export function createApp(opts: AppOptions): OpenAPIHono<AppEnv> {
   }
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined
   app.get('/openapi.json', (c) => {
-    document ??= withBodyLimit(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
+    document ??= withSharedProblems(app.getOpenAPI31Document({ openapi: '3.1.0', info }))
     return c.json(document)
   })
   mountApiDocs(app)

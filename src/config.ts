@@ -21,6 +21,8 @@ export const envSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   STEWARD_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Bearer token a scraper presents to see per-customer series on /metrics; unset: never shown. */
+  STEWARD_METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Read-only password of /clickhouse (user steward) for Grafana; unset: only the admin token. */
   STEWARD_GRAFANA_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   STEWARD_URL: optionalUrl(/^https?$/, 'http(s)://'),
@@ -44,6 +46,8 @@ export interface PlatformConfig {
   port: number
   host: string
   adminToken: string | undefined
+  /** Token that shows per-customer series on /metrics (unset: they are never shown). */
+  metricsToken: string | undefined
   /** Read-only password for /clickhouse (Grafana), besides the admin token. */
   grafanaToken: string | undefined
   stewardUrl: string
@@ -97,6 +101,7 @@ export function parseConfig<S extends z.ZodType>(
     host: e.HOST,
     adminToken: e.STEWARD_ADMIN_TOKEN,
     grafanaToken: e.STEWARD_GRAFANA_TOKEN,
+    metricsToken: e.STEWARD_METRICS_TOKEN,
     stewardUrl: e.STEWARD_URL ?? `http://127.0.0.1:${e.PORT}`,
     logLevel: e.LOG_LEVEL,
     startupTimeoutMs: e.STEWARD_STARTUP_TIMEOUT * 1000,

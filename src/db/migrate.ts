@@ -90,6 +90,8 @@ export async function migrate(opts: {
   const result: MigrateResult = { postgres: [], clickhouse: [] }
   const lockClient = await opts.pool.connect()
   try {
+    // Another instance may hold the lock for as long as its migrations take: wait without a timeout.
+    await lockClient.query('SET statement_timeout = 0')
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     await lockClient.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
@@ -101,6 +103,8 @@ export async function migrate(opts: {
       if (checkApplied('PostgreSQL', m, applied)) continue
       try {
         await lockClient.query('BEGIN')
+        // A migration may rewrite a large table: no statement timeout for its transaction.
+        await lockClient.query('SET LOCAL statement_timeout = 0')
         await lockClient.query(m.sql)
         await lockClient.query('INSERT INTO schema_migrations (id, checksum) VALUES ($1, $2)', [
           m.id,
@@ -118,6 +122,7 @@ export async function migrate(opts: {
       result.clickhouse = await migrateClickHouse(opts.clickhouse, join(dir, 'clickhouse'), opts.log)
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+    await lockClient.query('RESET statement_timeout').catch(() => {})
     lockClient.release()
   }
   return result

@@ -38,7 +38,21 @@ export interface PostgresOptions {
   log: Logger
   poolSize?: number
   applicationName?: string
+  /** Bounds of every connection of the pool (createPool). */
+  limits?: PoolLimits
 }
+
+/**
+ * How long a caller waits for a connection (from the pool, or from the server) before its query
+ * fails, and how long one statement may run on the server. Without them a PostgreSQL that stops
+ * answering, or a pool that something holds completely, queues every caller forever.
+ */
+export interface PoolLimits {
+  connectTimeoutMs: number
+  statementTimeoutMs: number
+}
+
+export const defaultPoolLimits: PoolLimits = { connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 }
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -128,12 +142,20 @@ export async function startEmbeddedPostgres(
   }
 }
 
-export function createPool(url: string, opts: { max?: number; applicationName?: string } = {}): pg.Pool {
+export function createPool(
+  url: string,
+  opts: { max?: number; applicationName?: string; limits?: PoolLimits } = {},
+): pg.Pool {
+  const limits = opts.limits ?? defaultPoolLimits
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'steward',
     idleTimeoutMillis: 30_000,
+    // Waiting for a pooled connection, and connecting: a bounded wait, then an error.
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    // Server-side limit of one statement (migrations lift it for their own transaction).
+    statement_timeout: limits.statementTimeoutMs,
   })
   // An idle client's error (server restart, network) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
@@ -147,7 +169,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
     embedded = await startEmbeddedPostgres(opts.dataDir, opts.log)
     url = embedded.url
   }
-  const pool = createPool(url, { max: opts.poolSize, applicationName: opts.applicationName })
+  const pool = createPool(url, {
+    max: opts.poolSize,
+    applicationName: opts.applicationName,
+    limits: opts.limits,
+  })
   return {
     pool,
     url,

@@ -178,7 +178,7 @@ async function workerErrorRate(src: RuleSources, r: Rules['workerErrorRate'], no
     src.clickhouse!,
     `SELECT pool, countIf(action IN ('failed', 'retried', 'dead_lettered')) AS bad, count() AS total
      FROM events FINAL
-     WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered')
+     WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered') AND source != 'customer'
        AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
      GROUP BY pool HAVING total >= {min:UInt32}`,
     { now: chTime(now.toISOString()), w: r.windowMinutes, min: r.minAttempts },
@@ -197,7 +197,7 @@ async function probeFailures(src: RuleSources, r: Rules['probeFailures'], now: D
   const rows = await chQuery<{ target: string; failed: number; last_ok: number }>(
     src.clickhouse!,
     `SELECT target, countIf(ok = 0) AS failed, argMax(ok, ts) AS last_ok FROM events FINAL
-     WHERE type = 'probe'
+     WHERE type = 'probe' AND source != 'customer' -- a customer's probes are its evidence, not a page
        AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
      GROUP BY target HAVING failed >= {threshold:UInt32} AND last_ok = 0`,
     { now: chTime(now.toISOString()), w: r.windowMinutes, threshold: r.threshold },

@@ -21,6 +21,11 @@ export const ingestConfigSchema = z
         /** Backoff while ClickHouse fails: from min, doubling (with jitter) up to max. */
         backoffMinMs: ms.default(500),
         backoffMaxMs: ms.default(30_000),
+        /**
+         * Most months (partitions of `events`) in one insert; a batch spanning more (a backfill)
+         * is sent as several inserts. Also sent as ClickHouse's max_partitions_per_insert_block.
+         */
+        maxPartitionsPerInsert: z.number().int().min(1).max(1_000).default(100),
       })
       .prefault({}),
     /** A re-sent eventId within this window is dropped at ingest; beyond it, see docs/telemetry.md. */
@@ -43,8 +48,33 @@ export const ingestConfigSchema = z
           .int()
           .positive()
           .default(50 * 1024 * 1024),
+        /** Most characters of one event in the body (a bigger one is refused without being kept). */
+        maxEventBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024),
         /** Most events in one request. */
         maxEventsPerRequest: z.number().int().positive().default(10_000),
+        /** Requests whose bodies are read and checked at once; more get 429 with Retry-After. */
+        maxConcurrentRequests: z.number().int().positive().default(16),
+        /** Latest accepted event time (`ts`, `detectedAt`, `recoveredAt`): now plus this many hours. */
+        maxFutureHours: z
+          .number()
+          .positive()
+          .max(24 * 366)
+          .default(24),
+        /** Oldest event time a customer token may send: now minus this many hours. */
+        customerMaxAgeHours: z
+          .number()
+          .positive()
+          .max(24 * 3660)
+          .default(7 * 24),
+        /**
+         * Oldest time of a factory event (customerId '') the admin token may send, in days. The
+         * admin's events of a customer may go back to that customer's contract start instead.
+         */
+        factoryHistoryDays: z.number().positive().max(3660).default(400),
         /** Events waiting for the next group commit before new requests get 429. */
         maxPendingEvents: z.number().int().positive().default(100_000),
         /** Outbox rows (unshipped events) beyond which new requests get 503 until the relay catches up. */

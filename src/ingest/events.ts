@@ -5,6 +5,8 @@
 import { z } from 'zod'
 
 const id = z.string().min(1).max(128)
+/** Room for Steward's reserved prefix (`steward:`) before an id of its own of up to 184 characters. */
+const eventId = z.string().min(1).max(192)
 const name = z.string().max(128)
 const nonNeg = z.number().finite().nonnegative()
 
@@ -12,7 +14,7 @@ export const failureClasses = ['validation', 'transient', 'agent', 'infrastructu
 export const FailureClass = z.enum(failureClasses)
 
 const base = {
-  eventId: id,
+  eventId,
   ts: z.iso.datetime({ offset: true }),
   customerId: name.default(''),
   projectId: name.default(''),

@@ -10,7 +10,7 @@
 import type { Pool } from '../db/postgres.ts'
 import { BackpressureError } from '../errors.ts'
 import type { TelemetryEvent } from './events.ts'
-import { appendValidEvents } from './outbox.ts'
+import { appendValidEvents, type EventSource, eventKey } from './outbox.ts'
 
 /** One write takes at most this many events; a bigger queue is written in several. */
 const MAX_EVENTS_PER_WRITE = 20_000
@@ -22,6 +22,7 @@ export interface SubmitResult {
 
 interface Waiter {
   events: TelemetryEvent[]
+  source: EventSource
   resolve(r: SubmitResult): void
   reject(err: unknown): void
 }
@@ -44,7 +45,8 @@ export class GroupCommitter {
     return this.queuedEvents
   }
 
-  submit(events: TelemetryEvent[]): Promise<SubmitResult> {
+  /** Queues `events` (all said by `source`) for the next write; resolves once they are durable. */
+  submit(events: TelemetryEvent[], source: EventSource): Promise<SubmitResult> {
     if (this.queuedEvents > 0 && this.queuedEvents + events.length > this.maxPendingEvents) {
       return Promise.reject(
         new BackpressureError(
@@ -55,7 +57,9 @@ export class GroupCommitter {
       )
     }
     this.queuedEvents += events.length
-    const done = new Promise<SubmitResult>((resolve, reject) => this.queue.push({ events, resolve, reject }))
+    const done = new Promise<SubmitResult>((resolve, reject) =>
+      this.queue.push({ events, source, resolve, reject }),
+    )
     this.writing ??= this.writeAll()
     return done
   }
@@ -80,14 +84,15 @@ export class GroupCommitter {
       }
       try {
         this.writes++
-        const { appendedIds } = await appendValidEvents(
+        const { appendedKeys } = await appendValidEvents(
           this.pool,
           group.flatMap((w) => w.events),
+          group.flatMap((w) => w.events.map(() => w.source)),
         )
-        // Attribute each written id to the first request that carried it; the rest are duplicates.
+        // Attribute each written event to the first request that carried it; the rest are duplicates.
         for (const w of group) {
           let appended = 0
-          for (const e of w.events) if (appendedIds.delete(e.eventId)) appended++
+          for (const e of w.events) if (appendedKeys.delete(eventKey(e.customerId, e.eventId))) appended++
           w.resolve({ appended, duplicates: w.events.length - appended })
         }
         this.onCommit()

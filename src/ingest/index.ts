@@ -2,6 +2,7 @@
 // relay that ships it to ClickHouse, POST /v1/events, and control-plane heartbeats. Other
 // modules import only from this file.
 import { defineModule, type StewardModule } from '../module.ts'
+import type { ContractStarts } from './admission.ts'
 import { ingestConfigSchema } from './config.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { startHeartbeats } from './heartbeat.ts'
@@ -9,6 +10,7 @@ import { createIngestMetrics } from './metrics.ts'
 import { deadEventsSince, type OutboxLag, outboxLag, pruneEventIds } from './outbox.ts'
 import { applyRawTtl } from './raw-ttl.ts'
 import { OutboxRelay } from './relay.ts'
+import { deadRows } from './relay-store.ts'
 import { ingestRoutes } from './routes.ts'
 
 /** How long the route trusts a measured outbox lag before measuring again. */
@@ -24,87 +26,104 @@ export interface IngestModule extends StewardModule {
   deadEventsSince(since: Date): Promise<number>
 }
 
-export const createIngest = defineModule('ingest', ingestConfigSchema, (deps): IngestModule => {
-  const cfg = deps.config
-  const log = deps.log.child({ module: 'ingest' })
-  const metrics = createIngestMetrics(deps.metrics, () => outboxLag(deps.pool))
-  const relay =
-    deps.clickhouse && cfg.relay.enabled
-      ? new OutboxRelay({
-          pool: deps.pool,
-          clickhouse: deps.clickhouse,
-          config: cfg.relay,
-          log,
-          instanceId: deps.instanceId,
-          metrics,
-        })
-      : undefined
-  const committer = new GroupCommitter(deps.pool, cfg.http.maxPendingEvents, () => relay?.nudge())
+/** What ingest uses of the modules beside it (wired by src/server/compose.ts). */
+export interface IngestUses {
+  /** The tenants' contract start per customer: how far back the operator may send its history. */
+  contractStarts?: ContractStarts
+}
 
-  let cached: { at: number; lag: Promise<OutboxLag> } | undefined
-  const cachedLag = (): Promise<OutboxLag> => {
-    if (!cached || Date.now() - cached.at > LAG_CACHE_MS) {
-      const lag = outboxLag(deps.pool)
-      cached = { at: Date.now(), lag }
-      lag.catch(() => (cached = undefined))
+export const createIngest = defineModule(
+  'ingest',
+  ingestConfigSchema,
+  (deps, uses: IngestUses): IngestModule => {
+    const cfg = deps.config
+    const log = deps.log.child({ module: 'ingest' })
+    const metrics = createIngestMetrics(
+      deps.metrics,
+      () => outboxLag(deps.pool),
+      () => deadRows(deps.pool),
+    )
+    const relay =
+      deps.clickhouse && cfg.relay.enabled
+        ? new OutboxRelay({
+            pool: deps.pool,
+            clickhouse: deps.clickhouse,
+            config: cfg.relay,
+            log,
+            instanceId: deps.instanceId,
+            metrics,
+          })
+        : undefined
+    const committer = new GroupCommitter(deps.pool, cfg.http.maxPendingEvents, () => relay?.nudge())
+
+    let cached: { at: number; lag: Promise<OutboxLag> } | undefined
+    const cachedLag = (): Promise<OutboxLag> => {
+      if (!cached || Date.now() - cached.at > LAG_CACHE_MS) {
+        const lag = outboxLag(deps.pool)
+        cached = { at: Date.now(), lag }
+        lag.catch(() => (cached = undefined))
+      }
+      return cached.lag
     }
-    return cached.lag
-  }
 
-  deps.scheduler.register({
-    name: 'ingest.prune-event-ids',
-    cron: '23 * * * *',
-    async run() {
-      return { pruned: await pruneEventIds(deps.pool, cfg.dedupWindowHours) }
-    },
-  })
+    deps.scheduler.register({
+      name: 'ingest.prune-event-ids',
+      cron: '23 * * * *',
+      async run() {
+        return { pruned: await pruneEventIds(deps.pool, cfg.dedupWindowHours) }
+      },
+    })
 
-  let heartbeats: { stop(): Promise<void> } | undefined
-  return {
-    name: 'ingest',
-    relay,
-    committer,
-    outboxLag: () => outboxLag(deps.pool),
-    deadEventsSince: (since) => deadEventsSince(deps.pool, since),
-    routes: ingestRoutes({
-      config: cfg.http,
+    let heartbeats: { stop(): Promise<void> } | undefined
+    return {
+      name: 'ingest',
+      relay,
+      outboxLag: () => outboxLag(deps.pool),
+      deadEventsSince: (since) => deadEventsSince(deps.pool, since),
       committer,
-      lag: cachedLag,
-      metrics,
-      onWriteError: (err) => log.error('telemetry write to the outbox failed', { error: err }),
-    }),
-    async start() {
-      if (deps.clickhouse) await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
-      relay?.start()
-      // Control-plane heartbeats come from serve (the process with ClickHouse), not from workers.
-      if (cfg.heartbeatIntervalMs > 0 && deps.clickhouse) {
-        heartbeats = startHeartbeats({
-          pool: deps.pool,
-          clickhouse: deps.clickhouse,
-          instanceId: deps.instanceId,
-          intervalMs: cfg.heartbeatIntervalMs,
-          log,
-          onBeat: () => relay?.nudge(),
-        })
-      }
-    },
-    async stop() {
-      await heartbeats?.stop()
-      await committer.flush()
-      await relay?.stop()
-    },
-    async readiness() {
-      const lag = await outboxLag(deps.pool)
-      return {
-        outboxBacklog: lag.backlog,
-        outboxOldestAgeSeconds: Math.round(lag.oldestAgeSeconds * 10) / 10,
-        relay: relay ? relay.status() : 'not running in this process',
-      }
-    },
-  }
-})
+      routes: ingestRoutes({
+        config: cfg.http,
+        committer,
+        lag: cachedLag,
+        contractStarts: uses.contractStarts,
+        metrics,
+        onWriteError: (err) => log.error('telemetry write to the outbox failed', { error: err }),
+      }),
+      async start() {
+        if (deps.clickhouse) await applyRawTtl(deps.clickhouse, cfg.rawTtlDays, log)
+        relay?.start()
+        // Control-plane heartbeats come from serve (the process with ClickHouse), not from workers.
+        if (cfg.heartbeatIntervalMs > 0 && deps.clickhouse) {
+          heartbeats = startHeartbeats({
+            pool: deps.pool,
+            clickhouse: deps.clickhouse,
+            instanceId: deps.instanceId,
+            intervalMs: cfg.heartbeatIntervalMs,
+            log,
+            onBeat: () => relay?.nudge(),
+          })
+        }
+      },
+      async stop() {
+        await heartbeats?.stop()
+        await committer.flush()
+        await relay?.stop()
+      },
+      async readiness() {
+        const [lag, dead] = await Promise.all([outboxLag(deps.pool), deadRows(deps.pool)])
+        return {
+          outboxBacklog: lag.backlog,
+          outboxOldestAgeSeconds: Math.round(lag.oldestAgeSeconds * 10) / 10,
+          // Rows set aside for an operator (docs/telemetry.md, "When a row is refused").
+          outboxDeadRows: dead,
+          relay: relay ? relay.status() : 'not running in this process',
+        }
+      },
+    }
+  },
+)
 
 export * from './events.ts'
-export { appendEvents, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export { appendEvents, type EventSource, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

@@ -5,11 +5,16 @@ import type { OutboxLag } from './outbox.ts'
 export interface IngestMetrics {
   shipped: Counter
   failures: Counter
+  deadRows: Counter
   events: Counter<'outcome'>
 }
 
-/** Registers the ingest metrics; the lag gauges read `lag()` at scrape time. */
-export function createIngestMetrics(registry: Registry, lag: () => Promise<OutboxLag>): IngestMetrics {
+/** Registers the ingest metrics; the gauges read `lag()` and `deadRows()` at scrape time. */
+export function createIngestMetrics(
+  registry: Registry,
+  lag: () => Promise<OutboxLag>,
+  deadRows: () => Promise<number>,
+): IngestMetrics {
   let pending: Promise<OutboxLag> | undefined
   // Both gauges are scraped together: share one outbox query per scrape.
   const sample = () => {
@@ -32,6 +37,14 @@ export function createIngestMetrics(registry: Registry, lag: () => Promise<Outbo
       this.set((await sample()).oldestAgeSeconds)
     },
   })
+  new Gauge({
+    name: 'steward_outbox_dead_rows',
+    help: 'Outbox rows set aside in telemetry_outbox_dead (not valid events, or refused by ClickHouse) awaiting an operator',
+    registers: [registry],
+    async collect() {
+      this.set(await deadRows())
+    },
+  })
   return {
     shipped: new Counter({
       name: 'steward_relay_shipped_total',
@@ -41,6 +54,11 @@ export function createIngestMetrics(registry: Registry, lag: () => Promise<Outbo
     failures: new Counter({
       name: 'steward_relay_failures_total',
       help: 'Failed attempts of the outbox relay to ship a batch to ClickHouse',
+      registers: [registry],
+    }),
+    deadRows: new Counter({
+      name: 'steward_relay_dead_rows_total',
+      help: 'Outbox rows the relay set aside in telemetry_outbox_dead (not valid events, or refused by ClickHouse)',
       registers: [registry],
     }),
     events: new Counter({

@@ -3,13 +3,61 @@
 //
 // Guarantees:
 // - an event is in the outbox once its caller's transaction commits; the relay ships it later;
-// - an eventId already accepted within the dedup window (telemetry_event_ids) is dropped here, so
-//   a producer that re-sends (after a timeout, a crash, a retried job) never double-counts. Two
-//   transactions appending the same eventId at once: the second waits for the first and drops it
-//   if the first commits (the primary key decides).
+// - an eventId already accepted for the same customer within the dedup window (telemetry_event_ids)
+//   is dropped here, so a producer that re-sends (after a timeout, a crash, a retried job) never
+//   double-counts. Ids are per customer: one customer's id never pre-empts another's. Two
+//   transactions appending the same (customer, eventId) at once: the second waits for the first
+//   and drops it if the first commits (the primary key decides);
+// - every row records its provenance (`source`): Steward's own events ('steward', through
+//   `appendEvents`, whose ids all carry the reserved prefix `steward:`), the operator's and a
+//   customer's (HTTP ingest, which refuses that prefix).
 import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput } from './events.ts'
+
+const SQL = {
+  // Records the ids first; only ids new to the window (for their customer, and not among the ids
+  // accepted before ids were per customer) go on to the outbox, in one statement.
+  append: `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
+    WITH ORDINALITY AS e(event_id, customer_id, body, source, n)
+), fresh AS (
+  INSERT INTO telemetry_event_ids (customer_id, event_id)
+  SELECT customer_id, event_id FROM input i
+  WHERE NOT EXISTS (SELECT 1 FROM telemetry_event_ids_legacy l WHERE l.event_id = i.event_id)
+  ORDER BY customer_id, event_id -- one lock order: no deadlock between appenders
+  ON CONFLICT (customer_id, event_id) DO NOTHING
+  RETURNING customer_id, event_id
+)
+INSERT INTO telemetry_outbox (event_id, customer_id, source, body)
+SELECT i.event_id, i.customer_id, i.source, i.body
+FROM input i JOIN fresh USING (customer_id, event_id)
+ORDER BY i.n
+RETURNING customer_id, event_id`,
+  lag: `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age
+        FROM telemetry_outbox`,
+  pruneIds: `DELETE FROM telemetry_event_ids WHERE (customer_id, event_id) IN (
+               SELECT i.customer_id, i.event_id FROM telemetry_event_ids i
+               WHERE i.seen_at < now() - make_interval(secs => $1::float8 * 3600)
+                 AND NOT EXISTS (SELECT 1 FROM telemetry_outbox o
+                                 WHERE o.customer_id = i.customer_id AND o.event_id = i.event_id)
+               LIMIT $2)`,
+  pruneLegacyIds: `DELETE FROM telemetry_event_ids_legacy WHERE event_id IN (
+                     SELECT l.event_id FROM telemetry_event_ids_legacy l
+                     WHERE l.seen_at < now() - make_interval(secs => $1::float8 * 3600)
+                       AND NOT EXISTS (SELECT 1 FROM telemetry_outbox o WHERE o.event_id = l.event_id)
+                     LIMIT $2)`,
+}
+
+/** Who said an event: Steward itself, the operator (admin token) or a customer (its token). */
+export type EventSource = 'steward' | 'operator' | 'customer'
+
+/** The namespace of Steward's own event ids; HTTP senders may not use it. */
+export const STEWARD_ID_PREFIX = 'steward:'
+
+/** The deduplication key of an event: its id within its customer. */
+export const eventKey = (customerId: string, eventId: string): string => JSON.stringify([customerId, eventId])
 
 /** An event before it has an id and a time: `appendEvents` fills both when absent. */
 export type NewEvent = EventWithout<TelemetryEventInput, 'eventId' | 'ts'> & { eventId?: string; ts?: string }
@@ -21,52 +69,54 @@ export interface AppendResult {
   appended: number
   /** Events dropped because their eventId was already accepted (earlier, or twice in this call). */
   duplicates: number
-  /** The eventIds written (in input order), for callers that report per-request figures. */
-  appendedIds: Set<string>
+  /** The keys (`eventKey`) of the events written, for callers that report per-request figures. */
+  appendedKeys: Set<string>
 }
 
-// Records the ids first; only ids new to the window go on to the outbox, in one statement.
-const APPEND_SQL = `
-WITH fresh AS (
-  INSERT INTO telemetry_event_ids (event_id)
-  SELECT id FROM unnest($1::text[]) AS id ORDER BY id -- one lock order: no deadlock between appenders
-  ON CONFLICT (event_id) DO NOTHING
-  RETURNING event_id
-)
-INSERT INTO telemetry_outbox (event_id, customer_id, body)
-SELECT e.event_id, e.customer_id, e.body
-FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS e(event_id, customer_id, body, n)
-JOIN fresh USING (event_id)
-ORDER BY e.n
-RETURNING event_id`
+/** Steward's own id for an event: the caller's (or a new) id in the reserved namespace. */
+const stewardId = (id: string | undefined): string =>
+  id?.startsWith(STEWARD_ID_PREFIX) ? id : `${STEWARD_ID_PREFIX}${id ?? randomUUID()}`
 
 /**
- * Appends events to the outbox in one statement. Events are validated here: a producer bug fails
- * the caller's transaction instead of poisoning the relay.
+ * Appends Steward's own events (source 'steward') to the outbox in one statement. Their ids are
+ * put in the reserved namespace (`steward:<id>`; a new id when absent). Events are validated here:
+ * a producer bug fails the caller's transaction instead of poisoning the relay.
  */
 export async function appendEvents(db: Queryable, events: NewEvent[]): Promise<AppendResult> {
   const now = new Date().toISOString()
   return appendValidEvents(
     db,
-    events.map((e) => TelemetryEvent.parse({ eventId: randomUUID(), ts: now, ...e })),
+    events.map((e) => TelemetryEvent.parse({ ts: now, ...e, eventId: stewardId(e.eventId) })),
+    'steward',
   )
 }
 
-/** Appends events that already passed `TelemetryEvent` validation (HTTP ingest validates first). */
-export async function appendValidEvents(db: Queryable, events: TelemetryEvent[]): Promise<AppendResult> {
-  const unique = new Map<string, TelemetryEvent>()
-  for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e)
-  if (unique.size === 0) return { appended: 0, duplicates: events.length, appendedIds: new Set() }
+/**
+ * Appends events that already passed `TelemetryEvent` validation (HTTP ingest validates first),
+ * each with its source (one for all, or one per event).
+ */
+export async function appendValidEvents(
+  db: Queryable,
+  events: TelemetryEvent[],
+  source: EventSource | readonly EventSource[],
+): Promise<AppendResult> {
+  const unique = new Map<string, { e: TelemetryEvent; source: EventSource }>()
+  events.forEach((e, i) => {
+    const key = eventKey(e.customerId, e.eventId)
+    if (!unique.has(key)) unique.set(key, { e, source: typeof source === 'string' ? source : source[i]! })
+  })
+  if (unique.size === 0) return { appended: 0, duplicates: events.length, appendedKeys: new Set() }
   const list = [...unique.values()]
-  const { rows } = await db.query<{ event_id: string }>(APPEND_SQL, [
-    list.map((e) => e.eventId),
-    list.map((e) => e.customerId),
-    list.map((e) => JSON.stringify(e)),
+  const { rows } = await db.query<{ customer_id: string; event_id: string }>(SQL.append, [
+    list.map((x) => x.e.eventId),
+    list.map((x) => x.e.customerId),
+    list.map((x) => JSON.stringify(x.e)),
+    list.map((x) => x.source),
   ])
   return {
     appended: rows.length,
     duplicates: events.length - rows.length,
-    appendedIds: new Set(rows.map((r) => r.event_id)),
+    appendedKeys: new Set(rows.map((r) => eventKey(r.customer_id, r.event_id))),
   }
 }
 
@@ -79,9 +129,7 @@ export interface OutboxLag {
 
 /** How far the telemetry pipeline is behind (for /readyz, /metrics, RPO and detection rules). */
 export async function outboxLag(db: Queryable): Promise<OutboxLag> {
-  const { rows } = await db.query<{ backlog: number; age: number | null }>(
-    `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age FROM telemetry_outbox`,
-  )
+  const { rows } = await db.query<{ backlog: number; age: number | null }>(SQL.lag)
   return { backlog: rows[0]?.backlog ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) }
 }
 
@@ -101,16 +149,12 @@ export async function deadEventsSince(db: Queryable, since: Date): Promise<numbe
  */
 export async function pruneEventIds(db: Queryable, windowHours: number, slice = 10_000): Promise<number> {
   let total = 0
-  for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM telemetry_event_ids WHERE event_id IN (
-         SELECT i.event_id FROM telemetry_event_ids i
-         WHERE i.seen_at < now() - make_interval(secs => $1::float8 * 3600)
-           AND NOT EXISTS (SELECT 1 FROM telemetry_outbox o WHERE o.event_id = i.event_id)
-         LIMIT $2)`,
-      [windowHours, slice],
-    )
-    total += rowCount ?? 0
-    if ((rowCount ?? 0) < slice) return total
+  for (const sql of [SQL.pruneIds, SQL.pruneLegacyIds]) {
+    for (;;) {
+      const { rowCount } = await db.query(sql, [windowHours, slice])
+      total += rowCount ?? 0
+      if ((rowCount ?? 0) < slice) break
+    }
   }
+  return total
 }

@@ -14,7 +14,10 @@
 //   someone else already deleted is a no-op;
 // - one bad row never holds the pipeline: a body that is not a valid event (written by hand, or
 //   by an older version) is set aside in telemetry_outbox_dead, with the reason, when its batch
-//   ships; the decision is deterministic, so every attempt at a batch sends the same rows.
+//   ships; so is a row ClickHouse itself refuses (found by bisecting the insert it was in, see
+//   relay-insert.ts), while the rest of its batch ships. The decisions are deterministic, so every
+//   attempt at a batch sends the same inserts with the same tokens. While ClickHouse is down or
+//   refusing for a passing reason nothing is set aside: the relay backs off and retries.
 import { randomUUID } from 'node:crypto'
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool } from '../db/postgres.ts'
@@ -22,55 +25,20 @@ import type { Logger } from '../log.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
 import type { IngestMetrics } from './metrics.ts'
-import { type EventRow, toRow } from './rows.ts'
+import { type BatchRow, type RefusedRow, sendBatch } from './relay-insert.ts'
+import {
+  type Batch,
+  claimBatch,
+  finishBatch,
+  nextBatch,
+  recordSplit,
+  releaseLease,
+  renewLease,
+  takeOverBatch,
+} from './relay-store.ts'
+import { toRow } from './rows.ts'
 
 type RelayConfig = IngestConfig['relay']
-
-// Is a batch due? Looks only at the next `batchSize` unclaimed rows (cheap whatever the backlog).
-const DUE_SQL = `
-SELECT count(*)::int AS n, COALESCE(extract(epoch FROM now() - min(enqueued_at)) * 1000, 0)::float8 AS age_ms
-FROM (SELECT enqueued_at FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $1) AS next`
-
-const CLAIM_NEW_SQL = `
-WITH pick AS (
-  SELECT seq FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
-), claimed AS (
-  UPDATE telemetry_outbox o SET batch = $1 FROM pick WHERE o.seq = pick.seq RETURNING o.seq, o.body
-), lease AS (
-  INSERT INTO telemetry_outbox_batches (batch, claimed_by) SELECT $1, $3 WHERE EXISTS (SELECT 1 FROM claimed)
-)
-SELECT seq, body FROM claimed ORDER BY seq`
-
-const TAKE_OVER_SQL = `
-UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2
-WHERE batch = (
-  SELECT batch FROM telemetry_outbox_batches
-  WHERE claimed_at < now() - make_interval(secs => $1::float8 / 1000)
-  ORDER BY claimed_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING batch`
-
-const BATCH_ROWS_SQL = 'SELECT seq, body FROM telemetry_outbox WHERE batch = $1 ORDER BY seq'
-
-const RENEW_SQL = 'UPDATE telemetry_outbox_batches SET claimed_at = now(), claimed_by = $2 WHERE batch = $1'
-
-/** Makes the lease expire now, so any relay takes the batch over at once (graceful stop). */
-const RELEASE_SQL = `UPDATE telemetry_outbox_batches SET claimed_at = '-infinity' WHERE batch = $1`
-
-/** Removes an acknowledged batch; rows listed in $2 (with reasons $3) are set aside as dead. */
-const DELETE_SQL = `
-WITH gone AS (
-  DELETE FROM telemetry_outbox WHERE batch = $1 RETURNING seq, event_id, body, enqueued_at
-), dead AS (
-  INSERT INTO telemetry_outbox_dead (seq, event_id, body, error, enqueued_at)
-  SELECT g.seq, g.event_id, g.body, x.error, g.enqueued_at
-  FROM gone g JOIN unnest($2::bigint[], $3::text[]) AS x(seq, error) USING (seq)
-)
-DELETE FROM telemetry_outbox_batches WHERE batch = $1`
-
-interface Batch {
-  token: string
-  rows: { seq: number; body: unknown }[]
-}
 
 export interface RelayStatus {
   state: 'stopped' | 'idle' | 'shipping' | 'backing_off'
@@ -78,7 +46,7 @@ export interface RelayStatus {
   lastError?: string
   lastShippedAt?: string
   shipped: number
-  /** Outbox rows set aside (telemetry_outbox_dead) because they were not valid events. */
+  /** Outbox rows this relay set aside (telemetry_outbox_dead): not valid events, or refused by ClickHouse. */
   deadLettered: number
 }
 
@@ -124,7 +92,7 @@ export class OutboxRelay {
     this.wake?.()
     await this.loop
     if (this.pending) {
-      await this.o.pool.query(RELEASE_SQL, [this.pending.token]).catch(() => {})
+      await releaseLease(this.o.pool, this.pending.token).catch(() => {})
       this.pending = undefined
     }
     this.st.state = 'stopped'
@@ -198,85 +166,94 @@ export class OutboxRelay {
   }
 
   private async takeOver(): Promise<Batch | undefined> {
-    const { rows } = await this.o.pool.query<{ batch: string }>(TAKE_OVER_SQL, [
-      this.o.config.claimLeaseMs,
-      this.o.instanceId,
-    ])
-    const token = rows[0]?.batch
-    if (!token) return undefined
-    const { rows: batchRows } = await this.o.pool.query<Batch['rows'][number]>(BATCH_ROWS_SQL, [token])
-    this.o.log.info('telemetry relay: took over an expired batch', { batch: token, rows: batchRows.length })
-    return { token, rows: batchRows }
+    const batch = await takeOverBatch(this.o.pool, {
+      leaseMs: this.o.config.claimLeaseMs,
+      instanceId: this.o.instanceId,
+      maxPartitions: this.o.config.maxPartitionsPerInsert,
+    })
+    if (batch)
+      this.o.log.info('telemetry relay: took over an expired batch', {
+        batch: batch.token,
+        rows: batch.rows.length,
+      })
+    return batch
   }
 
   private async claimNew(force: boolean): Promise<Batch | undefined> {
     const { batchSize, maxBatchAgeMs } = this.o.config
     if (!force) {
-      const { rows } = await this.o.pool.query<{ n: number; age_ms: number }>(DUE_SQL, [batchSize])
-      const next = rows[0]
-      if (!next || next.n === 0 || (next.n < batchSize && next.age_ms < maxBatchAgeMs)) return undefined
+      const next = await nextBatch(this.o.pool, batchSize)
+      if (next.n === 0 || (next.n < batchSize && next.ageMs < maxBatchAgeMs)) return undefined
     }
-    const token = randomUUID()
-    const { rows } = await this.o.pool.query<Batch['rows'][number]>(CLAIM_NEW_SQL, [
-      token,
+    return claimBatch(this.o.pool, {
+      token: randomUUID(),
       batchSize,
-      this.o.instanceId,
-    ])
-    return rows.length ? { token, rows } : undefined
+      instanceId: this.o.instanceId,
+      maxPartitions: this.o.config.maxPartitionsPerInsert,
+    })
   }
 
   /** Ships `batch`; false when another relay already had (its lease row is gone). */
   private async ship(batch: Batch): Promise<boolean> {
     this.st.state = 'shipping'
     // Renewing also tells us whether another relay shipped the batch meanwhile (lease row gone).
-    const renewed = await this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId])
-    if (renewed.rowCount === 0) return false
-    // Keep the lease while the insert runs (ClickHouse may be slow), so no relay takes it over.
+    if (!(await renewLease(this.o.pool, batch.token, this.o.instanceId))) return false
+    // Keep the lease while the inserts run (ClickHouse may be slow), so no relay takes it over.
     const renew = setInterval(
-      () => void this.o.pool.query(RENEW_SQL, [batch.token, this.o.instanceId]).catch(() => {}),
+      () => void renewLease(this.o.pool, batch.token, this.o.instanceId).catch(() => {}),
       Math.max(1_000, this.o.config.claimLeaseMs / 3),
     )
     // Validation is deterministic, so every attempt at this batch sends the same rows.
-    const values: EventRow[] = []
-    const dead: { seq: number; error: string }[] = []
+    const valid: BatchRow[] = []
+    const dead: RefusedRow[] = []
     for (const row of batch.rows) {
       const r = TelemetryEvent.safeParse(row.body)
-      if (r.success) values.push(toRow(r.data))
+      if (r.success) valid.push({ seq: row.seq, row: toRow(r.data, row.source) })
       else
         dead.push({
           seq: row.seq,
           error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         })
     }
+    let refused: RefusedRow[]
     try {
-      if (values.length > 0)
-        await this.o.clickhouse.insert({
-          table: 'events',
-          values,
-          format: 'JSONEachRow',
-          clickhouse_settings: {
-            insert_deduplicate: 1,
-            insert_deduplication_token: batch.token,
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-            // A batch spanning many months (a backfill) must not be refused forever: no partition cap.
-            max_partitions_per_insert_block: '0',
-          },
-        })
+      refused = await sendBatch({
+        clickhouse: this.o.clickhouse,
+        token: batch.token,
+        rows: valid,
+        maxPartitions: batch.maxPartitions,
+        split: batch.split,
+        onSplit: async (token) => {
+          await recordSplit(this.o.pool, batch.token, token)
+          batch.split.add(token)
+          if (batch.split.size === 1)
+            this.o.log.warn('telemetry relay: ClickHouse refused an insert for its rows; bisecting it', {
+              batch: batch.token,
+              rows: valid.length,
+            })
+        },
+      })
     } finally {
       clearInterval(renew)
     }
-    await this.o.pool.query(DELETE_SQL, [batch.token, dead.map((d) => d.seq), dead.map((d) => d.error)])
+    dead.push(...refused)
+    await finishBatch(this.o.pool, batch.token, dead)
     if (dead.length > 0) {
       this.st.deadLettered += dead.length
-      this.o.log.warn('telemetry relay: set aside outbox rows that are not valid events', {
-        rows: dead.length,
-        table: 'telemetry_outbox_dead',
-        firstError: dead[0]!.error,
-      })
+      this.o.metrics?.deadRows.inc(dead.length)
+      this.o.log.warn(
+        'telemetry relay: set aside outbox rows that are not valid events or that ClickHouse refused',
+        {
+          rows: dead.length,
+          table: 'telemetry_outbox_dead',
+          firstError: dead[0]!.error,
+        },
+      )
     }
-    this.st.shipped += values.length
+    const shipped = valid.length - refused.length
+    this.st.shipped += shipped
     this.st.lastShippedAt = new Date().toISOString()
-    this.o.metrics?.shipped.inc(values.length)
+    this.o.metrics?.shipped.inc(shipped)
     return true
   }
 }

@@ -3,11 +3,14 @@
 // but stored once. Under pressure the route answers 429 (writes saturated) or 503 (the outbox is
 // past its bound, e.g. ClickHouse has been down a long time) with Retry-After, never buffering
 // without bound. The body is read by hand (not by the OpenAPI validator) because it may be NDJSON
-// or gzip; its shape is still documented in /openapi.json.
+// or gzip, and is read as a stream (body.ts) with each event checked as it arrives (admission.ts);
+// its shape is still documented in /openapi.json. At most `maxConcurrentRequests` bodies are read
+// at once: more get 429 with Retry-After instead of queueing, so memory stays bounded.
 import { z } from '@hono/zod-openapi'
-import { BackpressureError, PayloadTooLargeError } from '../errors.ts'
+import { BackpressureError } from '../errors.ts'
 import { createRouter, errorResponses, jsonContent, problems, security } from '../http/openapi.ts'
-import { readEventsBody, splitEvents, validateEvents } from './body.ts'
+import { Admission, type ContractStarts, CUSTOMER_EVENT_TYPES, sourceOf } from './admission.ts'
+import { readEvents } from './body.ts'
 import type { IngestConfig } from './config.ts'
 import { TelemetryEvent } from './events.ts'
 import type { GroupCommitter } from './group-commit.ts'
@@ -19,6 +22,8 @@ export interface IngestRouteDeps {
   committer: GroupCommitter
   /** The outbox lag, cached briefly (the route must not count the outbox per request). */
   lag: () => Promise<OutboxLag>
+  /** Contract starts of registered customers (tenants), for the operator's history. */
+  contractStarts?: ContractStarts
   metrics?: IngestMetrics
   onWriteError: (err: unknown) => void
 }
@@ -43,7 +48,9 @@ export function ingestRoutes(d: IngestRouteDeps) {
     description:
       'The whole batch is validated first: a 400 names each bad event by index and field, and stores nothing. ' +
       'A 202 means every event is durable. Re-sending an eventId (within the dedup window) never double-counts. ' +
-      'A customer token may only send events of its own customer (customerId defaults to it).',
+      `A customer token may only send ${CUSTOMER_EVENT_TYPES.join(', ')} events of its own customer ` +
+      '(customerId defaults to it); anything else is a 403 naming the field. Event times are bounded ' +
+      '(docs/telemetry.md); ids starting with "steward:" are reserved.',
     security,
     request: {
       body: {
@@ -61,35 +68,44 @@ export function ingestRoutes(d: IngestRouteDeps) {
     },
   })
 
+  let reading = 0
   router.post('/events', async (c) => {
     const principal = c.var.principal
-    // Lag unknown (PostgreSQL unreachable): go on, the write itself will answer 503.
-    const lag = await d.lag().catch(() => undefined)
-    if (lag && lag.backlog >= d.config.maxBacklog) {
+    if (reading >= d.config.maxConcurrentRequests) {
       d.metrics?.events.inc({ outcome: 'throttled' })
       throw new BackpressureError(
-        'unavailable',
-        `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
-        30,
+        'rate_limited',
+        `${reading} event batches are being read already (at most ${d.config.maxConcurrentRequests} at once)`,
+        1,
       )
     }
-    const text = await readEventsBody(c.req.raw, d.config)
-    const { items, errors } = splitEvents(text, c.req.header('content-type') ?? '')
-    if (items.length > d.config.maxEventsPerRequest) {
-      throw new PayloadTooLargeError(
-        `the batch holds ${items.length} events; at most ${d.config.maxEventsPerRequest} per request`,
-        { maxEvents: d.config.maxEventsPerRequest },
-      )
-    }
-    let events: ReturnType<typeof validateEvents>
+    reading++
+    let events: ReturnType<Admission['result']>
     try {
-      events = validateEvents(items, errors, principal.kind === 'customer' ? principal.customerId : undefined)
-    } catch (err) {
-      d.metrics?.events.inc({ outcome: 'rejected' }, items.length)
-      throw err
+      // Lag unknown (PostgreSQL unreachable): go on, the write itself will answer 503.
+      const lag = await d.lag().catch(() => undefined)
+      if (lag && lag.backlog >= d.config.maxBacklog) {
+        d.metrics?.events.inc({ outcome: 'throttled' })
+        throw new BackpressureError(
+          'unavailable',
+          `the telemetry backlog (${lag.backlog} events, oldest ${Math.round(lag.oldestAgeSeconds)} s) is past its bound; ClickHouse may be unavailable`,
+          30,
+        )
+      }
+      const admission = new Admission(principal, d.config)
+      try {
+        await readEvents(c.req.raw, c.req.header('content-type') ?? '', d.config, admission)
+        await admission.checkHistory(d.contractStarts)
+        events = admission.result()
+      } catch (err) {
+        d.metrics?.events.inc({ outcome: 'rejected' }, Math.max(1, admission.eventsRead))
+        throw err
+      }
+    } finally {
+      reading--
     }
     try {
-      const r = await d.committer.submit(events)
+      const r = await d.committer.submit(events, sourceOf(principal))
       d.metrics?.events.inc({ outcome: 'accepted' }, r.appended)
       if (r.duplicates) d.metrics?.events.inc({ outcome: 'duplicate' }, r.duplicates)
       return c.json({ accepted: events.length, duplicates: r.duplicates }, 202)

@@ -1,5 +1,7 @@
-// Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql).
+// Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
+// 050_events_source.sql).
 import type { TelemetryEvent } from './events.ts'
+import type { EventSource } from './outbox.ts'
 
 export interface EventRow {
   event_id: string
@@ -35,6 +37,8 @@ export interface EventRow {
   recovery_kind: string
   detected_at: string
   recovered_at: string
+  /** Who said it (docs/telemetry.md, "Who may say what"). */
+  source: EventSource
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z'
@@ -42,7 +46,7 @@ const EPOCH = '1970-01-01T00:00:00.000Z'
 /** ClickHouse DateTime64 text in UTC, millisecond precision. */
 export const chTime = (iso: string): string => new Date(iso).toISOString().replace('T', ' ').replace('Z', '')
 
-export function toRow(e: TelemetryEvent): EventRow {
+export function toRow(e: TelemetryEvent, source: EventSource = 'steward'): EventRow {
   const row: EventRow = {
     event_id: e.eventId,
     type: e.type,
@@ -77,6 +81,7 @@ export function toRow(e: TelemetryEvent): EventRow {
     recovery_kind: 'recoveryKind' in e ? e.recoveryKind : '',
     detected_at: chTime('detectedAt' in e ? e.detectedAt : EPOCH),
     recovered_at: chTime('recoveredAt' in e ? e.recoveredAt : EPOCH),
+    source,
   }
   return row
 }

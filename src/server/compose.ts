@@ -32,7 +32,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   tenants: [],
   pricing: [],
   egress: [],
-  ingest: [],
+  ingest: ['tenants'],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
   incidents: ['orchestrator', 'sla', 'egress'],
@@ -56,7 +56,9 @@ export function composeModules(
   const tenants = createTenants(slice(config.tenants), {})
   const pricing = createPricing(slice(config.prices), {})
   const egress = createEgress(slice(config.egress), {})
-  const ingest = want('ingest') ? createIngest(slice(config.ingest), {}) : undefined
+  const ingest = want('ingest')
+    ? createIngest(slice(config.ingest), { contractStarts: tenants.contractStarts })
+    : undefined
   const orchestrator = want('orchestrator')
     ? createOrchestrator(slice(config.orchestrator), { tenants, pricing, egress: egress.policy })
     : undefined

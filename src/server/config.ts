@@ -23,6 +23,30 @@ const sections = z
     [createSla.configKey]: createSla.configSchema.prefault({}),
     [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
     [createStatus.configKey]: createStatus.configSchema.prefault({}),
+    /** The composition root's own settings: shutdown. */
+    server: z
+      .object({
+        /** After SIGTERM, /readyz fails at once and requests are still served this long, so load balancers stop sending. */
+        readinessDrainMs: z.number().int().min(0).max(300_000).default(0),
+        /** In-flight requests get this long to finish; then their connections are closed. */
+        shutdownDeadlineMs: z.number().int().min(0).max(600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    /** The PostgreSQL pool of `serve`. */
+    postgres: z
+      .object({
+        /** Connections; default: each in-process worker's LISTEN connection and slots, plus apiConnections. */
+        poolMax: z.number().int().min(2).max(10_000).optional(),
+        /** Connections kept for the API, relay, scheduler and deliveries on top of the workers'. */
+        apiConnections: z.number().int().min(2).max(1000).default(10),
+        /** A caller waits this long for a connection before its query fails. */
+        connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** The longest one statement may run on the server (migrations have none). */
+        statementTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
     /** ClickHouse: the cluster the migrations target (db), and the /clickhouse interface's limits. */
     clickhouse: z
       .object({

@@ -99,18 +99,29 @@ async function waitUntil(
   }
 }
 
+/**
+ * The pool of `serve`: every in-process worker holds one LISTEN connection and runs up to its
+ * concurrency of statements at once; the API, relay, scheduler and deliveries get their own share
+ * on top, so no number of workers can take every connection (and hang start-up or the API).
+ */
+export function poolSize(config: Config): number {
+  const { workers, concurrency } = config.orchestrator
+  return config.postgres.poolMax ?? workers * (concurrency + 1) + config.postgres.apiConnections
+}
+
 export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const { config } = opts
   const log = opts.log ?? createLogger(config.logLevel)
   const instanceId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
   let phase = 'opening databases'
   const starting = startingApp(() => phase)
-  let handler: (req: Request) => Response | Promise<Response> = (req) => starting.fetch(req)
+  // `env` carries the node request (its socket: the client's address) from the server to the app.
+  let handler: (req: Request, env?: unknown) => Response | Promise<Response> = (req) => starting.fetch(req)
 
   let server: ReturnType<typeof serve> | undefined
   let url = config.stewardUrl
   if (opts.listen !== false) {
-    server = serve({ fetch: (req) => handler(req), port: config.port, hostname: config.host })
+    server = serve({ fetch: (req, env) => handler(req, env), port: config.port, hostname: config.host })
     await new Promise<void>((resolve, reject) => {
       server!.once('listening', resolve)
       server!.once('error', reject)
@@ -123,7 +134,16 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   let clickhouse: ClickHouseHandle | undefined
   try {
     ;[postgres, clickhouse] = await Promise.all([
-      openPostgres({ url: config.databaseUrl, dataDir: config.dataDir, log }),
+      openPostgres({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        log,
+        poolSize: poolSize(config),
+        limits: {
+          connectTimeoutMs: config.postgres.connectTimeoutMs,
+          statementTimeoutMs: config.postgres.statementTimeoutMs,
+        },
+      }),
       openClickHouse({
         url: config.clickhouseUrl,
         path: config.clickhouseDir,
@@ -174,14 +194,19 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
   const deps: RootDeps = { ...platform, config }
   const modules = composeModules(platform, config, { adminToken }, opts.modules)
 
+  let shuttingDown = false
   const app = createApp({
     adminToken,
-    resolveToken: tokenResolver(pg.pool),
+    metricsToken: config.metricsToken,
+    resolveToken: tokenResolver(pg.pool, config.tenants.auth.tokenCache),
+    authFailures: config.tenants.auth.failures,
     metrics,
     log,
     modules,
     version,
     readiness: async () => {
+      // A stopping instance says so first, so load balancers stop sending before it closes.
+      if (shuttingDown) throw new Error('shutting down')
       const timeout = <T>(p: Promise<T>, what: string) =>
         Promise.race([
           p,
@@ -204,7 +229,7 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
 
   for (const m of modules) await m.start?.()
   await scheduler.start()
-  handler = (req) => app.fetch(req)
+  handler = (req, env) => app.fetch(req, env)
 
   log.info('steward serving', {
     url,
@@ -225,11 +250,30 @@ export async function startSteward(opts: StewardOptions): Promise<Steward> {
     fetch: async (req) => handler(req),
     stop() {
       stopping ??= (async () => {
+        shuttingDown = true
+        const { readinessDrainMs, shutdownDeadlineMs } = config.server
+        if (server && readinessDrainMs > 0) {
+          log.info('shutting down: /readyz fails, still serving while load balancers notice', {
+            drainMs: readinessDrainMs,
+          })
+          await new Promise((r) => setTimeout(r, readinessDrainMs))
+        }
         if (server) {
+          const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void }
           await new Promise<void>((resolve) => {
-            server!.close(() => resolve())
-            // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-            ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+            // In-flight requests may finish within the deadline; then their connections are cut.
+            const deadline = setTimeout(() => {
+              log.warn('shutdown deadline passed: closing the connections of unfinished requests', {
+                deadlineMs: shutdownDeadlineMs,
+              })
+              http.closeAllConnections()
+            }, shutdownDeadlineMs)
+            server!.close(() => {
+              clearTimeout(deadline)
+              resolve()
+            })
+            // Idle keep-alive sockets would hold close() open.
+            http.closeIdleConnections()
           })
         }
         await scheduler.stop()

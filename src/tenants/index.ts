@@ -5,7 +5,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { getCustomer, listCustomers } from './store.ts'
+import { contractStarts, getCustomer, listCustomers } from './store.ts'
 
 /** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
 export interface CustomerDirectory {
@@ -14,6 +14,8 @@ export interface CustomerDirectory {
 }
 
 export interface TenantsModule extends StewardModule, CustomerDirectory {
+  /** The contract start (`createdAt`) of each registered customer among `ids`. */
+  contractStarts(ids: string[]): Promise<Map<string, Date>>
   /** The customer's effective settings (NotFoundError for an unknown customer). */
   settingsOf(customerId: string): Promise<CustomerSettings>
 }
@@ -36,6 +38,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     routes: tenantRoutes(ctx.pool, defaults),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
     ...customerDirectory(ctx.pool, defaults),
+    contractStarts: (ids) => contractStarts(ctx.pool, ids),
   }
 })
 

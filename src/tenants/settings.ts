@@ -2,12 +2,14 @@
 // concurrency caps, the priority range a customer token may use, the job kinds it may run, a
 // monthly budget). Defaults come from config (`tenants.defaults`); the admin overrides them per
 // customer with PATCH /v1/customers/{id}. Tenants owns them; the orchestrator, the SLA engine and
-// cost reporting read them through this module's exports.
+// cost reporting read them through this module's exports. The `tenants` section also says how API
+// tokens are checked (`tenants.auth`: the look-up cache and the limit of failed authentications).
 //
 // Guarantees: the stored overrides always parse, with the defaults, into valid settings (a PATCH
 // that would break that is refused whole, naming the field); removing an override (null) returns
 // the setting to the current default.
 import { z } from '@hono/zod-openapi'
+import ipaddr from 'ipaddr.js'
 
 const poolName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a pool name')
 const kindName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'not a job kind')
@@ -57,11 +59,43 @@ export const CustomerSettings = z
 
 export type CustomerSettings = z.output<typeof CustomerSettings>
 
+/** How API tokens are checked: the look-up cache, and the limit of failed attempts per address. */
+const authConfigSchema = z
+  .object({
+    tokenCache: z
+      .object({
+        /** Tokens whose look-up is kept (least recently used forgotten first). */
+        maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+        /** How long a look-up is trusted (a revocation through another instance takes this long). */
+        ttlMs: z.number().int().min(0).max(3_600_000).default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    failures: z
+      .object({
+        /** Failed authentications an address may make at once before it gets 429. */
+        burst: z.number().int().min(1).default(20),
+        /** Failed authentications per minute an address regains. */
+        perMinute: z.number().positive().default(20),
+        /** Proxies (addresses or CIDRs) whose X-Forwarded-For names the client; none by default. */
+        trustedProxies: z
+          .array(
+            z.string().refine((s) => ipaddr.isValidCIDR(s) || ipaddr.isValid(s), 'not an address or CIDR'),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+
 /** The `tenants` section of the config file. */
 export const tenantsConfigSchema = z
   .object({
     /** Settings of a customer that did not override them. */
     defaults: CustomerSettings.prefault({}),
+    /** API token look-ups and the limit of failed authentications. */
+    auth: authConfigSchema.prefault({}),
   })
   .strict()
   .prefault({})

@@ -1,8 +1,9 @@
 // Customers and their API tokens in PostgreSQL. A token is shown once; only its SHA-256 is kept.
 import { randomBytes } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
 import { ConflictError, NotFoundError, ValidationError, zodFields } from '../errors.ts'
-import { type Principal, sha256 } from '../http/auth.ts'
+import { type Principal, sha256, type TokenResolver } from '../http/auth.ts'
 import type { Customer, CustomerPatch, NewCustomer } from './schemas.ts'
 import { type CustomerSettings, effectiveSettings, mergePatch } from './settings.ts'
 
@@ -36,6 +37,7 @@ const SQL = {
   updateCustomer: `UPDATE customers SET name = $2, webhook_url = $3, webhook_secret = COALESCE($4, webhook_secret),
                      settings = $5 WHERE id = $1 RETURNING *`,
   listCustomers: 'SELECT * FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
+  createdAt: 'SELECT id, created_at FROM customers WHERE id = ANY($1::text[])',
   insertToken: 'INSERT INTO api_tokens (token_hash, customer_id, name) VALUES ($1, $2, $3) RETURNING id',
   resolveToken: 'SELECT id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
   revokeToken:
@@ -71,6 +73,12 @@ export async function listCustomers(
 ): Promise<Customer[]> {
   const { rows } = await db.query<CustomerRow>(SQL.listCustomers, [only ?? null])
   return rows.map((r) => toCustomer(r, defaults))
+}
+
+/** When each registered customer among `ids` was created (its contract start); unknown ids are absent. */
+export async function contractStarts(db: Queryable, ids: string[]): Promise<Map<string, Date>> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(SQL.createdAt, [ids])
+  return new Map(rows.map((r) => [r.id, r.created_at]))
 }
 
 /**
@@ -114,37 +122,52 @@ export async function issueToken(
   return { id: rows[0]!.id, token }
 }
 
-type TokenCache = Map<string, { at: number; principal: Principal | undefined }>
+/** What a token look-up found, kept for `ttlMs`. */
+type TokenCache = LRUCache<string, { principal: Principal | undefined }>
 // One cache per pool, so a revocation through this process takes effect at once.
-const caches = new WeakMap<Queryable, TokenCache>()
+const caches = new WeakMap<Queryable, { valid: TokenCache; unknown: TokenCache }>()
 
 export async function revokeToken(db: Queryable, customerId: string, tokenId: number): Promise<void> {
   const { rowCount } = await db.query(SQL.revokeToken, [tokenId, customerId])
   if (!rowCount) throw new NotFoundError(`token ${tokenId}`)
-  caches.get(db)?.clear()
+  const valid = caches.get(db)?.valid
+  if (valid)
+    for (const [key, { principal }] of valid.entries())
+      if (principal?.kind === 'customer' && principal.tokenId === tokenId) valid.delete(key)
+}
+
+export interface TokenCacheOptions {
+  /** Look-ups kept (of valid tokens; as many of unknown ones, apart, so those never evict these). */
+  maxEntries: number
+  ttlMs: number
 }
 
 /**
- * Token lookup for the auth middleware, with a short cache so hot paths (ingest) do not hit
- * PostgreSQL per request. A token revoked through this process stops working at once; one
- * revoked through another instance within `ttlMs`.
+ * Token look-up for the auth middleware, with a bounded cache (least recently used forgotten
+ * first) so hot paths (ingest) do not hit PostgreSQL per request. Valid and unknown tokens are
+ * cached apart: a flood of random tokens can fill only the second, never push a token in use out.
+ * A token revoked through this process stops working at once; one revoked through another
+ * instance within `ttlMs`. `known` answers from the cache alone (the rate limit of failed
+ * authentications lets cached valid tokens through).
  */
 export function tokenResolver(
   db: Queryable,
-  ttlMs = 5_000,
-): (token: string) => Promise<Principal | undefined> {
-  const cache: TokenCache = caches.get(db) ?? new Map()
+  opts: TokenCacheOptions = { maxEntries: 10_000, ttlMs: 5_000 },
+): TokenResolver {
+  const make = (): TokenCache => new LRUCache({ max: opts.maxEntries, ttl: Math.max(1, opts.ttlMs) })
+  const cache = caches.get(db) ?? { valid: make(), unknown: make() }
   caches.set(db, cache)
-  return async (token) => {
-    const key = sha256(token).toString('hex')
-    const hit = cache.get(key)
-    if (hit && Date.now() - hit.at < ttlMs) return hit.principal
+  const keyOf = (token: string) => sha256(token).toString('hex')
+  const resolve = async (token: string) => {
+    const key = keyOf(token)
+    const hit = cache.valid.get(key) ?? cache.unknown.get(key)
+    if (hit) return hit.principal
     const { rows } = await db.query<{ id: number; customer_id: string }>(SQL.resolveToken, [sha256(token)])
     const principal: Principal | undefined = rows[0]
       ? { kind: 'customer', customerId: rows[0].customer_id, tokenId: rows[0].id }
       : undefined
-    if (cache.size > 10_000) cache.clear()
-    cache.set(key, { at: Date.now(), principal })
+    ;(principal ? cache.valid : cache.unknown).set(key, { principal })
     return principal
   }
+  return Object.assign(resolve, { known: (token: string) => cache.valid.get(keyOf(token))?.principal })
 }

@@ -157,7 +157,7 @@ describe('what works', () => {
 
     const { rows } = await s.deps.pool.query<{ body: { recoveryKind: string } }>(
       `SELECT body FROM telemetry_outbox WHERE event_id = $1`,
-      [`${incidentId}:recovery:acme`],
+      [`steward:${incidentId}:recovery:acme`],
     )
     expect(rows.map((r) => r.body.recoveryKind)).toEqual(['worker_recovery'])
   })

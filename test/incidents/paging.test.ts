@@ -115,13 +115,13 @@ describe('a failure burst', () => {
     const { rows } = await s.deps.pool
       .query<{ body: { type: string; recoveryKind?: string; detectedAt?: string } }>(
         `SELECT body FROM telemetry_outbox WHERE body->>'incidentId' = $1 OR event_id LIKE $2 ORDER BY seq`,
-        [incidentId, `${incidentId}:%`],
+        [incidentId, `steward:${incidentId}:%`],
       )
       .catch(() => ({ rows: [] }))
     // The relay may already have shipped them; then they are in ClickHouse.
     const shipped = await s.deps.clickhouse!.query({
       query: `SELECT type, action, recovery_kind FROM events FINAL WHERE event_id LIKE {p:String} ORDER BY ts, type`,
-      query_params: { p: `${incidentId}:%` },
+      query_params: { p: `steward:${incidentId}:%` },
       format: 'JSONEachRow',
     })
     const kinds = [

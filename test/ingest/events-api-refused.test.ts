@@ -69,6 +69,80 @@ describe('POST /v1/events refuses', () => {
     expect(p.errors![0]!.path).toMatch(/^0/)
   })
 
+  it('a NUL, another control character or a lone surrogate in any string or key, naming index.field', async () => {
+    const events = workload(uniqueCustomer('text'), 5)
+    const bad: unknown[] = [...events]
+    bad[1] = { ...events[1], projectId: 'a\u0000b' }
+    bad[2] = { ...events[2], 'route\u0001': 'x' }
+    bad[3] = { ...events[3], instanceId: 'cp-\ud800' }
+    const p = await refused(400, events, JSON.stringify(bad))
+    expect(p.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '1.projectId', message: expect.stringMatching(/U\+0000/) }),
+        expect.objectContaining({ path: '2.(key)' }),
+        expect.objectContaining({
+          path: '3.instanceId',
+          message: expect.stringMatching(/lone UTF-16 surrogate/),
+        }),
+      ]),
+    )
+    expect(p.errors!.some((e) => e.path.startsWith('0.') || e.path.startsWith('4.'))).toBe(false)
+  })
+
+  it('event times out of bounds, naming index.ts (or a recovery’s detectedAt / recoveredAt)', async () => {
+    const day = 86_400_000
+    const [e] = workload(uniqueCustomer('time'), 1)
+    const now = Date.now()
+    const batch = [
+      { ...e, ts: '0000-01-01T00:00:00+01:00' },
+      { ...e, ts: '9999-12-31T23:59:59Z' },
+      { ...e, ts: new Date(now + 2 * day).toISOString() },
+      { ...e, customerId: '', ts: new Date(now - 500 * day).toISOString() }, // factory: 400 days
+      { ...e, ts: new Date(now - 8 * day).toISOString() }, // an unregistered customer: 7 days
+      {
+        ...e,
+        type: 'recovery',
+        recoveryKind: 'full_recovery',
+        detectedAt: '0001-01-01T00:00:00Z',
+        recoveredAt: new Date(now + 3 * day).toISOString(),
+        action: undefined,
+        runId: undefined,
+        runType: undefined,
+        durationMs: undefined,
+        errorClass: undefined,
+      },
+    ].map((x, i) => ({ ...x, eventId: `${e!.eventId}-${i}` }))
+    const p = await refused(400, batch, JSON.stringify(batch))
+    expect(p.errors!.map((x) => x.path).sort()).toEqual([
+      '0.ts',
+      '1.ts',
+      '2.ts',
+      '3.ts',
+      '4.ts',
+      '5.detectedAt',
+      '5.recoveredAt',
+    ])
+    expect(p.errors![2]!.message).toMatch(/24 h in the future/)
+    expect(p.errors![3]!.message).toMatch(/400 days/)
+    expect(p.errors![4]!.message).toMatch(/not registered/)
+  })
+
+  it('the operator’s history of a customer from before its contract start', async () => {
+    const id = uniqueCustomer('contract')
+    const since = new Date(Date.now() - 30 * 86_400_000)
+    expect((await t.api('POST', '/v1/customers', { id, name: 'C', since: since.toISOString() })).status).toBe(
+      201,
+    )
+    const at = (d: number) => new Date(since.getTime() + d * 3_600_000).toISOString()
+    const [before, after] = workload(id, 2).map((e, i) => ({ ...e, ts: at(i === 0 ? -1 : 1) }))
+    const p = await refused(400, [before!, after!], JSON.stringify([before, after]))
+    expect(p.errors).toEqual([
+      expect.objectContaining({ path: '0.ts', message: expect.stringMatching(/contract start/) }),
+    ])
+    // From the contract start on, its history is accepted.
+    expect((await postEvents(t, JSON.stringify([after]))).status).toBe(202)
+  })
+
   it('a body that is neither a JSON array nor NDJSON objects', async () => {
     await refused(400, [], '[{"eventId":')
     await refused(400, [], '42')

@@ -7,14 +7,27 @@ import { GroupCommitter } from '../../src/ingest/group-commit.ts'
 import type { IngestModule } from '../../src/ingest/index.ts'
 import { TelemetryEvent } from '../../src/ingest/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import { eventually, ingestConfig, postEvents, storedIds, uniqueCustomer, workload } from './support.ts'
+import {
+  eventually,
+  evidence,
+  ingestConfig,
+  postEvents,
+  storedIds,
+  uniqueCustomer,
+  workload,
+} from './support.ts'
 
 let t: TestSteward
 const ingest = () => t.modules.find((m) => m.name === 'ingest') as IngestModule
 
 beforeAll(async () => {
   t = await startTestSteward({
-    file: { ingest: ingestConfig({ relay: { maxBatchAgeMs: 50, pollIntervalMs: 50 } }) },
+    file: {
+      ingest: ingestConfig({
+        relay: { maxBatchAgeMs: 50, pollIntervalMs: 50 },
+        http: { maxConcurrentRequests: 64 },
+      }),
+    },
   })
 })
 afterAll(async () => {
@@ -115,7 +128,7 @@ describe('POST /v1/events', () => {
     const { token } = (await (await t.api('POST', `/v1/customers/${customer}/tokens`, {})).json()) as {
       token: string
     }
-    const { customerId: _, ...event } = workload('x', 1)[0]!
+    const { customerId: _, ...event } = evidence('x', 1)[0]!
     const res = await postEvents(t, JSON.stringify([event]), { token })
     expect(res.status).toBe(202)
     await eventually(
@@ -167,8 +180,8 @@ describe('back-pressure', () => {
   it('refuses (429) new events beyond the pending bound instead of queueing them', async () => {
     const committer = new GroupCommitter(t.deps.pool, 10)
     const batch = () => workload(uniqueCustomer('sat'), 8).map((e) => TelemetryEvent.parse(e))
-    const first = committer.submit(batch())
-    await expect(committer.submit(batch())).rejects.toMatchObject({
+    const first = committer.submit(batch(), 'operator')
+    await expect(committer.submit(batch(), 'operator')).rejects.toMatchObject({
       code: 'rate_limited',
       retryAfterSeconds: 1,
     })

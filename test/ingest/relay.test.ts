@@ -20,7 +20,9 @@ beforeAll(async () => {
 // Each test starts with an empty outbox and leaves no relay running, even when it failed.
 const relays: OutboxRelay[] = []
 beforeEach(async () => {
-  await pool.query('DELETE FROM telemetry_outbox; DELETE FROM telemetry_outbox_batches')
+  await pool.query(
+    'DELETE FROM telemetry_outbox; DELETE FROM telemetry_outbox_batches; DELETE FROM telemetry_outbox_dead',
+  )
 })
 afterEach(async () => {
   await Promise.all(relays.splice(0).map((r) => r.stop()))
@@ -92,7 +94,7 @@ describe('outbox relay', () => {
     const [row] = await chQuery<Record<string, unknown>>(
       ch.client,
       'SELECT * FROM events FINAL WHERE event_id = {id:String}',
-      { id: job.eventId },
+      { id: `steward:${job.eventId}` },
     )
     expect(row).toMatchObject({
       type: 'job',
@@ -106,6 +108,7 @@ describe('outbox relay', () => {
       pool: 'default',
       attempt: 1,
       duration_ms: 250,
+      source: 'steward',
     })
     expect(await rollupCounts(customer)).toEqual(expectedRollups(120))
   })
@@ -238,6 +241,135 @@ describe('outbox relay', () => {
     expect((await outboxLag(pool)).backlog).toBe(0)
     const { rows } = await pool.query('SELECT event_id, error FROM telemetry_outbox_dead')
     expect(rows).toEqual([{ event_id: 'hand-written', error: expect.stringMatching(/eventId/) }])
+  })
+})
+
+/** Writes a row straight into the outbox (bypassing every door): a valid event ClickHouse refuses. */
+async function poisonRow(customerId: string, ts = '0000-01-01T00:00:00+01:00') {
+  const eventId = `poison-${uniqueCustomer('p')}`
+  const body = {
+    type: 'probe',
+    eventId,
+    ts,
+    customerId,
+    projectId: '',
+    target: 'api',
+    ok: false,
+    latencyMs: 1,
+    region: '',
+  }
+  await pool.query(
+    `INSERT INTO telemetry_outbox (event_id, customer_id, source, body) VALUES ($1, $2, 'customer', $3)`,
+    [eventId, customerId, JSON.stringify(body)],
+  )
+  return eventId
+}
+
+/** `before` workload events, a poison row, then `after` more: one batch with the poison inside. */
+async function batchWithPoison(customer: string, before: number, after: number) {
+  const events = workload(customer, before + after)
+  await appendEvents(pool, events.slice(0, before))
+  const poison = await poisonRow(customer)
+  await appendEvents(pool, events.slice(before))
+  return poison
+}
+
+const deadTable = async () =>
+  (
+    await pool.query<{ event_id: string; customer_id: string; source: string; error: string }>(
+      'SELECT event_id, customer_id, source, error FROM telemetry_outbox_dead ORDER BY seq',
+    )
+  ).rows
+
+describe('when ClickHouse refuses a row', () => {
+  it('bisects the insert: the rest of the batch ships, the refused row is set aside with ClickHouse’s error', async () => {
+    const customer = uniqueCustomer('poison')
+    const poison = await batchWithPoison(customer, 17, 32)
+    const r = relay()
+    expect(await r.drain()).toBe(50)
+    expect(await rawCount(customer)).toBe(49)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(49))
+    expect(await deadTable()).toEqual([
+      {
+        event_id: poison,
+        customer_id: customer,
+        source: 'customer',
+        error: expect.stringMatching(/^ClickHouse refused the row: CANNOT_PARSE_DATETIME \(41\)/),
+      },
+    ])
+    expect(r.status()).toMatchObject({ deadLettered: 1, shipped: 49, consecutiveFailures: 0 })
+    expect((await outboxLag(pool)).backlog).toBe(0)
+  })
+
+  it('sends the same halves with the same tokens after a crash mid-bisection: nothing lands twice', async () => {
+    const customer = uniqueCustomer('resume')
+    await batchWithPoison(customer, 45, 4) // the poison row is the 46th of 50
+    // Insert 1 (rows 1-50) and insert 3 (rows 26-50) are refused by ClickHouse for the poison row;
+    // insert 2 (rows 1-25) lands; insert 4 (rows 26-38) lands but its acknowledgement is lost: the
+    // relay "dies" there.
+    const dying = relay(faultyClickHouse(ch.client, { from: 4, to: 5, mode: 'after' }), {}, 'dying')
+    await expect(dying.shipOnce(true)).rejects.toThrow(/acknowledgement lost/)
+    expect(await rawCount(customer)).toBe(38)
+    const { rows } = await pool.query<{ batch: string; split_tokens: string[] }>(
+      'SELECT batch, split_tokens FROM telemetry_outbox_batches',
+    )
+    expect(rows[0]!.split_tokens).toEqual([rows[0]!.batch, `${rows[0]!.batch}/1`])
+    // Another relay takes the batch over: it goes straight to the recorded halves.
+    await new Promise((res) => setTimeout(res, 30))
+    expect(await relay(ch.client, { claimLeaseMs: 20 }, 'other').shipOnce(true)).toBe(50)
+    expect(await rawCount(customer)).toBe(49)
+    expect(await rollupCounts(customer)).toEqual(expectedRollups(49))
+    expect(await deadTable()).toHaveLength(1)
+  })
+
+  const passing: [string, Parameters<typeof faultyClickHouse>[1]][] = [
+    ['ClickHouse is unreachable (a network error)', { from: 1, to: 1_000 }],
+    [
+      'ClickHouse refuses for a passing reason (MEMORY_LIMIT_EXCEEDED)',
+      { from: 1, to: 1_000, refuse: { type: 'MEMORY_LIMIT_EXCEEDED', code: '241' } },
+    ],
+    [
+      'a server exception comes while ClickHouse does not answer a ping',
+      { from: 1, to: 1_000, refuse: { type: 'CANNOT_PARSE_DATETIME', code: '41' }, pingFails: true },
+    ],
+  ]
+  for (const [when, fault] of passing) {
+    it(`sets nothing aside and bisects nothing when ${when}; ships everything once it recovers`, async () => {
+      const customer = uniqueCustomer('down')
+      await appendEvents(pool, workload(customer, 30))
+      const down = faultyClickHouse(ch.client, fault)
+      const r = relay(down)
+      r.start()
+      await eventually(
+        () => Promise.resolve(r.status()),
+        (s) => s.consecutiveFailures >= 3,
+      )
+      await r.stop()
+      // One insert per attempt: the whole batch, never a half.
+      expect(down.inserts).toBe(r.status().consecutiveFailures)
+      expect(await deadTable()).toEqual([])
+      expect((await outboxLag(pool)).backlog).toBe(30)
+      const { rows } = await pool.query('SELECT split_tokens FROM telemetry_outbox_batches')
+      expect(rows).toEqual([{ split_tokens: [] }])
+      expect(await relay(ch.client, { claimLeaseMs: 20 }, 'healed').drain()).toBe(30)
+      expect(await rawCount(customer)).toBe(30)
+    })
+  }
+
+  it('keeps ClickHouse’s partition cap on: a backfill goes as several inserts of at most the cap', async () => {
+    const customer = uniqueCustomer('cap')
+    const start = Date.UTC(2012, 0, 15)
+    await appendEvents(
+      pool,
+      workload(customer, 45).map((e, i) => ({
+        ...e,
+        ts: new Date(start + i * 31 * 86_400_000).toISOString(),
+      })),
+    )
+    const counting = faultyClickHouse(ch.client, { from: 0, to: 0 })
+    expect(await relay(counting, { batchSize: 500, maxPartitionsPerInsert: 10 }).drain()).toBe(45)
+    expect(counting.inserts).toBe(5)
+    expect(await rawCount(customer)).toBe(45)
   })
 })
 

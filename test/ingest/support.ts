@@ -7,23 +7,37 @@ import type { NewEvent } from '../../src/ingest/index.ts'
 
 /**
  * Wraps the real client: insert calls numbered [from, to) (1-based) fail. `mode: 'before'` fails
- * without inserting (ClickHouse down); 'after' inserts and then fails (the acknowledgement lost).
+ * without inserting (ClickHouse down: a network error); 'after' inserts and then fails (the
+ * acknowledgement lost). `refuse` makes the failure a ClickHouse server exception of that type
+ * instead (as the client raises it); `pingFails` makes ping() report ClickHouse unreachable.
  */
 export function faultyClickHouse(
   real: ClickHouseClient,
-  opts: { from: number; to: number; mode?: 'before' | 'after' },
+  opts: {
+    from: number
+    to: number
+    mode?: 'before' | 'after'
+    refuse?: { type: string; code: string }
+    pingFails?: boolean
+  },
 ): ClickHouseClient & { inserts: number } {
   const state = { inserts: 0 }
+  const fault = (n: number, what: string) =>
+    opts.refuse
+      ? Object.assign(new Error(`injected server exception: insert #${n}`), opts.refuse)
+      : new Error(`injected fault: insert #${n} ${what}`)
   return new Proxy(real, {
     get(target, prop, receiver) {
       if (prop === 'inserts') return state.inserts
+      if (prop === 'ping' && opts.pingFails)
+        return async () => ({ success: false, error: new Error('injected: unreachable') })
       if (prop === 'insert') {
         return async (params: Parameters<ClickHouseClient['insert']>[0]) => {
           const n = ++state.inserts
           const faulty = n >= opts.from && n < opts.to
-          if (faulty && opts.mode !== 'after') throw new Error(`injected fault: insert #${n} refused`)
+          if (faulty && opts.mode !== 'after') throw fault(n, 'refused')
           const result = await target.insert(params)
-          if (faulty) throw new Error(`injected fault: insert #${n} acknowledgement lost`)
+          if (faulty) throw fault(n, 'acknowledgement lost')
           return result
         }
       }
@@ -102,6 +116,14 @@ export function workload(customerId: string, n: number, at = Date.now() - 3_600_
     )
   }
   return out.slice(0, n)
+}
+
+/** What a customer token may send: `workload`'s probe, usage and API-request events only. */
+export function evidence(customerId: string, n: number, at?: number): NewEvent[] {
+  const only = new Set(['probe', 'usage', 'api_request'])
+  return workload(customerId, n * 3, at)
+    .filter((e) => only.has(e.type))
+    .slice(0, n)
 }
 
 export const uniqueCustomer = (label: string) => `${label}-${randomUUID().slice(0, 8)}`

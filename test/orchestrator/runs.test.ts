@@ -4,7 +4,10 @@ import { fastConfig, type Json, run, step, submit, waitForRun } from './helpers.
 
 let s: TestSteward
 beforeAll(async () => {
-  s = await startTestSteward({ file: { orchestrator: fastConfig() } })
+  // The relay stays off: tests read the run's telemetry in the outbox, where a relay would race them.
+  s = await startTestSteward({
+    file: { orchestrator: fastConfig(), ingest: { relay: { enabled: false }, heartbeatIntervalMs: 0 } },
+  })
   expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
 })
 afterAll(async () => {
