@@ -25,7 +25,14 @@ export const slaConfigSchema = z
     defaultPlan: planSchema.prefault({}),
     /** Per-customer plans (version 0); the admin API adds versions 1, 2, ... on top. */
     plans: z.record(z.string(), planSchema).default({}),
+    /** Windows of the config file: stored and judged (notice, cap) when first seen, like the API's. */
     maintenance: z.array(maintenanceWindowSchema).default([]),
+    /** Notice a planned maintenance window needs; a later one is an audited adjustment. */
+    maintenanceNoticeHours: z
+      .number()
+      .min(0)
+      .max(24 * 365)
+      .default(72),
     /** RTO targets in seconds per recovery kind. */
     rtoTargetsSeconds: z
       .object({
@@ -37,6 +44,8 @@ export const slaConfigSchema = z
       .strict()
       .prefault({}),
     rpoTargetSeconds: z.number().positive().default(60),
+    /** When the factory's probes of several regions make a minute down: all of them, or a majority. */
+    probeQuorum: z.enum(['all', 'majority']).default('all'),
     /** How often each serve instance writes its liveness (the witness); beats must be < 60 s apart. */
     witnessIntervalMs: z.number().int().min(1000).max(30_000).default(15_000),
     /**

@@ -5,7 +5,7 @@
 // maintenance and unmeasured minutes are excluded): days with no minute in service are "no data",
 // never down. The newest minutes are not judged yet (the relay needs a moment to ship them).
 import type { SlaContext } from './context.ts'
-import { maintenanceWindows } from './maintenance.ts'
+import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { DAY_MS, MINUTE_MS, monthOf, monthsBetween, percentOf } from './months.ts'
 import { inServiceMask, loadService, serviceStart } from './service.ts'
 import { classifyMinutes, loadMinuteSignals, maintenanceMask, uptimeFigures } from './uptime.ts'
@@ -47,12 +47,12 @@ export async function factoryUptimeDays(
   if (first && first < until) {
     for (const month of monthsBetween(monthOf(first > firstDay ? first : firstDay), monthOf(until))) {
       const [signals, windows, spans] = await Promise.all([
-        loadMinuteSignals(ctx.ch, month, []),
-        maintenanceWindows(ctx.pool, ctx.config, month),
+        loadMinuteSignals(ctx.ch, month, [], { quorum: ctx.config.probeQuorum }),
+        maintenanceWindows(ctx.pool, month),
         witnessSpans(ctx.pool, month.start, month.end),
       ])
       const factoryWindows = windows
-        .filter((w) => w.customerId === null)
+        .filter((w) => appliesTo(w, null))
         .map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
       const elapsed = Math.max(
         0,

@@ -54,14 +54,15 @@ export async function computeMonth(
   const [service, spans, windows, signals, runs, costs, rto, rpo] = await Promise.all([
     loadService(ctx),
     witnessSpans(ctx.pool, month.start, month.end),
-    maintenanceWindows(ctx.pool, config, month),
-    loadMinuteSignals(ctx.ch, month, customerIds, source),
+    maintenanceWindows(ctx.pool, month),
+    loadMinuteSignals(ctx.ch, month, customerIds, { source, quorum: config.probeQuorum }),
     loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
     loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
   ])
   const computedAt = now.toISOString()
+  // Shown: every window that concerns the subject (cancelled and refused too); applied: appliesTo.
   const factoryWindows = windows.filter((w) => w.customerId === null)
   const inService = inServiceMask(month, service)
   const witnessed = witnessedMinutes(month, spans)
@@ -71,7 +72,7 @@ export async function computeMonth(
       {
         signal: signals.factory,
         inService,
-        maintenance: maintenanceMask(month, windowsOf(factoryWindows)),
+        maintenance: maintenanceMask(month, windowsOf(windows.filter((w) => appliesTo(w, null)))),
         witnessed,
       },
       elapsed,
@@ -91,17 +92,23 @@ export async function computeMonth(
   }
   const customers = customerIds.map((id): CustomerMonth => {
     const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
-    const mine = windows.filter((w) => appliesTo(w, id))
+    const mine = windows.filter((w) => w.customerId === null || w.customerId === id)
+    const probes = signals.customers.get(id)
     const states = classifyMinutes(
       {
-        signal: customerSignal(signals.factory, signals.customers.get(id)),
+        signal: customerSignal(
+          signals.factory,
+          plan.customerProbes === 'counted' ? probes?.pooled : probes?.trusted,
+        ),
         inService: inServiceMask(month, service, created.get(id)),
-        maintenance: maintenanceMask(month, windowsOf(mine)),
+        maintenance: maintenanceMask(month, windowsOf(mine.filter((w) => appliesTo(w, id)))),
         witnessed,
       },
       elapsed,
     )
     const up = uptimeFigures(month, states, elapsed)
+    const reported = probes?.reported ?? new Uint8Array(month.minutes)
+    const failed = periodsOf(month, elapsed, (i) => reported[i] === SIGNAL.down, 100)
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
     return {
@@ -116,6 +123,12 @@ export async function computeMonth(
         target: plan.uptimeTarget,
         allowedDowntimeMinutes: allowedDowntimeMinutes(plan.uptimeTarget, up.eligibleMinutes),
         met: evaluation.met.uptime,
+        customerProbes: {
+          counted: plan.customerProbes === 'counted',
+          minutes: reported.subarray(0, elapsed).reduce((a, x) => a + (x === SIGNAL.none ? 0 : 1), 0),
+          failedMinutes: failed.minutes,
+          failedPeriods: failed.periods,
+        },
       },
       success: { ...r.success, target: plan.successRateTarget, met: evaluation.met.successRate },
       jobs: r.jobs,

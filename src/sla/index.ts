@@ -16,6 +16,7 @@ import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
 import { listHolds } from './holds.ts'
+import { syncConfigMaintenance } from './maintenance.ts'
 import { monthOf } from './months.ts'
 import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { auditRoutes } from './routes/audit.ts'
@@ -156,6 +157,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
     async start() {
+      await syncConfigMaintenance(ctx)
       witness = startWitness({
         pool: deps.pool,
         instanceId: deps.instanceId,

@@ -202,8 +202,26 @@ function customerSection(i: CreditReportItem): string {
 <table><thead><tr><th>Metric</th><th>Measured</th><th>Target</th><th>Status</th><th>Tier hit</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="credit">Credit: <strong>${esc(i.creditPercent)}%</strong> of ${esc(money(i.feeCents))} ${esc(i.currency)} = <strong data-credit-amount="${esc(money(i.creditCents))}">${esc(money(i.creditCents))} ${esc(i.currency)}</strong>${f.evaluation.capped ? ` (capped at ${esc(f.plan.capPercent)}%)` : ''}</p>
 <p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min; not in service: ${esc(f.uptime.notInServiceMinutes)} min; unmeasured (witnessed, no telemetry): ${esc(f.uptime.unmeasuredMinutes)} min. Cost this month: ${esc(f.cost.total)} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
+${maintenanceList(f)}${evidence(f)}
 <figure><figcaption>Daily uptime (dashed: ${esc(f.uptime.target)}% target)</figcaption>${uptimeSvg(f.uptime.daily, f.uptime.target)}</figure>
 </section>`
+}
+
+/** Every window that concerns the customer: how it was declared, adjusted or cancelled. */
+function maintenanceList(f: CustomerMonth): string {
+  if (!f.maintenance.length) return ''
+  const line = (w: CustomerMonth['maintenance'][number]) =>
+    `<li>${esc(w.start)} – ${esc(w.end)}: ${esc(w.reason)} (<strong>${esc(w.status)}</strong>; declared ${esc(w.declaredAt)} by ${esc(w.declaredBy)}` +
+    `${w.adjustment ? `; adjustment (${esc(w.adjustment.kinds.join(', '))}): ${esc(w.adjustment.reason)}` : ''}` +
+    `${w.cancelledAt ? `; cancelled ${esc(w.cancelledAt)} by ${esc(w.cancelledBy)}: ${esc(w.cancelReason)}` : ''})</li>`
+  return `<p>Maintenance windows (only planned ones and adjustments are excluded):</p><ul>${f.maintenance.map(line).join('')}</ul>`
+}
+
+/** The customer's own probes: evidence shown next to the figures, counted only when the plan says so. */
+function evidence(f: CustomerMonth): string {
+  const p = f.uptime.customerProbes
+  if (!p.minutes) return ''
+  return `<p>Your own probes (${p.counted ? 'counted, as your plan says' : 'evidence: not counted'}): ${esc(p.minutes)} minutes probed, ${esc(p.failedMinutes)} failed.</p>`
 }
 
 /** The month's hold, for the reader of a disputed report: why no record was issued, or who released it. */

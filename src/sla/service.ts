@@ -16,8 +16,8 @@ import { firstServed } from './witness.ts'
 
 const SQL = {
   history: `
-    SELECT count() AS n, toUInt32(min(minute)) AS first, toUInt32(max(minute)) AS last FROM signals_1m
-    WHERE customer_id = '' AND (source = 'probe' OR component = 'control_plane')
+    SELECT count() AS n, toUInt32(min(minute)) AS first, toUInt32(max(minute)) AS last FROM health_1m
+    WHERE customer_id = '' AND provenance != 'customer' AND (type = 'probe' OR component = 'control_plane')
       AND minute < toDateTime({before:UInt32}, 'UTC')`,
 }
 

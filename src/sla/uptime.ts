@@ -6,10 +6,13 @@
 //   `since`; counted nowhere;
 // - maintenance: wholly inside a planned window (a window 02:00:30–02:10 covers 02:01–02:09);
 //   removed from both sides of the ratio;
-// - up: a healthy control-plane heartbeat or an ok probe of the factory (customer_id ''), or for a
-//   customer an ok probe of its own;
-// - down: only unhealthy signals, or for a customer its own probes all failed; or no signal at
-//   all while no witness saw an instance serving (neither store shows life: real downtime);
+// - up: a healthy control-plane heartbeat or passing probes of the factory (customer_id ''), or
+//   for a customer passing probes of its own endpoints;
+// - down: the factory's probes failed (every region's, or a majority: sla.probeQuorum) even while
+//   the process heartbeats; only unhealthy signals; for a customer, its own probes failed; or no
+//   signal at all while no witness saw an instance serving (neither store shows life);
+// Signals are facts when Steward or the operator said them (`provenance` 'steward' | 'operator');
+// probes a customer sent with its own token are its evidence, counted only when its plan opts in.
 // - unmeasured: no signal in ClickHouse, but the witness saw an instance serve the whole minute:
 //   the telemetry of that minute is missing, which is not downtime. Removed from both sides of
 //   the ratio, and a month with such minutes is held at close (close.ts).
@@ -18,74 +21,150 @@ import { chQuery } from '../db/clickhouse.ts'
 import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
 import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas/figures.ts'
 
+// One row per (minute, customer, type, provenance, region), ordered so one pass groups a minute.
 const SQL = {
   signals: {
     rollup: `
-      SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h, sum(unhealthy) AS u,
-             sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
-      FROM signals_1m
+      SELECT toUInt32(minute) AS m, customer_id AS c, type AS t, provenance AS p, region AS r,
+             sum(healthy) AS h, sum(unhealthy) AS u
+      FROM health_1m
       WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
         AND customer_id IN {customers:Array(String)}
-        AND (source = 'probe' OR component = 'control_plane')
-      GROUP BY m, c`,
+        AND (type = 'probe' OR component = 'control_plane')
+      GROUP BY m, c, t, p, r
+      ORDER BY c, m`,
     // The same figures straight from raw events (benchmark reference and cross-check).
     raw: `
-      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h, countIf(ok = 0) AS u,
-             countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
+      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, type AS t, source AS p,
+             if(type = 'probe', region, '') AS r, countIf(ok = 1) AS h, countIf(ok = 0) AS u
       FROM events FINAL
       WHERE type IN ('heartbeat', 'probe')
         AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
         AND customer_id IN {customers:Array(String)}
         AND (type = 'probe' OR component = 'control_plane')
-      GROUP BY m, c`,
+      GROUP BY m, c, t, p, r
+      ORDER BY c, m`,
   },
 }
 
 interface SignalRow {
   m: number
   c: string
+  t: string
+  p: string
+  r: string
   h: number
   u: number
-  ph: number
-  pu: number
 }
 
 /** What ClickHouse says of a minute: nothing, up, or down. */
 export const SIGNAL = { none: 0, up: 1, down: 2 } as const
 
+/** When probes of several regions fail the factory: every region that probed, or more than half. */
+export type ProbeQuorum = 'all' | 'majority'
+
+/** A customer's own probes per minute (SIGNAL), by who sent them. */
+export interface OwnProbes {
+  /** The operator's and Steward's probes of the customer's endpoints: facts. */
+  trusted: Uint8Array
+  /** The customer's own probes (sent with its token): evidence. */
+  reported: Uint8Array
+  /** Both pooled (what counts when the customer's plan opts in to its own probes). */
+  pooled: Uint8Array
+}
+
 export interface MinuteSignals {
   /** The factory's signal per minute (SIGNAL). */
   factory: Uint8Array
-  /** Per customer, its own probes: SIGNAL.up = one ok, SIGNAL.down = all failed, none = no probe. */
-  customers: Map<string, Uint8Array>
+  customers: Map<string, OwnProbes>
 }
 
-/** Loads the month's per-minute signals of the factory and of `customerIds`. */
+/** Probe results of one minute, per region: whether one was ok, whether one failed. */
+class Regions {
+  private readonly ok = new Map<string, boolean>()
+  add(region: string, healthy: number) {
+    this.ok.set(region, (this.ok.get(region) ?? false) || healthy > 0)
+  }
+  /** SIGNAL: none without probes; down when the quorum of regions failed; else up. */
+  verdict(quorum: ProbeQuorum): number {
+    const probed = this.ok.size
+    if (probed === 0) return SIGNAL.none
+    let failed = 0
+    for (const ok of this.ok.values()) if (!ok) failed++
+    const down = quorum === 'all' ? failed === probed : failed * 2 > probed
+    return down ? SIGNAL.down : SIGNAL.up
+  }
+}
+
+const trusted = (provenance: string) => provenance !== 'customer'
+
+/**
+ * Loads the month's per-minute signals of the factory and of `customerIds`. The factory (customer
+ * ''): down when its probes fail by the quorum even while the process heartbeats; else up with a
+ * healthy control-plane heartbeat or probes that passed; down with only unhealthy signals.
+ */
 export async function loadMinuteSignals(
   ch: ClickHouseClient,
   month: Month,
   customerIds: string[],
-  source: FigureSource = 'rollup',
+  opts: { source?: FigureSource; quorum?: ProbeQuorum } = {},
 ): Promise<MinuteSignals> {
-  const rows = await chQuery<SignalRow>(ch, SQL.signals[source], {
+  const quorum = opts.quorum ?? 'all'
+  const rows = await chQuery<SignalRow>(ch, SQL.signals[opts.source ?? 'rollup'], {
     from: month.start.getTime() / 1000,
     to: month.end.getTime() / 1000,
     customers: ['', ...customerIds],
   })
   const factory = new Uint8Array(month.minutes)
-  const customers = new Map(customerIds.map((id) => [id, new Uint8Array(month.minutes)]))
+  const own = () => ({
+    trusted: new Uint8Array(month.minutes),
+    reported: new Uint8Array(month.minutes),
+    pooled: new Uint8Array(month.minutes),
+  })
+  const customers = new Map(customerIds.map((id) => [id, own()]))
   const base = month.start.getTime() / 1000
-  for (const r of rows) {
-    const i = (Number(r.m) - base) / 60
-    if (r.c === '') {
-      if (Number(r.h) > 0) factory[i] = SIGNAL.up
-      else if (Number(r.u) > 0) factory[i] = SIGNAL.down
+  // Rows come ordered by (customer, minute): each group is one subject's minute.
+  let at = 0
+  while (at < rows.length) {
+    const { c, m } = rows[at]!
+    const i = (Number(m) - base) / 60
+    const fact = new Regions()
+    const told = new Regions()
+    const pooled = new Regions()
+    let beatOk = false
+    let beatBad = false
+    for (; at < rows.length && rows[at]!.c === c && rows[at]!.m === m; at++) {
+      const r = rows[at]!
+      const h = Number(r.h)
+      if (r.t === 'heartbeat') {
+        // Only the factory heartbeats; a heartbeat said by anyone else is nobody's.
+        if (c === '' && trusted(r.p)) {
+          beatOk ||= h > 0
+          beatBad ||= Number(r.u) > 0
+        }
+        continue
+      }
+      if (trusted(r.p)) fact.add(r.r, h)
+      else told.add(r.r, h)
+      pooled.add(r.r, h)
+    }
+    if (c === '') {
+      const probes = fact.verdict(quorum)
+      factory[i] =
+        probes === SIGNAL.down
+          ? SIGNAL.down
+          : beatOk || probes === SIGNAL.up
+            ? SIGNAL.up
+            : beatBad
+              ? SIGNAL.down
+              : SIGNAL.none
       continue
     }
-    const own = customers.get(r.c)
-    if (!own) continue
-    if (Number(r.pu) > 0 && Number(r.ph) === 0) own[i] = SIGNAL.down
-    else if (Number(r.ph) > 0) own[i] = SIGNAL.up
+    const mine = customers.get(c)
+    if (!mine) continue
+    mine.trusted[i] = fact.verdict(quorum)
+    mine.reported[i] = told.verdict(quorum)
+    mine.pooled[i] = pooled.verdict(quorum)
   }
   return { factory, customers }
 }

@@ -134,6 +134,19 @@ export type Evaluation = z.infer<typeof Evaluation>
 
 const period = z.enum(['complete', 'month-to-date'])
 
+/** Probes the customer sent with its own token: its evidence, counted only when its plan opts in. */
+export const CustomerProbes = z
+  .object({
+    /** Whether they judged the customer's minutes (plan `customerProbes: 'counted'`). */
+    counted: z.boolean(),
+    /** Minutes (so far) with at least one of them. */
+    minutes: count,
+    /** Minutes in which they failed (by the probe quorum), and when (at most the first 100 periods). */
+    failedMinutes: count,
+    failedPeriods: z.array(DowntimePeriod),
+  })
+  .openapi('CustomerProbes')
+
 /**
  * ClickHouse's signal coverage against the witness: minutes an instance served throughout (the
  * witness) for which ClickHouse holds no factory signal. Any at close holds the month.
@@ -165,6 +178,7 @@ export const CustomerMonth = z
       target: percent,
       allowedDowntimeMinutes: z.number().nonnegative(),
       met: z.boolean(),
+      customerProbes: CustomerProbes,
     }),
     success: z.object({ ...SuccessFigures.shape, target: percent, met: z.boolean() }),
     jobs: JobFigures,
