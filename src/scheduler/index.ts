@@ -1,2 +1,2 @@
 // Scheduled jobs that run once per tick across every Steward instance (src/scheduler/scheduler.ts).
-export { createScheduler, InvalidCronError, type Scheduler } from './scheduler.ts'
+export { createScheduler, InvalidCronError, type Scheduler, ticksResumedAfter } from './scheduler.ts'

@@ -44,6 +44,8 @@ export const slaConfigSchema = z
       .strict()
       .prefault({}),
     rpoTargetSeconds: z.number().positive().default(60),
+    /** After an outage, the backlog is drained once no ready job is older than this (full recovery ends). */
+    backlogDrainedSeconds: z.number().positive().default(60),
     /** When the factory's probes of several regions make a minute down: all of them, or a majority. */
     probeQuorum: z.enum(['all', 'majority']).default('all'),
     /** How often each serve instance writes its liveness (the witness); beats must be < 60 s apart. */

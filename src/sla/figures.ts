@@ -8,7 +8,8 @@ import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
 import { evaluate } from './policy.ts'
-import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
+import { loadRpoFigures } from './rpo.ts'
+import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from './rto.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
 import type { MaintenanceWindow } from './schemas/plan.ts'
@@ -51,14 +52,24 @@ export async function computeMonth(
       Object.fromEntries(Object.entries(p.plan.executionTime).map(([t, e]) => [t, e.targetMs])),
     ]),
   )
-  const [service, spans, windows, signals, runs, costs, rto, rpo] = await Promise.all([
+  const windowsOfMonth = maintenanceWindows(ctx.pool, month)
+  const [service, spans, windows, signals, runs, costs, recoveries, backlogged, rpo] = await Promise.all([
     loadService(ctx),
     witnessSpans(ctx.pool, month.start, month.end),
-    maintenanceWindows(ctx.pool, month),
+    windowsOfMonth,
     loadMinuteSignals(ctx.ch, month, customerIds, { source, quorum: config.probeQuorum }),
     loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
-    loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
+    // A control plane stopped inside planned factory maintenance did not fail over.
+    windowsOfMonth.then((ws) => {
+      const planned = ws
+        .filter((w) => appliesTo(w, null))
+        .map((w) => [Date.parse(w.start), Date.parse(w.end)])
+      return loadRecoveries(ctx, month, until, customerIds, (at) =>
+        planned.some(([a, b]) => at >= a! && at < b!),
+      )
+    }),
+    backloggedMinutes(ctx.pool, month, config.backlogDrainedSeconds),
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
   ])
   const computedAt = now.toISOString()
@@ -137,8 +148,13 @@ export async function computeMonth(
         const met = t && e.withinTarget !== null ? !ratioBelow(e.withinTarget, e.runs, t.withinPercent) : null
         return { ...e, withinPercentTarget: t?.withinPercent ?? null, met }
       }),
-      rto: rto.get(id)!,
-      rpo,
+      rto: rtoFigures(config.rtoTargetsSeconds, [
+        ...recoveries.factory,
+        ...recoveries.customers.get(id)!,
+        ...fullRecoveries(month, states, elapsed, backlogged),
+      ]),
+      rpo: rpo.rpo,
+      telemetryFreshness: rpo.telemetryFreshness,
       cost: costs.get(id)!,
       maintenance: mine,
       evaluation,

@@ -18,7 +18,6 @@ import { computeMonth } from './figures.ts'
 import { listHolds } from './holds.ts'
 import { syncConfigMaintenance } from './maintenance.ts'
 import { monthOf } from './months.ts'
-import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
@@ -26,6 +25,8 @@ import { maintenanceRoutes } from './routes/maintenance.ts'
 import { monthRoutes } from './routes/months.ts'
 import { planRoutes } from './routes/plans.ts'
 import { statusRoutes } from './routes/status.ts'
+import { currentRpo, recordRpoSamples } from './rpo.ts'
+import { recordQueueSample } from './rto.ts'
 import { lastBeatOf, startWitness } from './witness.ts'
 
 export { closeDueMonths, closeMonth } from './close.ts'
@@ -41,7 +42,7 @@ export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-clo
 async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>, now: Date) {
   const samples = await currentRpo(ctx.pool)
   await recordRpoSamples(ctx.pool, new Date(Math.floor(now.getTime() / 60_000) * 60_000), samples)
-  for (const s of samples) gauges.rpo.set({ source: s.source }, s.lagSeconds)
+  for (const s of samples) if (s.lagSeconds !== null) gauges.rpo.set({ source: s.source }, s.lagSeconds)
   const figures = await computeMonth(ctx, monthOf(now), await customerIds(ctx.tenants), { now })
   gauges.uptime.set({ customer: '' }, figures.overall.uptime.percent)
   for (const m of figures.customers) {
@@ -94,7 +95,7 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
 export interface SlaUses {
   tenants: Pick<TenantsModule, 'customers'>
   pricing: Pick<PricingModule, 'prices'>
-  orchestrator: Pick<OrchestratorModule, 'dlqSize'>
+  orchestrator: Pick<OrchestratorModule, 'dlqSize' | 'queueStats'>
 }
 
 export type RecoveryKind = keyof SlaConfig['rtoTargetsSeconds']
@@ -163,6 +164,14 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
         instanceId: deps.instanceId,
         intervalMs: cfg.witnessIntervalMs,
         log: deps.log,
+        // The queue with each beat: full recovery ends once the backlog is drained (rto.ts).
+        onBeat: async (at) => {
+          const stats = await uses.orchestrator.queueStats()
+          await recordQueueSample(deps.pool, at, {
+            readyJobs: stats.reduce((a, x) => a + x.depth, 0),
+            oldestReadySeconds: Math.max(0, ...stats.map((x) => x.oldestReadyAgeSeconds)),
+          })
+        },
       })
     },
     async stop() {

@@ -77,13 +77,20 @@ export function witnessedMinutes(month: Month, spans: WitnessSpan[]): Uint8Array
 }
 
 /** Beats every `intervalMs` until stopped; the last beat is written on stop. */
-export function startWitness(opts: { pool: Pool; instanceId: string; intervalMs: number; log?: Logger }): {
-  stop(): Promise<void>
-} {
+export function startWitness(opts: {
+  pool: Pool
+  instanceId: string
+  intervalMs: number
+  log?: Logger
+  /** Called after each beat (its failure is logged like the beat's). */
+  onBeat?: (at: Date) => Promise<void>
+}): { stop(): Promise<void> } {
   let failing = false
   const beat = async () => {
     try {
-      await witnessBeat(opts.pool, opts.instanceId, new Date())
+      const at = new Date()
+      await witnessBeat(opts.pool, opts.instanceId, at)
+      await opts.onBeat?.(at)
       if (failing) opts.log?.info('sla witness beating again', { instanceId: opts.instanceId })
       failing = false
     } catch (err) {

@@ -23,6 +23,7 @@ describe('the API document', () => {
       '/v1/sla/close',
       '/v1/sla/credits',
       '/v1/sla/maintenance',
+      '/v1/sla/maintenance/{id}',
       '/v1/sla/months/{month}/release',
       '/v1/sla/plans/{customerId}',
       '/v1/sla/recompute',

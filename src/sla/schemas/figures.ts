@@ -77,34 +77,55 @@ const ExecutionTimeFigures = z.object({
 })
 export type ExecutionTimeFigures = z.infer<typeof ExecutionTimeFigures>
 
+/** One recovery: what failed (`ref`), from when until it was whole again. */
+const Recovery = z.object({ ref: z.string(), startedAt: instant, recoveredAt: instant, seconds: z.number() })
+
 export const RtoFigures = z
   .object({
     kind: z.enum(recoveryKinds),
     targetSeconds: z.number(),
+    /** Recoveries that ended in the month (measured from facts: docs/sla.md). */
     recoveries: count,
     withinTarget: count,
     worstSeconds: z.number().nullable(),
     p50Seconds: z.number().nullable(),
     p95Seconds: z.number().nullable(),
     met: z.boolean(),
-    /** The recoveries that missed the target (event id, seconds), for a dispute (at most 100). */
-    breaches: z.array(z.object({ eventId: z.string(), seconds: z.number() })),
+    /** The recoveries that missed the target, for a dispute (at most 100). */
+    breaches: z.array(Recovery),
   })
   .openapi('RtoFigures')
 export type RtoFigures = z.infer<typeof RtoFigures>
 
 export const RpoFigures = z
   .object({
+    /** `postgres:<replica>`, or `postgres` when there was no replica (nothing to measure). */
     source: z.string(),
     targetSeconds: z.number(),
     samples: count,
+    /** Samples that measured a lag (an unmeasured one is never read as 0). */
+    measuredSamples: count,
     withinTarget: count,
-    worstSeconds: z.number(),
-    compliancePercent: percent,
-    met: z.boolean(),
+    worstSeconds: z.number().nullable(),
+    compliancePercent: percent.nullable(),
+    /** 'unmeasured' when no sample measured anything: never 'met'. */
+    status: z.enum(['met', 'missed', 'unmeasured']),
+    met: z.boolean().nullable(),
   })
   .openapi('RpoFigures')
 export type RpoFigures = z.infer<typeof RpoFigures>
+
+/** How far behind the telemetry pipeline was (age of the oldest event not yet in ClickHouse). */
+export const TelemetryFreshness = z
+  .object({
+    targetSeconds: z.number(),
+    samples: count,
+    withinTarget: count,
+    worstSeconds: z.number().nullable(),
+    compliancePercent: percent.nullable(),
+  })
+  .openapi('TelemetryFreshness')
+export type TelemetryFreshness = z.infer<typeof TelemetryFreshness>
 
 export const TierHit = z
   .object({
@@ -191,6 +212,7 @@ export const CustomerMonth = z
     ),
     rto: z.array(RtoFigures),
     rpo: z.array(RpoFigures),
+    telemetryFreshness: TelemetryFreshness,
     cost: CostFigures,
     maintenance: z.array(MaintenanceWindow),
     evaluation: Evaluation,
