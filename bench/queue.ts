@@ -18,10 +18,12 @@ import pg from 'pg'
 import { z } from 'zod'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool, type Pool, startEmbeddedPostgres } from '../src/db/postgres.ts'
+import { createEgressPolicy } from '../src/egress/index.ts'
 import { createLogger } from '../src/log.ts'
 import {
   createRun,
   defineHandler,
+  handlerSet,
   type OrchestratorConfig,
   orchestratorConfigSchema,
   Worker,
@@ -69,9 +71,11 @@ async function produce(n: number, parallel: number, fn: (i: number) => Promise<u
 }
 
 const stampLatencies: number[] = []
-defineHandler('bench.stamp', z.object({ t: z.number() }), (i) => {
+const stamp = defineHandler('bench.stamp', z.object({ t: z.number() }), (i) => {
   stampLatencies.push(performance.timeOrigin + performance.now() - i.t)
 })
+// The built-ins and this benchmark's kind; no step here makes an HTTP request.
+const handlers = handlerSet(createEgressPolicy(), [stamp])
 const now = () => performance.timeOrigin + performance.now()
 const oneStep = (kind: string, input: unknown) => ({
   customerId: 'bench',
@@ -83,10 +87,10 @@ const oneStep = (kind: string, input: unknown) => ({
 
 async function benchSteward(pool: Pool, cfg: OrchestratorConfig, n: number, latencyN: number) {
   await pool.query(`INSERT INTO customers (id, name) VALUES ('bench', 'Bench') ON CONFLICT DO NOTHING`)
-  const worker = new Worker({ pool, config: cfg, log })
+  const worker = new Worker({ pool, config: cfg, log, handlers })
   await worker.start()
   const t0 = performance.now()
-  await produce(n, 8, () => createRun(pool, cfg, oneStep('noop', {})))
+  await produce(n, 8, () => createRun(pool, cfg, handlers, oneStep('noop', {})))
   await waitUntil(async () => {
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM jobs WHERE kind = 'noop' AND status = 'succeeded'`,
@@ -96,7 +100,7 @@ async function benchSteward(pool: Pool, cfg: OrchestratorConfig, n: number, late
   const seconds = (performance.now() - t0) / 1000
   stampLatencies.length = 0
   for (let i = 0; i < latencyN; i++) {
-    await createRun(pool, cfg, oneStep('bench.stamp', { t: now() }))
+    await createRun(pool, cfg, handlers, oneStep('bench.stamp', { t: now() }))
     await new Promise((r) => setTimeout(r, 5))
   }
   await waitUntil(async () => stampLatencies.length >= latencyN)

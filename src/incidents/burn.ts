@@ -2,7 +2,8 @@
 // a pair fires when both its long and its short window burn faster than the pair's rate — the long
 // window proves the budget is really going, the short one that it is still going now (so the alert
 // resets quickly after recovery).
-import type { BurnPair, Severity } from './config.ts'
+import type { BurnPair } from './config.ts'
+import type { Severity } from './schemas.ts'
 
 export interface WindowCount {
   bad: number

@@ -1,7 +1,7 @@
 // Settings of the incidents module: the "incidents" section of the STEWARD_CONFIG file.
 // Detection rules, their thresholds and the delivery/backoff knobs live here; `{}` parses to defaults.
 import { z } from 'zod'
-import { recoveryKinds } from '../ingest/index.ts'
+import { RecoveryKind, Severity } from './schemas.ts'
 
 const minutes = z
   .number()
@@ -15,7 +15,7 @@ const burnPair = z
     longMinutes: minutes,
     shortMinutes: minutes,
     burn: z.number().positive(),
-    severity: z.enum(['critical', 'error', 'warning', 'info']),
+    severity: Severity,
   })
   .strict()
 
@@ -55,7 +55,7 @@ const rules = z
         /** Dead-lettered jobs added within `windowMinutes` that fire the rule. */
         threshold: z.number().int().min(1).default(5),
         windowMinutes: minutes.default(15),
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+        severity: Severity.default('error'),
       })
       .strict()
       .prefault({}),
@@ -64,7 +64,7 @@ const rules = z
         enabled: z.boolean().default(true),
         /** Ready jobs waiting at least this long in a pool with no live worker. */
         minOldestAgeSeconds: z.number().min(0).default(60),
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('critical'),
+        severity: Severity.default('critical'),
       })
       .strict()
       .prefault({}),
@@ -75,7 +75,7 @@ const rules = z
         threshold: ratio.default(0.25),
         windowMinutes: minutes.default(15),
         minAttempts: z.number().int().min(1).default(20),
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+        severity: Severity.default('error'),
       })
       .strict()
       .prefault({}),
@@ -85,7 +85,7 @@ const rules = z
         /** Failed probes of one target within `windowMinutes` (and none ok in the newest minute). */
         threshold: z.number().int().min(1).default(3),
         windowMinutes: minutes.default(5),
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('critical'),
+        severity: Severity.default('critical'),
       })
       .strict()
       .prefault({}),
@@ -94,7 +94,7 @@ const rules = z
         enabled: z.boolean().default(true),
         /** Age of the oldest event still waiting in the telemetry outbox. */
         maxAgeSeconds: z.number().positive().default(300),
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('warning'),
+        severity: Severity.default('warning'),
       })
       .strict()
       .prefault({}),
@@ -110,22 +110,20 @@ const rules = z
   .strict()
   .prefault({})
 
-const recoveryKind = z.enum(recoveryKinds)
-
 /**
  * The recovery kind of each rule: its recovery events are measured against that kind's RTO target
  * (sla.rtoTargetsSeconds), and an open incident's default recovery estimate is opening + that target.
  */
 const recoveryKindsOfRules = z
   .object({
-    success_rate_burn: recoveryKind.default('run_resume'),
-    uptime_burn: recoveryKind.default('control_plane_failover'),
-    dlq_growth: recoveryKind.default('run_resume'),
-    queue_without_workers: recoveryKind.default('worker_recovery'),
-    worker_error_rate: recoveryKind.default('worker_recovery'),
-    probe_failures: recoveryKind.default('control_plane_failover'),
-    telemetry_lag: recoveryKind.default('control_plane_failover'),
-    sla_month_held: recoveryKind.default('full_recovery'),
+    success_rate_burn: RecoveryKind.default('run_resume'),
+    uptime_burn: RecoveryKind.default('control_plane_failover'),
+    dlq_growth: RecoveryKind.default('run_resume'),
+    queue_without_workers: RecoveryKind.default('worker_recovery'),
+    worker_error_rate: RecoveryKind.default('worker_recovery'),
+    probe_failures: RecoveryKind.default('control_plane_failover'),
+    telemetry_lag: RecoveryKind.default('control_plane_failover'),
+    sla_month_held: RecoveryKind.default('full_recovery'),
   })
   .strict()
   .prefault({})
@@ -183,5 +181,3 @@ export const incidentsConfigSchema = z
   .strict()
 
 export type IncidentsConfig = z.infer<typeof incidentsConfigSchema>
-export type RecoveryKind = z.infer<typeof recoveryKind>
-export type Severity = 'critical' | 'error' | 'warning' | 'info'

@@ -15,58 +15,23 @@
 //   so a resolve never overtakes its trigger.
 import { createHmac } from 'node:crypto'
 import type { Counter } from 'prom-client'
-import type { Pool, Queryable } from '../db/postgres.ts'
+import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
 import { EgressError, type EgressPolicy } from '../egress/index.ts'
 import type { Logger } from '../log.ts'
+import { claimNotifications, getNotification } from '../notify/index.ts'
+import type { TenantsModule } from '../tenants/index.ts'
 import type { IncidentsConfig } from './config.ts'
+import {
+  type Channel,
+  type Delivery,
+  dueDeliveries,
+  enqueueNotices,
+  finishDelivery,
+  retryDelivery,
+  withDrainLock,
+} from './outbox.ts'
 import { type SendOutcome, type StoredPagerDutyEvent, sendPagerDutyEvent } from './pagerduty.ts'
-
-export type Channel = 'pagerduty' | 'webhook'
-
-interface DeliveryRow {
-  id: number
-  channel: Channel
-  incident_id: string | null
-  notification_id: number | null
-  body: Record<string, unknown>
-  attempts: number
-}
-
-const SQL = {
-  enqueue: `INSERT INTO incident_deliveries (channel, idempotency_key, incident_id, order_key, body)
-            VALUES ('pagerduty', $1, $2, $2, $3) ON CONFLICT (idempotency_key) DO NOTHING`,
-  // Notifications other modules queued: one webhook delivery each.
-  adoptNotifications: `
-    INSERT INTO incident_deliveries (channel, idempotency_key, notification_id, order_key, body)
-    SELECT 'webhook', 'notification:' || n.id, n.id, 'customer:' || n.customer_id, '{}'::jsonb
-    FROM customer_notifications n
-    WHERE NOT EXISTS (SELECT 1 FROM incident_deliveries d WHERE d.notification_id = n.id)
-    ORDER BY n.id
-    ON CONFLICT (idempotency_key) DO NOTHING`,
-  due: `
-    SELECT id, channel, incident_id, notification_id, body, attempts FROM incident_deliveries d
-    WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= now()
-      AND NOT EXISTS (SELECT 1 FROM incident_deliveries e
-                      WHERE e.order_key = d.order_key AND e.status = 'pending' AND e.id < d.id)
-    ORDER BY id LIMIT 20`,
-  finish: `UPDATE incident_deliveries SET status = $2, attempts = attempts + 1, last_status = $3, last_error = $4,
-           finished_at = now() WHERE id = $1`,
-  retry: `UPDATE incident_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
-          next_attempt_at = now() + $4::int * interval '1 millisecond' WHERE id = $1`,
-  notification: `SELECT n.id, n.customer_id, n.kind, n.payload, n.created_at, c.webhook_url, c.webhook_secret
-                 FROM customer_notifications n JOIN customers c ON c.id = n.customer_id WHERE n.id = $1`,
-  timeline: `INSERT INTO incident_timeline (incident_id, kind, message, detail) VALUES ($1, 'notification', $2, $3)`,
-}
-
-/** Queues one PagerDuty action for an incident (a second call with the same action is a no-op). */
-export async function enqueuePagerDuty(
-  db: Queryable,
-  incidentId: string,
-  action: string,
-  event: StoredPagerDutyEvent,
-): Promise<void> {
-  await db.query(SQL.enqueue, [`${incidentId}:${action}`, incidentId, JSON.stringify(event)])
-}
+import { addTimeline } from './timeline.ts'
 
 export interface DeliveryOptions {
   pool: Pool
@@ -77,6 +42,8 @@ export interface DeliveryOptions {
   counters: { pagerduty: Counter<'outcome'>; webhook: Counter<'outcome'> }
   /** Customer webhooks go through it: a URL it refuses is never requested. */
   egress: EgressPolicy
+  /** Where each customer's notices go (the tenants module's). */
+  tenants: Pick<TenantsModule, 'webhookOf'>
 }
 
 type Outcome = { status: 'delivered' | 'rejected' | 'skipped' } | { status: 'retry'; rateLimited?: boolean }
@@ -94,7 +61,7 @@ export function backoffMs(attempts: number, d: IncidentsConfig['delivery'], rate
   return Math.round(base * (0.5 + Math.random() * 0.5))
 }
 
-async function sendToPagerDuty(row: DeliveryRow, o: DeliveryOptions): Promise<Attempt> {
+async function sendToPagerDuty(row: Delivery, o: DeliveryOptions): Promise<Attempt> {
   const pd = o.pagerduty!
   const r: SendOutcome = await sendPagerDutyEvent(row.body as unknown as StoredPagerDutyEvent, {
     ...pd,
@@ -116,26 +83,13 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
-async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Attempt> {
-  const { rows } = await o.pool.query<{
-    id: number
-    customer_id: string
-    kind: string
-    payload: Record<string, unknown>
-    created_at: Date
-    webhook_url: string | null
-    webhook_secret: string | null
-  }>(SQL.notification, [row.notification_id])
-  const n = rows[0]
-  if (!n?.webhook_url)
+async function sendToCustomer(row: Delivery, o: DeliveryOptions): Promise<Attempt> {
+  const n = row.notificationId === null ? undefined : await getNotification(o.pool, row.notificationId)
+  const webhook = n && (await o.tenants.webhookOf(n.customerId))
+  if (!n || !webhook)
     return { outcome: { status: 'skipped' }, error: 'no webhook configured', label: 'skipped' }
-  const body = JSON.stringify({
-    id: n.id,
-    kind: n.kind,
-    customerId: n.customer_id,
-    createdAt: n.created_at.toISOString(),
-    payload: n.payload,
-  })
+  // The notice as the customer receives it: { id, kind, customerId, createdAt, payload }.
+  const body = JSON.stringify(n)
   const timestamp = String(Math.floor(Date.now() / 1000))
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -144,9 +98,9 @@ async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Att
     'x-steward-delivery': String(n.id),
     'x-steward-timestamp': timestamp,
   }
-  if (n.webhook_secret) headers['x-steward-signature'] = signWebhook(n.webhook_secret, timestamp, body)
+  if (webhook.secret) headers['x-steward-signature'] = signWebhook(webhook.secret, timestamp, body)
   try {
-    const res = await o.egress.request(n.webhook_url, {
+    const res = await o.egress.request(webhook.url, {
       method: 'POST',
       headers,
       body,
@@ -173,68 +127,69 @@ async function sendToCustomer(row: DeliveryRow, o: DeliveryOptions): Promise<Att
   }
 }
 
+/** Gives each new customer notice its webhook delivery (the claim and the queuing commit together). */
+async function adoptNotices(pool: Pool): Promise<void> {
+  await transaction(pool, async (db) => enqueueNotices(db, await claimNotifications(db)))
+}
+
 /** One drain pass of a channel; returns how many rows it settled or rescheduled. */
 export async function drainChannel(channel: Channel, o: DeliveryOptions): Promise<number> {
   if (channel === 'pagerduty' && !o.pagerduty) return 0
   const client = await o.pool.connect()
   let handled = 0
   try {
-    const lock = `steward:incidents:deliveries:${channel}`
-    const { rows: got } = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
-      [lock],
-    )
-    if (!got[0]?.ok) return 0
-    try {
-      if (channel === 'webhook') await client.query(SQL.adoptNotifications)
+    await withDrainLock(client, channel, async () => {
+      if (channel === 'webhook') await adoptNotices(o.pool)
       for (let batch = 0; batch < 50; batch++) {
-        const { rows } = await client.query<DeliveryRow>(SQL.due, [channel])
+        const rows = await dueDeliveries(client, channel)
         if (rows.length === 0) break
         for (const row of rows) {
-          const a = channel === 'pagerduty' ? await sendToPagerDuty(row, o) : await sendToCustomer(row, o)
-          o.counters[channel].inc({ outcome: a.label })
-          const err = a.error?.slice(0, 1000) ?? null
-          if (a.outcome.status === 'retry') {
-            const wait = backoffMs(row.attempts, o.delivery, a.outcome.rateLimited)
-            await client.query(SQL.retry, [row.id, a.httpStatus ?? null, err, wait])
-            o.log.warn('delivery failed; will retry', {
-              channel,
-              delivery: row.id,
-              attempt: row.attempts + 1,
-              status: a.httpStatus,
-              error: err,
-              retryInMs: wait,
-            })
-          } else {
-            await client.query(SQL.finish, [row.id, a.outcome.status, a.httpStatus ?? null, err])
-            if (a.outcome.status === 'rejected') {
-              const why = a.label === 'refused' ? 'refused by the egress policy' : 'rejected by receiver'
-              o.log.error(`delivery ${why}`, {
-                channel,
-                delivery: row.id,
-                status: a.httpStatus,
-                error: err,
-              })
-            }
-          }
-          if (row.incident_id) {
-            const what = `${String(row.body.event_action)} ${a.label}${a.httpStatus ? ` (HTTP ${a.httpStatus})` : ''}`
-            await client.query(SQL.timeline, [
-              row.incident_id,
-              `PagerDuty ${what}`,
-              JSON.stringify({ delivery: row.id, error: err }),
-            ])
-          }
+          await settle(
+            row,
+            channel === 'pagerduty' ? await sendToPagerDuty(row, o) : await sendToCustomer(row, o),
+            o,
+            client,
+          )
           handled++
         }
       }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock])
-    }
+    })
   } finally {
     client.release()
   }
   return handled
+}
+
+/** Records an attempt: settled or rescheduled, counted, logged, and on the incident's timeline. */
+async function settle(row: Delivery, a: Attempt, o: DeliveryOptions, db: Queryable): Promise<void> {
+  const channel = row.channel
+  o.counters[channel].inc({ outcome: a.label })
+  const err = a.error?.slice(0, 1000) ?? null
+  if (a.outcome.status === 'retry') {
+    const wait = backoffMs(row.attempts, o.delivery, a.outcome.rateLimited)
+    await retryDelivery(db, row.id, a.httpStatus ?? null, err, wait)
+    o.log.warn('delivery failed; will retry', {
+      channel,
+      delivery: row.id,
+      attempt: row.attempts + 1,
+      status: a.httpStatus,
+      error: err,
+      retryInMs: wait,
+    })
+  } else {
+    await finishDelivery(db, row.id, a.outcome.status, a.httpStatus ?? null, err)
+    if (a.outcome.status === 'rejected') {
+      const why = a.label === 'refused' ? 'refused by the egress policy' : 'rejected by receiver'
+      o.log.error(`delivery ${why}`, { channel, delivery: row.id, status: a.httpStatus, error: err })
+    }
+  }
+  if (row.incidentId) {
+    const what = `${String(row.body.event_action)} ${a.label}${a.httpStatus ? ` (HTTP ${a.httpStatus})` : ''}`
+    await addTimeline(db, row.incidentId, 'notification', `PagerDuty ${what}`, {
+      delivery: row.id,
+      error: err,
+    })
+  }
 }
 
 /** Drains both channels every `pollMs` until stopped; `kick()` drains at once. */

@@ -2,16 +2,19 @@
 // (incident and recovery events) and the notices it queues for customers. All run in the
 // transition's transaction.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
-import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
 import type { NewEvent } from '../ingest/index.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
+import type { CustomerDirectory } from '../tenants/index.ts'
 import { currentEstimate, type RecoveryPolicy, recoveryKindOf } from './estimates.ts'
 import { customerFacing } from './rules.ts'
-import type { IncidentRow } from './store.ts'
+import type { Incident, IncidentNotice } from './schemas.ts'
+import { poolCustomers } from './telemetry.ts'
 
 export interface LifecycleContext {
   clickhouse?: ClickHouseClient
+  /** The registered customers (the tenants module's). */
+  tenants: CustomerDirectory
   /** Paging on (a routing key is configured)? */
   paging: boolean
   source: string
@@ -20,87 +23,85 @@ export interface LifecycleContext {
   recovery: RecoveryPolicy
 }
 
-/** Customers an incident on `scope` affects. */
+/** Customers an incident on `scope` affects (`db`: the caller's transaction). */
 export async function affectedCustomers(
   db: Queryable,
-  clickhouse: ClickHouseClient | undefined,
+  ctx: Pick<LifecycleContext, 'clickhouse' | 'tenants'>,
   scope: string,
   at: Date,
 ): Promise<string[]> {
   if (scope.startsWith('customer:')) return [scope.slice('customer:'.length)].filter(Boolean)
   // A held SLA month is the operator's to resolve: no customer is affected by it yet.
   if (scope.startsWith('sla:')) return []
-  if (scope.startsWith('pool:') && clickhouse) {
-    // Customers whose jobs ran in that pool over the last day.
-    const rows = await chQuery<{ customer_id: string }>(
-      clickhouse,
-      `SELECT DISTINCT customer_id FROM jobs_1h
-       WHERE pool = {pool:String} AND customer_id != '' AND hour >= toStartOfHour({at:DateTime('UTC')}) - INTERVAL 1 DAY
-       ORDER BY customer_id`,
-      { pool: scope.slice('pool:'.length), at: Math.floor(at.getTime() / 1000) },
-    )
-    return rows.map((r) => r.customer_id)
-  }
+  if (scope.startsWith('pool:') && ctx.clickhouse)
+    return poolCustomers(ctx.clickhouse, scope.slice('pool:'.length), at)
   // The factory itself (uptime, probes, telemetry): every customer.
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM customers ORDER BY id')
-  return rows.map((r) => r.id)
+  return (await ctx.tenants.customers(undefined, db)).map((c) => c.id)
+}
+
+/** Of `ids`, those registered here, in id order (`db`: the caller's transaction). */
+async function registered(db: Queryable, tenants: CustomerDirectory, ids: string[]): Promise<string[]> {
+  if (!ids.length) return []
+  const wanted = new Set(ids)
+  // One customer (most incidents) is read alone; more are read in one list.
+  const found =
+    ids.length === 1 ? await tenants.customers(ids[0], db) : await tenants.customers(undefined, db)
+  return found.filter((c) => wanted.has(c.id)).map((c) => c.id)
 }
 
 /** Incident telemetry: one event per affected customer (or one for the factory when none). */
 export function incidentEvents(
-  row: IncidentRow,
+  i: Incident,
   action: 'triggered' | 'acknowledged' | 'escalated' | 'resolved',
   at: Date,
   seq = '',
 ): NewEvent[] {
-  const customers = row.customer_ids.length ? row.customer_ids : ['']
+  const customers = i.customerIds.length ? i.customerIds : ['']
   return customers.map((customerId) => ({
-    eventId: `${row.id}:${action}${seq}:${customerId || '-'}`,
+    eventId: `${i.id}:${action}${seq}:${customerId || '-'}`,
     ts: at.toISOString(),
     type: 'incident',
     customerId,
     action,
-    incidentId: row.id,
-    rule: row.rule,
-    severity: row.severity,
+    incidentId: i.id,
+    rule: i.rule,
+    severity: i.severity,
   }))
 }
 
+/** Queues a notice for each affected customer (customer-facing rules only); returns how many. */
 export async function notifyCustomers(
   db: Queryable,
-  row: IncidentRow,
+  i: Incident,
   kind: string,
   key: string,
   message: string,
   at: Date,
   ctx: LifecycleContext,
 ): Promise<number> {
-  if (!customerFacing.has(row.rule)) return 0
-  const estimate = currentEstimate(row, ctx.recovery)
-  // Telemetry may name customers not registered here: they have nowhere to be notified.
-  const { rows: known } = await db.query<{ id: string }>(
-    'SELECT id FROM customers WHERE id = ANY ($1::text[]) ORDER BY id',
-    [row.customer_ids],
-  )
+  if (!customerFacing.has(i.rule)) return 0
+  const estimate = currentEstimate(i, ctx.recovery)
+  const payload: IncidentNotice = {
+    incidentId: i.id,
+    status: i.status,
+    severity: i.severity,
+    summary: i.summary,
+    message,
+    openedAt: i.openedAt,
+    resolvedAt: i.resolvedAt,
+    estimatedRecoveryAt: estimate.at.toISOString(),
+    estimateSource: estimate.source,
+    at: at.toISOString(),
+    links: Object.fromEntries(ctx.links(i.id).map((l) => [l.text, l.href])),
+  }
   let queued = 0
-  for (const { id: customerId } of known) {
+  // Telemetry may name customers not registered here: they have nowhere to be notified.
+  for (const customerId of await registered(db, ctx.tenants, i.customerIds)) {
     const ok = await queueCustomerNotification(db, {
       customerId,
       kind,
-      dedupKey: `incident:${row.id}:${key}`,
-      payload: {
-        incidentId: row.id,
-        status: row.status,
-        severity: row.severity,
-        summary: row.summary,
-        message,
-        openedAt: row.opened_at.toISOString(),
-        resolvedAt: row.resolved_at?.toISOString() ?? null,
-        estimatedRecoveryAt: estimate.at.toISOString(),
-        estimateSource: estimate.source,
-        at: at.toISOString(),
-        links: Object.fromEntries(ctx.links(row.id).map((l) => [l.text, l.href])),
-      },
+      dedupKey: `incident:${i.id}:${key}`,
+      payload,
     })
     if (ok) queued++
   }
@@ -108,14 +109,14 @@ export async function notifyCustomers(
 }
 
 /** On resolve: the recovery (RTO) events — one for the factory, or one per affected customer. */
-export function recoveryEvents(row: IncidentRow, at: Date, ctx: LifecycleContext): NewEvent[] {
-  return (row.scope === '' ? [''] : row.customer_ids.length ? row.customer_ids : ['']).map((customerId) => ({
-    eventId: `${row.id}:recovery:${customerId || '-'}`,
+export function recoveryEvents(i: Incident, at: Date, ctx: LifecycleContext): NewEvent[] {
+  return (i.scope === '' ? [''] : i.customerIds.length ? i.customerIds : ['']).map((customerId) => ({
+    eventId: `${i.id}:recovery:${customerId || '-'}`,
     ts: at.toISOString(),
     type: 'recovery',
     customerId,
-    recoveryKind: recoveryKindOf(row, ctx.recovery),
-    detectedAt: row.opened_at.toISOString(),
+    recoveryKind: recoveryKindOf(i, ctx.recovery),
+    detectedAt: i.openedAt,
     recoveredAt: at.toISOString(),
   }))
 }

@@ -9,8 +9,10 @@
 //   is on the timeline (kind 'estimate') in the transaction that sets it.
 import type { Queryable } from '../db/postgres.ts'
 import type { SlaModule } from '../sla/index.ts'
-import type { IncidentsConfig, RecoveryKind } from './config.ts'
-import { addTimeline, type IncidentRow } from './store.ts'
+import type { IncidentsConfig } from './config.ts'
+import type { EstimateSource, Incident, RecoveryKind } from './schemas.ts'
+import { setEstimate } from './store.ts'
+import { addTimeline } from './timeline.ts'
 
 export interface RecoveryPolicy {
   kinds: IncidentsConfig['recoveryKinds']
@@ -18,61 +20,47 @@ export interface RecoveryPolicy {
   rtoTargetSeconds: SlaModule['rtoTargetSeconds']
 }
 
-export type EstimateSource = 'rto_target' | 'operator'
-
 /** The recovery kind of an incident: the one stored when it opened, else the config's for its rule. */
-export function recoveryKindOf(
-  row: Pick<IncidentRow, 'rule' | 'recovery_kind'>,
-  p: RecoveryPolicy,
-): RecoveryKind {
-  if (row.recovery_kind) return row.recovery_kind
-  return (p.kinds as Record<string, RecoveryKind>)[row.rule] ?? 'full_recovery'
+export function recoveryKindOf(i: Pick<Incident, 'rule' | 'recoveryKind'>, p: RecoveryPolicy): RecoveryKind {
+  if (i.recoveryKind) return i.recoveryKind
+  return (p.kinds as Record<string, RecoveryKind>)[i.rule] ?? 'full_recovery'
 }
 
 /** The default estimate: opening + the RTO target of the incident's recovery kind. */
-export function defaultEstimate(
-  row: Pick<IncidentRow, 'rule' | 'recovery_kind' | 'opened_at'>,
-  p: RecoveryPolicy,
-) {
-  const kind = recoveryKindOf(row, p)
+export function defaultEstimate(i: Pick<Incident, 'rule' | 'recoveryKind' | 'openedAt'>, p: RecoveryPolicy) {
+  const kind = recoveryKindOf(i, p)
   const targetSeconds = p.rtoTargetSeconds(kind)
-  return { kind, targetSeconds, at: new Date(row.opened_at.getTime() + targetSeconds * 1000) }
+  return { kind, targetSeconds, at: new Date(Date.parse(i.openedAt) + targetSeconds * 1000) }
 }
 
 /** The estimate in force: the stored one, else (incidents opened before estimates existed) the default. */
 export function currentEstimate(
-  row: Pick<
-    IncidentRow,
-    'rule' | 'recovery_kind' | 'opened_at' | 'estimated_recovery_at' | 'estimate_source'
-  >,
+  i: Pick<Incident, 'rule' | 'recoveryKind' | 'openedAt' | 'estimatedRecoveryAt' | 'estimateSource'>,
   p: RecoveryPolicy,
 ): { at: Date; source: EstimateSource } {
-  if (row.estimated_recovery_at)
-    return { at: row.estimated_recovery_at, source: row.estimate_source ?? 'rto_target' }
-  return { at: defaultEstimate(row, p).at, source: 'rto_target' }
+  if (i.estimatedRecoveryAt)
+    return { at: new Date(i.estimatedRecoveryAt), source: i.estimateSource ?? 'rto_target' }
+  return { at: defaultEstimate(i, p).at, source: 'rto_target' }
 }
 
 /** Sets an incident's estimate and records it on the timeline (in the caller's transaction). */
 export async function recordEstimate(
   db: Queryable,
-  row: IncidentRow,
+  i: Incident,
   estimate: Date,
   source: EstimateSource,
   at: Date,
   p: RecoveryPolicy,
 ): Promise<void> {
-  const kind = recoveryKindOf(row, p)
-  await db.query(
-    'UPDATE incidents SET recovery_kind = $2, estimated_recovery_at = $3, estimate_source = $4 WHERE id = $1',
-    [row.id, kind, estimate, source],
-  )
-  row.recovery_kind = kind
-  row.estimated_recovery_at = estimate
-  row.estimate_source = source
+  const kind = recoveryKindOf(i, p)
+  await setEstimate(db, i.id, kind, estimate, source)
+  i.recoveryKind = kind
+  i.estimatedRecoveryAt = estimate.toISOString()
+  i.estimateSource = source
   const targetSeconds = p.rtoTargetSeconds(kind)
   await addTimeline(
     db,
-    row.id,
+    i.id,
     'estimate',
     source === 'operator'
       ? `estimated recovery by ${estimate.toISOString()} (operator)`

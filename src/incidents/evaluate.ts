@@ -9,8 +9,9 @@ import type { Pool } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import type { IncidentsConfig } from './config.ts'
 import { type LifecycleContext, nowClear, openIncident, stillFiring } from './lifecycle.ts'
+import { countFiring, forgetOtherScopes } from './rule-state.ts'
 import { type Finding, type RuleResult, type RuleSources, runRules } from './rules.ts'
-import { type IncidentRow, SQL } from './store.ts'
+import { lockIncident, lockOpenIncident, openOutside, resolvedWithin } from './store.ts'
 
 export interface EvaluationSummary {
   rules: { rule: string; ok: boolean; error?: string; firing: string[] }[]
@@ -30,26 +31,13 @@ async function applyFinding(
   out: EvaluationSummary,
 ): Promise<void> {
   await transaction(pool, async (db) => {
-    const { rows } = await db.query<IncidentRow>(SQL.openFor, [rule, f.scope])
-    if (rows[0]) return stillFiring(db, rows[0], f, now, ctx)
-    const { rows: state } = await db.query<{ firing_since: Date; firing_count: number }>(
-      `INSERT INTO incident_rule_state (rule, scope, firing_since, firing_count, evaluated_at)
-       VALUES ($1, $2, $3, 1, $3)
-       ON CONFLICT (rule, scope) DO UPDATE
-         SET firing_count = incident_rule_state.firing_count + 1, evaluated_at = $3,
-             firing_since = coalesce(incident_rule_state.firing_since, $3)
-       RETURNING firing_since, firing_count`,
-      [rule, f.scope, now],
-    )
-    const s = state[0]!
-    if (s.firing_count < cfg.openAfterEvaluations) return
-    const { rows: recent } = await db.query<{ id: string }>(
-      `SELECT id FROM incidents WHERE rule = $1 AND scope = $2 AND status = 'resolved'
-         AND resolved_at > $3::timestamptz - $4::float8 * interval '1 minute' LIMIT 1`,
-      [rule, f.scope, now, cfg.reopenCooldownMinutes],
-    )
-    if (recent[0]) return // cooling down after the last resolution (see reopenCooldownMinutes)
-    const opened = await openIncident(db, rule, f, s.firing_since, now, ctx)
+    const open = await lockOpenIncident(db, rule, f.scope)
+    if (open) return stillFiring(db, open, f, now, ctx)
+    const state = await countFiring(db, rule, f.scope, now)
+    if (state.firingCount < cfg.openAfterEvaluations) return
+    // Cooling down after the last resolution (see reopenCooldownMinutes).
+    if (await resolvedWithin(db, rule, f.scope, now, cfg.reopenCooldownMinutes)) return
+    const opened = await openIncident(db, rule, f, state.firingSince, now, ctx)
     if (opened) out.opened.push(opened.id)
   })
 }
@@ -65,20 +53,12 @@ async function applyClear(
 ): Promise<void> {
   // A scope that stopped firing before its incident opened starts counting from zero again.
   const scopes = [...firingScopes]
-  await pool.query('DELETE FROM incident_rule_state WHERE rule = $1 AND NOT (scope = ANY ($2::text[]))', [
-    rule,
-    scopes,
-  ])
-  const { rows: open } = await pool.query<{ id: string }>(
-    `SELECT id FROM incidents WHERE rule = $1 AND status <> 'resolved' AND NOT (scope = ANY ($2::text[]))`,
-    [rule, scopes],
-  )
-  for (const { id } of open) {
+  await forgetOtherScopes(pool, rule, scopes)
+  for (const id of await openOutside(pool, rule, scopes)) {
     await transaction(pool, async (db) => {
-      const { rows } = await db.query<IncidentRow>(SQL.getForUpdate, [id])
-      const row = rows[0]
-      if (!row || row.status === 'resolved') return
-      if (await nowClear(db, row, now, cfg.resolveAfterMinutes * 60_000, ctx)) out.resolved.push(id)
+      const i = await lockIncident(db, id)
+      if (!i || i.status === 'resolved') return
+      if (await nowClear(db, i, now, cfg.resolveAfterMinutes * 60_000, ctx)) out.resolved.push(id)
     })
   }
 }

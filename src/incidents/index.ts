@@ -4,16 +4,24 @@
 import { readFileSync } from 'node:fs'
 import { Counter, Gauge } from 'prom-client'
 import type { EgressPolicy } from '../egress/index.ts'
+import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
+import type { TenantsModule } from '../tenants/index.ts'
 import { incidentsConfigSchema } from './config.ts'
 import { startDrainLoop } from './deliveries.ts'
 import { type EvaluationSummary, evaluateOnce } from './evaluate.ts'
 import type { LifecycleContext } from './lifecycle.ts'
-import { listPublicIncidents, type PagingHealth, type PublicIncident, pagingHealth } from './public.ts'
-import { incidentRoutes } from './routes.ts'
-import { SQL } from './store.ts'
+import { pendingByChannel } from './outbox.ts'
+import { listPublicIncidents, pagingHealth } from './public.ts'
+import { incidentRoutes } from './routes/incidents.ts'
+import { reportRoutes } from './routes/reports.ts'
+import { silenceRoutes } from './routes/silences.ts'
+import { updateRoutes } from './routes/updates.ts'
+import type { RouteDeps } from './routes/views.ts'
+import type { PagingHealth, PublicIncident } from './schemas.ts'
+import { openBySeverity } from './store.ts'
 import { pagerDutyWebhookRoutes } from './webhook.ts'
 
 export const EVALUATE_JOB = 'incidents.evaluate'
@@ -32,6 +40,8 @@ export interface IncidentsModule extends StewardModule {
 }
 
 export interface IncidentsUses {
+  /** Affected customers, and where their notices go. */
+  tenants: Pick<TenantsModule, 'customers' | 'webhookOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
   sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths'>
@@ -41,6 +51,14 @@ export interface IncidentsUses {
   apiUrl: string
   /** Customer webhooks go out under the egress policy. */
   egress: EgressPolicy
+}
+
+/** /v1/incidents and /v1/incident-silences, one route file per resource. */
+function incidentsRouter(d: RouteDeps) {
+  const app = createRouter()
+  for (const routes of [incidentRoutes(d), updateRoutes(d), reportRoutes(d), silenceRoutes(d)])
+    app.route('/', routes)
+  return app
 }
 
 export const createIncidents = defineModule(
@@ -54,6 +72,7 @@ export const createIncidents = defineModule(
     const apiBase = cfg.links.apiUrl ?? uses.apiUrl
     const ctx: LifecycleContext = {
       clickhouse: deps.clickhouse,
+      tenants: uses.tenants,
       paging: !!routingKey,
       source: cfg.pagerduty.source,
       links: (id) => [
@@ -86,8 +105,7 @@ export const createIncidents = defineModule(
       async collect() {
         this.reset()
         for (const s of ['critical', 'error', 'warning', 'info']) this.set({ severity: s }, 0)
-        const { rows } = await deps.pool.query<{ severity: string; n: number }>(SQL.openBySeverity)
-        for (const r of rows) this.set({ severity: r.severity }, r.n)
+        for (const r of await openBySeverity(deps.pool)) this.set({ severity: r.severity }, r.n)
       },
     })
 
@@ -99,6 +117,7 @@ export const createIncidents = defineModule(
       pagerduty: routingKey ? { host: uses.paging.eventsHost, routingKey, ca } : undefined,
       counters,
       egress: uses.egress,
+      tenants: uses.tenants,
     }
     const kick = () => {
       void loop?.kick()
@@ -141,7 +160,7 @@ export const createIncidents = defineModule(
 
     return {
       name: 'incidents',
-      routes: incidentRoutes({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
+      routes: incidentsRouter({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
       publicRoutes: pagerDutyWebhookRoutes({ pool: deps.pool, secret: cfg.pagerduty.webhookSecret, ctx }),
       evaluate,
       deliver: async () => {
@@ -166,15 +185,9 @@ export const createIncidents = defineModule(
         loop = undefined
       },
       async readiness() {
-        const { rows } = await deps.pool.query<{ channel: string; pending: number; oldest: number | null }>(
-          `SELECT channel, count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
-         FROM incident_deliveries WHERE status = 'pending' GROUP BY channel`,
-        )
         return {
           paging: routingKey ? 'enabled' : 'disabled',
-          pendingDeliveries: Object.fromEntries(
-            rows.map((r) => [r.channel, { pending: r.pending, oldestAgeSeconds: Math.round(r.oldest ?? 0) }]),
-          ),
+          pendingDeliveries: await pendingByChannel(deps.pool),
         }
       },
     }
@@ -182,4 +195,4 @@ export const createIncidents = defineModule(
 )
 
 export { type PagerDutyStandIn, startPagerDutyStandIn } from './pagerduty-standin.ts'
-export type { PagingHealth, PublicIncident } from './public.ts'
+export type { PagingHealth, PublicIncident } from './schemas.ts'

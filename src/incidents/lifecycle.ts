@@ -13,7 +13,6 @@ import { randomUUID } from 'node:crypto'
 import type { PoolClient } from '../db/postgres.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { isHigher } from './burn.ts'
-import { enqueuePagerDuty } from './deliveries.ts'
 import {
   affectedCustomers,
   incidentEvents,
@@ -22,47 +21,60 @@ import {
   recoveryEvents,
 } from './effects.ts'
 import { defaultEstimate, recordEstimate } from './estimates.ts'
+import { enqueuePagerDuty } from './outbox.ts'
 import { buildFollowUp, buildTrigger } from './pagerduty.ts'
+import { forgetScope } from './rule-state.ts'
 import type { Finding } from './rules.ts'
-import { activeSilence, addTimeline, type IncidentRow } from './store.ts'
+import type { Incident } from './schemas.ts'
+import { activeSilence } from './silences.ts'
+import {
+  insertIncident,
+  markCleared,
+  markPaged,
+  markSilenced,
+  recordFiring,
+  setAcknowledged,
+  setResolved,
+} from './store.ts'
+import { addTimeline } from './timeline.ts'
 
 export type { LifecycleContext }
 
-async function page(db: PoolClient, row: IncidentRow, ctx: LifecycleContext, at: Date): Promise<void> {
+async function page(db: PoolClient, i: Incident, ctx: LifecycleContext, at: Date): Promise<void> {
   const event = buildTrigger({
-    incidentId: row.id,
-    summary: row.summary,
+    incidentId: i.id,
+    summary: i.summary,
     source: ctx.source,
-    severity: row.severity,
-    rule: row.rule,
-    scope: row.scope,
-    openedAt: row.opened_at,
-    customers: row.customer_ids,
-    details: row.details,
-    links: ctx.links(row.id),
+    severity: i.severity,
+    rule: i.rule,
+    scope: i.scope,
+    openedAt: new Date(i.openedAt),
+    customers: i.customerIds,
+    details: i.details,
+    links: ctx.links(i.id),
   })
-  await enqueuePagerDuty(db, row.id, `trigger:${row.severity}`, event)
-  await db.query('UPDATE incidents SET paged = true WHERE id = $1', [row.id])
-  row.paged = true
-  await addTimeline(db, row.id, 'notification', `PagerDuty trigger queued (severity ${row.severity})`, {}, at)
+  await enqueuePagerDuty(db, i.id, `trigger:${i.severity}`, event)
+  await markPaged(db, i.id)
+  i.paged = true
+  await addTimeline(db, i.id, 'notification', `PagerDuty trigger queued (severity ${i.severity})`, {}, at)
 }
 
 /** Pages an open incident that has not been paged yet, unless paging is off or a silence holds it. */
 async function pageUnlessSilenced(
   db: PoolClient,
-  row: IncidentRow,
+  i: Incident,
   ctx: LifecycleContext,
   at: Date,
 ): Promise<void> {
-  if (row.paged || row.status === 'resolved') return
-  const silence = await activeSilence(db, row.rule, row.scope, at)
+  if (i.paged || i.status === 'resolved') return
+  const silence = await activeSilence(db, i.rule, i.scope, at)
   if (silence) {
-    if (!row.silenced) {
-      await db.query('UPDATE incidents SET silenced = true WHERE id = $1', [row.id])
-      row.silenced = true
+    if (!i.silenced) {
+      await markSilenced(db, i.id)
+      i.silenced = true
       await addTimeline(
         db,
-        row.id,
+        i.id,
         'silence',
         `not paged: silence ${silence.id} (${silence.reason})`,
         { silenceId: silence.id },
@@ -72,9 +84,8 @@ async function pageUnlessSilenced(
     return
   }
   if (!ctx.paging) return
-  if (row.silenced)
-    await addTimeline(db, row.id, 'silence', 'silence over and still open: paging now', {}, at)
-  await page(db, row, ctx, at)
+  if (i.silenced) await addTimeline(db, i.id, 'silence', 'silence over and still open: paging now', {}, at)
+  await page(db, i, ctx, at)
 }
 
 /** Opens an incident for a finding. Returns undefined when one is already open (the caller holds no lock). */
@@ -85,18 +96,21 @@ export async function openIncident(
   conditionSince: Date,
   at: Date,
   ctx: LifecycleContext,
-): Promise<IncidentRow | undefined> {
-  const customers = await affectedCustomers(db, ctx.clickhouse, f.scope, at)
+): Promise<Incident | undefined> {
+  const customers = await affectedCustomers(db, ctx, f.scope, at)
   const id = `inc_${randomUUID()}`
-  const { rows } = await db.query<IncidentRow>(
-    `INSERT INTO incidents (id, rule, scope, severity, status, summary, customer_ids, details,
-                            condition_since, opened_at, last_firing_at)
-     VALUES ($1, $2, $3, $4, 'triggered', $5, $6, $7, $8, $9, $9)
-     ON CONFLICT (rule, scope) WHERE status <> 'resolved' DO NOTHING RETURNING *`,
-    [id, rule, f.scope, f.severity, f.summary, customers, JSON.stringify(f.details), conditionSince, at],
-  )
-  const row = rows[0]
-  if (!row) return undefined
+  const i = await insertIncident(db, {
+    id,
+    rule,
+    scope: f.scope,
+    severity: f.severity,
+    summary: f.summary,
+    customerIds: customers,
+    details: f.details,
+    conditionSince,
+    openedAt: at,
+  })
+  if (!i) return undefined
   await addTimeline(
     db,
     id,
@@ -105,11 +119,11 @@ export async function openIncident(
     { severity: f.severity, details: f.details },
     at,
   )
-  await appendEvents(db, incidentEvents(row, 'triggered', at))
-  await recordEstimate(db, row, defaultEstimate(row, ctx.recovery).at, 'rto_target', at, ctx.recovery)
+  await appendEvents(db, incidentEvents(i, 'triggered', at))
+  await recordEstimate(db, i, defaultEstimate(i, ctx.recovery).at, 'rto_target', at, ctx.recovery)
   const n = await notifyCustomers(
     db,
-    row,
+    i,
     'incident.investigating',
     'investigating',
     'We are investigating an issue affecting your runs.',
@@ -119,81 +133,67 @@ export async function openIncident(
   if (n)
     await addTimeline(db, id, 'notification', `"investigating" notice queued for ${n} customer(s)`, {}, at)
   if (!ctx.paging) await addTimeline(db, id, 'note', 'paging disabled (no PagerDuty routing key)', {}, at)
-  await pageUnlessSilenced(db, row, ctx, at)
-  return row
+  await pageUnlessSilenced(db, i, ctx, at)
+  return i
 }
 
 /** Records a firing evaluation on an open incident: raises severity, pages if not paged yet. */
 export async function stillFiring(
   db: PoolClient,
-  row: IncidentRow,
+  i: Incident,
   f: Finding,
   at: Date,
   ctx: LifecycleContext,
 ): Promise<void> {
-  const escalate = isHigher(f.severity, row.severity)
-  await db.query(
-    `UPDATE incidents SET last_firing_at = $2, cleared_since = NULL, details = $3,
-            severity = CASE WHEN $4 THEN $5 ELSE severity END
-     WHERE id = $1`,
-    [row.id, at, JSON.stringify(f.details), escalate, f.severity],
-  )
+  const escalate = isHigher(f.severity, i.severity)
+  await recordFiring(db, i.id, at, f.details, escalate ? f.severity : undefined)
   await addTimeline(
     db,
-    row.id,
+    i.id,
     'evaluation',
-    row.cleared_since ? 'firing again' : 'still firing',
+    i.clearedSince ? 'firing again' : 'still firing',
     { details: f.details },
     at,
   )
   if (escalate) {
-    const from = row.severity
-    row.severity = f.severity
-    await addTimeline(db, row.id, 'transition', `escalated: ${from} → ${f.severity}`, {}, at)
-    await appendEvents(db, incidentEvents(row, 'escalated', at, `:${f.severity}`))
+    const from = i.severity
+    i.severity = f.severity
+    await addTimeline(db, i.id, 'transition', `escalated: ${from} → ${f.severity}`, {}, at)
+    await appendEvents(db, incidentEvents(i, 'escalated', at, `:${f.severity}`))
     // A trigger with the same dedup key updates the open PagerDuty alert's severity.
-    if (row.paged) await page(db, row, ctx, at)
+    if (i.paged) await page(db, i, ctx, at)
   }
-  await pageUnlessSilenced(db, row, ctx, at)
+  await pageUnlessSilenced(db, i, ctx, at)
 }
 
 /** Records a clear evaluation; resolves once clear for `resolveAfterMs`. */
 export async function nowClear(
   db: PoolClient,
-  row: IncidentRow,
+  i: Incident,
   at: Date,
   resolveAfterMs: number,
   ctx: LifecycleContext,
 ): Promise<boolean> {
-  const since = row.cleared_since ?? at
-  if (!row.cleared_since)
-    await db.query('UPDATE incidents SET cleared_since = $2 WHERE id = $1', [row.id, at])
+  const since = i.clearedSince ? new Date(i.clearedSince) : at
+  if (!i.clearedSince) await markCleared(db, i.id, at)
   const clearFor = at.getTime() - since.getTime()
-  await addTimeline(db, row.id, 'evaluation', `condition clear for ${Math.round(clearFor / 1000)} s`, {}, at)
+  await addTimeline(db, i.id, 'evaluation', `condition clear for ${Math.round(clearFor / 1000)} s`, {}, at)
   if (clearFor < resolveAfterMs) return false
-  await resolveLocked(db, row, 'auto', at, ctx)
+  await resolveLocked(db, i, 'auto', at, ctx)
   return true
 }
 
 /** Moves a locked open incident to acknowledged. `by` 'pagerduty' does not echo back to PagerDuty. */
-export async function acknowledgeLocked(
-  db: PoolClient,
-  row: IncidentRow,
-  by: string,
-  at: Date,
-): Promise<boolean> {
-  if (row.status !== 'triggered') return false
-  const { rows } = await db.query<IncidentRow>(
-    `UPDATE incidents SET status = 'acknowledged', acknowledged_at = $2 WHERE id = $1 AND status = 'triggered' RETURNING *`,
-    [row.id, at],
-  )
-  if (!rows[0]) return false
-  Object.assign(row, rows[0])
-  await addTimeline(db, row.id, 'transition', `acknowledged by ${by}`, { by }, at)
-  await appendEvents(db, incidentEvents(row, 'acknowledged', at))
-  if (row.paged && by !== 'pagerduty') {
-    await enqueuePagerDuty(db, row.id, 'acknowledge', buildFollowUp('acknowledge', row.id))
-    await addTimeline(db, row.id, 'notification', 'PagerDuty acknowledge queued', {}, at)
+export async function acknowledgeLocked(db: PoolClient, i: Incident, by: string, at: Date): Promise<boolean> {
+  if (i.status !== 'triggered') return false
+  const updated = await setAcknowledged(db, i.id, at)
+  if (!updated) return false
+  Object.assign(i, updated)
+  await addTimeline(db, i.id, 'transition', `acknowledged by ${by}`, { by }, at)
+  await appendEvents(db, incidentEvents(i, 'acknowledged', at))
+  if (i.paged && by !== 'pagerduty') {
+    await enqueuePagerDuty(db, i.id, 'acknowledge', buildFollowUp('acknowledge', i.id))
+    await addTimeline(db, i.id, 'notification', 'PagerDuty acknowledge queued', {}, at)
   }
   return true
 }
@@ -201,27 +201,23 @@ export async function acknowledgeLocked(
 /** Resolves a locked open incident: notices, recovery telemetry and the PagerDuty resolve. */
 export async function resolveLocked(
   db: PoolClient,
-  row: IncidentRow,
+  i: Incident,
   by: string,
   at: Date,
   ctx: LifecycleContext,
 ): Promise<boolean> {
-  if (row.status === 'resolved') return false
-  const { rows } = await db.query<IncidentRow>(
-    `UPDATE incidents SET status = 'resolved', resolved_at = $2, resolved_by = $3 WHERE id = $1 AND status <> 'resolved' RETURNING *`,
-    [row.id, at, by],
-  )
-  if (!rows[0]) return false
-  Object.assign(row, rows[0])
-  await db.query('DELETE FROM incident_rule_state WHERE rule = $1 AND scope = $2', [row.rule, row.scope])
-  await addTimeline(db, row.id, 'transition', `resolved by ${by}`, { by }, at)
-  await appendEvents(db, [...incidentEvents(row, 'resolved', at), ...recoveryEvents(row, at, ctx)])
-  const n = await notifyCustomers(db, row, 'incident.resolved', 'resolved', 'The issue is resolved.', at, ctx)
-  if (n)
-    await addTimeline(db, row.id, 'notification', `"resolved" notice queued for ${n} customer(s)`, {}, at)
-  if (row.paged && by !== 'pagerduty') {
-    await enqueuePagerDuty(db, row.id, 'resolve', buildFollowUp('resolve', row.id))
-    await addTimeline(db, row.id, 'notification', 'PagerDuty resolve queued', {}, at)
+  if (i.status === 'resolved') return false
+  const updated = await setResolved(db, i.id, at, by)
+  if (!updated) return false
+  Object.assign(i, updated)
+  await forgetScope(db, i.rule, i.scope)
+  await addTimeline(db, i.id, 'transition', `resolved by ${by}`, { by }, at)
+  await appendEvents(db, [...incidentEvents(i, 'resolved', at), ...recoveryEvents(i, at, ctx)])
+  const n = await notifyCustomers(db, i, 'incident.resolved', 'resolved', 'The issue is resolved.', at, ctx)
+  if (n) await addTimeline(db, i.id, 'notification', `"resolved" notice queued for ${n} customer(s)`, {}, at)
+  if (i.paged && by !== 'pagerduty') {
+    await enqueuePagerDuty(db, i.id, 'resolve', buildFollowUp('resolve', i.id))
+    await addTimeline(db, i.id, 'notification', 'PagerDuty resolve queued', {}, at)
   }
   return true
 }
@@ -232,30 +228,23 @@ export async function resolveLocked(
  */
 export async function postUpdate(
   db: PoolClient,
-  row: IncidentRow,
+  i: Incident,
   message: string,
   at: Date,
   ctx: LifecycleContext,
   estimatedRecoveryAt?: Date,
 ): Promise<number> {
-  if (estimatedRecoveryAt) await recordEstimate(db, row, estimatedRecoveryAt, 'operator', at, ctx.recovery)
+  if (estimatedRecoveryAt) await recordEstimate(db, i, estimatedRecoveryAt, 'operator', at, ctx.recovery)
   const entry = await addTimeline(
     db,
-    row.id,
+    i.id,
     'update',
     message,
     estimatedRecoveryAt ? { estimatedRecoveryAt: estimatedRecoveryAt.toISOString() } : {},
     at,
   )
-  const n = await notifyCustomers(db, row, 'incident.update', `update:${entry}`, message, at, ctx)
+  const n = await notifyCustomers(db, i, 'incident.update', `update:${entry}`, message, at, ctx)
   if (n)
-    await addTimeline(
-      db,
-      row.id,
-      'notification',
-      `update queued for ${n} customer(s)`,
-      { updateId: entry },
-      at,
-    )
+    await addTimeline(db, i.id, 'notification', `update queued for ${n} customer(s)`, { updateId: entry }, at)
   return n
 }

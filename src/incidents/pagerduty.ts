@@ -10,7 +10,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { event as pdEvent } from '@pagerduty/pdjs'
-import type { Severity } from './config.ts'
+import type { Severity } from './schemas.ts'
 
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve'
 

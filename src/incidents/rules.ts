@@ -7,7 +7,38 @@ import type { Queryable } from '../db/postgres.ts'
 import { chTime, outboxLag } from '../ingest/index.ts'
 import { getDlqSize, type QueueStat } from '../orchestrator/index.ts'
 import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
-import type { IncidentsConfig, Severity } from './config.ts'
+import type { IncidentsConfig } from './config.ts'
+import type { Severity } from './schemas.ts'
+
+const SQL = {
+  /** Failed and finished runs per customer in each window (`windows`: the countIf columns). */
+  successRate: (windows: string) => `
+    SELECT customer_id, ${windows} FROM events FINAL
+    WHERE type = 'run' AND action IN ('succeeded', 'failed')
+      AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({max:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
+    GROUP BY customer_id`,
+  uptime: `
+    SELECT toUnixTimestamp(minute) AS m, sum(healthy) AS h FROM signals_1m
+    WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
+      AND minute >= toDateTime({start:UInt32}, 'UTC') AND minute < toDateTime({end:UInt32}, 'UTC')
+    GROUP BY minute`,
+  dlqGrowth: `
+    SELECT customer_id, count() AS n FROM events FINAL
+    WHERE type = 'job' AND action = 'dead_lettered'
+      AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
+    GROUP BY customer_id HAVING n >= {threshold:UInt32}`,
+  workerErrorRate: `
+    SELECT pool, countIf(action IN ('failed', 'retried', 'dead_lettered')) AS bad, count() AS total
+    FROM events FINAL
+    WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered') AND source != 'customer'
+      AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
+    GROUP BY pool HAVING total >= {min:UInt32}`,
+  probeFailures: `
+    SELECT target, countIf(ok = 0) AS failed, argMax(ok, ts) AS last_ok FROM events FINAL
+    WHERE type = 'probe' AND source != 'customer' -- a customer's probes are its evidence, not a page
+      AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
+    GROUP BY target HAVING failed >= {threshold:UInt32} AND last_ok = 0`,
+}
 
 export const ruleNames = [
   'success_rate_burn',
@@ -43,7 +74,6 @@ export interface RuleResult {
 export interface RuleSources {
   pool: Queryable
   clickhouse?: ClickHouseClient
-  /** The orchestrator's settings (when a worker counts as lost), for its queue figures. */
   /** The orchestrator's autoscaling signal per pool (the queue rule). */
   queueStats: () => Promise<QueueStat[]>
   /** The SLA engine's held months (YYYY-MM); absent: the rule is not evaluated. */
@@ -73,10 +103,7 @@ async function successRate(src: RuleSources, r: Rules['successRate'], now: Date)
   })
   const rows = await chQuery<Record<string, number | string>>(
     src.clickhouse!,
-    `SELECT customer_id, ${cols.join(', ')} FROM events FINAL
-     WHERE type = 'run' AND action IN ('succeeded', 'failed')
-       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({max:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
-     GROUP BY customer_id`,
+    SQL.successRate(cols.join(', ')),
     params,
   )
   const out: Finding[] = []
@@ -103,14 +130,10 @@ async function uptime(src: RuleSources, r: Rules['uptime'], now: Date): Promise<
   // Judge complete minutes only, one minute behind: the relay needs a moment to ship the last one.
   const end = Math.floor(now.getTime() / 60_000) * 60_000 - 60_000
   const start = end - windows[0]! * 60_000
-  const rows = await chQuery<{ m: number; h: number }>(
-    src.clickhouse!,
-    `SELECT toUnixTimestamp(minute) AS m, sum(healthy) AS h FROM signals_1m
-     WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
-       AND minute >= toDateTime({start:UInt32}, 'UTC') AND minute < toDateTime({end:UInt32}, 'UTC')
-     GROUP BY minute`,
-    { start: start / 1000, end: end / 1000 },
-  )
+  const rows = await chQuery<{ m: number; h: number }>(src.clickhouse!, SQL.uptime, {
+    start: start / 1000,
+    end: end / 1000,
+  })
   if (rows.length === 0) return [] // no signal at all in the window: nothing to judge yet
   const healthy = new Set(rows.filter((x) => Number(x.h) > 0).map((x) => Number(x.m) * 1000))
   const first = Math.min(...rows.map((x) => Number(x.m) * 1000))
@@ -140,14 +163,11 @@ async function uptime(src: RuleSources, r: Rules['uptime'], now: Date): Promise<
 }
 
 async function dlqGrowth(src: RuleSources, r: Rules['dlqGrowth'], now: Date): Promise<Finding[]> {
-  const rows = await chQuery<{ customer_id: string; n: number }>(
-    src.clickhouse!,
-    `SELECT customer_id, count() AS n FROM events FINAL
-     WHERE type = 'job' AND action = 'dead_lettered'
-       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
-     GROUP BY customer_id HAVING n >= {threshold:UInt32}`,
-    { now: chTime(now.toISOString()), w: r.windowMinutes, threshold: r.threshold },
-  )
+  const rows = await chQuery<{ customer_id: string; n: number }>(src.clickhouse!, SQL.dlqGrowth, {
+    now: chTime(now.toISOString()),
+    w: r.windowMinutes,
+    threshold: r.threshold,
+  })
   const out: Finding[] = []
   for (const row of rows) {
     const dlqSize = await getDlqSize(src.pool, row.customer_id || undefined).catch(() => undefined)
@@ -176,11 +196,7 @@ async function queueWithoutWorkers(src: RuleSources, r: Rules['queueWithoutWorke
 async function workerErrorRate(src: RuleSources, r: Rules['workerErrorRate'], now: Date): Promise<Finding[]> {
   const rows = await chQuery<{ pool: string; bad: number; total: number }>(
     src.clickhouse!,
-    `SELECT pool, countIf(action IN ('failed', 'retried', 'dead_lettered')) AS bad, count() AS total
-     FROM events FINAL
-     WHERE type = 'job' AND action IN ('succeeded', 'failed', 'retried', 'dead_lettered') AND source != 'customer'
-       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
-     GROUP BY pool HAVING total >= {min:UInt32}`,
+    SQL.workerErrorRate,
     { now: chTime(now.toISOString()), w: r.windowMinutes, min: r.minAttempts },
   )
   return rows
@@ -196,10 +212,7 @@ async function workerErrorRate(src: RuleSources, r: Rules['workerErrorRate'], no
 async function probeFailures(src: RuleSources, r: Rules['probeFailures'], now: Date): Promise<Finding[]> {
   const rows = await chQuery<{ target: string; failed: number; last_ok: number }>(
     src.clickhouse!,
-    `SELECT target, countIf(ok = 0) AS failed, argMax(ok, ts) AS last_ok FROM events FINAL
-     WHERE type = 'probe' AND source != 'customer' -- a customer's probes are its evidence, not a page
-       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({w:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
-     GROUP BY target HAVING failed >= {threshold:UInt32} AND last_ok = 0`,
+    SQL.probeFailures,
     { now: chTime(now.toISOString()), w: r.windowMinutes, threshold: r.threshold },
   )
   return rows.map((x) => ({

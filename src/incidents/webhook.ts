@@ -5,14 +5,12 @@
 // with 200 and ignored, so PagerDuty does not retry them.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { Pool } from '../db/postgres.ts'
-import { transaction } from '../db/postgres.ts'
 import { BadRequestError, UnauthorizedError } from '../errors.ts'
-import type { AppEnv } from '../http/auth.ts'
 import { createRouter, jsonContent, problems } from '../http/openapi.ts'
-import { acknowledgeLocked, type LifecycleContext, resolveLocked } from './lifecycle.ts'
-import { addTimeline, type IncidentRow, SQL } from './store.ts'
+import { mirrorPagerDuty } from './actions.ts'
+import type { LifecycleContext } from './lifecycle.ts'
+import { WebhookOutcome } from './schemas.ts'
 
 export const WEBHOOK_PATH = '/v1/integrations/pagerduty/webhook'
 
@@ -59,11 +57,12 @@ export function pagerDutyWebhookRoutes(opts: {
     tags: ['incidents'],
     summary: 'PagerDuty v3 webhook (signed with X-PagerDuty-Signature; no bearer token)',
     responses: {
-      200: jsonContent(z.object({ status: z.string(), incidentId: z.string().optional() }), 'Processed'),
+      200: jsonContent(WebhookOutcome, 'Processed'),
       ...problems('bad_request', 'unauthorized', 'payload_too_large'),
     },
   })
-  const handler = async (c: Context<AppEnv>) => {
+  // The app's /v1 body limit applies; the app skips bearer auth under /v1/integrations/.
+  app.openapi(route, async (c) => {
     const raw = await c.req.text()
     if (!opts.secret) throw new UnauthorizedError('PagerDuty webhook secret is not configured')
     if (!verifyPagerDutySignature(opts.secret, raw, c.req.header('x-pagerduty-signature'))) {
@@ -77,24 +76,9 @@ export function pagerDutyWebhookRoutes(opts: {
     }
     const { event_type: type, data } = parsed.event
     const key = data.incident_key
-    if (!key) return c.json({ status: 'ignored' }, 200)
-    const result = await transaction(opts.pool, async (db) => {
-      const { rows } = await db.query<IncidentRow>(SQL.getForUpdate, [key])
-      const row = rows[0]
-      if (!row) return 'ignored'
-      const at = new Date()
-      if (type === 'incident.acknowledged') {
-        return (await acknowledgeLocked(db, row, 'pagerduty', at)) ? 'acknowledged' : 'unchanged'
-      }
-      if (type === 'incident.resolved') {
-        return (await resolveLocked(db, row, 'pagerduty', at, opts.ctx)) ? 'resolved' : 'unchanged'
-      }
-      await addTimeline(db, row.id, 'note', `PagerDuty: ${type}`, { pagerdutyIncident: data.id ?? null }, at)
-      return 'noted'
-    })
-    return c.json({ status: result, incidentId: result === 'ignored' ? undefined : key }, 200)
-  }
-  // The app's /v1 body limit applies; the app skips bearer auth under /v1/integrations/.
-  app.openapi(route, handler as never)
+    if (!key) return c.json({ status: 'ignored' as const }, 200)
+    const status = await mirrorPagerDuty(opts.pool, key, type, data.id, opts.ctx)
+    return c.json({ status, incidentId: status === 'ignored' ? undefined : key }, 200)
+  })
   return app
 }

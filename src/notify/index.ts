@@ -1,3 +1,3 @@
 // The customer-notification queue: other modules queue notices in their own transaction; the
-// incidents module delivers them (src/notify/store.ts).
-export { queueCustomerNotification } from './store.ts'
+// incidents module claims them and delivers each to the customer's webhook (src/notify/store.ts).
+export { claimNotifications, getNotification, queueCustomerNotification } from './store.ts'

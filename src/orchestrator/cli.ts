@@ -10,7 +10,9 @@ import { createPool } from '../db/postgres.ts'
 import { createEgressPolicy, type EgressConfig } from '../egress/index.ts'
 import { createLogger } from '../log.ts'
 import type { OrchestratorConfig } from './config.ts'
-import { httpHandler } from './http-kind.ts'
+import type { HandlerDefinition } from './handlers.ts'
+import { handlerSet } from './kinds.ts'
+import { hasQueueTables } from './queue.ts'
 import { Worker } from './worker.ts'
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -21,9 +23,11 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n
 }
 
+/** `application.handlers`: the application's job kinds (the same as its `serve` was given). */
 export async function workerCommand(
   args: string[],
   config: PlatformConfig & { orchestrator: OrchestratorConfig; egress: EgressConfig },
+  application: { handlers?: readonly HandlerDefinition[] } = {},
 ): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -40,14 +44,13 @@ export async function workerCommand(
 
   const log = createLogger(config.logLevel, { component: 'worker' })
   const pool = createPool(config.databaseUrl, { max: concurrency + 4, applicationName: 'steward-worker' })
-  const { rows } = await pool.query<{ t: string | null }>(`SELECT to_regclass('jobs')::text AS t`)
-  if (!rows[0]?.t) {
+  if (!(await hasQueueTables(pool))) {
     await pool.end()
     throw new ConfigError(
       'the database has no orchestrator tables: run `steward migrate` (or `steward serve`) first',
     )
   }
-  const handlers = [httpHandler(createEgressPolicy(config.egress, { log }))]
+  const handlers = handlerSet(createEgressPolicy(config.egress, { log }), application.handlers)
   const worker = new Worker({ pool, config: config.orchestrator, log, poolName, concurrency, handlers })
   await worker.start()
   process.stdout.write(

@@ -11,8 +11,10 @@ import type { Pool, Queryable } from '../db/postgres.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
-import { jobView, runSummary } from './runs.ts'
+import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, toJob, toRun } from './runs.ts'
+import type { DlqEntry, Job, JobStatus, ResumedRun, Run } from './schemas.ts'
 import { notifyCancelled, notifyPools, recountFailed, retryingTransaction } from './settle.ts'
+import type { JobDims } from './types.ts'
 
 const SQL = {
   lockJobs: `SELECT id FROM jobs WHERE run_id = $1 ORDER BY id FOR UPDATE`,
@@ -45,30 +47,31 @@ const SQL = {
 }
 
 type Visible = (customerId: string) => boolean
+type FinishedRunRow = RunRow & { duration_ms: number }
 
-async function lockVisibleRun(c: Queryable, id: string, visible: Visible) {
-  const run = (await c.query(SQL.lockRun, [id])).rows[0]
+async function lockVisibleRun(c: Queryable, id: string, visible: Visible): Promise<RunRow> {
+  const run = (await c.query<RunRow>(SQL.lockRun, [id])).rows[0]
   if (!run || !visible(run.customer_id)) throw new NotFoundError(`run ${id}`)
   return run
 }
 
 /** Cancels a run: queued and blocked jobs stop, running ones are aborted. Idempotent. */
-export async function cancelRun(pool: Pool, id: string, visible: Visible) {
+export async function cancelRun(pool: Pool, id: string, visible: Visible): Promise<Run> {
   return retryingTransaction(pool, async (c) => {
     await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
-    if (run.status === 'cancelled') return runSummary(run)
+    if (run.status === 'cancelled') return toRun(run)
     if (run.status === 'succeeded') throw new ConflictError(`run ${id} already succeeded`)
-    const { rows } = await c.query(SQL.cancelJobs, [id])
-    const running = rows.filter((r) => r.was === 'running').map((r) => r.id as string)
+    const { rows } = await c.query<JobDims & { was: JobStatus }>(SQL.cancelJobs, [id])
+    const running = rows.filter((r) => r.was === 'running').map((r) => r.id)
     await c.query(SQL.cancelAttempts, [running])
-    const done = (await c.query(SQL.finishRun, [id, 'cancelled'])).rows[0]
+    const done = (await c.query<FinishedRunRow>(SQL.finishRun, [id, 'cancelled'])).rows[0]!
     await appendEvents(c, [
       ...rows.map((r) => jobEvent(r, 'cancelled')),
       runEvent(done, 'cancelled', { durationMs: done.duration_ms }),
     ])
     await notifyCancelled(c, running)
-    return runSummary(done)
+    return toRun(done)
   })
 }
 
@@ -87,28 +90,28 @@ async function requeue(c: Queryable, runId: string, statuses: string[], jobId: s
 }
 
 /** Resumes a failed or cancelled run: only jobs that did not succeed run again. */
-export async function resumeRun(pool: Pool, id: string, visible: Visible) {
+export async function resumeRun(pool: Pool, id: string, visible: Visible): Promise<ResumedRun> {
   return retryingTransaction(pool, async (c) => {
     await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
     if (run.status !== 'failed' && run.status !== 'cancelled')
       throw new ConflictError(`run ${id} is ${run.status}; only failed or cancelled runs can be resumed`)
     const rows = await requeue(c, id, ['failed', 'dead', 'cancelled'], null)
-    const reopened = (await c.query(SQL.reopenRun, [id])).rows[0]
+    const reopened = (await c.query<RunRow>(SQL.reopenRun, [id])).rows[0]!
     await appendEvents(c, [runEvent(reopened, 'resumed')])
-    return { ...runSummary(reopened), requeuedJobs: rows.map((r) => r.id) }
+    return { ...toRun(reopened), requeuedJobs: rows.map((r) => r.id) }
   })
 }
 
 /** Retries one failed or dead-lettered job (`onlyDead`: the DLQ route). */
-export async function retryJob(pool: Pool, jobId: string, visible: Visible, onlyDead = false) {
+export async function retryJob(pool: Pool, jobId: string, visible: Visible, onlyDead = false): Promise<Job> {
   return retryingTransaction(pool, async (c) => {
-    const job = (await c.query(SQL.getJob, [jobId])).rows[0]
+    const job = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]
     const what = onlyDead ? `dead-lettered job ${jobId}` : `job ${jobId}`
     if (!job || !visible(job.customer_id)) throw new NotFoundError(what)
     await c.query(SQL.lockJobs, [job.run_id])
     const run = await lockVisibleRun(c, job.run_id, visible)
-    const current = (await c.query(SQL.getJob, [jobId])).rows[0]
+    const current = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]!
     if (onlyDead && current.status !== 'dead') throw new NotFoundError(what)
     if (!['failed', 'dead'].includes(current.status))
       throw new ConflictError(
@@ -118,25 +121,26 @@ export async function retryJob(pool: Pool, jobId: string, visible: Visible, only
       throw new ConflictError(`run ${run.id} is cancelled; resume the run instead`)
     await requeue(c, job.run_id, ['failed', 'dead'], jobId)
     if (run.status === 'failed') {
-      const reopened = (await c.query(SQL.reopenRun, [run.id])).rows[0]
+      const reopened = (await c.query<RunRow>(SQL.reopenRun, [run.id])).rows[0]!
       await appendEvents(c, [runEvent(reopened, 'resumed')])
     }
-    const after = (await c.query(SQL.getJob, [jobId])).rows[0]
-    return jobView(after, [])
+    const after = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]!
+    return toJob(after, [])
   })
 }
 
 /** Dead-lettered jobs with their error history (newest first). */
-export async function listDlq(db: Queryable, customerId: string | undefined, limit: number) {
-  const { rows } = await db.query(SQL.dlq, [customerId ?? null, limit])
-  const attempts = (await db.query(SQL.jobAttempts, [rows.map((r) => r.id)])).rows
+export async function listDlq(
+  db: Queryable,
+  customerId: string | undefined,
+  limit: number,
+): Promise<DlqEntry[]> {
+  const { rows } = await db.query<JobRow>(SQL.dlq, [customerId ?? null, limit])
+  const attempts = attemptsByJob((await db.query<AttemptRow>(SQL.jobAttempts, [rows.map((r) => r.id)])).rows)
   return rows.map((j) => ({
-    ...jobView(
-      j,
-      attempts.filter((a) => a.job_id === j.id),
-    ),
-    customerId: j.customer_id as string,
-    projectId: j.project_id as string,
-    runType: j.run_type as string,
+    ...toJob(j, attempts.get(j.id) ?? []),
+    customerId: j.customer_id,
+    projectId: j.project_id,
+    runType: j.run_type,
   }))
 }

@@ -1,7 +1,8 @@
 // Telemetry events of the orchestrator, built from job and run rows. Callers append them with
 // `appendEvents` inside the transaction that makes the state change they describe.
 import type { NewEvent } from '../ingest/index.ts'
-import type { FailureClass, JobDims } from './types.ts'
+import type { FailureClass } from './schemas.ts'
+import type { JobDims } from './types.ts'
 
 type JobAction = 'started' | 'succeeded' | 'failed' | 'retried' | 'dead_lettered' | 'reclaimed' | 'cancelled'
 

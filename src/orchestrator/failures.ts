@@ -1,5 +1,5 @@
 // The failure classes a handler reports, as errors: the worker records a job's failure by its class.
-import type { FailureClass } from './types.ts'
+import type { FailureClass } from './schemas.ts'
 
 /** A handler error with its failure class; other errors count as transient. */
 export class JobError extends Error {

@@ -1,14 +1,10 @@
-// Job kinds: the handler registry and the built-in kinds (noop, sleep, http from http-kind.ts,
-// simulate); the failure-class errors live in failures.ts and are exported from here too.
-// Applications add kinds with `defineHandler` before workers start; every process that validates
-// runs (serve) or executes them (workers) must define the same kinds.
+// Job kinds as values. `defineHandler` makes a definition and registers nothing; the set of
+// handlers a process knows (the built-ins of kinds.ts and the application's) is passed to the
+// orchestrator, which validates submitted runs against it, and to each worker, which runs only
+// the kinds of its own set. Every process that accepts runs (serve) or executes them (workers)
+// must be given the same application kinds.
 import type { z } from 'zod'
-import { z as zod } from 'zod'
-import { createEgressPolicy } from '../egress/index.ts'
-import { AgentError, InfrastructureError, JobValidationError, TransientError } from './failures.ts'
-import { httpHandler } from './http-kind.ts'
-
-export { classify } from './failures.ts'
+import { ValidationError } from '../errors.ts'
 
 export interface Usage {
   model: string
@@ -36,31 +32,35 @@ export interface JobContext {
   signal: AbortSignal
 }
 
-export type HandlerFn<I> = (input: I, ctx: JobContext) => Promise<unknown> | unknown
+type HandlerFn<I> = (input: I, ctx: JobContext) => Promise<unknown> | unknown
 
 export interface HandlerDefinition<I = unknown> {
   kind: string
   inputSchema: z.ZodType<I>
+  /** The pool its jobs run in (overridden by `orchestrator.kindPools`; default `default`). */
   pool?: string
-  run: HandlerFn<I>
+  // A method, so a definition of any input type belongs in a list of definitions: the worker
+  // parses the input with inputSchema before it calls run.
+  run(input: I, ctx: JobContext): Promise<unknown> | unknown
 }
 
-const registry = new Map<string, HandlerDefinition>()
+/** The kinds a process knows, by name. */
+export type Handlers = ReadonlyMap<string, HandlerDefinition>
 
-/** Registers (or replaces) the handler of `kind`. Its input is validated when a run is submitted. */
+/** The handler of `kind`; its input is validated against `inputSchema` when a run is submitted. */
 export function defineHandler<S extends z.ZodType>(
   kind: string,
   inputSchema: S,
   fn: HandlerFn<z.output<S>>,
   opts: { pool?: string } = {},
 ): HandlerDefinition<z.output<S>> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(kind)) throw new Error(`invalid job kind "${kind}"`)
-  const def = { kind, inputSchema, pool: opts.pool, run: fn } as HandlerDefinition<z.output<S>>
-  registry.set(kind, def as HandlerDefinition)
-  return def
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(kind))
+    throw new ValidationError(
+      [{ path: 'kind', message: `invalid job kind "${kind}"` }],
+      `invalid job kind "${kind}"`,
+    )
+  return { kind, inputSchema: inputSchema as z.ZodType<z.output<S>>, pool: opts.pool, run: fn }
 }
-
-export const getHandler = (kind: string): HandlerDefinition | undefined => registry.get(kind)
 
 /** Resolves after `ms`, or rejects when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -77,58 +77,3 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
-
-// ---- built-in kinds ----
-
-defineHandler('noop', zod.unknown(), () => null)
-
-defineHandler(
-  'sleep',
-  zod.object({ ms: zod.number().int().min(0).max(86_400_000) }).strict(),
-  async (i, ctx) => {
-    await sleep(i.ms, ctx.signal)
-    return { slept: i.ms }
-  },
-)
-
-// A webhook executor (http-kind.ts). This process-wide definition applies the default egress policy
-// (nothing internal allowed); serve and `steward worker` give their workers one built from the
-// `egress` config.
-const http = httpHandler(createEgressPolicy())
-defineHandler(http.kind, http.inputSchema, http.run)
-
-const failTypes = {
-  transient: TransientError,
-  agent: AgentError,
-  infra: InfrastructureError,
-  validation: JobValidationError,
-}
-
-// Fails its first `failTimes` attempts with `failWith`, then succeeds and reports `usage`.
-defineHandler(
-  'simulate',
-  zod
-    .object({
-      durationMs: zod.number().int().min(0).max(3_600_000).optional(),
-      failTimes: zod.number().int().min(0).max(100).optional(),
-      failWith: zod.enum(['transient', 'agent', 'infra', 'validation']).optional(),
-      usage: zod
-        .object({
-          model: zod.string().min(1).max(128),
-          inputTokens: zod.number().int().min(0),
-          outputTokens: zod.number().int().min(0),
-        })
-        .strict()
-        .optional(),
-    })
-    .strict(),
-  async (i, ctx) => {
-    if (i.durationMs) await sleep(i.durationMs, ctx.signal)
-    if (ctx.attempt <= (i.failTimes ?? 0)) {
-      const E = failTypes[i.failWith ?? 'transient']
-      throw new E(`simulated ${i.failWith ?? 'transient'} failure on attempt ${ctx.attempt}`)
-    }
-    if (i.usage) await ctx.reportUsage(i.usage)
-    return { attempt: ctx.attempt }
-  },
-)

@@ -15,7 +15,7 @@ import {
   isForbiddenRequestHeader,
 } from '../egress/index.ts'
 import { JobValidationError, TransientError } from './failures.ts'
-import type { HandlerDefinition, JobContext } from './handlers.ts'
+import { defineHandler, type HandlerDefinition } from './handlers.ts'
 
 const headerName = z
   .string()
@@ -47,47 +47,41 @@ const retryableStatus = new Set([408, 409, 425, 429])
 const stewardHeaders = ['idempotency-key', 'x-steward-job-id', 'x-steward-run-id', 'x-steward-attempt']
 
 /** The `http` kind, sending through `policy`. */
-export function httpHandler(policy: EgressPolicy): HandlerDefinition {
-  const def: HandlerDefinition<HttpInput> = {
-    kind: 'http',
-    inputSchema: httpInputSchema,
-    async run(i: HttpInput, ctx: JobContext) {
-      let res: EgressResponse
-      try {
-        res = await policy.request(i.url, {
-          method: i.method,
-          signal: ctx.signal,
-          headers: {
-            'content-type': 'application/json',
-            ...i.headers,
-            'idempotency-key': ctx.idempotencyKey,
-            'x-steward-job-id': ctx.jobId,
-            'x-steward-run-id': ctx.runId,
-            'x-steward-attempt': String(ctx.attempt),
-          },
-          body: i.method === 'GET' || i.body === undefined ? undefined : JSON.stringify(i.body),
-          keepOnCrossOrigin: stewardHeaders,
-        })
-      } catch (err) {
-        if (ctx.signal.aborted) throw ctx.signal.reason
-        if (err instanceof EgressError)
-          throw err.permanent ? new JobValidationError(err.message) : new TransientError(err.message)
-        throw new TransientError(`http: ${(err as Error).message}`)
-      }
-      if (res.status < 200 || res.status > 299) {
-        const msg = `http: ${i.method} ${new URL(res.url).host} answered ${res.status}`
-        if (res.status >= 500 || retryableStatus.has(res.status)) throw new TransientError(msg)
-        throw new JobValidationError(msg)
-      }
-      const text = res.body.toString('utf8')
-      if (res.truncated) return { status: res.status, body: text, truncated: true }
-      let body: unknown = text
-      try {
-        body = text ? JSON.parse(text) : null
-      } catch {}
-      return { status: res.status, body }
-    },
-  }
-  // The worker parses the input with inputSchema before calling run.
-  return def as HandlerDefinition
+export function httpHandler(policy: EgressPolicy): HandlerDefinition<HttpInput> {
+  return defineHandler('http', httpInputSchema, async (i, ctx) => {
+    let res: EgressResponse
+    try {
+      res = await policy.request(i.url, {
+        method: i.method,
+        signal: ctx.signal,
+        headers: {
+          'content-type': 'application/json',
+          ...i.headers,
+          'idempotency-key': ctx.idempotencyKey,
+          'x-steward-job-id': ctx.jobId,
+          'x-steward-run-id': ctx.runId,
+          'x-steward-attempt': String(ctx.attempt),
+        },
+        body: i.method === 'GET' || i.body === undefined ? undefined : JSON.stringify(i.body),
+        keepOnCrossOrigin: stewardHeaders,
+      })
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason
+      if (err instanceof EgressError)
+        throw err.permanent ? new JobValidationError(err.message) : new TransientError(err.message)
+      throw new TransientError(`http: ${(err as Error).message}`)
+    }
+    if (res.status < 200 || res.status > 299) {
+      const msg = `http: ${i.method} ${new URL(res.url).host} answered ${res.status}`
+      if (res.status >= 500 || retryableStatus.has(res.status)) throw new TransientError(msg)
+      throw new JobValidationError(msg)
+    }
+    const text = res.body.toString('utf8')
+    if (res.truncated) return { status: res.status, body: text, truncated: true }
+    let body: unknown = text
+    try {
+      body = text ? JSON.parse(text) : null
+    } catch {}
+    return { status: res.status, body }
+  })
 }

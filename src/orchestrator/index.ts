@@ -1,19 +1,26 @@
 // The orchestrator module: durable runs of jobs on PostgreSQL (see docs/orchestrator.md).
 // Other modules import only from this file.
 //
-// In `serve`: the /v1 routes, `config.orchestrator.workers` in-process workers (each with
-// `concurrency` slots on `config.orchestrator.pool`), a lease sweeper that runs even with zero
-// workers (so jobs of killed `steward worker` processes are reclaimed), and the queue metrics.
+// In `serve`: the /v1 routes (routes/, one file per resource), `config.orchestrator.workers`
+// in-process workers (each with `concurrency` slots on `config.orchestrator.pool`), a lease sweeper
+// that runs even with zero workers (so jobs of killed `steward worker` processes are reclaimed), and
+// the queue metrics. Routes and workers share one set of kinds: the built-ins and the application's
+// (`uses.handlers`, from startSteward's `handlers`).
 import type { EgressPolicy } from '../egress/index.ts'
+import { createRouter } from '../http/openapi.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
-import { httpHandler } from './http-kind.ts'
+import type { HandlerDefinition } from './handlers.ts'
+import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
-import { orchestratorRoutes } from './routes.ts'
+import { dlqRoutes } from './routes/dlq.ts'
+import { jobRoutes } from './routes/jobs.ts'
+import { runRoutes } from './routes/runs.ts'
+import { workerRoutes } from './routes/workers.ts'
+import type { QueueStat } from './schemas.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
-import type { QueueStat } from './types.ts'
 import { sweep, Worker } from './worker.ts'
 
 export interface OrchestratorModule extends StewardModule {
@@ -29,10 +36,12 @@ export interface OrchestratorModule extends StewardModule {
 
 export interface OrchestratorUses {
   tenants: Pick<TenantsModule, 'settingsOf'>
-  /** Prices a run's cost in its detail (absent: usage only). */
-  pricing?: Pick<PricingModule, 'price'>
+  /** Prices a run's cost in its detail. */
+  pricing: Pick<PricingModule, 'price'>
   /** The `http` kind's requests go out under the egress policy. */
   egress: EgressPolicy
+  /** The application's job kinds, added to the built-ins (one of the same name replaces it). */
+  handlers?: readonly HandlerDefinition[]
 }
 
 export const createOrchestrator = defineModule(
@@ -43,16 +52,20 @@ export const createOrchestrator = defineModule(
     const log = deps.log.child({ module: 'orchestrator' })
     const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
     const workers: Worker[] = []
-    const handlers = [httpHandler(uses.egress)]
+    // One set of kinds for run validation and every in-process worker.
+    const handlers = handlerSet(uses.egress, uses.handlers)
     let sweeper: NodeJS.Timeout | undefined
+    const routes = createRouter()
+    for (const r of [
+      runRoutes({ pool: deps.pool, config: cfg, handlers, pricing: uses.pricing, tenants: uses.tenants }),
+      jobRoutes(deps.pool),
+      dlqRoutes(deps.pool),
+      workerRoutes(deps.pool, cfg),
+    ])
+      routes.route('/', r)
     return {
       name: 'orchestrator',
-      routes: orchestratorRoutes({
-        pool: deps.pool,
-        config: cfg,
-        pricing: uses.pricing,
-        tenants: uses.tenants,
-      }),
+      routes,
       workers,
       metrics,
       queueStats: () => getQueueStats(deps.pool, cfg),
@@ -90,6 +103,8 @@ export const createOrchestrator = defineModule(
   },
 )
 
+/** A worker process with the application's kinds (`steward worker` knows the built-ins only). @public */
+export { workerCommand } from './cli.ts'
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
 /** @public */
 export {
@@ -100,9 +115,16 @@ export {
   TransientError,
 } from './failures.ts'
 /** The application API (defineHandler, the context and the errors a handler throws). @public */
-export { defineHandler, type HandlerDefinition, type JobContext, type Usage } from './handlers.ts'
+export {
+  defineHandler,
+  type HandlerDefinition,
+  type Handlers,
+  type JobContext,
+  type Usage,
+} from './handlers.ts'
+export { handlerSet } from './kinds.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
+export type { QueueStat } from './schemas.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'
-export type { QueueStat } from './types.ts'
 export { Worker } from './worker.ts'

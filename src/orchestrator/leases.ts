@@ -12,7 +12,9 @@ import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent } from './events.ts'
+import type { WorkerRecord, WorkerStatus } from './schemas.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
+import type { JobDims } from './types.ts'
 
 const SQL = {
   reclaim: `
@@ -43,12 +45,35 @@ const SQL = {
   beat: `UPDATE workers SET last_heartbeat_at = now(), status = CASE WHEN status = 'lost' THEN 'live' ELSE status END
          WHERE id = $1 RETURNING status`,
   setStatus: `UPDATE workers SET status = $2, stopped_at = CASE WHEN $2 = 'stopped' THEN now() END WHERE id = $1`,
+  // Workers seen recently (live, stopping, lost in the last hour), with the jobs they hold.
+  listWorkers: `
+    SELECT w.*, extract(epoch FROM now() - w.last_heartbeat_at)::float8 AS silent_s,
+           coalesce(array_agg(j.id ORDER BY j.id) FILTER (WHERE j.id IS NOT NULL), '{}') AS job_ids
+    FROM workers w LEFT JOIN jobs j ON j.status = 'running' AND j.lease_owner = w.id
+    WHERE w.status <> 'stopped' OR w.stopped_at > now() - interval '1 hour'
+    GROUP BY w.id ORDER BY w.pool, w.started_at`,
+}
+
+/** A job whose lease expired, as the reclaim left it. */
+type ReclaimedRow = JobDims & { status: 'queued' | 'dead'; owner: string | null }
+
+interface WorkerRow {
+  id: string
+  pool: string
+  concurrency: number
+  host: string
+  pid: number | null
+  status: WorkerStatus
+  started_at: Date
+  last_heartbeat_at: Date
+  silent_s: number
+  job_ids: string[]
 }
 
 /** Puts jobs with expired leases back in the queue (or the DLQ past the cap). Returns how many. */
 export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 500): Promise<number> {
   return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query(SQL.reclaim, [maxReclaims, batch])
+    const { rows } = await c.query<ReclaimedRow>(SQL.reclaim, [maxReclaims, batch])
     if (rows.length === 0) return 0
     await c.query(SQL.closeLost, [rows.map((r) => r.id), rows.map((r) => r.attempt)])
     const events: NewEvent[] = rows.map((r) =>
@@ -61,7 +86,7 @@ export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 50
       c,
       rows.filter((r) => r.status === 'queued').map((r) => r.pool),
     )
-    for (const runId of new Set(rows.filter((r) => r.status === 'dead').map((r) => r.run_id as string))) {
+    for (const runId of new Set(rows.filter((r) => r.status === 'dead').map((r) => r.run_id))) {
       await recountFailed(c, runId)
       events.push(...(await settleRun(c, runId)))
     }
@@ -119,24 +144,18 @@ export async function heartbeatEvent(pool: Pool, id: string, poolName: string): 
 }
 
 /** Workers seen recently (live, stopping, lost in the last hour), with the jobs they hold. */
-export async function listWorkers(db: Pool) {
-  const { rows } = await db.query(
-    `SELECT w.*, extract(epoch FROM now() - w.last_heartbeat_at)::float8 AS silent_s,
-            coalesce(array_agg(j.id ORDER BY j.id) FILTER (WHERE j.id IS NOT NULL), '{}') AS job_ids
-     FROM workers w LEFT JOIN jobs j ON j.status = 'running' AND j.lease_owner = w.id
-     WHERE w.status <> 'stopped' OR w.stopped_at > now() - interval '1 hour'
-     GROUP BY w.id ORDER BY w.pool, w.started_at`,
-  )
+export async function listWorkers(db: Pool): Promise<WorkerRecord[]> {
+  const { rows } = await db.query<WorkerRow>(SQL.listWorkers)
   return rows.map((w) => ({
-    id: w.id as string,
-    pool: w.pool as string,
-    concurrency: w.concurrency as number,
-    host: w.host as string,
-    pid: w.pid as number | null,
-    status: w.status as string,
-    startedAt: (w.started_at as Date).toISOString(),
-    lastHeartbeatAt: (w.last_heartbeat_at as Date).toISOString(),
-    secondsSinceHeartbeat: Math.max(0, w.silent_s as number),
-    jobs: w.job_ids as string[],
+    id: w.id,
+    pool: w.pool,
+    concurrency: w.concurrency,
+    host: w.host,
+    pid: w.pid,
+    status: w.status,
+    startedAt: w.started_at.toISOString(),
+    lastHeartbeatAt: w.last_heartbeat_at.toISOString(),
+    secondsSinceHeartbeat: Math.max(0, w.silent_s),
+    jobs: w.job_ids,
   }))
 }

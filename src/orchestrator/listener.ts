@@ -13,6 +13,10 @@ import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { CANCEL_CHANNEL, JOBS_CHANNEL } from './settle.ts'
 
+const SQL = {
+  listen: `LISTEN ${JOBS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`,
+}
+
 const RELISTEN_MIN_MS = 500
 const RELISTEN_MAX_MS = 30_000
 
@@ -65,7 +69,7 @@ export class JobsListener {
     client.on('error', drop)
     client.on('end', () => drop(new Error('LISTEN connection ended')))
     try {
-      await client.query(`LISTEN ${JOBS_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`)
+      await client.query(SQL.listen)
     } catch (err) {
       drop(err)
       return

@@ -1,7 +1,7 @@
 // Prometheus metrics of the orchestrator (names fixed by the cross-module contract): queue gauges
 // read from PostgreSQL at scrape time, and counters/histograms kept by this process's workers.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
-import type { QueueStat } from './types.ts'
+import type { QueueStat } from './schemas.ts'
 
 export interface OrchestratorMetrics {
   outcome(

@@ -7,13 +7,14 @@
 //   expired, or whose job was cancelled, writes nothing: its result is discarded;
 // - each transition, its attempt record and its telemetry event commit in one transaction.
 
-import type { Pool, PoolClient } from '../db/postgres.ts'
+import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
+import type { FailureClass } from './schemas.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
 import { prepared } from './sql.ts'
-import type { ClaimedJob, FailureClass } from './types.ts'
+import type { ClaimedJob } from './types.ts'
 
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
   j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
@@ -68,6 +69,13 @@ const SQL = {
     RETURNING id, attempt`,
   checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
   usage: `INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6)`,
+  hasJobsTable: `SELECT to_regclass('jobs')::text AS t`,
+}
+
+/** Whether the database has the queue (the orchestrator's migrations ran). */
+export async function hasQueueTables(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ t: string | null }>(SQL.hasJobsTable)
+  return Boolean(rows[0]?.t)
 }
 
 export interface ClaimRequest {

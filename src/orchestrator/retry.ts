@@ -1,6 +1,7 @@
 // The retry policy: what a failed attempt leads to, by failure class, and the backoff before the
 // next attempt (exponential with full jitter, as in "Exponential Backoff And Jitter", AWS 2015).
-import type { ClaimedJob, FailureClass } from './types.ts'
+import type { FailureClass } from './schemas.ts'
+import type { ClaimedJob } from './types.ts'
 
 export interface FailureDecision {
   status: 'queued' | 'failed' | 'dead'

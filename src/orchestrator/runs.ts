@@ -12,9 +12,22 @@ import { appendEvents } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
-import { getHandler } from './handlers.ts'
+import type { Handlers } from './handlers.ts'
+import type {
+  Attempt,
+  AttemptOutcome,
+  CreatedRun,
+  FailureClass,
+  Job,
+  JobStatus,
+  Run,
+  RunCost,
+  RunDetail,
+  RunStatus,
+} from './schemas.ts'
 import { JOBS_CHANNEL } from './settle.ts'
 import { prepared } from './sql.ts'
+import type { JobDims } from './types.ts'
 import type { RunRequest } from './validate.ts'
 
 const SQL = {
@@ -51,18 +64,17 @@ const SQL = {
     ORDER BY created_at DESC, id DESC LIMIT $5`,
 }
 
-export const poolOf = (cfg: OrchestratorConfig, kind: string): string =>
-  cfg.kindPools[kind] ?? getHandler(kind)?.pool ?? 'default'
+const poolOf = (cfg: OrchestratorConfig, handlers: Handlers, kind: string): string =>
+  cfg.kindPools[kind] ?? handlers.get(kind)?.pool ?? 'default'
 
-export interface CreatedRun {
-  id: string
-  status: string
-  created: boolean
-}
-
-export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunRequest): Promise<CreatedRun> {
+export async function createRun(
+  pool: Pool,
+  cfg: OrchestratorConfig,
+  handlers: Handlers,
+  req: RunRequest,
+): Promise<CreatedRun & { created: boolean }> {
   if (req.idempotencyKey) {
-    const prior = await pool.query(SQL.byKey, [req.customerId, req.idempotencyKey])
+    const prior = await pool.query<CreatedRun>(SQL.byKey, [req.customerId, req.idempotencyKey])
     if (prior.rows[0]) return { ...prior.rows[0], created: false }
   }
   const id = randomUUID()
@@ -71,11 +83,11 @@ export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunReq
     id: randomUUID(),
     step_key: s.key,
     kind: s.kind,
-    pool: poolOf(cfg, s.kind),
+    pool: poolOf(cfg, handlers, s.kind),
     input: s.input ?? {},
     depends_on: s.dependsOn ?? [],
     has_dependents: needed.has(s.key),
-    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, s.fallback.kind) } : null,
+    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, handlers, s.fallback.kind) } : null,
     max_attempts: s.retry?.maxAttempts ?? cfg.retry.maxAttempts,
     backoff_ms: s.retry?.backoffMs ?? cfg.retry.backoffMs,
     timeout_ms: s.timeoutMs ?? null,
@@ -92,20 +104,22 @@ export async function createRun(pool: Pool, cfg: OrchestratorConfig, req: RunReq
       JSON.stringify(jobs),
       jobs.length,
     ]
-    const inserted = await c.query(prepared('insertRun', SQL.insertRun, values)).catch((err) => {
-      // The customers foreign key: checked by the insert itself, saving a round trip per run.
-      if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
-      throw err
-    })
+    const inserted = await c
+      .query<{ created: number }>(prepared('insertRun', SQL.insertRun, values))
+      .catch((err) => {
+        // The customers foreign key: checked by the insert itself, saving a round trip per run.
+        if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
+        throw err
+      })
     if (!inserted.rows[0]?.created) {
       // Lost a race on the same idempotency key: answer with the winner's run.
-      const prior = await c.query(SQL.byKey, [req.customerId, req.idempotencyKey])
-      return { ...prior.rows[0], created: false }
+      const prior = await c.query<CreatedRun>(SQL.byKey, [req.customerId, req.idempotencyKey])
+      return { ...prior.rows[0]!, created: false }
     }
     await appendEvents(c, [
       runEvent({ id, customer_id: req.customerId, project_id: req.projectId, type: req.type }, 'created'),
     ])
-    return { id, status: 'queued', created: true }
+    return { id, status: 'queued' as const, created: true }
   })
 }
 
@@ -116,140 +130,198 @@ const unknownCustomer = (id: string) =>
     'unprocessable',
   )
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null)
+const iso = (d: Date) => d.toISOString()
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null)
 
-// biome-ignore lint/suspicious/noExplicitAny: database rows
-type Row = Record<string, any>
+/** The columns of `runs` the views read. */
+export interface RunRow {
+  id: string
+  customer_id: string
+  project_id: string
+  type: string
+  priority: number
+  status: RunStatus
+  error_class: FailureClass | null
+  idempotency_key: string | null
+  created_at: Date
+  started_at: Date | null
+  finished_at: Date | null
+}
 
-export function runSummary(r: Row) {
+/** The columns of `jobs` the views read. */
+export interface JobRow extends JobDims {
+  status: JobStatus
+  depends_on: string[]
+  failures: number
+  reclaims: number
+  max_attempts: number
+  using_fallback: boolean
+  run_at: Date
+  output: unknown
+  checkpoint: unknown
+  error_class: FailureClass | null
+  last_error: string | null
+  dead_lettered_at: Date | null
+  /** bigint: pg returns it as a string. */
+  worker_ms: string
+}
+
+/** A row of `job_attempts`. */
+export interface AttemptRow {
+  job_id: string
+  attempt: number
+  kind: string
+  worker_id: string
+  outcome: AttemptOutcome
+  error_class: FailureClass | null
+  error: string | null
+  started_at: Date
+  finished_at: Date | null
+  duration_ms: number | null
+  retry_delay_ms: number | null
+}
+
+/** Token usage of a run per model and UTC day (sums are bigint: strings). */
+interface UsageRow {
+  model: string
+  day: string
+  input_tokens: string
+  output_tokens: string
+}
+
+export function toRun(r: RunRow): Run {
   return {
-    id: r.id as string,
-    customerId: r.customer_id as string,
-    projectId: r.project_id as string,
-    type: r.type as string,
-    priority: r.priority as number,
-    status: r.status as string,
-    errorClass: (r.error_class ?? null) as string | null,
-    idempotencyKey: (r.idempotency_key ?? null) as string | null,
-    createdAt: iso(r.created_at) as string,
-    startedAt: iso(r.started_at),
-    finishedAt: iso(r.finished_at),
+    id: r.id,
+    customerId: r.customer_id,
+    projectId: r.project_id,
+    type: r.type,
+    priority: r.priority,
+    status: r.status,
+    errorClass: r.error_class,
+    idempotencyKey: r.idempotency_key,
+    createdAt: iso(r.created_at),
+    startedAt: isoOrNull(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
   }
 }
 
-function attemptView(a: Row) {
+function toAttempt(a: AttemptRow): Attempt {
   return {
-    attempt: a.attempt as number,
-    kind: a.kind as string,
-    workerId: a.worker_id as string,
-    outcome: a.outcome as string,
-    errorClass: (a.error_class ?? null) as string | null,
-    error: (a.error ?? null) as string | null,
-    startedAt: iso(a.started_at) as string,
-    finishedAt: iso(a.finished_at),
-    durationMs: (a.duration_ms ?? null) as number | null,
-    retryDelayMs: (a.retry_delay_ms ?? null) as number | null,
+    attempt: a.attempt,
+    kind: a.kind,
+    workerId: a.worker_id,
+    outcome: a.outcome,
+    errorClass: a.error_class,
+    error: a.error,
+    startedAt: iso(a.started_at),
+    finishedAt: isoOrNull(a.finished_at),
+    durationMs: a.duration_ms,
+    retryDelayMs: a.retry_delay_ms,
   }
 }
 
-export function jobView(j: Row, attempts: Row[]) {
+export function toJob(j: JobRow, attempts: AttemptRow[]): Job {
   return {
-    jobId: j.id as string,
-    runId: j.run_id as string,
-    key: j.step_key as string,
-    kind: j.kind as string,
-    pool: j.pool as string,
-    status: j.status as string,
-    dependsOn: j.depends_on as string[],
-    attempt: j.attempt as number,
-    failures: j.failures as number,
-    reclaims: j.reclaims as number,
-    maxAttempts: j.max_attempts as number,
-    usingFallback: j.using_fallback as boolean,
+    jobId: j.id,
+    runId: j.run_id,
+    key: j.step_key,
+    kind: j.kind,
+    pool: j.pool,
+    status: j.status,
+    dependsOn: j.depends_on,
+    attempt: j.attempt,
+    failures: j.failures,
+    reclaims: j.reclaims,
+    maxAttempts: j.max_attempts,
+    usingFallback: j.using_fallback,
     runAt: iso(j.run_at),
     output: j.output ?? null,
     checkpoint: j.checkpoint ?? null,
-    errorClass: (j.error_class ?? null) as string | null,
-    lastError: (j.last_error ?? null) as string | null,
-    deadLetteredAt: iso(j.dead_lettered_at),
-    attempts: attempts.map(attemptView),
+    errorClass: j.error_class,
+    lastError: j.last_error,
+    deadLetteredAt: isoOrNull(j.dead_lettered_at),
+    attempts: attempts.map(toAttempt),
   }
+}
+
+/** The attempts of these jobs, by job id. */
+export function attemptsByJob(rows: AttemptRow[]): Map<string, AttemptRow[]> {
+  const byJob = new Map<string, AttemptRow[]>()
+  for (const a of rows) byJob.set(a.job_id, [...(byJob.get(a.job_id) ?? []), a])
+  return byJob
 }
 
 const utcDay = (d: Date) => d.toISOString().slice(0, 10)
 
-/**
- * A run with its steps, their attempts and errors, and its cost: worker-seconds and tokens, and,
- * given `price` (the pricing module's), their price on the day the work happened.
- */
-export async function getRunDetail(
-  db: Queryable,
-  id: string,
-  price?: (work: WorkUsage[], tokens: TokenUsage[]) => CostFigures,
-) {
-  const run = (await db.query(SQL.getRun, [id])).rows[0]
-  if (!run) throw new NotFoundError(`run ${id}`)
-  const [jobs, attempts, usage] = await Promise.all([
-    db.query(SQL.runJobs, [id]),
-    db.query(SQL.runAttempts, [id]),
-    db.query(SQL.runUsage, [id]),
-  ])
-  const byJob = new Map<string, Row[]>()
-  for (const a of attempts.rows) byJob.set(a.job_id, [...(byJob.get(a.job_id) ?? []), a])
-  const workerMs = jobs.rows.reduce((s, j) => s + Number(j.worker_ms), 0)
+/** Prices work and tokens (the pricing module's `price`). */
+export type PriceFn = (work: WorkUsage[], tokens: TokenUsage[]) => CostFigures
+
+function runCost(jobs: JobRow[], attempts: AttemptRow[], usage: UsageRow[], price: PriceFn): RunCost {
+  const workerMs = jobs.reduce((s, j) => s + Number(j.worker_ms), 0)
   const tokens = new Map<string, { model: string; inputTokens: number; outputTokens: number }>()
-  for (const u of usage.rows) {
+  for (const u of usage) {
     const t = tokens.get(u.model) ?? { model: u.model, inputTokens: 0, outputTokens: 0 }
     t.inputTokens += Number(u.input_tokens)
     t.outputTokens += Number(u.output_tokens)
     tokens.set(u.model, t)
   }
-  let priced: CostFigures | undefined
-  if (price) {
-    const poolOf = new Map(jobs.rows.map((j) => [j.id as string, j.pool as string]))
-    const work = attempts.rows
-      .filter((a) => a.duration_ms !== null)
-      .map((a) => ({ pool: poolOf.get(a.job_id) ?? '', d: utcDay(a.started_at), ms: Number(a.duration_ms) }))
-    const toks = usage.rows.map((u) => ({
-      model: u.model,
-      d: u.day,
-      i: Number(u.input_tokens),
-      o: Number(u.output_tokens),
-    }))
-    priced = price(work, toks)
-  }
+  const poolOfJob = new Map(jobs.map((j) => [j.id, j.pool]))
+  const work = attempts
+    .filter((a) => a.duration_ms !== null)
+    .map((a) => ({ pool: poolOfJob.get(a.job_id) ?? '', d: utcDay(a.started_at), ms: Number(a.duration_ms) }))
+  const toks = usage.map((u) => ({
+    model: u.model,
+    d: u.day,
+    i: Number(u.input_tokens),
+    o: Number(u.output_tokens),
+  }))
+  const priced = price(work, toks)
   return {
-    ...runSummary(run),
-    steps: jobs.rows.map((j) => jobView(j, byJob.get(j.id) ?? [])),
-    cost: {
-      workerSeconds: workerMs / 1000,
-      tokens: [...tokens.values()],
-      ...(priced && {
-        currency: priced.currency,
-        total: priced.total,
-        infrastructure: priced.infrastructure,
-        ai: priced.ai,
-        unpriced: priced.unpriced,
-      }),
-    },
+    workerSeconds: workerMs / 1000,
+    tokens: [...tokens.values()],
+    currency: priced.currency,
+    total: priced.total,
+    infrastructure: priced.infrastructure,
+    ai: priced.ai,
+    unpriced: priced.unpriced,
+  }
+}
+
+/**
+ * A run with its steps, their attempts and errors, and its cost: worker-seconds and tokens, priced
+ * with `price` on the day the work happened.
+ */
+export async function getRunDetail(db: Queryable, id: string, price: PriceFn): Promise<RunDetail> {
+  const run = (await db.query<RunRow>(SQL.getRun, [id])).rows[0]
+  if (!run) throw new NotFoundError(`run ${id}`)
+  const [jobs, attempts, usage] = await Promise.all([
+    db.query<JobRow>(SQL.runJobs, [id]),
+    db.query<AttemptRow>(SQL.runAttempts, [id]),
+    db.query<UsageRow>(SQL.runUsage, [id]),
+  ])
+  const byJob = attemptsByJob(attempts.rows)
+  return {
+    ...toRun(run),
+    steps: jobs.rows.map((j) => toJob(j, byJob.get(j.id) ?? [])),
+    cost: runCost(jobs.rows, attempts.rows, usage.rows, price),
   }
 }
 
 /** The run's owner, for tenant checks (undefined: no such run). */
 export async function runOwner(db: Queryable, id: string): Promise<string | undefined> {
-  return (await db.query(SQL.getRun, [id])).rows[0]?.customer_id
+  return (await db.query<RunRow>(SQL.getRun, [id])).rows[0]?.customer_id
 }
 
 export async function listRuns(
   db: Queryable,
-  f: { customerId?: string; status?: string; projectId?: string; before?: string; limit: number },
-) {
-  const { rows } = await db.query(SQL.listRuns, [
+  f: { customerId?: string; status?: RunStatus; projectId?: string; before?: string; limit: number },
+): Promise<Run[]> {
+  const { rows } = await db.query<RunRow>(SQL.listRuns, [
     f.customerId ?? null,
     f.status ?? null,
     f.projectId ?? null,
     f.before ?? null,
     f.limit,
   ])
-  return rows.map(runSummary)
+  return rows.map(toRun)
 }

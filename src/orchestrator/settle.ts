@@ -8,9 +8,9 @@
 import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import type { NewEvent } from '../ingest/index.ts'
-import { runEvent } from './events.ts'
+import { type RunDims, runEvent } from './events.ts'
+import type { FailureClass, RunStatus } from './schemas.ts'
 import { prepared } from './sql.ts'
-import type { FailureClass } from './types.ts'
 
 export const JOBS_CHANNEL = 'steward_jobs'
 export const CANCEL_CHANNEL = 'steward_cancel'
@@ -37,6 +37,16 @@ const SQL = {
   recountFailed: `UPDATE runs SET jobs_failed = (SELECT count(*) FROM jobs WHERE run_id = $1 AND status IN ('failed', 'dead'))
                   WHERE id = $1`,
   notify: `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`,
+}
+
+type LockedRun = RunDims & { status: RunStatus }
+
+interface JobCounts {
+  total: number
+  ok: number
+  active: number
+  bad: number
+  error_class: FailureClass | null
 }
 
 /** Wakes workers of these pools when the transaction commits. */
@@ -73,15 +83,9 @@ export async function recountFailed(db: Queryable, runId: string): Promise<void>
  * Returns the run's telemetry events, for the caller to append with its own.
  */
 export async function settleRun(db: Queryable, runId: string): Promise<NewEvent[]> {
-  const run = (await db.query(prepared('lockRun', SQL.lockRun, [runId]))).rows[0]
+  const run = (await db.query<LockedRun>(prepared('lockRun', SQL.lockRun, [runId]))).rows[0]
   if (!run || run.status === 'cancelled') return []
-  const c = (await db.query(SQL.jobCounts, [runId])).rows[0] as {
-    total: number
-    ok: number
-    active: number
-    bad: number
-    error_class: FailureClass | null
-  }
+  const c = (await db.query<JobCounts>(SQL.jobCounts, [runId])).rows[0]!
   let next: 'succeeded' | 'failed' | undefined
   if (c.ok === c.total) next = 'succeeded'
   else if (c.active === 0 && c.bad > 0) next = 'failed'

@@ -8,7 +8,7 @@
 import type { Queryable } from '../db/postgres.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { defaultOrchestratorConfig } from './config.ts'
-import type { QueueStat } from './types.ts'
+import type { QueueStat } from './schemas.ts'
 
 const SQL = {
   stats: `

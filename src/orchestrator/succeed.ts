@@ -15,6 +15,7 @@ import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
 import { jobEvent, runEvent } from './events.ts'
 import { type ClaimRequest, claimIn, leaseKey, runDims } from './queue.ts'
+import type { RunStatus } from './schemas.ts'
 import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import { prepared } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
@@ -24,32 +25,34 @@ const MAX_BATCH = 64
 /** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
 const MAX_COMMITS = 2
 
-// $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms).
-const SUCCEED_SQL = `
-  WITH v AS (
-    SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) AS v(id, attempt, output, ms)
-  ), j AS (
-    UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
-      lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
-    FROM v WHERE jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt AND jobs.status = 'running'
-    RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, v.ms
-  ), a AS (
-    UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
-    FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
-  ), n AS (
-    SELECT run_id, count(*)::int AS n FROM j GROUP BY run_id
-  ), r AS (
-    -- Locks the run rows (serialising their finishing jobs) and finishes each with its last job.
-    UPDATE runs SET jobs_succeeded = jobs_succeeded + n.n,
-      status = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
-      finished_at = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN clock_timestamp()
-                    ELSE finished_at END
-    FROM n WHERE runs.id = n.run_id
-    RETURNING runs.id, runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
-              extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
-  )
-  SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done, r.duration_ms
-  FROM j JOIN r ON r.id = j.run_id`
+const SQL = {
+  // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms).
+  succeedMany: `
+    WITH v AS (
+      SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) AS v(id, attempt, output, ms)
+    ), j AS (
+      UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
+        lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
+      FROM v WHERE jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt AND jobs.status = 'running'
+      RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, v.ms
+    ), a AS (
+      UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
+      FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+    ), n AS (
+      SELECT run_id, count(*)::int AS n FROM j GROUP BY run_id
+    ), r AS (
+      -- Locks the run rows (serialising their finishing jobs) and finishes each with its last job.
+      UPDATE runs SET jobs_succeeded = jobs_succeeded + n.n,
+        status = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN 'succeeded' ELSE status END,
+        finished_at = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN clock_timestamp()
+                      ELSE finished_at END
+      FROM n WHERE runs.id = n.run_id
+      RETURNING runs.id, runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
+                extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
+    )
+    SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done, r.duration_ms
+    FROM j JOIN r ON r.id = j.run_id`,
+}
 
 export interface Success {
   job: ClaimedJob
@@ -57,11 +60,12 @@ export interface Success {
   durationMs: number
 }
 
-interface Row {
+/** A job whose success was written, with its run as the statement left it. */
+interface SucceededRow {
   id: string
   attempt: number
   has_dependents: boolean
-  status: string
+  status: RunStatus
   jobs_failed: number
   all_done: boolean
   duration_ms: number
@@ -78,8 +82,8 @@ export async function succeedJobs(
   next?: ClaimRequest,
 ): Promise<{ written: Set<string>; next: ClaimedJob[] }> {
   return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query<Row>(
-      prepared('succeedMany', SUCCEED_SQL, [
+    const { rows } = await c.query<SucceededRow>(
+      prepared('succeedMany', SQL.succeedMany, [
         done.map((d) => d.job.id),
         workerId,
         done.map((d) => d.job.attempt),
@@ -89,7 +93,7 @@ export async function succeedJobs(
     )
     const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
     const events: NewEvent[] = []
-    const runs = new Map<string, { job: ClaimedJob; row: Row }>()
+    const runs = new Map<string, { job: ClaimedJob; row: SucceededRow }>()
     for (const d of done) {
       const row = byLease.get(leaseKey(d.job))
       if (!row) continue

@@ -1,5 +1,4 @@
-// Types shared inside the orchestrator module.
-export type FailureClass = 'validation' | 'transient' | 'agent' | 'infrastructure'
+// Types shared inside the orchestrator module (its resources are in schemas.ts).
 
 /** The columns of a job that its telemetry events carry. */
 export interface JobDims {
@@ -25,14 +24,4 @@ export interface ClaimedJob extends JobDims {
   backoff_ms: number
   timeout_ms: number | null
   checkpoint: unknown
-}
-
-export interface QueueStat {
-  pool: string
-  /** Jobs ready to run now. */
-  depth: number
-  oldestReadyAgeSeconds: number
-  running: number
-  liveWorkers: number
-  recommendedWorkers: number
 }

@@ -1,9 +1,10 @@
 // The POST /v1/runs body, validated completely before anything is stored: its shape, then each
-// step's kind and input (against that kind's schema), its fallback, duplicate keys, unknown and
-// cyclic dependencies. Every problem is reported at once, each naming its field.
+// step's kind and input (against that kind's schema in the set of handlers the server knows), its
+// fallback, duplicate keys, unknown and cyclic dependencies. Every problem is reported at once,
+// each naming its field.
 import { z } from '@hono/zod-openapi'
 import { type FieldProblem, ValidationError } from '../errors.ts'
-import { getHandler } from './handlers.ts'
+import type { Handlers } from './handlers.ts'
 
 const Name = z.string().min(1).max(128)
 const StepKey = z
@@ -44,8 +45,14 @@ const RunShape = z
 
 type Ctx = z.core.$RefinementCtx<z.output<typeof RunShape>>
 
-function checkInput(ctx: Ctx, kind: string, input: unknown, path: (string | number)[]): void {
-  const def = getHandler(kind)
+function checkInput(
+  ctx: Ctx,
+  handlers: Handlers,
+  kind: string,
+  input: unknown,
+  path: (string | number)[],
+): void {
+  const def = handlers.get(kind)
   if (!def) {
     ctx.addIssue({
       code: 'custom',
@@ -84,44 +91,51 @@ function findCycle(steps: { key: string; dependsOn?: string[] }[]): string[] | u
   }
 }
 
-export const RunRequest = RunShape.superRefine((run, ctx) => {
-  const keys = new Map<string, number>()
-  run.steps.forEach((s, i) => {
-    if (keys.has(s.key))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['steps', i, 'key'],
-        message: `duplicate step key "${s.key}" (also steps.${keys.get(s.key)})`,
-      })
-    else keys.set(s.key, i)
-  })
-  run.steps.forEach((s, i) => {
-    checkInput(ctx, s.kind, s.input, ['steps', i, 'input'])
-    if (s.fallback)
-      checkInput(ctx, s.fallback.kind, s.fallback.input ?? s.input, ['steps', i, 'fallback', 'input'])
-    s.dependsOn?.forEach((d, j) => {
-      if (d === s.key)
+/** The body of POST /v1/runs, its kinds and inputs checked against `handlers`. */
+export const runRequestSchema = (handlers: Handlers) =>
+  RunShape.superRefine((run, ctx) => {
+    const keys = new Map<string, number>()
+    run.steps.forEach((s, i) => {
+      if (keys.has(s.key))
         ctx.addIssue({
           code: 'custom',
-          path: ['steps', i, 'dependsOn', j],
-          message: 'a step cannot depend on itself',
+          path: ['steps', i, 'key'],
+          message: `duplicate step key "${s.key}" (also steps.${keys.get(s.key)})`,
         })
-      else if (!keys.has(d))
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'dependsOn', j], message: `unknown step "${d}"` })
+      else keys.set(s.key, i)
     })
-  })
-  const cycle = findCycle(
-    run.steps.map((s) => ({ ...s, dependsOn: s.dependsOn?.filter((d) => d !== s.key) })),
-  )
-  if (cycle)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['steps', keys.get(cycle[0]!) ?? 0, 'dependsOn'],
-      message: `dependency cycle: ${cycle.join(' -> ')}`,
+    run.steps.forEach((s, i) => {
+      checkInput(ctx, handlers, s.kind, s.input, ['steps', i, 'input'])
+      if (s.fallback)
+        checkInput(ctx, handlers, s.fallback.kind, s.fallback.input ?? s.input, [
+          'steps',
+          i,
+          'fallback',
+          'input',
+        ])
+      s.dependsOn?.forEach((d, j) => {
+        if (d === s.key)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'dependsOn', j],
+            message: 'a step cannot depend on itself',
+          })
+        else if (!keys.has(d))
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'dependsOn', j], message: `unknown step "${d}"` })
+      })
     })
-}).openapi('RunRequest')
+    const cycle = findCycle(
+      run.steps.map((s) => ({ ...s, dependsOn: s.dependsOn?.filter((d) => d !== s.key) })),
+    )
+    if (cycle)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', keys.get(cycle[0]!) ?? 0, 'dependsOn'],
+        message: `dependency cycle: ${cycle.join(' -> ')}`,
+      })
+  }).openapi('RunRequest')
 
-export type RunRequest = z.output<typeof RunRequest>
+export type RunRequest = z.output<typeof RunShape>
 
 /**
  * What a customer's own settings allow its token to ask for: a priority inside its range and only

@@ -18,7 +18,8 @@ import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
 import type { OrchestratorConfig } from './config.ts'
-import { classify, getHandler, type HandlerDefinition, type JobContext } from './handlers.ts'
+import { classify, InfrastructureError, JobValidationError } from './failures.ts'
+import type { Handlers, JobContext } from './handlers.ts'
 import {
   heartbeatEvent,
   markLostWorkers,
@@ -39,8 +40,9 @@ import {
   renewLeases,
   saveCheckpoint,
 } from './queue.ts'
+import type { FailureClass } from './schemas.ts'
 import { SuccessBatcher } from './succeed.ts'
-import type { ClaimedJob, FailureClass } from './types.ts'
+import type { ClaimedJob } from './types.ts'
 
 export interface WorkerOptions {
   pool: Pool
@@ -51,9 +53,9 @@ export interface WorkerOptions {
   concurrency?: number
   id?: string
   metrics?: OrchestratorMetrics
-  /** Kinds this worker runs with its own definition instead of the process-wide one (e.g. `http`
-   *  with the configured egress policy). */
-  handlers?: HandlerDefinition[]
+  /** The kinds this worker runs (`handlerSet(egress, applicationKinds)`); a job of another kind is
+   *  an infrastructure failure, re-queued for a worker that has it. */
+  handlers: Handlers
 }
 
 interface InFlight {
@@ -75,10 +77,8 @@ export class Worker {
   private loopDone?: Promise<void>
   private readonly successes: SuccessBatcher
   private readonly log: Logger
-  private readonly handlers: Map<string, HandlerDefinition>
 
   constructor(private readonly o: WorkerOptions) {
-    this.handlers = new Map((o.handlers ?? []).map((h) => [h.kind, h]))
     this.poolName = o.poolName ?? o.config.pool
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
@@ -239,12 +239,10 @@ export class Worker {
     let failure: unknown
     let ok = false
     try {
-      const def = this.handlers.get(job.kind) ?? getHandler(job.kind)
-      if (!def)
-        throw Object.assign(new Error(`this worker has no handler for kind "${job.kind}"`), { infra: true })
+      const def = this.o.handlers.get(job.kind)
+      if (!def) throw new InfrastructureError(`this worker has no handler for kind "${job.kind}"`)
       const parsed = def.inputSchema.safeParse(job.input ?? {})
-      if (!parsed.success)
-        throw Object.assign(new Error(`invalid input: ${parsed.error.message}`), { validation: true })
+      if (!parsed.success) throw new JobValidationError(`invalid input: ${parsed.error.message}`)
       output = await abortable(
         Promise.resolve().then(() => def.run(parsed.data, ctx)),
         ac.signal,
@@ -277,12 +275,6 @@ export class Worker {
     if (reason?.why === 'timeout') {
       cls = 'transient'
       message = `timed out after ${job.timeout_ms} ms`
-    } else if ((failure as { infra?: boolean }).infra) {
-      cls = 'infrastructure'
-      message = (failure as Error).message
-    } else if ((failure as { validation?: boolean }).validation) {
-      cls = 'validation'
-      message = (failure as Error).message
     } else ({ failureClass: cls, message } = classify(failure))
     const c = this.o.config
     const d = await failJob(pool, lease, cls, message, elapsed, {

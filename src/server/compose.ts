@@ -7,7 +7,7 @@ import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import type { ModuleContext, Platform, StewardModule } from '../module.ts'
-import { createOrchestrator } from '../orchestrator/index.ts'
+import { createOrchestrator, type HandlerDefinition } from '../orchestrator/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
 import { createStatus } from '../status/index.ts'
@@ -35,16 +35,22 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: ['tenants'],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
-  incidents: ['orchestrator', 'sla', 'egress'],
+  incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   'clickhouse-http': [],
+}
+
+/** What the root hands the modules besides the config: the admin token, the application's job kinds. */
+interface Root {
+  adminToken: string
+  handlers?: readonly HandlerDefinition[]
 }
 
 /** Creates the modules named in `only` (default: all), in layer order. */
 export function composeModules(
   platform: Platform,
   config: Config,
-  root: { adminToken: string },
+  root: Root,
   only: readonly ModuleName[] = MODULE_NAMES,
 ): StewardModule[] {
   for (const name of only)
@@ -60,13 +66,19 @@ export function composeModules(
     ? createIngest(slice(config.ingest), { contractStarts: tenants.contractStarts })
     : undefined
   const orchestrator = want('orchestrator')
-    ? createOrchestrator(slice(config.orchestrator), { tenants, pricing, egress: egress.policy })
+    ? createOrchestrator(slice(config.orchestrator), {
+        tenants,
+        pricing,
+        egress: egress.policy,
+        handlers: root.handlers,
+      })
     : undefined
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { tenants, pricing, orchestrator }) : undefined
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
+          tenants,
           orchestrator,
           sla,
           paging: config.pagerduty,

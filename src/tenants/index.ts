@@ -5,15 +5,20 @@ import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
-import { contractStarts, getCustomer, listCustomers } from './store.ts'
+import { contractStarts, getCustomer, getWebhook, listCustomers } from './store.ts'
 
 /** Reading customers (with `createdAt`, since when they exist): what the modules above use. */
 export interface CustomerDirectory {
-  /** Registered customers, by id (one, when `only` names it). */
-  customers(only?: string): Promise<Customer[]>
+  /**
+   * Registered customers, by id (one, when `only` names it). Pass `db` to read in the caller's
+   * transaction (a caller holding a transaction must not wait for a second connection).
+   */
+  customers(only?: string, db?: Queryable): Promise<Customer[]>
 }
 
 export interface TenantsModule extends StewardModule, CustomerDirectory {
+  /** Where a customer's notices go: its webhook URL and signing secret (undefined: no webhook). */
+  webhookOf(customerId: string): Promise<{ url: string; secret: string | null } | undefined>
   /** The contract start (`createdAt`) of each registered customer among `ids`. */
   contractStarts(ids: string[]): Promise<Map<string, Date>>
   /** The customer's effective settings (NotFoundError for an unknown customer). */
@@ -28,7 +33,7 @@ export function customerDirectory(
   db: Queryable,
   defaults: CustomerSettings = tenantsConfigSchema.parse(undefined).defaults,
 ): CustomerDirectory {
-  return { customers: (only) => listCustomers(db, defaults, only) }
+  return { customers: (only, tx) => listCustomers(tx ?? db, defaults, only) }
 }
 
 export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx): TenantsModule => {
@@ -37,6 +42,7 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     name: 'tenants',
     routes: tenantRoutes(ctx.pool, defaults),
     settingsOf: async (customerId) => (await getCustomer(ctx.pool, defaults, customerId)).settings,
+    webhookOf: (customerId) => getWebhook(ctx.pool, customerId),
     ...customerDirectory(ctx.pool, defaults),
     contractStarts: (ids) => contractStarts(ctx.pool, ids),
   }

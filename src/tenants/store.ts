@@ -37,6 +37,7 @@ const SQL = {
   updateCustomer: `UPDATE customers SET name = $2, webhook_url = $3, webhook_secret = COALESCE($4, webhook_secret),
                      settings = $5 WHERE id = $1 RETURNING *`,
   listCustomers: 'SELECT * FROM customers WHERE ($1::text IS NULL OR id = $1) ORDER BY id',
+  webhook: 'SELECT webhook_url, webhook_secret FROM customers WHERE id = $1',
   createdAt: 'SELECT id, created_at FROM customers WHERE id = ANY($1::text[])',
   insertToken: 'INSERT INTO api_tokens (token_hash, customer_id, name) VALUES ($1, $2, $3) RETURNING id',
   resolveToken: 'SELECT id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
@@ -73,6 +74,19 @@ export async function listCustomers(
 ): Promise<Customer[]> {
   const { rows } = await db.query<CustomerRow>(SQL.listCustomers, [only ?? null])
   return rows.map((r) => toCustomer(r, defaults))
+}
+
+/** A customer's webhook URL and signing secret; undefined without a webhook (or without the customer). */
+export async function getWebhook(
+  db: Queryable,
+  id: string,
+): Promise<{ url: string; secret: string | null } | undefined> {
+  const { rows } = await db.query<{ webhook_url: string | null; webhook_secret: string | null }>(
+    SQL.webhook,
+    [id],
+  )
+  const r = rows[0]
+  return r?.webhook_url ? { url: r.webhook_url, secret: r.webhook_secret } : undefined
 }
 
 /** When each registered customer among `ids` was created (its contract start); unknown ids are absent. */

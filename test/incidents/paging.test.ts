@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEgressPolicy } from '../../src/egress/index.ts'
 import { drainChannel } from '../../src/incidents/deliveries.ts'
 import { type PagerDutyStandIn, startPagerDutyStandIn } from '../../src/incidents/pagerduty-standin.ts'
+import type { TenantsModule } from '../../src/tenants/index.ts'
 import type { TestSteward } from '../helpers/app.ts'
 import { quietLog } from '../helpers/db.ts'
 import {
@@ -283,6 +284,7 @@ describe('several instances', () => {
         pagerduty: { host: pd.host, routingKey: ROUTING_KEY, ca: pd.ca },
         counters: { pagerduty: counter('pd'), webhook: counter('wh') },
         egress: createEgressPolicy(s.deps.config.egress),
+        tenants: s.modules.find((m) => m.name === 'tenants') as TenantsModule,
       }
       await Promise.all([
         drainChannel('pagerduty', otherInstance),

@@ -1,7 +1,8 @@
 // Operator actions and queue order: priority, idempotency, resume, per-job retry, cancel.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineHandler, JobValidationError, Worker } from '../../src/orchestrator/index.ts'
+import { createEgressPolicy } from '../../src/egress/index.ts'
+import { defineHandler, handlerSet, JobValidationError, Worker } from '../../src/orchestrator/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { quietLog } from '../helpers/db.ts'
 import { fastConfig, getRun, type Json, run, step, submit, waitForRun } from './helpers.ts'
@@ -10,23 +11,21 @@ import { fastConfig, getRun, type Json, run, step, submit, waitForRun } from './
 const config = fastConfig({ workers: 0 })
 let s: TestSteward
 let workers: Worker[] = []
-const startWorker = async (concurrency = 4) => {
-  const w = new Worker({ pool: s.deps.pool, config, log: quietLog, concurrency })
-  await w.start()
-  workers.push(w)
-  return w
-}
 
 const seenCheckpoints: unknown[] = []
-defineHandler('test.checkpointing', z.object({ failOnAttempt: z.number() }), async (i, ctx) => {
-  seenCheckpoints.push(ctx.lastCheckpoint)
-  await ctx.checkpoint({ savedBy: ctx.attempt })
-  if (ctx.attempt === i.failOnAttempt) throw new JobValidationError('bad data on this attempt')
-  return { resumedFrom: ctx.lastCheckpoint ?? null }
-})
+const checkpointing = defineHandler(
+  'test.checkpointing',
+  z.object({ failOnAttempt: z.number() }),
+  async (i, ctx) => {
+    seenCheckpoints.push(ctx.lastCheckpoint)
+    await ctx.checkpoint({ savedBy: ctx.attempt })
+    if (ctx.attempt === i.failOnAttempt) throw new JobValidationError('bad data on this attempt')
+    return { resumedFrom: ctx.lastCheckpoint ?? null }
+  },
+)
 
 let firstAttemptFinished = false
-defineHandler('test.slowFirst', z.unknown(), async (_i, ctx) => {
+const slowFirst = defineHandler('test.slowFirst', z.unknown(), async (_i, ctx) => {
   if (ctx.attempt === 1) {
     // Ignores its signal on purpose: a handler that cannot be interrupted. It outlives its lease by
     // far, so attempt 2 runs (and commits) while it is still busy.
@@ -36,8 +35,22 @@ defineHandler('test.slowFirst', z.unknown(), async (_i, ctx) => {
   return { from: ctx.attempt }
 })
 
+// The application kinds of this test: the server validates runs against them, the workers run them.
+const testKinds = [checkpointing, slowFirst]
+const handlers = handlerSet(createEgressPolicy(), testKinds)
+const startWorker = async (concurrency = 4) => {
+  const w = new Worker({ pool: s.deps.pool, config, log: quietLog, concurrency, handlers })
+  await w.start()
+  workers.push(w)
+  return w
+}
+
 beforeAll(async () => {
-  s = await startTestSteward({ file: { orchestrator: config } })
+  // The relay stays off: the telemetry test reads the outbox, which a relay would race under load.
+  s = await startTestSteward({
+    file: { orchestrator: config, ingest: { relay: { enabled: false }, heartbeatIntervalMs: 0 } },
+    handlers: testKinds,
+  })
   expect((await s.api('POST', '/v1/customers', { id: 'acme', name: 'Acme' })).status).toBe(201)
 })
 afterEach(async () => {
@@ -197,6 +210,7 @@ describe('lost leases', () => {
       config: { ...config, leaseMs: 1_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
       log: quietLog,
       concurrency: 2,
+      handlers,
     })
     await stale.start()
     workers.push(stale)

@@ -3,11 +3,13 @@
 // arriving; pollMs is a minute here, so a job started within seconds was woken by NOTIFY.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/db/postgres.ts'
-import { createRun, Worker } from '../../src/orchestrator/index.ts'
+import { createEgressPolicy } from '../../src/egress/index.ts'
+import { createRun, handlerSet, Worker } from '../../src/orchestrator/index.ts'
 import { createTestPool, quietLog } from '../helpers/db.ts'
 import { fastConfig } from './helpers.ts'
 
 const config = fastConfig({ pollMs: 60_000 })
+const handlers = handlerSet(createEgressPolicy())
 let pool: Pool
 let admin: Pool
 const workers: Worker[] = []
@@ -25,7 +27,7 @@ afterAll(async () => {
 })
 
 const oneNoop = () =>
-  createRun(pool, config, {
+  createRun(pool, config, handlers, {
     customerId: 'acme',
     projectId: 'web',
     type: 'build',
@@ -77,7 +79,7 @@ const noneCheckedOut = () =>
   waitFor('no client checked out', async () => (pool.totalCount === pool.idleCount ? true : undefined), 5_000)
 
 async function idleWorker(): Promise<Worker> {
-  const w = new Worker({ pool, config, log: quietLog })
+  const w = new Worker({ pool, config, log: quietLog, handlers })
   workers.push(w)
   await w.start()
   await waitFor('the worker to LISTEN', async () => ((await listeners()).length === 1 ? true : undefined))
@@ -107,6 +109,10 @@ describe('a worker whose LISTEN connection was killed', () => {
     const t0 = Date.now()
     await w.stop(1_000)
     expect(Date.now() - t0).toBeLessThan(5_000)
+    // The server ends the closed connection's backend once it reads the close: not at once.
+    await waitFor('the LISTEN backend to end', async () =>
+      (await listeners()).length === 0 ? true : undefined,
+    )
     expect(await listeners()).toEqual([])
     await noneCheckedOut()
   })

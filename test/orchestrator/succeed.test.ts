@@ -2,13 +2,15 @@
 // lease), counts each run once per job, unblocks dependents, finishes runs and claims the next jobs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/db/postgres.ts'
-import { createRun } from '../../src/orchestrator/index.ts'
+import { createEgressPolicy } from '../../src/egress/index.ts'
+import { createRun, handlerSet } from '../../src/orchestrator/index.ts'
 import { claimJobs } from '../../src/orchestrator/queue.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { createTestPool } from '../helpers/db.ts'
 import { fastConfig } from './helpers.ts'
 
 const config = fastConfig()
+const handlers = handlerSet(createEgressPolicy())
 let pool: Pool
 beforeAll(async () => {
   ;({ pool } = await createTestPool())
@@ -36,6 +38,7 @@ describe('committing several successes at once', () => {
     const run = await createRun(
       pool,
       config,
+      handlers,
       body([
         { key: 'a', kind: 'noop' },
         { key: 'b', kind: 'noop' },
@@ -69,8 +72,8 @@ describe('committing several successes at once', () => {
   })
 
   it('writes nothing for a job whose lease was lost, and still records the others', async () => {
-    const one = await createRun(pool, config, body([{ key: 'x', kind: 'noop' }]))
-    const two = await createRun(pool, config, body([{ key: 'y', kind: 'noop' }]))
+    const one = await createRun(pool, config, handlers, body([{ key: 'x', kind: 'noop' }]))
+    const two = await createRun(pool, config, handlers, body([{ key: 'y', kind: 'noop' }]))
     const [j1, j2] = await claim('w2', 2)
     // The first job's lease expired and another worker claimed it again (attempt 2).
     await pool.query(`UPDATE jobs SET status = 'queued', lease_owner = NULL WHERE id = $1`, [j1!.id])

@@ -32,7 +32,7 @@ describe('graceful shutdown', () => {
   it('fails readiness at once while still serving during the drain', async () => {
     const s = await startTestSteward({
       listen: true,
-      file: { server: { readinessDrainMs: 1_500, shutdownDeadlineMs: 1_000 } },
+      file: { server: { readinessDrainMs: 5_000, shutdownDeadlineMs: 1_000 } },
     })
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200)
     const stopped = s.stop()
@@ -94,13 +94,15 @@ describe('the PostgreSQL pool', () => {
   it('bounds a statement and the wait for a connection', async () => {
     const { url, pool: setup } = await createTestPool()
     await setup.end()
-    const pool = createPool(url, { max: 1, limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 } })
+    // Connecting (SCRAM) on a loaded machine may take a while: the connect bound stays generous.
+    const pool = createPool(url, { max: 1, limits: { connectTimeoutMs: 3_000, statementTimeoutMs: 300 } })
     try {
       await expect(pool.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: '57014' })
       const held = await pool.connect()
       const t0 = Date.now()
       await expect(pool.query('SELECT 1')).rejects.toThrow(/timeout/i)
-      expect(Date.now() - t0).toBeLessThan(5_000)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2_900)
+      expect(Date.now() - t0).toBeLessThan(15_000)
       held.release()
       expect((await pool.query('SELECT 1 AS n')).rows[0].n).toBe(1)
     } finally {

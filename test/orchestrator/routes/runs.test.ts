@@ -1,6 +1,7 @@
+// /v1/runs, what works: a run's steps run in dependency order, with their usage and cost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestSteward, type TestSteward } from '../helpers/app.ts'
-import { fastConfig, type Json, run, step, submit, waitForRun } from './helpers.ts'
+import { startTestSteward, type TestSteward } from '../../helpers/app.ts'
+import { fastConfig, run, step, submit, waitForRun } from '../helpers.ts'
 
 let s: TestSteward
 beforeAll(async () => {
@@ -63,22 +64,5 @@ describe('running a run', () => {
       expect(r.status).toBe('succeeded')
       expect(step(r, 'join').attempt).toBe(1)
     }
-  })
-})
-
-describe('the autoscaling signal', () => {
-  it('reports queues and workers over HTTP and as Prometheus gauges', async () => {
-    const queues = (await (await s.api('GET', '/v1/queues')).json()) as Json
-    const def = queues.items.find((q: Json) => q.pool === 'default')
-    expect(def).toMatchObject({ liveWorkers: 1, depth: 0 })
-    const workers = (await (await s.api('GET', '/v1/workers')).json()) as Json
-    expect(workers.items).toHaveLength(1)
-    expect(workers.items[0]).toMatchObject({ pool: 'default', status: 'live', concurrency: 4 })
-    const metrics = await (await s.fetch(new Request('http://steward.test/metrics'))).text()
-    expect(metrics).toMatch(/steward_workers_live\{pool="default"\} 1/)
-    expect(metrics).toMatch(
-      /steward_jobs_processed_total\{pool="default",kind="noop",outcome="succeeded"\} \d+/,
-    )
-    expect(metrics).toContain('steward_job_duration_seconds_bucket')
   })
 })
