@@ -5,11 +5,10 @@
 // maintenance and unmeasured minutes are excluded): days with no minute in service are "no data",
 // never down. The newest minutes are not judged yet (the relay needs a moment to ship them).
 import type { SlaContext } from './context.ts'
-import { appliesTo, maintenanceWindows } from './maintenance.ts'
 import { DAY_MS, MINUTE_MS, monthOf, monthsBetween, percentOf } from './months.ts'
-import { inServiceMask, loadService, serviceStart } from './service.ts'
-import { classifyMinutes, loadMinuteSignals, maintenanceMask, uptimeFigures } from './uptime.ts'
-import { witnessedMinutes, witnessSpans } from './witness.ts'
+import { loadService, serviceStart } from './service.ts'
+import { loadStates } from './states.ts'
+import { uptimeFigures } from './uptime.ts'
 /** Minutes at the end of the window that are not judged yet (telemetry still on its way). */
 export const UNJUDGED_MINUTES = 2
 
@@ -46,28 +45,11 @@ export async function factoryUptimeDays(
   const measured = new Map<string, { eligibleMinutes: number; downMinutes: number; inService: boolean }>()
   if (first && first < until) {
     for (const month of monthsBetween(monthOf(first > firstDay ? first : firstDay), monthOf(until))) {
-      const [signals, windows, spans] = await Promise.all([
-        loadMinuteSignals(ctx.ch, month, [], { quorum: ctx.config.probeQuorum }),
-        maintenanceWindows(ctx.pool, month),
-        witnessSpans(ctx.pool, month.start, month.end),
-      ])
-      const factoryWindows = windows
-        .filter((w) => appliesTo(w, null))
-        .map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
       const elapsed = Math.max(
         0,
         Math.min(month.minutes, (until.getTime() - month.start.getTime()) / MINUTE_MS),
       )
-      const inService = inServiceMask(month, service)
-      const states = classifyMinutes(
-        {
-          signal: signals.factory,
-          inService,
-          maintenance: maintenanceMask(month, factoryWindows),
-          witnessed: witnessedMinutes(month, spans),
-        },
-        elapsed,
-      )
+      const { factory: states, inService } = await loadStates(ctx, month, new Map(), { elapsed })
       const figures = uptimeFigures(month, states, elapsed)
       for (const [i, d] of figures.daily.entries())
         measured.set(d.day, { ...d, inService: inService.subarray(i * 1440, (i + 1) * 1440).includes(1) })

@@ -4,7 +4,7 @@
 import type { SlaContext } from './context.ts'
 import { loadCostFigures } from './cost.ts'
 import { createdAt } from './customers.ts'
-import { appliesTo, maintenanceWindows } from './maintenance.ts'
+import { appliesTo } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
 import { evaluate } from './policy.ts'
@@ -12,22 +12,9 @@ import { loadRpoFigures } from './rpo.ts'
 import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from './rto.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
-import type { MaintenanceWindow } from './schemas/plan.ts'
-import { inServiceMask, loadService, serviceStart } from './service.ts'
-import {
-  classifyMinutes,
-  customerSignal,
-  loadMinuteSignals,
-  maintenanceMask,
-  periodsOf,
-  SIGNAL,
-  uptimeFigures,
-} from './uptime.ts'
-import { witnessedMinutes, witnessSpans } from './witness.ts'
-
-function windowsOf(ws: MaintenanceWindow[]) {
-  return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
-}
+import { serviceStart } from './service.ts'
+import { loadStates } from './states.ts'
+import { periodsOf, SIGNAL, uptimeFigures } from './uptime.ts'
 
 export async function computeMonth(
   ctx: SlaContext,
@@ -52,17 +39,19 @@ export async function computeMonth(
       Object.fromEntries(Object.entries(p.plan.executionTime).map(([t, e]) => [t, e.targetMs])),
     ]),
   )
-  const windowsOfMonth = maintenanceWindows(ctx.pool, month)
-  const [service, spans, windows, signals, runs, costs, recoveries, backlogged, rpo] = await Promise.all([
-    loadService(ctx),
-    witnessSpans(ctx.pool, month.start, month.end),
-    windowsOfMonth,
-    loadMinuteSignals(ctx.ch, month, customerIds, { source, quorum: config.probeQuorum }),
+  const statesOfMonth = loadStates(
+    ctx,
+    month,
+    new Map(customerIds.map((id) => [id, { since: created.get(id), plan: plans.get(id)!.plan }])),
+    { source, elapsed },
+  )
+  const [states, runs, costs, recoveries, backlogged, rpo] = await Promise.all([
+    statesOfMonth,
     loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
     // A control plane stopped inside planned factory maintenance did not fail over.
-    windowsOfMonth.then((ws) => {
-      const planned = ws
+    statesOfMonth.then(({ windows }) => {
+      const planned = windows
         .filter((w) => appliesTo(w, null))
         .map((w) => [Date.parse(w.start), Date.parse(w.end)])
       return loadRecoveries(ctx, month, until, customerIds, (at) =>
@@ -73,30 +62,17 @@ export async function computeMonth(
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
   ])
   const computedAt = now.toISOString()
+  const { windows, signals, inService, witnessed } = states
   // Shown: every window that concerns the subject (cancelled and refused too); applied: appliesTo.
   const factoryWindows = windows.filter((w) => w.customerId === null)
-  const inService = inServiceMask(month, service)
-  const witnessed = witnessedMinutes(month, spans)
-  const overall = uptimeFigures(
-    month,
-    classifyMinutes(
-      {
-        signal: signals.factory,
-        inService,
-        maintenance: maintenanceMask(month, windowsOf(windows.filter((w) => appliesTo(w, null)))),
-        witnessed,
-      },
-      elapsed,
-    ),
-    elapsed,
-  )
+  const overall = uptimeFigures(month, states.factory, elapsed)
   const missing = periodsOf(
     month,
     elapsed,
     (i) => inService[i] === 1 && witnessed[i] === 1 && signals.factory[i] === SIGNAL.none,
   )
   const coverage = {
-    inServiceSince: serviceStart(service)?.toISOString() ?? null,
+    inServiceSince: serviceStart(states.service)?.toISOString() ?? null,
     witnessedMinutes: witnessed.subarray(0, elapsed).reduce((a, x) => a + x, 0),
     missingMinutes: missing.minutes,
     missingPeriods: missing.periods,
@@ -104,21 +80,9 @@ export async function computeMonth(
   const customers = customerIds.map((id): CustomerMonth => {
     const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
     const mine = windows.filter((w) => w.customerId === null || w.customerId === id)
-    const probes = signals.customers.get(id)
-    const states = classifyMinutes(
-      {
-        signal: customerSignal(
-          signals.factory,
-          plan.customerProbes === 'counted' ? probes?.pooled : probes?.trusted,
-        ),
-        inService: inServiceMask(month, service, created.get(id)),
-        maintenance: maintenanceMask(month, windowsOf(mine.filter((w) => appliesTo(w, id)))),
-        witnessed,
-      },
-      elapsed,
-    )
-    const up = uptimeFigures(month, states, elapsed)
-    const reported = probes?.reported ?? new Uint8Array(month.minutes)
+    const minutes = states.customers.get(id)!
+    const up = uptimeFigures(month, minutes, elapsed)
+    const reported = signals.customers.get(id)?.reported ?? new Uint8Array(month.minutes)
     const failed = periodsOf(month, elapsed, (i) => reported[i] === SIGNAL.down, 100)
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
@@ -151,7 +115,7 @@ export async function computeMonth(
       rto: rtoFigures(config.rtoTargetsSeconds, [
         ...recoveries.factory,
         ...recoveries.customers.get(id)!,
-        ...fullRecoveries(month, states, elapsed, backlogged),
+        ...fullRecoveries(month, minutes, elapsed, backlogged),
       ]),
       rpo: rpo.rpo,
       telemetryFreshness: rpo.telemetryFreshness,

@@ -20,7 +20,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts'
 import type { SlaContext } from './context.ts'
 import { requireCustomer } from './customers.ts'
 import { audit } from './holds.ts'
-import { type Month, monthOf, monthsBetween } from './months.ts'
+import { monthOf, monthsBetween, type Span } from './months.ts'
 import { resolvePlans } from './plans.ts'
 import type { MaintenanceWindow, NewMaintenanceWindow } from './schemas/plan.ts'
 import { maintenanceMask } from './uptime.ts'
@@ -80,8 +80,8 @@ async function windowsBetween(db: Queryable, from: Date, to: Date): Promise<Main
   return rows.map(toWindow)
 }
 
-/** Windows overlapping the month, whatever their status. */
-export function maintenanceWindows(db: Queryable, month: Month): Promise<MaintenanceWindow[]> {
+/** Windows overlapping the month (or any span), whatever their status. */
+export function maintenanceWindows(db: Queryable, month: Span): Promise<MaintenanceWindow[]> {
   return windowsBetween(db, month.start, month.end)
 }
 

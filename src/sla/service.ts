@@ -11,7 +11,7 @@
 // - a customer is in service only from its own first whole minute (`since`) on.
 import { chQuery } from '../db/clickhouse.ts'
 import type { SlaContext } from './context.ts'
-import { MINUTE_MS, type Month } from './months.ts'
+import { MINUTE_MS, type Span } from './months.ts'
 import { firstServed } from './witness.ts'
 
 const SQL = {
@@ -52,7 +52,7 @@ export function serviceStart(s: Service): Date | null {
 }
 
 /** Per minute of the month: 1 in service (for a customer: also after its `since`), else 0. */
-export function inServiceMask(month: Month, s: Service, since?: Date): Uint8Array {
+export function inServiceMask(month: Span, s: Service, since?: Date): Uint8Array {
   const mask = new Uint8Array(month.minutes)
   const t0 = month.start.getTime()
   const served = s.firstServed ? firstWholeMinute(s.firstServed) : Number.POSITIVE_INFINITY

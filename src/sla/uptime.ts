@@ -18,7 +18,7 @@
 //   the ratio, and a month with such minutes is held at close (close.ts).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
-import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
+import { DAY_MS, MINUTE_MS, percentOf, type Span } from './months.ts'
 import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas/figures.ts'
 
 // One row per (minute, customer, type, provenance, region), ordered so one pass groups a minute.
@@ -105,7 +105,7 @@ const trusted = (provenance: string) => provenance !== 'customer'
  */
 export async function loadMinuteSignals(
   ch: ClickHouseClient,
-  month: Month,
+  month: Span,
   customerIds: string[],
   opts: { source?: FigureSource; quorum?: ProbeQuorum } = {},
 ): Promise<MinuteSignals> {
@@ -184,7 +184,7 @@ export interface Window {
 }
 
 /** Marks minutes wholly inside a window. */
-export function maintenanceMask(month: Month, windows: Window[]): Uint8Array {
+export function maintenanceMask(month: Span, windows: Window[]): Uint8Array {
   const mask = new Uint8Array(month.minutes)
   const t0 = month.start.getTime()
   for (const w of windows) {
@@ -218,11 +218,11 @@ export function classifyMinutes(x: MinuteInputs, elapsed = x.signal.length): Uin
   return out
 }
 
-const isoAt = (month: Month, i: number) => new Date(month.start.getTime() + i * MINUTE_MS).toISOString()
+const isoAt = (month: Span, i: number) => new Date(month.start.getTime() + i * MINUTE_MS).toISOString()
 
 /** Runs of consecutive minutes for which `test` holds: count, and the first `limit` as periods. */
 export function periodsOf(
-  month: Month,
+  month: Span,
   n: number,
   test: (i: number) => boolean,
   limit = 500,
@@ -246,7 +246,7 @@ export function periodsOf(
 }
 
 /** The month's uptime figures from the minute states (`elapsed`: minutes judged so far). */
-export function uptimeFigures(month: Month, states: Uint8Array, elapsed = month.minutes): UptimeFigures {
+export function uptimeFigures(month: Span, states: Uint8Array, elapsed = month.minutes): UptimeFigures {
   const n = Math.min(elapsed, month.minutes)
   const counts = [0, 0, 0, 0, 0]
   const daily: DailyUptime[] = []

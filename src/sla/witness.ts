@@ -11,7 +11,7 @@
 // - a beat that fails (PostgreSQL unreachable) is logged and the next one tries again.
 import type { Pool, Queryable } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
-import { MINUTE_MS, type Month } from './months.ts'
+import { MINUTE_MS, type Span } from './months.ts'
 
 /** Beats further apart than this start a new span. */
 export const MAX_GAP_MS = 60_000
@@ -65,7 +65,7 @@ export async function lastBeatOf(db: Queryable, instanceId: string): Promise<Dat
 }
 
 /** Minutes of the month wholly inside a span (1): an instance served throughout them. */
-export function witnessedMinutes(month: Month, spans: WitnessSpan[]): Uint8Array {
+export function witnessedMinutes(month: Span, spans: WitnessSpan[]): Uint8Array {
   const mask = new Uint8Array(month.minutes)
   const t0 = month.start.getTime()
   for (const s of spans) {
