@@ -67,9 +67,15 @@ async function setUpCustomers(target: DemoTarget, month: string, log: (l: string
   }
   const windows = await api.json<{ items: { reason: string }[] }>('GET', `/v1/sla/maintenance?month=${month}`)
   const w = maintenanceWindow(month)
-  if (!windows.items.some((x) => x.reason === w.reason)) await api.json('POST', '/v1/sla/maintenance', w)
+  // Declared after the fact (the month is history), so it is not planned maintenance: it goes in
+  // as an explicit adjustment with a reason, audited and shown on every report of the month.
+  if (!windows.items.some((x) => x.reason === w.reason))
+    await api.json('POST', '/v1/sla/maintenance', {
+      ...w,
+      adjustment: { reason: 'demo: last month is imported history, its maintenance is entered afterwards' },
+    })
   log(
-    `customers ${DEMO_CUSTOMERS.map((c) => c.id).join(', ')} with their plans; maintenance ${w.start} – ${w.end}`,
+    `customers ${DEMO_CUSTOMERS.map((c) => c.id).join(', ')} with their plans; maintenance ${w.start} – ${w.end} (a late, audited adjustment)`,
   )
 }
 
