@@ -174,13 +174,13 @@ ORDER BY time, customer_id`,
       type: 'stat',
       title: 'Credits issued',
       description:
-        'Total SLA credits of the closed months in the range (the per-customer credit after tiers and cap).',
+        'Total SLA credits of the closed months in the range (the per-customer credit after tiers and cap, net of corrections: voids, reissues, goodwill), summed in integer cents.',
       decimals: 2,
       w: 6,
       h: 6,
       format: 'table',
       columns: ['credits'],
-      sql: `SELECT sumIf(credit_amount, metric = 'credit') AS credits
+      sql: `SELECT sumIf(credit_cents + adjustment_cents, metric = 'credit') / 100 AS credits
 FROM sla_monthly FINAL
 WHERE ${MONTHS_IN_RANGE} AND ${CLOSED_MONTH} AND ${customer}`,
     },
@@ -189,7 +189,7 @@ WHERE ${MONTHS_IN_RANGE} AND ${CLOSED_MONTH} AND ${customer}`,
       type: 'table',
       title: 'Credits by customer and month',
       description:
-        'Per customer and month in the range: metrics that missed their target, the credit (% of the monthly fee and amount), and whether the month is closed or still month to date.',
+        'Per customer and month in the range: metrics that missed their target, the credit (% of the monthly fee, and the amount net of corrections), and whether the month is closed or still month to date.',
       w: 18,
       h: 6,
       format: 'table',
@@ -197,7 +197,7 @@ WHERE ${MONTHS_IN_RANGE} AND ${CLOSED_MONTH} AND ${customer}`,
       sql: `SELECT month, customer_id, ${CLOSED_MONTH} AS closed,
     countIf(met = 0 AND metric NOT IN ('cost', 'credit')) AS breaches,
     sumIf(credit_percent, metric = 'credit') AS credit_percent,
-    sumIf(credit_amount, metric = 'credit') AS credit_amount,
+    sumIf(credit_cents + adjustment_cents, metric = 'credit') / 100 AS credit_amount,
     any(currency) AS currency
 FROM sla_monthly FINAL
 WHERE ${MONTHS_IN_RANGE} AND ${customer}
@@ -209,7 +209,7 @@ ORDER BY month DESC, customer_id`,
       type: 'table',
       title: 'Every SLA metric vs target by month',
       description:
-        'Each metric of each customer and month in the range against its target, and the credit it earned.',
+        'Each metric of each customer and month in the range against its target and the credit % its tier earned; the amount (net of corrections) is on the credit row.',
       w: 24,
       format: 'table',
       columns: [

@@ -102,7 +102,15 @@ const rules = z
       .object({
         enabled: z.boolean().default(true),
         /** A month the SLA close holds (telemetry missing for witnessed minutes): an operator's task. */
-        severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+        severity: Severity.default('error'),
+      })
+      .strict()
+      .prefault({}),
+    slaLateData: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A closed SLA month that late telemetry would change (the SLA's late-data check): an operator's decision. */
+        severity: Severity.default('warning'),
       })
       .strict()
       .prefault({}),
@@ -124,6 +132,7 @@ const recoveryKindsOfRules = z
     probe_failures: RecoveryKind.default('control_plane_failover'),
     telemetry_lag: RecoveryKind.default('control_plane_failover'),
     sla_month_held: RecoveryKind.default('full_recovery'),
+    sla_late_data: RecoveryKind.default('full_recovery'),
   })
   .strict()
   .prefault({})

@@ -44,7 +44,7 @@ export interface IncidentsUses {
   tenants: Pick<TenantsModule, 'customers' | 'webhookOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
-  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths'>
+  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths' | 'lateData'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
@@ -130,6 +130,7 @@ export const createIncidents = defineModule(
           clickhouse: deps.clickhouse,
           queueStats: uses.orchestrator.queueStats,
           heldMonths: uses.sla.heldMonths,
+          slaLateData: uses.sla.lateData,
         },
         cfg,
         ctx,

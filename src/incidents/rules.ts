@@ -6,6 +6,7 @@ import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
 import { chTime, outboxLag } from '../ingest/index.ts'
 import { getDlqSize, type QueueStat } from '../orchestrator/index.ts'
+import { formatCents, type LateDataFinding } from '../sla/index.ts'
 import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
 import type { IncidentsConfig } from './config.ts'
 import type { Severity } from './schemas.ts'
@@ -49,12 +50,13 @@ export const ruleNames = [
   'probe_failures',
   'telemetry_lag',
   'sla_month_held',
+  'sla_late_data',
 ] as const
 export type RuleName = (typeof ruleNames)[number]
 
-/** Rules whose incidents customers hear about (telemetry lag and held SLA months are the operator's). */
+/** Rules whose incidents customers hear about (telemetry lag and the SLA's held months and late data are the operator's). */
 export const customerFacing = new Set<string>(
-  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_month_held'),
+  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_month_held' && r !== 'sla_late_data'),
 )
 
 export interface Finding {
@@ -78,6 +80,8 @@ export interface RuleSources {
   queueStats: () => Promise<QueueStat[]>
   /** The SLA engine's held months (YYYY-MM); absent: the rule is not evaluated. */
   heldMonths?: () => Promise<string[]>
+  /** The SLA engine's closed months that late data would change; absent: the rule cannot run. */
+  slaLateData?: () => Promise<LateDataFinding[]>
 }
 
 type Rules = IncidentsConfig['rules']
@@ -246,6 +250,16 @@ async function slaMonthHeld(src: RuleSources, r: Rules['slaMonthHeld']): Promise
   }))
 }
 
+async function slaLateData(src: RuleSources, r: Rules['slaLateData']): Promise<Finding[]> {
+  if (!src.slaLateData) throw new Error('the SLA engine is not available in this process')
+  return (await src.slaLateData()).map((f) => ({
+    scope: `sla:late-data:${f.month}:${f.customerId}`,
+    severity: r.severity,
+    summary: `Late data would change the closed SLA month ${f.month} of ${f.customerId}: credit ${formatCents(f.issuedCents)} issued, ${formatCents(f.recomputedCents)} on a recompute (${f.changes.map((c) => c.field).join(', ')}); correct it with POST /v1/sla/credits/${f.creditId}/adjustments, or leave it`,
+    details: { ...f },
+  }))
+}
+
 /** Runs every enabled rule; one rule's failure does not stop the others. */
 export async function runRules(src: RuleSources, rules: Rules, now: Date): Promise<RuleResult[]> {
   const plan: [RuleName, boolean, boolean, () => Promise<Finding[]>][] = [
@@ -267,6 +281,7 @@ export async function runRules(src: RuleSources, rules: Rules, now: Date): Promi
     ['probe_failures', rules.probeFailures.enabled, true, () => probeFailures(src, rules.probeFailures, now)],
     ['telemetry_lag', rules.telemetryLag.enabled, false, () => telemetryLag(src, rules.telemetryLag)],
     ['sla_month_held', rules.slaMonthHeld.enabled, false, () => slaMonthHeld(src, rules.slaMonthHeld)],
+    ['sla_late_data', rules.slaLateData.enabled, false, () => slaLateData(src, rules.slaLateData)],
   ]
   const out: RuleResult[] = []
   for (const [rule, enabled, needsClickHouse, run] of plan) {

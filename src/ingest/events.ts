@@ -36,6 +36,10 @@ export const RunEvent = z
     durationMs: nonNeg.optional(),
     /** For failed runs: the failure class of the step that failed it. */
     errorClass: FailureClass.optional(),
+    /** For cancelled runs: who cancelled (a customer token, or the admin token: an operator). */
+    cancelledBy: z.enum(['customer', 'operator']).optional(),
+    /** For cancelled runs: the reason given, if any. */
+    cancelReason: z.string().max(500).optional(),
   })
   .strict()
 

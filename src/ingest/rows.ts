@@ -1,5 +1,5 @@
 // Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
-// 050_events_source.sql).
+// 045_run_cancellations.sql, 050_events_source.sql).
 import type { TelemetryEvent } from './events.ts'
 import type { EventSource } from './outbox.ts'
 
@@ -37,6 +37,8 @@ export interface EventRow {
   recovery_kind: string
   detected_at: string
   recovered_at: string
+  cancelled_by: string
+  cancel_reason: string
   /** Who said it (docs/telemetry.md, "Who may say what"). */
   source: EventSource
 }
@@ -81,6 +83,8 @@ export function toRow(e: TelemetryEvent, source: EventSource = 'steward'): Event
     recovery_kind: 'recoveryKind' in e ? e.recoveryKind : '',
     detected_at: chTime('detectedAt' in e ? e.detectedAt : EPOCH),
     recovered_at: chTime('recoveredAt' in e ? e.recoveredAt : EPOCH),
+    cancelled_by: 'cancelledBy' in e ? (e.cancelledBy ?? '') : '',
+    cancel_reason: 'cancelReason' in e ? (e.cancelReason ?? '') : '',
     source,
   }
   return row

@@ -18,6 +18,13 @@ export const orchestratorConfigSchema = z
     /** A claimed job's lease; renewed every heartbeatMs while its handler runs. */
     leaseMs: ms.default(30_000),
     heartbeatMs: ms.default(10_000),
+    /**
+     * The local fence: a worker aborts a handler whose lease it has not renewed for
+     * leaseMs - leaseFenceMarginMs (its own clock, from the last renewal that succeeded), so the
+     * handler stops before the lease can expire and another worker reclaim the job. The margin
+     * covers a late timer, clock drift and the handler's reaction to its signal. Default: leaseMs / 4.
+     */
+    leaseFenceMarginMs: z.number().int().min(0).optional(),
     /** An idle worker polls this often even without a NOTIFY (delayed retries, lost notifications). */
     pollMs: ms.default(2_000),
     /** How often workers (and serve) reclaim expired leases and mark silent workers lost. */
@@ -53,6 +60,20 @@ export const orchestratorConfigSchema = z
       .prefault({}),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    // A fence at or before the first renewal would abort every job that outlives one heartbeat.
+    if (leaseFenceMs(c) <= c.heartbeatMs)
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.leaseFenceMarginMs === undefined ? 'heartbeatMs' : 'leaseFenceMarginMs'],
+        message: `leaseMs - leaseFenceMarginMs (${leaseFenceMs(c)} ms) must exceed heartbeatMs (${c.heartbeatMs} ms): a lease must be renewable before its fence`,
+      })
+  })
+
+/** How long a worker lets a handler run without a successful renewal of its lease. */
+export function leaseFenceMs(c: Pick<OrchestratorConfig, 'leaseMs' | 'leaseFenceMarginMs'>): number {
+  return c.leaseMs - (c.leaseFenceMarginMs ?? Math.floor(c.leaseMs / 4))
+}
 
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>
 

@@ -6,12 +6,15 @@
 //   steps keep their output and are not run again; a handler's last checkpoint stays on the job
 //   and is handed back to its next attempt;
 // - cancel stops queued jobs at once and tells running ones to abort (NOTIFY); a cancelled job's
-//   late result is refused by its lease check.
+//   late result is refused by its lease check;
+// - tenancy before locks: every action first reads, without locking, whether the principal may
+//   see the run (or job), and answers 404 for another customer's before taking any lock. A
+//   customer naming another customer's run never waits on its rows nor makes its owner wait.
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
-import { jobEvent, runEvent } from './events.ts'
-import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, toJob, toRun } from './runs.ts'
+import { type Cancellation, jobEvent, runEvent } from './events.ts'
+import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, runOwner, toJob, toRun } from './runs.ts'
 import type { DlqEntry, Job, JobStatus, ResumedRun, Run } from './schemas.ts'
 import { notifyCancelled, notifyPools, recountFailed, retryingTransaction } from './settle.ts'
 import type { JobDims } from './types.ts'
@@ -26,7 +29,8 @@ const SQL = {
     RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt, c.was`,
   cancelAttempts: `UPDATE job_attempts SET outcome = 'cancelled', finished_at = now()
                    WHERE outcome = 'running' AND job_id = ANY ($1::text[])`,
-  finishRun: `UPDATE runs SET status = $2, finished_at = now() WHERE id = $1
+  cancelRun: `UPDATE runs SET status = 'cancelled', finished_at = now(), cancelled_by = $2, cancelled_actor = $3,
+                cancel_reason = $4 WHERE id = $1
               RETURNING *, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
   // Dependencies are read from the snapshot before this statement: a dependency being re-queued
   // here is not succeeded, so its dependents wait (blocked) for it.
@@ -39,7 +43,8 @@ const SQL = {
     WHERE j.run_id = $1 AND j.status = ANY ($2::text[]) AND ($3::text IS NULL OR j.id = $3)
     RETURNING j.id, j.pool, j.status`,
   reopenRun: `UPDATE runs SET status = CASE WHEN started_at IS NULL THEN 'queued' ELSE 'running' END,
-                finished_at = NULL, error_class = NULL WHERE id = $1 RETURNING *`,
+                finished_at = NULL, error_class = NULL, cancelled_by = NULL, cancelled_actor = NULL,
+                cancel_reason = NULL WHERE id = $1 RETURNING *`,
   getJob: `SELECT * FROM jobs WHERE id = $1`,
   jobAttempts: `SELECT * FROM job_attempts WHERE job_id = ANY ($1::text[]) ORDER BY job_id, attempt`,
   dlq: `SELECT * FROM jobs WHERE status = 'dead' AND ($1::text IS NULL OR customer_id = $1)
@@ -49,26 +54,45 @@ const SQL = {
 type Visible = (customerId: string) => boolean
 type FinishedRunRow = RunRow & { duration_ms: number }
 
+/**
+ * Locks a run the principal may see, with its jobs (lock order: jobs, then the run). Whether it
+ * may see it is read first, without a lock: another customer's run is a 404 before any lock.
+ */
 async function lockVisibleRun(c: Queryable, id: string, visible: Visible): Promise<RunRow> {
+  const owner = await runOwner(c, id)
+  if (owner === undefined || !visible(owner)) throw new NotFoundError(`run ${id}`)
+  await c.query(SQL.lockJobs, [id])
   const run = (await c.query<RunRow>(SQL.lockRun, [id])).rows[0]
-  if (!run || !visible(run.customer_id)) throw new NotFoundError(`run ${id}`)
+  if (!run) throw new NotFoundError(`run ${id}`)
   return run
 }
 
-/** Cancels a run: queued and blocked jobs stop, running ones are aborted. Idempotent. */
-export async function cancelRun(pool: Pool, id: string, visible: Visible): Promise<Run> {
+/** Who cancels: `actor` names the principal ('admin', or 'customer:<id>/token:<token id>'). */
+export interface Canceller extends Cancellation {
+  actor: string
+}
+
+/**
+ * Cancels a run: queued and blocked jobs stop, running ones are aborted. Records who cancelled and
+ * why (an operator's cancellation counts against the customer's success rate, the customer's own
+ * does not: docs/sla.md). Idempotent: a cancelled run keeps its first canceller.
+ */
+export async function cancelRun(pool: Pool, id: string, visible: Visible, by: Canceller): Promise<Run> {
   return retryingTransaction(pool, async (c) => {
-    await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
     if (run.status === 'cancelled') return toRun(run)
     if (run.status === 'succeeded') throw new ConflictError(`run ${id} already succeeded`)
     const { rows } = await c.query<JobDims & { was: JobStatus }>(SQL.cancelJobs, [id])
     const running = rows.filter((r) => r.was === 'running').map((r) => r.id)
     await c.query(SQL.cancelAttempts, [running])
-    const done = (await c.query<FinishedRunRow>(SQL.finishRun, [id, 'cancelled'])).rows[0]!
+    const done = (await c.query<FinishedRunRow>(SQL.cancelRun, [id, by.by, by.actor, by.reason ?? null]))
+      .rows[0]!
     await appendEvents(c, [
       ...rows.map((r) => jobEvent(r, 'cancelled')),
-      runEvent(done, 'cancelled', { durationMs: done.duration_ms }),
+      runEvent(done, 'cancelled', {
+        durationMs: done.duration_ms,
+        cancelled: { by: by.by, ...(by.reason ? { reason: by.reason } : {}) },
+      }),
     ])
     await notifyCancelled(c, running)
     return toRun(done)
@@ -92,7 +116,6 @@ async function requeue(c: Queryable, runId: string, statuses: string[], jobId: s
 /** Resumes a failed or cancelled run: only jobs that did not succeed run again. */
 export async function resumeRun(pool: Pool, id: string, visible: Visible): Promise<ResumedRun> {
   return retryingTransaction(pool, async (c) => {
-    await c.query(SQL.lockJobs, [id])
     const run = await lockVisibleRun(c, id, visible)
     if (run.status !== 'failed' && run.status !== 'cancelled')
       throw new ConflictError(`run ${id} is ${run.status}; only failed or cancelled runs can be resumed`)
@@ -106,10 +129,10 @@ export async function resumeRun(pool: Pool, id: string, visible: Visible): Promi
 /** Retries one failed or dead-lettered job (`onlyDead`: the DLQ route). */
 export async function retryJob(pool: Pool, jobId: string, visible: Visible, onlyDead = false): Promise<Job> {
   return retryingTransaction(pool, async (c) => {
+    // A plain read: another customer's job is a 404 before any lock.
     const job = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]
     const what = onlyDead ? `dead-lettered job ${jobId}` : `job ${jobId}`
     if (!job || !visible(job.customer_id)) throw new NotFoundError(what)
-    await c.query(SQL.lockJobs, [job.run_id])
     const run = await lockVisibleRun(c, job.run_id, visible)
     const current = (await c.query<JobRow>(SQL.getJob, [jobId])).rows[0]!
     if (onlyDead && current.status !== 'dead') throw new NotFoundError(what)

@@ -38,10 +38,16 @@ export interface RunDims {
 
 type RunAction = 'created' | 'started' | 'succeeded' | 'failed' | 'cancelled' | 'resumed'
 
+/** Who cancelled a run: an operator (the admin token) or the run's customer (its own token). */
+export interface Cancellation {
+  by: 'operator' | 'customer'
+  reason?: string
+}
+
 export function runEvent(
   r: RunDims,
   action: RunAction,
-  extra: { durationMs?: number; errorClass?: FailureClass } = {},
+  extra: { durationMs?: number; errorClass?: FailureClass; cancelled?: Cancellation } = {},
 ): NewEvent {
   return {
     type: 'run',
@@ -52,5 +58,7 @@ export function runEvent(
     runType: r.type,
     ...(extra.durationMs !== undefined ? { durationMs: Math.max(0, Math.round(extra.durationMs)) } : {}),
     ...(extra.errorClass ? { errorClass: extra.errorClass } : {}),
+    ...(extra.cancelled ? { cancelledBy: extra.cancelled.by } : {}),
+    ...(extra.cancelled?.reason ? { cancelReason: extra.cancelled.reason } : {}),
   }
 }

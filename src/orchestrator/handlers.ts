@@ -22,13 +22,24 @@ export interface JobContext {
   idempotencyKey: string
   /** What the last `checkpoint()` of an earlier attempt saved (undefined: none). */
   lastCheckpoint: unknown
-  /** Saves progress durably; a later attempt (retry, reclaim, resume) receives it as lastCheckpoint. */
+  /**
+   * Saves progress durably; a later attempt (retry, reclaim, resume) receives it as lastCheckpoint.
+   * Throws (saving nothing) once `signal` aborted, or when the lease is no longer live.
+   */
   checkpoint(data: unknown): Promise<void>
-  /** Renews the lease now (long steps between automatic heartbeats); throws when the lease is lost. */
+  /** Renews the lease now (long steps between automatic heartbeats); throws when the lease is lost or `signal` aborted. */
   heartbeat(): Promise<void>
-  /** Records AI token usage of this step (a telemetry usage event, and the run's cost). */
+  /**
+   * Records AI token usage of this step (a telemetry usage event, and the run's cost). Throws
+   * (recording nothing) once `signal` aborted, or when the lease is no longer live: usage of an
+   * attempt that lost its job is never counted.
+   */
   reportUsage(usage: Usage): Promise<void>
-  /** Aborted on timeout, cancellation, lost lease or worker shutdown past its grace period. */
+  /**
+   * Aborted on timeout, cancellation, lost lease, a lease this worker could not renew in time
+   * (fenced: PostgreSQL unreachable), or worker shutdown past its grace period. Its `reason` is an
+   * error saying which (`failureClass` 'transient' for a timeout, else 'infrastructure').
+   */
   signal: AbortSignal
 }
 

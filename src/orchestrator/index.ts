@@ -58,8 +58,8 @@ export const createOrchestrator = defineModule(
     const routes = createRouter()
     for (const r of [
       runRoutes({ pool: deps.pool, config: cfg, handlers, pricing: uses.pricing, tenants: uses.tenants }),
-      jobRoutes(deps.pool),
-      dlqRoutes(deps.pool),
+      jobRoutes(deps.pool, cfg),
+      dlqRoutes(deps.pool, cfg),
       workerRoutes(deps.pool, cfg),
     ])
       routes.route('/', r)

@@ -1,45 +1,24 @@
-// The PostgreSQL queue as a worker uses it: claim, finish, fail, release, renew leases.
+// The PostgreSQL queue as a worker uses it: fail, release, renew leases, checkpoints, usage
+// (claims are in claim.ts, successes in succeed.ts).
 //
 // Guarantees:
-// - a job is claimed by one worker at a time (FOR UPDATE SKIP LOCKED), highest priority, then oldest;
+// - a job is claimed by one worker at a time (claim.ts: fair share, then priority, then age);
 // - claiming starts a new attempt: `attempt` is the lease's generation, so every write a worker
 //   makes is conditional on (id, lease_owner, attempt, status = 'running'). A worker whose lease
 //   expired, or whose job was cancelled, writes nothing: its result is discarded;
 // - each transition, its attempt record and its telemetry event commit in one transaction.
 
 import type { Pool, PoolClient, Queryable } from '../db/postgres.ts'
-import { appendEvents, type NewEvent } from '../ingest/index.ts'
-import { jobEvent, runEvent } from './events.ts'
+import { appendEvents } from '../ingest/index.ts'
+import { jobEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
 import type { FailureClass } from './schemas.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
 import { prepared } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
-const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
-  j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
-
-// Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
-// transaction that began before its dependency committed must still show a later start.
+// Timestamps use clock_timestamp(), not now() (the transaction's start), as in claim.ts.
 const SQL = {
-  claim: `
-    WITH next AS (
-      SELECT id FROM jobs WHERE pool = $1 AND status = 'queued' AND run_at <= now()
-      ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
-    )
-    , j AS (
-      UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
-        lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = clock_timestamp()
-      FROM next WHERE j.id = next.id
-      RETURNING ${JOB_COLUMNS}, j.priority
-    ), a AS (
-      INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at)
-      SELECT id, attempt, kind, $3, clock_timestamp() FROM j
-    ), r AS (
-      UPDATE runs SET status = 'running', started_at = clock_timestamp()
-      WHERE id IN (SELECT run_id FROM j) AND status = 'queued' RETURNING id
-    )
-    SELECT j.*, r.id IS NOT NULL AS run_started FROM j LEFT JOIN r ON r.id = j.run_id`,
   // $4 next status, $5 delay ms (queued), $6 error class, $7 message, $8 fallback switch, $9 counts as
   // failure, $10 counts as reclaim, $11 duration, $12 attempt outcome, $13 retry delay, $14 attempt error.
   // One timestamp for the attempt's end and the retry's run_at: the next attempt never appears to
@@ -67,8 +46,6 @@ const SQL = {
     UPDATE jobs SET lease_expires_at = now() + $2::int * interval '1 millisecond'
     WHERE lease_owner = $1 AND status = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
     RETURNING id, attempt`,
-  checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'`,
-  usage: `INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens) VALUES ($1, $2, $3, $4, $5, $6)`,
   hasJobsTable: `SELECT to_regclass('jobs')::text AS t`,
 }
 
@@ -76,44 +53,6 @@ const SQL = {
 export async function hasQueueTables(db: Queryable): Promise<boolean> {
   const { rows } = await db.query<{ t: string | null }>(SQL.hasJobsTable)
   return Boolean(rows[0]?.t)
-}
-
-export interface ClaimRequest {
-  poolName: string
-  limit: number
-  leaseMs: number
-}
-
-/** Claims inside the caller's transaction; returns the jobs and the events to append. */
-export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
-  const { rows } = await c.query<ClaimedJob & { priority: number; run_started: boolean }>(
-    prepared('claim', SQL.claim, [r.poolName, r.limit, workerId, r.leaseMs]),
-  )
-  rows.sort((a, b) => b.priority - a.priority)
-  const started = new Set(rows.filter((x) => x.run_started).map((x) => x.run_id))
-  const events: NewEvent[] = rows
-    .filter((x) => started.delete(x.run_id))
-    .map((x) => runEvent(runDims(x), 'started'))
-  for (const x of rows) events.push(jobEvent(x, 'started', { workerId }))
-  return { rows: rows as ClaimedJob[], events }
-}
-
-export async function claimJobs(
-  pool: Pool,
-  poolName: string,
-  workerId: string,
-  limit: number,
-  leaseMs: number,
-): Promise<ClaimedJob[]> {
-  return retryingTransaction(
-    pool,
-    async (c) => {
-      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs })
-      await appendEvents(c, events)
-      return rows
-    },
-    { asyncCommit: true },
-  )
 }
 
 export const runDims = (j: ClaimedJob) => ({
@@ -214,39 +153,4 @@ export async function renewLeases(
     prepared('renew', SQL.renew, [workerId, leaseMs, jobs.map((j) => j.id), jobs.map((j) => j.attempt)]),
   )
   return new Set(rows.map(leaseKey))
-}
-
-export async function saveCheckpoint(pool: Pool, l: Lease, data: unknown): Promise<boolean> {
-  const res = await pool.query(SQL.checkpoint, [
-    l.job.id,
-    l.workerId,
-    l.job.attempt,
-    JSON.stringify(data ?? null),
-  ])
-  return (res.rowCount ?? 0) > 0
-}
-
-export async function recordUsage(
-  pool: Pool,
-  l: Lease,
-  u: { model: string; inputTokens: number; outputTokens: number },
-): Promise<void> {
-  const { job } = l
-  await retryingTransaction(pool, async (c: PoolClient) => {
-    await c.query(SQL.usage, [job.id, job.run_id, job.attempt, u.model, u.inputTokens, u.outputTokens])
-    await appendEvents(c, [
-      {
-        type: 'usage',
-        customerId: job.customer_id,
-        projectId: job.project_id,
-        runId: job.run_id,
-        jobId: job.id,
-        runType: job.run_type,
-        pool: job.pool,
-        model: u.model,
-        inputTokens: u.inputTokens,
-        outputTokens: u.outputTokens,
-      },
-    ])
-  })
 }

@@ -24,6 +24,7 @@ import type {
   RunCost,
   RunDetail,
   RunStatus,
+  Waiting,
 } from './schemas.ts'
 import { JOBS_CHANNEL } from './settle.ts'
 import { prepared } from './sql.ts'
@@ -151,6 +152,7 @@ export interface RunRow {
 /** The columns of `jobs` the views read. */
 export interface JobRow extends JobDims {
   status: JobStatus
+  priority: number
   depends_on: string[]
   failures: number
   reclaims: number
@@ -220,7 +222,8 @@ function toAttempt(a: AttemptRow): Attempt {
   }
 }
 
-export function toJob(j: JobRow, attempts: AttemptRow[]): Job {
+/** A job's view; `waiting` says why a blocked or queued job is not running (jobs.ts explains). */
+export function toJob(j: JobRow, attempts: AttemptRow[], waiting: Waiting | null = null): Job {
   return {
     jobId: j.id,
     runId: j.run_id,
@@ -240,6 +243,7 @@ export function toJob(j: JobRow, attempts: AttemptRow[]): Job {
     errorClass: j.error_class,
     lastError: j.last_error,
     deadLetteredAt: isoOrNull(j.dead_lettered_at),
+    waiting,
     attempts: attempts.map(toAttempt),
   }
 }
@@ -288,10 +292,16 @@ function runCost(jobs: JobRow[], attempts: AttemptRow[], usage: UsageRow[], pric
 }
 
 /**
- * A run with its steps, their attempts and errors, and its cost: worker-seconds and tokens, priced
- * with `price` on the day the work happened.
+ * A run with its steps, their attempts and errors, why each waiting step is not running
+ * (`explain`, jobs.ts), and its cost: worker-seconds and tokens, priced with `price` on the day
+ * the work happened.
  */
-export async function getRunDetail(db: Queryable, id: string, price: PriceFn): Promise<RunDetail> {
+export async function getRunDetail(
+  db: Queryable,
+  id: string,
+  price: PriceFn,
+  explain: (jobs: JobRow[]) => Promise<Map<string, Waiting>>,
+): Promise<RunDetail> {
   const run = (await db.query<RunRow>(SQL.getRun, [id])).rows[0]
   if (!run) throw new NotFoundError(`run ${id}`)
   const [jobs, attempts, usage] = await Promise.all([
@@ -300,9 +310,10 @@ export async function getRunDetail(db: Queryable, id: string, price: PriceFn): P
     db.query<UsageRow>(SQL.runUsage, [id]),
   ])
   const byJob = attemptsByJob(attempts.rows)
+  const waiting = await explain(jobs.rows)
   return {
     ...toRun(run),
-    steps: jobs.rows.map((j) => toJob(j, byJob.get(j.id) ?? [])),
+    steps: jobs.rows.map((j) => toJob(j, byJob.get(j.id) ?? [], waiting.get(j.id) ?? null)),
     cost: runCost(jobs.rows, attempts.rows, usage.rows, price),
   }
 }

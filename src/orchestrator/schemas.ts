@@ -49,6 +49,15 @@ const runFields = {
   finishedAt: time.nullable(),
 }
 
+/**
+ * The optional body of a cancel: why. Who cancelled is the token's (admin: an operator; a customer
+ * token: the customer), never the body's; both are kept with the run and on its telemetry event.
+ */
+export const CancelRequest = z
+  .object({ reason: z.string().min(1).max(500).optional() })
+  .strict()
+  .openapi('CancelRequest')
+
 /** A run without its steps: lists, and the answer of cancel. */
 export const Run = z.object(runFields).openapi('Run')
 export type Run = z.infer<typeof Run>
@@ -83,6 +92,52 @@ export const Attempt = z
   .openapi('Attempt')
 export type Attempt = z.infer<typeof Attempt>
 
+const detail = z.string().openapi({ description: 'The reason in a sentence' })
+
+/**
+ * Why a blocked or queued job is not running yet (null once it runs, and after). The reasons are
+ * checked in this order; the first that holds is given.
+ */
+export const Waiting = z
+  .discriminatedUnion('reason', [
+    z.object({
+      reason: z.literal('dependencies'),
+      /** Steps of its run it depends on that have not succeeded yet. */
+      steps: z.array(z.string()),
+      detail,
+    }),
+    z.object({
+      reason: z.literal('backoff'),
+      /** It was retried after a failure and may not start before this. */
+      until: time,
+      detail,
+    }),
+    z.object({
+      reason: z.literal('no_worker'),
+      /** Its pool, which no live worker serves. */
+      pool: z.string(),
+      detail,
+    }),
+    z.object({
+      reason: z.literal('concurrency_cap'),
+      /** The customer setting that holds it back: `concurrency.perPool` (its pool) or `concurrency.perRun`. */
+      cap: z.enum(['perPool', 'perRun']),
+      limit: count,
+      running: count,
+      detail,
+    }),
+    z.object({
+      reason: z.literal('queue'),
+      /** Ready jobs of its pool that the claim order (fair share, priority, age) starts before it. */
+      jobsAhead: count,
+      /** The customers those jobs belong to. */
+      customers: count,
+      detail,
+    }),
+  ])
+  .openapi('Waiting')
+export type Waiting = z.infer<typeof Waiting>
+
 const jobFields = {
   jobId: z.string(),
   runId: z.string(),
@@ -104,6 +159,8 @@ const jobFields = {
   errorClass: FailureClass.nullable(),
   lastError: z.string().nullable(),
   deadLetteredAt: time.nullable(),
+  /** Why it is not running yet: set for a blocked or queued job, null otherwise. */
+  waiting: Waiting.nullable(),
   attempts: z.array(Attempt),
 }
 

@@ -13,8 +13,9 @@
 //   of one run in one batch count twice, and exactly one transaction sees the run complete.
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { type ClaimRequest, claimIn } from './claim.ts'
 import { jobEvent, runEvent } from './events.ts'
-import { type ClaimRequest, claimIn, leaseKey, runDims } from './queue.ts'
+import { leaseKey, runDims } from './queue.ts'
 import type { RunStatus } from './schemas.ts'
 import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import { prepared } from './sql.ts'
@@ -114,8 +115,19 @@ export async function succeedJobs(
   })
 }
 
+/**
+ * A success once committed: `ok` false when its lease was lost (nothing written); `next` the job
+ * claimed for its slot, if any, whose lease began no earlier than `claimedFrom` (performance.now()
+ * when the transaction was sent: where its fence counts from, fence.ts).
+ */
+export interface Committed {
+  ok: boolean
+  next: ClaimedJob[]
+  claimedFrom: number
+}
+
 interface Pending extends Success {
-  settle: (r: { ok: boolean; next: ClaimedJob[] } | Error) => void
+  settle: (r: Committed | Error) => void
 }
 
 /** A worker's successes on their way to the database, batched. */
@@ -131,11 +143,8 @@ export class SuccessBatcher {
     private readonly claim: () => Omit<ClaimRequest, 'limit'> | undefined,
   ) {}
 
-  /**
-   * Resolves once the success is committed: `ok` false when its lease was lost (nothing written),
-   * `next` the job claimed for its slot, if any.
-   */
-  add(d: Success): Promise<{ ok: boolean; next: ClaimedJob[] }> {
+  /** Resolves once the success is committed (or its lease found lost). */
+  add(d: Success): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...d, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
       this.scheduleFlush()
@@ -156,6 +165,7 @@ export class SuccessBatcher {
     this.commits++
     const batch = this.pending.splice(0, MAX_BATCH)
     const claim = this.claim()
+    const claimedFrom = performance.now()
     try {
       const res = await succeedJobs(
         this.pool,
@@ -165,7 +175,7 @@ export class SuccessBatcher {
       )
       batch.forEach((b, i) => {
         const next = res.next[i]
-        b.settle({ ok: res.written.has(leaseKey(b.job)), next: next ? [next] : [] })
+        b.settle({ ok: res.written.has(leaseKey(b.job)), next: next ? [next] : [], claimedFrom })
       })
     } catch (err) {
       for (const b of batch) b.settle(err instanceof Error ? err : new Error(String(err)))

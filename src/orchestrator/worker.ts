@@ -9,6 +9,13 @@
 //   that take their slots (succeed.ts); a handler's result counts once that commit is done;
 // - leases are renewed every `heartbeatMs`; a job whose lease was lost (or that was cancelled)
 //   is aborted through its AbortSignal and its result is never written;
+// - leases are fenced locally (fence.ts): a handler whose lease this worker has not renewed within
+//   `leaseFenceMs` (its own clock, from the last renewal PostgreSQL confirmed) is aborted before
+//   the lease can expire, so a worker cut off from PostgreSQL stops its work before another worker
+//   can reclaim it; nothing of that attempt is written (no result, no failure);
+// - once a handler's signal has aborted, its heartbeat(), checkpoint() and reportUsage() throw the
+//   signal's reason without writing; before that, a checkpoint or usage that PostgreSQL refuses
+//   (lease not live: progress.ts) aborts the signal and throws;
 // - a timeout aborts the handler's signal and counts as a transient failure;
 // - stop(): no new claims; in-flight jobs get `shutdownGraceMs` to finish, then are aborted and
 //   released to the queue without spending their attempt budget.
@@ -17,8 +24,10 @@ import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
-import type { OrchestratorConfig } from './config.ts'
+import { claimJobs } from './claim.ts'
+import { leaseFenceMs, type OrchestratorConfig } from './config.ts'
 import { classify, InfrastructureError, JobValidationError } from './failures.ts'
+import { LeaseFence } from './fence.ts'
 import type { Handlers, JobContext } from './handlers.ts'
 import {
   heartbeatEvent,
@@ -30,16 +39,8 @@ import {
 } from './leases.ts'
 import { JobsListener } from './listener.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
-import {
-  claimJobs,
-  failJob,
-  type Lease,
-  leaseKey,
-  recordUsage,
-  releaseJob,
-  renewLeases,
-  saveCheckpoint,
-} from './queue.ts'
+import { recordUsage, saveCheckpoint } from './progress.ts'
+import { failJob, type Lease, leaseKey, releaseJob, renewLeases } from './queue.ts'
 import type { FailureClass } from './schemas.ts'
 import { SuccessBatcher } from './succeed.ts'
 import type { ClaimedJob } from './types.ts'
@@ -61,7 +62,14 @@ export interface WorkerOptions {
 interface InFlight {
   job: ClaimedJob
   ac: AbortController
+  fence: LeaseFence
   done: Promise<void>
+}
+
+/** Jobs claimed by one statement, sent at `from` (performance.now()): their leases began after it. */
+interface Claimed {
+  jobs: ClaimedJob[]
+  from: number
 }
 
 export class Worker {
@@ -162,6 +170,7 @@ export class Worker {
       const free = this.concurrency - this.running.size
       if (free > 0) {
         let jobs: ClaimedJob[] = []
+        const from = performance.now()
         try {
           jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs)
         } catch (err) {
@@ -173,38 +182,54 @@ export class Worker {
             await releaseJob(this.o.pool, { job: j, workerId: this.id }, 0).catch(() => {})
           break
         }
-        for (const j of jobs) this.launch(j)
+        for (const j of jobs) this.launch(j, from)
         if (jobs.length === free) continue
       }
       await this.waitForWake(c.pollMs)
     }
   }
 
-  private launch(job: ClaimedJob): void {
+  /** Starts a job whose lease began no earlier than `leaseFrom` (performance.now()). */
+  private launch(job: ClaimedJob, leaseFrom: number): void {
     const ac = new AbortController()
-    const entry: InFlight = { job, ac, done: Promise.resolve() }
+    const holdMs = leaseFenceMs(this.o.config)
+    const fence = new LeaseFence(holdMs, leaseFrom, (silentMs) =>
+      ac.abort(
+        new AbortReason(
+          'fenced',
+          `lease not renewed for ${Math.round(silentMs)} ms (fence at ${holdMs} ms of a ${this.o.config.leaseMs} ms lease): stopped before another worker may reclaim the job`,
+        ),
+      ),
+    )
+    const entry: InFlight = { job, ac, fence, done: Promise.resolve() }
     this.running.set(leaseKey(job), entry)
-    entry.done = this.execute(job, ac)
-      .catch((err) => {
+    entry.done = this.execute(job, ac, fence)
+      .catch((err): Claimed => {
         this.log.error('job bookkeeping failed', { jobId: job.id, error: err })
-        return [] as ClaimedJob[]
+        return { jobs: [], from: 0 }
       })
       .then(async (next) => {
+        fence.clear()
         this.running.delete(leaseKey(job))
         // The next job, claimed with this one's result, takes its slot (or goes back if stopping).
-        for (const j of next) {
+        for (const j of next.jobs) {
           if (this.stopping) await releaseJob(this.o.pool, { job: j, workerId: this.id }, 0).catch(() => {})
-          else this.launch(j)
+          else this.launch(j, next.from)
         }
         this.signal()
       })
   }
 
   /** Runs one attempt and records its outcome; returns the next job when one was claimed with it. */
-  private async execute(job: ClaimedJob, ac: AbortController): Promise<ClaimedJob[]> {
+  private async execute(job: ClaimedJob, ac: AbortController, fence: LeaseFence): Promise<Claimed> {
     const lease: Lease = { job, workerId: this.id }
     const pool = this.o.pool
+    const none: Claimed = { jobs: [], from: 0 }
     const lost = () => ac.abort(new AbortReason('lost'))
+    // A stopped handler (fenced, lost, cancelled, timed out) writes nothing more.
+    const live = () => {
+      if (ac.signal.aborted) throw ac.signal.reason
+    }
     const ctx: JobContext = {
       jobId: job.id,
       runId: job.run_id,
@@ -214,19 +239,23 @@ export class Worker {
       lastCheckpoint: job.checkpoint ?? undefined,
       signal: ac.signal,
       checkpoint: async (data) => {
-        if (!(await saveCheckpoint(pool, lease, data))) {
-          lost()
-          throw ac.signal.reason
-        }
+        live()
+        if (!(await saveCheckpoint(pool, lease, data))) lost()
+        live()
       },
       heartbeat: async () => {
+        live()
+        const from = performance.now()
         const held = await renewLeases(pool, this.id, this.o.config.leaseMs, [job])
-        if (!held.has(leaseKey(job))) {
-          lost()
-          throw ac.signal.reason
-        }
+        if (held.has(leaseKey(job))) fence.renewed(from)
+        else lost()
+        live()
       },
-      reportUsage: (u) => recordUsage(pool, lease, u),
+      reportUsage: async (u) => {
+        live()
+        if (!(await recordUsage(pool, lease, u))) lost()
+        live()
+      },
     }
     const timer = job.timeout_ms
       ? setTimeout(() => ac.abort(new AbortReason('timeout')), job.timeout_ms)
@@ -252,23 +281,34 @@ export class Worker {
       failure = err
     } finally {
       clearTimeout(timer)
+      // The handler is done: what follows is bookkeeping, fenced by the lease in SQL.
+      fence.clear()
     }
     const elapsed = ms()
     if (ok) {
       const res = await this.successes.add({ job, output, durationMs: elapsed })
       if (res.ok) this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
       else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
-      return res.next
+      return { jobs: res.next, from: res.claimedFrom }
     }
     const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
+    if (reason?.why === 'fenced') {
+      // PostgreSQL may be unreachable: the job is reclaimed once its lease expires.
+      this.log.warn('lease not renewed in time; handler aborted, nothing written', {
+        jobId: job.id,
+        attempt: job.attempt,
+        reason: reason.message,
+      })
+      return none
+    }
     if (reason?.why === 'lost' || reason?.why === 'cancelled') {
       this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
-      return []
+      return none
     }
     if (reason?.why === 'shutdown') {
       await releaseJob(pool, lease, elapsed)
       this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', elapsed)
-      return []
+      return none
     }
     let cls: FailureClass
     let message: string
@@ -285,15 +325,19 @@ export class Worker {
     // A short backoff should not wait for the next poll.
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
       setTimeout(() => this.signal(), d.delayMs + 1).unref()
-    return []
+    return none
   }
 
   private async heartbeat(): Promise<void> {
     await workerHeartbeat(this.o.pool, this.id)
     const jobs = [...this.running.values()].map((f) => f.job)
+    const from = performance.now()
     const held = await renewLeases(this.o.pool, this.id, this.o.config.leaseMs, jobs)
-    for (const j of jobs)
-      if (!held.has(leaseKey(j))) this.running.get(leaseKey(j))?.ac.abort(new AbortReason('lost'))
+    for (const j of jobs) {
+      const f = this.running.get(leaseKey(j))
+      if (held.has(leaseKey(j))) f?.fence.renewed(from)
+      else f?.ac.abort(new AbortReason('lost'))
+    }
   }
 }
 

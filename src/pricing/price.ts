@@ -21,10 +21,22 @@ function priceOn<T extends { effectiveFrom: string }>(
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6
 
+// Exact money: a price as an integer in 10^-15 of a unit (up to 15 decimals, as written), so a
+// set of usage sums exactly: worker-ms x price x 10^3 and tokens x price-per-million are both in
+// 10^-21 units. Rounded to the cent once, half up, at the end (`totalCents`).
+const PRICE_DECIMALS = 15
+const exactPrice = (price: number) => BigInt(price.toFixed(PRICE_DECIMALS).replace('.', ''))
+const UNIT = 10n ** 21n
+/** An exact amount in 10^-21 units, in cents rounded half up. */
+const toCents = (exact: bigint) => Number((exact * 200n + UNIT) / (2n * UNIT))
+
 /** A priced set of usage: one run's, or one customer-month's (docs/sla.md, "Cost"). */
 export const CostFigures = z
   .object({
     currency: z.string(),
+    /** The total in cents: the exact sum of every priced line, rounded half up once. */
+    totalCents: z.number().int(),
+    /** The total in units, to 6 decimals (display; `totalCents` is what is billed and reported). */
     total: z.number(),
     infrastructure: z.number(),
     ai: z.number(),
@@ -71,12 +83,14 @@ export class CostAccumulator {
   private readonly days = new Map<string, number>()
   private readonly unpricedModels = new Set<string>()
   private readonly unpricedPools = new Set<string>()
+  private exact = 0n
   constructor(
     private readonly prices: PriceList,
     currency: string = prices.currency,
   ) {
     this.f = {
       currency,
+      totalCents: 0,
       total: 0,
       infrastructure: 0,
       ai: 0,
@@ -103,6 +117,8 @@ export class CostAccumulator {
     const price = priceOn(this.prices.pools, (x) => x.pool === r.pool, r.d)
     if (!price) this.unpricedPools.add(r.pool)
     const amount = seconds * (price?.perWorkerSecond ?? 0)
+    // Handler time is whole milliseconds (a sum of them); a fraction would be a producer's.
+    this.exact += BigInt(Math.round(Number(r.ms))) * exactPrice(price?.perWorkerSecond ?? 0) * 1000n
     this.f.workerSeconds += seconds
     this.f.byPool[r.pool] ??= { workerSeconds: 0, cost: 0 }
     const pool = this.f.byPool[r.pool]!
@@ -116,6 +132,9 @@ export class CostAccumulator {
     const price = priceOn(this.prices.models, (x) => x.model === r.model, r.d)
     if (!price) this.unpricedModels.add(r.model)
     const amount = (i * (price?.inputPerMillion ?? 0) + o * (price?.outputPerMillion ?? 0)) / 1e6
+    this.exact +=
+      BigInt(i) * exactPrice(price?.inputPerMillion ?? 0) +
+      BigInt(o) * exactPrice(price?.outputPerMillion ?? 0)
     this.f.inputTokens += i
     this.f.outputTokens += o
     this.f.byModel[r.model] ??= { inputTokens: 0, outputTokens: 0, cost: 0 }
@@ -127,6 +146,7 @@ export class CostAccumulator {
   }
   done(): CostFigures {
     const f = this.f
+    f.totalCents = toCents(this.exact)
     f.total = round6(f.total)
     f.infrastructure = round6(f.infrastructure)
     f.ai = round6(f.ai)

@@ -22,6 +22,7 @@ import { creditedCustomers, issueCredit, listCredits, writeSlaMonthly } from './
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import { getHold, recordHold } from './holds.ts'
+import { loadLedgers } from './ledger.ts'
 import { firstDay, type Month, monthOf, monthsBetween, parseMonth, previousMonth } from './months.ts'
 import type { CloseResult } from './schemas/credits.ts'
 import { anyInService, inServiceMask, loadService, serviceStart } from './service.ts'
@@ -32,6 +33,7 @@ const SQL = {
     INSERT INTO sla_month_closes (month, customers) VALUES ($1::date, $2)
     ON CONFLICT (month) DO UPDATE SET customers = EXCLUDED.customers, closed_at = now(), clickhouse_written_at = NULL`,
   markExported: 'UPDATE sla_month_closes SET clickhouse_written_at = now() WHERE month = $1::date',
+  markUnexported: 'UPDATE sla_month_closes SET clickhouse_written_at = NULL WHERE month = $1::date',
   listCloses: `SELECT to_char(month, 'YYYY-MM') AS month, clickhouse_written_at IS NOT NULL AS exported FROM sla_month_closes`,
   lastClosed: `SELECT to_char(max(month), 'YYYY-MM') AS month FROM sla_month_closes`,
 }
@@ -105,16 +107,28 @@ export async function closeMonth(ctx: SlaContext, month: Month, now = new Date()
   return r
 }
 
-/** Writes the month's records to ClickHouse sla_monthly; failures are logged and retried later. */
-async function exportToClickHouse(ctx: SlaContext, month: Month): Promise<void> {
+/**
+ * Writes the month's records, with their corrections, to ClickHouse sla_monthly (again after a
+ * correction: the newest insert of a row wins); failures are logged and retried later.
+ */
+export async function exportToClickHouse(ctx: SlaContext, month: Month): Promise<void> {
   try {
     const records = await listCredits(ctx.pool, month)
+    const ledgers = await loadLedgers(
+      ctx.pool,
+      records.map((r) => r.id),
+    )
     await writeSlaMonthly(
       ctx.ch,
       records.map((r) => r.inputs),
+      new Map(
+        records.map((r) => [r.customerId, (ledgers.get(r.id)?.netCents ?? r.creditCents) - r.creditCents]),
+      ),
     )
     await ctx.pool.query(SQL.markExported, [firstDay(month)])
   } catch (err) {
+    // A month written before (then corrected) is written again by the next close run too.
+    await ctx.pool.query(SQL.markUnexported, [firstDay(month)]).catch(() => undefined)
     ctx.log?.warn('sla_monthly export failed; the next close run retries it', {
       month: month.key,
       error: (err as Error).message,

@@ -16,6 +16,8 @@ export const slaConfigSchema = z
          * find nothing to do (a deferred or held month is closed by the first run after it clears).
          */
         monthlyClose: z.string().default('15 * * * *'),
+        /** Daily: recomputes recently closed months and reports late data that would change them. */
+        lateDataCheck: z.string().default('45 4 * * *'),
       })
       .strict()
       .prefault({}),
@@ -55,6 +57,8 @@ export const slaConfigSchema = z
      * close; more hold it for an admin (0: any).
      */
     holdToleranceMinutes: z.number().int().min(0).default(0),
+    /** How many months back the late-data check compares closed months with a recompute. */
+    lateDataMonths: z.number().int().min(1).max(36).default(3),
   })
   .strict()
 

@@ -6,13 +6,17 @@
 //   key, so a second or concurrent close issues nothing twice; a trigger refuses UPDATE/DELETE;
 // - the billing adjustment and the customer notice commit in the same transaction as the record
 //   that caused them, and only the transaction that inserted the record writes them;
-// - the ClickHouse copy is derived from the records and written idempotently (ReplacingMergeTree
-//   keyed by customer, month, metric); a failed write is retried by the next close run.
+// - billed and credited amounts are integer cents (policy.ts rounds once per customer-month);
+//   corrections are ledger rows of their own (ledger.ts), never changes to a record;
+// - the ClickHouse copy is derived from the records and their ledgers and written idempotently
+//   (ReplacingMergeTree keyed by customer, month, metric); a failed write is retried by the next
+//   close run.
 import { createHash } from 'node:crypto'
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
+import { formatCents } from './money.ts'
 import { firstDay, type Month, nextMonth } from './months.ts'
 import type { BillingAdjustment, CreditRecord } from './schemas/credits.ts'
 import type { CustomerMonth, TierHit } from './schemas/figures.ts'
@@ -24,15 +28,16 @@ const SQL = {
     VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
     ON CONFLICT (customer_id, month) DO NOTHING RETURNING id`,
   insertAdjustment: `
-    INSERT INTO sla_billing_adjustments (credit_id, customer_id, billing_cycle, amount_cents, currency, description)
-    VALUES ($1, $2, $3::date, $4, $5, $6)`,
+    INSERT INTO sla_billing_adjustments (credit_id, customer_id, billing_cycle, amount_cents, currency, description, kind)
+    VALUES ($1, $2, $3::date, $4, $5, $6, 'credit')`,
   listCredits: `
     SELECT id, customer_id, to_char(month, 'YYYY-MM') AS month, plan_version, credit_percent::text, fee_cents,
            credit_cents, currency, tiers, inputs, inputs_sha256, computed_at, created_at
     FROM sla_credits WHERE month = $1::date AND ($2::text IS NULL OR customer_id = $2) ORDER BY customer_id`,
   creditedCustomers: 'SELECT customer_id FROM sla_credits WHERE month = $1::date',
   listAdjustments: `
-    SELECT id, credit_id, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents, currency, description
+    SELECT id, credit_id, adjustment_id, kind, customer_id, to_char(billing_cycle, 'YYYY-MM') AS cycle, amount_cents,
+           currency, description
     FROM sla_billing_adjustments WHERE billing_cycle = $1::date AND ($2::text IS NULL OR customer_id = $2)
     ORDER BY customer_id, id`,
 }
@@ -51,8 +56,6 @@ export function canonicalJson(v: unknown): string {
 
 export const inputsHash = (inputs: CustomerMonth) =>
   createHash('sha256').update(canonicalJson(inputs)).digest('hex')
-
-const money = (cents: number) => (cents / 100).toFixed(2)
 
 /** Writes the record (and its adjustment and notice) unless one exists; true when this call wrote it. */
 export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): Promise<boolean> {
@@ -81,7 +84,7 @@ export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): P
         firstDay(cycle),
         -e.creditCents,
         e.currency,
-        `SLA credit ${month.key}: ${e.creditPercent}% of ${money(e.feeCents)} ${e.currency}`,
+        `SLA credit ${month.key}: ${e.creditPercent}% of ${formatCents(e.feeCents)} ${e.currency}`,
       ])
     }
     await queueCustomerNotification(db, {
@@ -92,7 +95,7 @@ export async function issueCredit(pool: Pool, m: CustomerMonth, month: Month): P
         month: month.key,
         creditId: id,
         creditPercent: e.creditPercent,
-        creditAmount: money(e.creditCents),
+        creditAmount: formatCents(e.creditCents),
         currency: e.currency,
         billingCycle: cycle.key,
         uptimePercent: m.uptime.percent,
@@ -157,6 +160,8 @@ export async function listBillingAdjustments(
   const { rows } = await db.query<{
     id: number
     credit_id: number
+    adjustment_id: number | null
+    kind: BillingAdjustment['kind']
     customer_id: string
     cycle: string
     amount_cents: number
@@ -164,12 +169,14 @@ export async function listBillingAdjustments(
     description: string
   }>(SQL.listAdjustments, [firstDay(cycle), customerId ?? null])
   return rows.map((r) => ({
-    id: r.id,
-    creditId: r.credit_id,
+    id: Number(r.id),
+    creditId: Number(r.credit_id),
+    kind: r.kind,
+    adjustmentId: r.adjustment_id === null ? null : Number(r.adjustment_id),
     customerId: r.customer_id,
     billingCycle: r.cycle,
-    amountCents: r.amount_cents,
-    amount: money(r.amount_cents),
+    amountCents: Number(r.amount_cents),
+    amount: formatCents(Number(r.amount_cents)),
     currency: r.currency,
     description: r.description,
   }))
@@ -183,14 +190,22 @@ interface SlaMonthlyRow {
   target: number
   met: number
   credit_percent: number
+  /** 'credit' row: the net credited, in units (credit_cents + adjustment_cents); other rows 0. */
   credit_amount: number
+  /** 'credit' row: the record's credit in cents; other rows 0. */
+  credit_cents: number
+  /** 'credit' row: the sum of the record's corrections in cents (ledger.ts); other rows 0. */
+  adjustment_cents: number
   currency: string
   plan_version: number
   computed_at: string
 }
 
-/** The sla_monthly rows of one customer's month (credit columns only on the tier's metric and 'credit'). */
-export function slaMonthlyRows(m: CustomerMonth): SlaMonthlyRow[] {
+/**
+ * The sla_monthly rows of one customer's month: every metric with the credit % of the tier it hit;
+ * the money only on the 'credit' row, in cents as billed (`adjustmentCents`: its corrections).
+ */
+export function slaMonthlyRows(m: CustomerMonth, adjustmentCents = 0): SlaMonthlyRow[] {
   const e = m.evaluation
   const base = {
     month: `${m.month}-01`,
@@ -198,9 +213,11 @@ export function slaMonthlyRows(m: CustomerMonth): SlaMonthlyRow[] {
     currency: e.currency,
     plan_version: m.plan.version,
     computed_at: m.computedAt.replace('T', ' ').replace('Z', ''),
+    credit_amount: 0,
+    credit_cents: 0,
+    adjustment_cents: 0,
   }
   const tier = (metric: TierHit['metric']) => e.tiers.find((t) => t.metric === metric)?.creditPercent ?? 0
-  const amount = (percent: number) => Math.round(e.feeCents * percent) / 10_000
   const row = (metric: string, value: number, target: number, met: boolean, credit = 0): SlaMonthlyRow => ({
     ...base,
     metric,
@@ -208,7 +225,6 @@ export function slaMonthlyRows(m: CustomerMonth): SlaMonthlyRow[] {
     target,
     met: met ? 1 : 0,
     credit_percent: credit,
-    credit_amount: amount(credit),
   })
   const execCredit = tier('execution_time')
   return [
@@ -231,11 +247,21 @@ export function slaMonthlyRows(m: CustomerMonth): SlaMonthlyRow[] {
       .filter((r) => r.worstSeconds !== null)
       .map((r) => row(`rpo:${r.source}`, r.worstSeconds!, r.targetSeconds, r.met === true)),
     row('cost', m.cost.total, 0, true),
-    row('credit', e.creditPercent, 0, e.creditPercent === 0, e.creditPercent),
+    {
+      ...row('credit', e.creditPercent, 0, e.creditPercent === 0, e.creditPercent),
+      credit_cents: e.creditCents,
+      adjustment_cents: adjustmentCents,
+      credit_amount: Number(formatCents(e.creditCents + adjustmentCents)),
+    },
   ]
 }
 
-export async function writeSlaMonthly(ch: ClickHouseClient, months: CustomerMonth[]): Promise<void> {
-  const values = months.flatMap(slaMonthlyRows)
+/** Writes months to sla_monthly; `adjustments`: the corrections (cents) of each closed customer. */
+export async function writeSlaMonthly(
+  ch: ClickHouseClient,
+  months: CustomerMonth[],
+  adjustments: Map<string, number> = new Map(),
+): Promise<void> {
+  const values = months.flatMap((m) => slaMonthlyRows(m, adjustments.get(m.customerId) ?? 0))
   if (values.length) await ch.insert({ table: 'sla_monthly', values, format: 'JSONEachRow' })
 }

@@ -7,7 +7,7 @@ import { createdAt } from './customers.ts'
 import { appliesTo } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
-import { evaluate } from './policy.ts'
+import { evaluate, successRateStatus } from './policy.ts'
 import { loadRpoFigures } from './rpo.ts'
 import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from './rto.ts'
 import { loadRunFigures } from './runs.ts'
@@ -47,7 +47,7 @@ export async function computeMonth(
   )
   const [states, runs, costs, recoveries, backlogged, rpo] = await Promise.all([
     statesOfMonth,
-    loadRunFigures(ctx.ch, month, until, customerIds, targets, source),
+    loadRunFigures(ctx.ch, month, now, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
     // A control plane stopped inside planned factory maintenance did not fail over.
     statesOfMonth.then(({ windows }) => {
@@ -105,7 +105,13 @@ export async function computeMonth(
           failedPeriods: failed.periods,
         },
       },
-      success: { ...r.success, target: plan.successRateTarget, met: evaluation.met.successRate },
+      success: {
+        ...r.success,
+        minimumRuns: plan.successRateMinimumRuns,
+        status: successRateStatus(plan, r.success.succeeded, r.success.finished),
+        target: plan.successRateTarget,
+        met: evaluation.met.successRate,
+      },
       jobs: r.jobs,
       executionTime: r.executionTime.map((e) => {
         const t = plan.executionTime[e.runType]

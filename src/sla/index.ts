@@ -16,8 +16,10 @@ import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
 import { listHolds } from './holds.ts'
+import { checkLateData, type LateDataFinding, openLateData } from './late-data.ts'
 import { syncConfigMaintenance } from './maintenance.ts'
 import { monthOf } from './months.ts'
+import { adjustmentRoutes } from './routes/adjustments.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
@@ -33,10 +35,16 @@ export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
 export type { FactoryUptimeDays } from './daily.ts'
 export { computeMonth } from './figures.ts'
+export type { LateDataFinding } from './late-data.ts'
+export { formatCents } from './money.ts'
 export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
 export type { MonthFigures } from './schemas/figures.ts'
 
-export const SLA_JOBS = { refresh: 'sla.refresh', monthlyClose: 'sla.monthly-close' } as const
+export const SLA_JOBS = {
+  refresh: 'sla.refresh',
+  monthlyClose: 'sla.monthly-close',
+  lateDataCheck: 'sla.late-data-check',
+} as const
 
 /** Month-to-date figures for Grafana and /metrics, and an RPO sample. */
 async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>, now: Date) {
@@ -82,6 +90,7 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
   for (const routes of [
     statusRoutes(ctx, dlqSize),
     creditRoutes(ctx),
+    adjustmentRoutes(ctx),
     closeRoutes(ctx),
     planRoutes(ctx),
     maintenanceRoutes(ctx),
@@ -109,6 +118,8 @@ export interface SlaModule extends StewardModule {
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
   /** Months the close holds until an admin releases them (YYYY-MM, oldest first). */
   heldMonths(): Promise<string[]>
+  /** Closed months that late data would change, not yet dealt with (an operator's task). */
+  lateData(): Promise<LateDataFinding[]>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -125,6 +136,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       name: 'sla',
       ...targets,
       factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
+      lateData: () => openLateData(deps.pool),
     }
   const ctx: SlaContext = {
     pool: deps.pool,
@@ -150,11 +162,18 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       return { ...r }
     },
   })
+  deps.scheduler.register({
+    name: SLA_JOBS.lateDataCheck,
+    cron: cfg.schedules.lateDataCheck,
+    // Late data is judged as of the tick: what had arrived by then.
+    run: async ({ scheduledFor }) => ({ ...(await checkLateData(ctx, scheduledFor)) }),
+  })
   let witness: { stop(): Promise<void> } | undefined
   return {
     name: 'sla',
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
+    lateData: () => openLateData(deps.pool),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
     async start() {

@@ -66,11 +66,19 @@ export function ratioBelow(num: number, den: number, percent: number): boolean {
   return BigInt(num) * 100n * BigInt(SCALE) < BigInt(scaled(percent)) * BigInt(den)
 }
 
-/** num/den as a percentage rounded to `digits` decimals (display only; comparisons use ratioBelow). */
+/**
+ * num/den as a percentage rounded down to `digits` decimals, exactly (integer division): a figure
+ * never shows more than was measured, so 99.89995% is 99.8999, never 99.9 (display only;
+ * comparisons use ratioBelow).
+ */
 export function percentOf(num: number, den: number, digits = 4): number {
   if (den === 0) return 100
-  const f = 10 ** digits
-  return Math.round(((num * 100) / den) * f) / f
+  if (!Number.isInteger(num) || !Number.isInteger(den)) {
+    const g = 10 ** digits
+    return Math.floor(((num * 100) / den) * g) / g
+  }
+  const f = 10n ** BigInt(digits)
+  return Number((BigInt(num) * 100n * f) / BigInt(den)) / Number(f)
 }
 
 /** Downtime a target allows over `minutes` (e.g. 99.9% of 43,200 → 43.2 minutes), exactly. */

@@ -1,11 +1,14 @@
 // Turning a month's figures into a credit under a plan: tiers per metric, summed, capped.
-// Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents.
+// Pure and exact: thresholds are compared on integers (months.ts ratioBelow), amounts in cents,
+// rounded once per customer-month (money.ts).
+import { percentOfCents } from './money.ts'
 import { ratioBelow } from './months.ts'
 import type { Evaluation, TierHit } from './schemas/figures.ts'
 import type { Plan } from './schemas/plan.ts'
 
 export interface PolicyInputs {
   uptime: { upMinutes: number; eligibleMinutes: number }
+  /** `finished`: the runs that count (runs.ts); below the plan's minimum, no credit. */
   success: { succeeded: number; finished: number }
   executionTime: { runType: string; runs: number; withinTarget: number | null }[]
 }
@@ -15,6 +18,15 @@ function tierFor(tiers: Plan['tiers']['uptime'], num: number, den: number) {
   let hit: { below: number; credit: number } | undefined
   for (const t of tiers) if (ratioBelow(num, den, t.below) && (!hit || t.credit > hit.credit)) hit = t
   return hit
+}
+
+/**
+ * Whether `succeeded` of `finished` counted runs meet the plan's success-rate target; fewer than the
+ * plan's minimum (and always none) is insufficient data, which earns no credit.
+ */
+export function successRateStatus(plan: Plan, succeeded: number, finished: number) {
+  if (finished < Math.max(1, plan.successRateMinimumRuns)) return 'insufficient_data' as const
+  return ratioBelow(succeeded, finished, plan.successRateTarget) ? ('missed' as const) : ('met' as const)
 }
 
 export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
@@ -31,9 +43,9 @@ export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
     })
   }
   const { succeeded, finished } = f.success
-  // A month without finished runs has no failed runs: the success target is met.
-  const successMet = finished === 0 || !ratioBelow(succeeded, finished, plan.successRateTarget)
-  const s = finished ? tierFor(plan.tiers.successRate, succeeded, finished) : undefined
+  const successStatus = successRateStatus(plan, succeeded, finished)
+  const successMet = successStatus !== 'missed'
+  const s = successStatus === 'missed' ? tierFor(plan.tiers.successRate, succeeded, finished) : undefined
   if (s) {
     tiers.push({
       metric: 'success_rate',
@@ -60,6 +72,7 @@ export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
   }
   const uncapped = tiers.reduce((a, t) => a + t.creditPercent, 0)
   const creditPercent = Math.min(uncapped, plan.capPercent)
+  // The fee as the plan writes it (333.33), in cents: the one rounding of a fee, half up.
   const feeCents = Math.round(plan.monthlyFee * 100)
   return {
     met: { uptime: uptimeMet, successRate: successMet, executionTime: breached.length === 0 },
@@ -68,7 +81,7 @@ export function evaluate(plan: Plan, f: PolicyInputs): Evaluation {
     creditPercent,
     capped: uncapped > creditPercent,
     feeCents,
-    creditCents: Math.round((feeCents * creditPercent) / 100),
+    creditCents: percentOfCents(feeCents, creditPercent),
     currency: plan.currency,
   }
 }

@@ -1,15 +1,20 @@
-// The monthly credit report: closed records (immutable) and, for customers whose month is not
-// closed yet, provisional figures computed now. Rendered as JSON, CSV or a printable HTML page.
+// The monthly credit report: closed records (immutable) with their corrections (the ledger) and,
+// for customers whose month is not closed yet, provisional figures computed now. Rendered as JSON,
+// CSV or a printable HTML page. Every amount is integer cents, shown with two decimals; every
+// percentage on paper (CSV, HTML) is rounded down to two decimals (money.ts), never up.
 import type { SlaContext } from './context.ts'
 import { listCredits } from './credits.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import { getHold } from './holds.ts'
+import { loadLedgers } from './ledger.ts'
+import { formatCents, formatPercent } from './money.ts'
 import type { Month } from './months.ts'
 import type { CreditRecord, CreditReport, CreditReportItem } from './schemas/credits.ts'
 import type { CustomerMonth, TierHit } from './schemas/figures.ts'
+import type { CreditLedger } from './schemas/ledger.ts'
 
-const fromRecord = (r: CreditRecord): CreditReportItem => ({
+const fromRecord = (r: CreditRecord, ledger: CreditLedger | undefined): CreditReportItem => ({
   customerId: r.customerId,
   month: r.month,
   status: 'closed',
@@ -21,6 +26,9 @@ const fromRecord = (r: CreditRecord): CreditReportItem => ({
   currency: r.currency,
   tiers: r.tiers,
   inputsSha256: r.inputsSha256,
+  adjustments: ledger?.adjustments ?? [],
+  netCreditCents: ledger?.netCents ?? r.creditCents,
+  creditStatus: ledger?.status ?? 'active',
   figures: r.inputs,
 })
 
@@ -36,6 +44,9 @@ const provisional = (m: CustomerMonth, held: boolean): CreditReportItem => ({
   currency: m.evaluation.currency,
   tiers: m.evaluation.tiers,
   inputsSha256: null,
+  adjustments: [],
+  netCreditCents: m.evaluation.creditCents,
+  creditStatus: 'active',
   figures: m,
 })
 
@@ -52,7 +63,11 @@ export async function buildCreditReport(
   ])
   const existed = await customersOfMonth(ctx.tenants, month, customerId)
   const missing = existed.map((c) => c.id).filter((id) => !records.some((r) => r.customerId === id))
-  const items = records.map(fromRecord)
+  const ledgers = await loadLedgers(
+    ctx.pool,
+    records.map((r) => r.id),
+  )
+  const items = records.map((r) => fromRecord(r, ledgers.get(r.id)))
   if (missing.length && now >= month.start) {
     const figures = await computeMonth(ctx, month, missing, { now })
     items.push(...figures.customers.map((m) => provisional(m, hold?.status === 'held')))
@@ -60,8 +75,6 @@ export async function buildCreditReport(
   items.sort((a, b) => a.customerId.localeCompare(b.customerId))
   return { month: month.key, generatedAt: now.toISOString(), hold, items }
 }
-
-const money = (cents: number) => (cents / 100).toFixed(2)
 
 export const CSV_COLUMNS = [
   'customer_id',
@@ -75,18 +88,29 @@ export const CSV_COLUMNS = [
   'maintenance_minutes',
   'success_rate',
   'success_target',
+  'success_status',
   'succeeded_runs',
   'finished_runs',
+  'validation_failures',
+  'customer_cancelled_runs',
+  'operator_cancelled_runs',
   'execution_time_met',
   'cost',
   'credit_percent',
   'monthly_fee',
   'credit_amount',
+  'adjustments',
+  'net_credit_amount',
+  'credit_status',
   'currency',
   'tiers',
   'credit_id',
   'inputs_sha256',
 ] as const
+
+/** One correction on one line: "#1 2026-04-10 void -100.00 by admin: late data". */
+const adjustmentText = (a: CreditReportItem['adjustments'][number]) =>
+  `#${a.seq} ${a.createdAt.slice(0, 10)} ${a.kind} ${formatCents(a.amountCents)} by ${a.actor}: ${a.reason}`
 
 function csvField(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v)
@@ -104,22 +128,29 @@ export function renderCsv(report: CreditReport): string {
       month: i.month,
       status: i.status,
       plan_version: i.planVersion,
-      uptime_percent: f.uptime.percent,
-      uptime_target: f.uptime.target,
+      uptime_percent: formatPercent(f.uptime.percent),
+      uptime_target: formatPercent(f.uptime.target),
       eligible_minutes: f.uptime.eligibleMinutes,
       down_minutes: f.uptime.downMinutes,
       maintenance_minutes: f.uptime.maintenanceMinutes,
-      success_rate: f.success.successRate,
-      success_target: f.success.target,
+      success_rate: f.success.successRate === null ? null : formatPercent(f.success.successRate),
+      success_target: formatPercent(f.success.target),
+      success_status: f.success.status,
       succeeded_runs: f.success.succeeded,
       finished_runs: f.success.finished,
+      validation_failures: f.success.excluded.validation,
+      customer_cancelled_runs: f.success.excluded.customerCancelled,
+      operator_cancelled_runs: f.success.operatorCancelled,
       execution_time_met: f.evaluation.met.executionTime,
-      cost: f.cost.total,
-      credit_percent: i.creditPercent,
-      monthly_fee: money(i.feeCents),
-      credit_amount: money(i.creditCents),
+      cost: formatCents(f.cost.totalCents),
+      credit_percent: formatPercent(i.creditPercent),
+      monthly_fee: formatCents(i.feeCents),
+      credit_amount: formatCents(i.creditCents),
+      adjustments: i.adjustments.map(adjustmentText).join(' | '),
+      net_credit_amount: formatCents(i.netCreditCents),
+      credit_status: i.creditStatus,
       currency: i.currency,
-      tiers: i.tiers.map((t) => `${t.metric}:${t.creditPercent}%`).join(' '),
+      tiers: i.tiers.map((t) => `${t.metric}:${formatPercent(t.creditPercent)}%`).join(' '),
       credit_id: i.creditId,
       inputs_sha256: i.inputsSha256,
     }
@@ -129,6 +160,8 @@ export function renderCsv(report: CreditReport): string {
 }
 
 const esc = (v: unknown) => String(v ?? '—').replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+/** A percentage on the page: rounded down to two decimals, so 99.8999 is "99.89%", never "99.9%". */
+const pct = (p: number) => `${esc(formatPercent(p))}%`
 
 /** Daily uptime as an inline SVG bar chart (100% at the top, the target as a dashed line). */
 export function uptimeSvg(daily: CustomerMonth['uptime']['daily'], target: number): string {
@@ -142,7 +175,7 @@ export function uptimeSvg(daily: CustomerMonth['uptime']['daily'], target: numbe
     .map((d, i) => {
       const top = y(d.percent)
       const color = d.percent < target ? '#c0392b' : '#27ae60'
-      return `<rect x="${(30 + i * bw).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(h - 20 - top).toFixed(1)}" fill="${color}"><title>${esc(d.day)}: ${esc(d.percent)}% (${d.downMinutes} min down)</title></rect>`
+      return `<rect x="${(30 + i * bw).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(h - 20 - top).toFixed(1)}" fill="${color}"><title>${esc(d.day)}: ${pct(d.percent)} (${d.downMinutes} min down)</title></rect>`
     })
     .join('')
   return (
@@ -153,26 +186,52 @@ export function uptimeSvg(daily: CustomerMonth['uptime']['daily'], target: numbe
   )
 }
 
+/** The measured success rate, what it counts and what it leaves out. */
+function successText(s: CustomerMonth['success']): string {
+  const counted = `${s.succeeded}/${s.finished}`
+  const head =
+    s.status === 'insufficient_data'
+      ? `insufficient data (${s.finished} counted runs, minimum ${Math.max(1, s.minimumRuns)})`
+      : `${formatPercent(s.successRate ?? 100)}% (${counted})`
+  const notes = [
+    s.operatorCancelled ? `${s.operatorCancelled} cancelled by an operator, counted` : '',
+    s.excluded.validation ? `${s.excluded.validation} validation failures excluded` : '',
+    s.excluded.customerCancelled ? `${s.excluded.customerCancelled} cancelled by the customer excluded` : '',
+  ].filter(Boolean)
+  return notes.length ? `${head}; ${notes.join('; ')}` : head
+}
+
+/** The corrections of a closed credit, in order, and the net: nothing when there are none. */
+function ledgerHtml(i: CreditReportItem): string {
+  if (!i.adjustments.length) return ''
+  const rows = i.adjustments
+    .map(
+      (a) =>
+        `<tr><td>#${a.seq}</td><td>${esc(a.createdAt)}</td><td>${esc(a.kind)}</td><td>${esc(formatCents(a.amountCents))}</td><td>${esc(formatCents(a.netCents))}</td><td>${esc(a.actor)}</td><td>${esc(a.reason)}</td></tr>`,
+    )
+    .join('')
+  return `<table class="ledger"><caption>Corrections (the closed record above never changes)</caption><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Amount</th><th>Net after</th><th>By</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="net">Net credit: <strong data-net-credit-amount="${esc(formatCents(i.netCreditCents))}">${esc(formatCents(i.netCreditCents))} ${esc(i.currency)}</strong>${i.creditStatus === 'void' ? ' (void)' : ''}</p>`
+}
+
 function customerSection(i: CreditReportItem): string {
   const f = i.figures
   const tier = (m: TierHit['metric']) => i.tiers.find((t) => t.metric === m)
   const rowHtml = (name: string, value: string, target: string, met: boolean | null, t?: TierHit) =>
-    `<tr><td>${esc(name)}</td><td>${esc(value)}</td><td>${esc(target)}</td><td class="${met === false ? 'miss' : 'ok'}">${met === null ? '—' : met ? 'met' : 'missed'}</td><td>${t ? `${esc(t.creditPercent)}%${t.below === null ? '' : ` (below ${esc(t.below)}%)`}` : '—'}</td></tr>`
+    `<tr><td>${esc(name)}</td><td>${esc(value)}</td><td>${esc(target)}</td><td class="${met === false ? 'miss' : 'ok'}">${met === null ? '—' : met ? 'met' : 'missed'}</td><td>${t ? `${pct(t.creditPercent)}${t.below === null ? '' : ` (below ${pct(t.below)})`}` : '—'}</td></tr>`
   const rows = [
     rowHtml(
       'Uptime',
-      `${f.uptime.percent}% (${f.uptime.downMinutes} of ${f.uptime.eligibleMinutes} min down)`,
-      `${f.uptime.target}%`,
+      `${pct(f.uptime.percent)} (${f.uptime.downMinutes} of ${f.uptime.eligibleMinutes} min down)`,
+      pct(f.uptime.target),
       f.uptime.met,
       tier('uptime'),
     ),
     rowHtml(
       'Run success rate',
-      f.success.successRate === null
-        ? 'no finished runs'
-        : `${f.success.successRate}% (${f.success.succeeded}/${f.success.finished})`,
-      `${f.success.target}%`,
-      f.success.met,
+      successText(f.success),
+      pct(f.success.target),
+      f.success.status === 'insufficient_data' ? null : f.success.met,
       tier('success_rate'),
     ),
     ...f.executionTime
@@ -180,8 +239,8 @@ function customerSection(i: CreditReportItem): string {
       .map((e) =>
         rowHtml(
           `Execution time: ${e.runType}`,
-          `${e.compliancePercent}% within ${e.targetMs} ms (p95 ${e.p95Ms} ms)`,
-          `${e.withinPercentTarget}%`,
+          `${pct(e.compliancePercent ?? 100)} within ${e.targetMs} ms (p95 ${e.p95Ms} ms)`,
+          pct(e.withinPercentTarget ?? 100),
           e.met,
           e.met ? undefined : tier('execution_time'),
         ),
@@ -200,10 +259,11 @@ function customerSection(i: CreditReportItem): string {
   return `<section>
 <h2>${esc(i.customerId)} — ${esc(i.month)} <small>(${esc(i.status)}, plan v${esc(i.planVersion)})</small></h2>
 <table><thead><tr><th>Metric</th><th>Measured</th><th>Target</th><th>Status</th><th>Tier hit</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="credit">Credit: <strong>${esc(i.creditPercent)}%</strong> of ${esc(money(i.feeCents))} ${esc(i.currency)} = <strong data-credit-amount="${esc(money(i.creditCents))}">${esc(money(i.creditCents))} ${esc(i.currency)}</strong>${f.evaluation.capped ? ` (capped at ${esc(f.plan.capPercent)}%)` : ''}</p>
-<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min; not in service: ${esc(f.uptime.notInServiceMinutes)} min; unmeasured (witnessed, no telemetry): ${esc(f.uptime.unmeasuredMinutes)} min. Cost this month: ${esc(f.cost.total)} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
+<p class="credit">Credit: <strong>${pct(i.creditPercent)}</strong> of ${esc(formatCents(i.feeCents))} ${esc(i.currency)} = <strong data-credit-amount="${esc(formatCents(i.creditCents))}">${esc(formatCents(i.creditCents))} ${esc(i.currency)}</strong>${f.evaluation.capped ? ` (capped at ${pct(f.plan.capPercent)})` : ''}</p>
+${ledgerHtml(i)}
+<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min; not in service: ${esc(f.uptime.notInServiceMinutes)} min; unmeasured (witnessed, no telemetry): ${esc(f.uptime.unmeasuredMinutes)} min. Cost this month: ${esc(formatCents(f.cost.totalCents))} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
 ${maintenanceList(f)}${evidence(f)}
-<figure><figcaption>Daily uptime (dashed: ${esc(f.uptime.target)}% target)</figcaption>${uptimeSvg(f.uptime.daily, f.uptime.target)}</figure>
+<figure><figcaption>Daily uptime (dashed: ${pct(f.uptime.target)} target)</figcaption>${uptimeSvg(f.uptime.daily, f.uptime.target)}</figure>
 </section>`
 }
 

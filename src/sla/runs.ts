@@ -1,33 +1,69 @@
-// Run and job figures of a month, per customer: success rate (succeeded / finished; runs the
-// customer cancelled are excluded), failure rate by class, retry rate, dead-lettered jobs, and
-// execution-time compliance per run type.
+// Run and job figures of a month, per customer: success rate, failure rate by class, retry rate,
+// dead-lettered jobs, and execution-time compliance per run type (docs/sla.md, "How each figure is
+// computed").
 //
-// Counts come from the runs_1h / jobs_1h rollups (exact: sums of counts). Execution-time
-// compliance and p50/p95/p99 need each run's duration, so they always read raw `events` FINAL,
-// through the (customer_id, type, ts) primary key: one index range per customer.
+// Guarantees:
+// - a run is counted once, by its final outcome (its last succeeded/failed/cancelled event up to
+//   `now`), in the month of that event: a run that failed, was resumed and succeeded is one
+//   success; a run resumed and not finished again is not counted yet;
+// - `validation` failures (the customer's own input) and the customer's own cancellations are left
+//   out of the success rate and listed; an operator's cancellation counts against it;
+// - execution time is active time: a resumed run is timed from its last resume, not its creation.
+//
+// Outcomes need each run's events, so they read raw `events` through the (customer_id, type, ts)
+// key: the month's terminal events, and for resumed runs their events up to `now`. Job counts come
+// from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
 import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
+// A run that was never resumed has one terminal event (succeeded, failed or cancelled): it counts
+// where that event is, timed by its durationMs (creation to finish), read with FINAL so a copy of an
+// event counts once. A resumed run (`resumed`: its last resume up to now) counts at its last
+// terminal event up to now, when that falls in the month after its last resume (else it is
+// running again, or finished in a later month), timed from that resume. Only resumed runs need a
+// GROUP BY run; the rest is one pass over the month's terminal events (bench/sla.ts). A run's
+// target is looked up by "customer/runType" (customer ids cannot contain '/').
+const OUTCOMES = `
+  WITH resumed AS (
+    SELECT customer_id AS c, run_id AS r, max(ts) AS at
+    FROM events
+    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'resumed'
+      AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
+    GROUP BY c, r
+  )
+  SELECT c, a, e, by, t, count() AS n,
+         countIf(a = 'succeeded' AND active <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
+         quantilesExactIf(0.5, 0.95, 0.99)(active, a = 'succeeded') AS q,
+         arraySlice(arraySort(groupArrayIf((toString(fin), r, why), a = 'cancelled' AND by = 'operator')), 1, 100) AS ops
+  FROM (
+    SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
+           cancel_reason AS why, run_type AS t, duration_ms AS active
+    FROM events FINAL
+    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
+      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
+      AND (customer_id, run_id) NOT IN (SELECT c, r FROM resumed)
+    UNION ALL
+    SELECT f.c, f.r, f.fin, f.last.1, f.last.2, f.last.3, f.last.4, f.last.5,
+           toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))
+    FROM (
+      SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
+             argMax((action, error_class, cancelled_by, cancel_reason, run_type), ts) AS last
+      FROM events
+      WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
+        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
+        AND (customer_id, run_id) IN (SELECT c, r FROM resumed)
+      GROUP BY c, r
+    ) AS f
+    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
+    WHERE f.fin < toDateTime64({to:UInt32}, 3, 'UTC') AND f.fin > rs.at
+  )
+  GROUP BY c, a, e, by, t`
+
 const SQL = {
-  runs: {
-    rollup: `
-      SELECT customer_id AS c, action AS a, error_class AS e, sum(runs) AS n
-      FROM runs_1h
-      WHERE customer_id IN {customers:Array(String)}
-        AND hour >= toDateTime({from:UInt32}, 'UTC') AND hour < toDateTime({to:UInt32}, 'UTC')
-        AND action IN ('succeeded', 'failed', 'cancelled')
-      GROUP BY c, a, e`,
-    raw: `
-      SELECT customer_id AS c, action AS a, error_class AS e, count() AS n
-      FROM events FINAL
-      WHERE customer_id IN {customers:Array(String)} AND type = 'run'
-        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-        AND action IN ('succeeded', 'failed', 'cancelled')
-      GROUP BY c, a, e`,
-  },
+  outcomes: OUTCOMES,
   jobs: {
     rollup: `
       SELECT customer_id AS c, action AS a, sum(jobs) AS n
@@ -42,51 +78,93 @@ const SQL = {
         AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
       GROUP BY c, a`,
   },
-  // A run's target is looked up by "customer/runType" (customer ids cannot contain '/').
-  durations: `
-    SELECT customer_id AS c, run_type AS t, count() AS n,
-           countIf(duration_ms <= transform(concat(customer_id, '/', run_type), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
-           quantilesExact(0.5, 0.95, 0.99)(duration_ms) AS q
-    FROM events FINAL
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'succeeded'
-      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-    GROUP BY c, t`,
 }
 
-const range = (month: Month, until: Date) => ({
-  from: month.start.getTime() / 1000,
-  to: Math.floor(Math.min(month.end.getTime(), until.getTime()) / 1000),
-})
+interface OutcomeRow {
+  c: string
+  a: 'succeeded' | 'failed' | 'cancelled'
+  e: string
+  by: string
+  t: string
+  n: number
+  within: number
+  q: number[]
+  ops: [string, string, string][]
+}
 
 export interface RunFigures {
-  success: SuccessFigures
+  success: Omit<SuccessFigures, 'minimumRuns' | 'status'>
   jobs: JobFigures
   executionTime: ExecutionTimeFigures[]
 }
 
-function emptySuccess(): SuccessFigures {
+const chInstant = (s: string) => `${s.replace(' ', 'T')}Z`
+
+function emptyFigures(): RunFigures {
   return {
-    succeeded: 0,
-    failed: 0,
-    cancelled: 0,
-    finished: 0,
-    successRate: null,
-    failedByClass: {},
-    failureRateByClass: {},
+    success: {
+      succeeded: 0,
+      failed: 0,
+      operatorCancelled: 0,
+      finished: 0,
+      excluded: { validation: 0, customerCancelled: 0 },
+      successRate: null,
+      failedByClass: {},
+      failureRateByClass: {},
+      operatorCancellations: [],
+    },
+    jobs: { attempts: 0, retried: 0, deadLettered: 0, retryRate: null },
+    executionTime: [],
+  }
+}
+
+/** Adds one group of runs (same customer, outcome, class, canceller and run type) to the figures. */
+function addOutcome(f: RunFigures, r: OutcomeRow, targetMs: number | null) {
+  const s = f.success
+  const n = Number(r.n)
+  if (r.a === 'succeeded') {
+    s.succeeded += n
+    f.executionTime.push({
+      runType: r.t,
+      runs: n,
+      targetMs,
+      withinTarget: targetMs === null ? null : Number(r.within),
+      compliancePercent: targetMs === null ? null : percentOf(Number(r.within), n),
+      p50Ms: Number(r.q[0]),
+      p95Ms: Number(r.q[1]),
+      p99Ms: Number(r.q[2]),
+    })
+  } else if (r.a === 'failed') {
+    const cls = r.e || 'unclassified'
+    s.failedByClass[cls] = (s.failedByClass[cls] ?? 0) + n
+    if (cls === 'validation') s.excluded.validation += n
+    else s.failed += n
+  } else if (r.by === 'operator') {
+    s.operatorCancelled += n
+    s.operatorCancellations.push(
+      ...r.ops.map(([at, runId, reason]) => ({ runId, runType: r.t, at: chInstant(at), reason })),
+    )
+  } else {
+    // The customer's own, and cancellations recorded before who cancelled was (the old rule).
+    s.excluded.customerCancelled += n
   }
 }
 
 export async function loadRunFigures(
   ch: ClickHouseClient,
   month: Month,
-  until: Date,
+  now: Date,
   customerIds: string[],
   /** Execution-time target per customer and run type. */
   targets: Map<string, Record<string, number>>,
   source: FigureSource = 'rollup',
 ): Promise<Map<string, RunFigures>> {
   if (!customerIds.length) return new Map()
-  const params = { ...range(month, until), customers: customerIds }
+  const params = {
+    from: month.start.getTime() / 1000,
+    to: Math.floor(Math.min(month.end.getTime(), now.getTime()) / 1000),
+    customers: customerIds,
+  }
   const keys: string[] = []
   const targetValues: number[] = []
   for (const [c, byType] of targets) {
@@ -95,34 +173,14 @@ export async function loadRunFigures(
       targetValues.push(ms)
     }
   }
-  const [runs, jobs, durations] = await Promise.all([
-    chQuery<{ c: string; a: string; e: string; n: number }>(ch, SQL.runs[source], params),
+  const [outcomes, jobs] = await Promise.all([
+    chQuery<OutcomeRow>(ch, SQL.outcomes, { ...params, now: now.getTime(), keys, targets: targetValues }),
     chQuery<{ c: string; a: string; n: number }>(ch, SQL.jobs[source], params),
-    chQuery<{ c: string; t: string; n: number; within: number; q: number[] }>(ch, SQL.durations, {
-      ...params,
-      keys,
-      targets: targetValues,
-    }),
   ])
-  const out = new Map<string, RunFigures>()
-  for (const id of customerIds) {
-    out.set(id, {
-      success: emptySuccess(),
-      jobs: { attempts: 0, retried: 0, deadLettered: 0, retryRate: null },
-      executionTime: [],
-    })
-  }
-  for (const r of runs) {
-    const s = out.get(r.c)?.success
-    if (!s) continue
-    const n = Number(r.n)
-    if (r.a === 'succeeded') s.succeeded += n
-    else if (r.a === 'cancelled') s.cancelled += n
-    else {
-      s.failed += n
-      const cls = r.e || 'unclassified'
-      s.failedByClass[cls] = (s.failedByClass[cls] ?? 0) + n
-    }
+  const out = new Map(customerIds.map((id) => [id, emptyFigures()]))
+  for (const r of outcomes) {
+    const f = out.get(r.c)
+    if (f) addOutcome(f, r, targets.get(r.c)?.[r.t] ?? null)
   }
   for (const r of jobs) {
     const j = out.get(r.c)?.jobs
@@ -132,28 +190,15 @@ export async function loadRunFigures(
     else if (r.a === 'retried') j.retried += n
     else if (r.a === 'dead_lettered') j.deadLettered += n
   }
-  for (const [id, f] of out) {
+  for (const f of out.values()) {
     const s = f.success
-    s.finished = s.succeeded + s.failed
+    s.finished = s.succeeded + s.failed + s.operatorCancelled
     s.successRate = s.finished ? percentOf(s.succeeded, s.finished) : null
-    for (const [cls, n] of Object.entries(s.failedByClass))
-      s.failureRateByClass[cls] = percentOf(n, s.finished)
+    const all = s.finished + s.excluded.validation + s.excluded.customerCancelled
+    for (const [cls, n] of Object.entries(s.failedByClass)) s.failureRateByClass[cls] = percentOf(n, all)
+    s.operatorCancellations.sort((a, b) => a.at.localeCompare(b.at) || a.runId.localeCompare(b.runId))
+    s.operatorCancellations.splice(100)
     f.jobs.retryRate = f.jobs.attempts ? percentOf(f.jobs.retried, f.jobs.attempts) : null
-    const own = targets.get(id) ?? {}
-    for (const d of durations.filter((x) => x.c === id)) {
-      const targetMs = own[d.t] ?? null
-      const n = Number(d.n)
-      f.executionTime.push({
-        runType: d.t,
-        runs: n,
-        targetMs,
-        withinTarget: targetMs === null ? null : Number(d.within),
-        compliancePercent: targetMs === null ? null : percentOf(Number(d.within), n),
-        p50Ms: Number(d.q[0]),
-        p95Ms: Number(d.q[1]),
-        p99Ms: Number(d.q[2]),
-      })
-    }
     f.executionTime.sort((a, b) => a.runType.localeCompare(b.runType))
   }
   return out

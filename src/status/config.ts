@@ -9,6 +9,8 @@ export const statusConfigSchema = z
     cacheSeconds: z.number().min(0).max(300).default(10),
     /** Ready jobs waiting this long in a pool whose workers live: the pool is degraded. */
     slowQueueSeconds: z.number().positive().default(300),
+    /** A source (a database, a module's figures) slower than this shows as unavailable, so the page never hangs. */
+    signalTimeoutMs: z.number().int().min(100).max(60_000).default(2_000),
     /** A page waiting this long for PagerDuty: paging is degraded (five times as long: out). */
     pagingDelaySeconds: z.number().positive().default(120),
   })

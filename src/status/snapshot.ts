@@ -4,7 +4,7 @@
 // scrub their names out).
 //
 // Guarantees: the snapshot holds nothing tenant-specific (no customer id, name or per-customer
-// figure); a source that cannot be read within SIGNAL_TIMEOUT_MS shows as its component's outage
+// figure); a source that cannot be read within status.signalTimeoutMs shows as its component's outage
 // (or the uptime, or the incidents, as unavailable) instead of failing or hanging the page.
 import type { Platform } from '../module.ts'
 import { deriveComponents, type StatusSignals, type StatusThresholds } from './components.ts'
@@ -15,12 +15,11 @@ import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from 
 
 /** Days of uptime history on the page. */
 export const HISTORY_DAYS = 90
-/** How long one signal may take before it counts as unavailable. */
-const SIGNAL_TIMEOUT_MS = 2_000
 const DAY_MS = 86_400_000
 
 /** Resolves with the value, or with the error's message when it fails or takes too long. */
-async function settle<T>(
+async function settleWithin<T>(
+  timeoutMs: number,
   p: () => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   let timer: NodeJS.Timeout | undefined
@@ -28,7 +27,7 @@ async function settle<T>(
     const value = await Promise.race([
       p(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), SIGNAL_TIMEOUT_MS)
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs)
       }),
     ])
     return { ok: true, value }
@@ -59,6 +58,7 @@ export async function buildSnapshot(
   now = new Date(),
 ): Promise<StatusSnapshot> {
   const ch = platform.clickhouse
+  const settle = <T>(p: () => Promise<T>) => settleWithin(cfg.signalTimeoutMs, p)
   const [pg, chPing, pools, lag, dead, paging, incidents, uptime, customers] = await Promise.all([
     settle(() => platform.pool.query('SELECT 1')),
     settle(async () => {

@@ -3,6 +3,7 @@
 import type { Queryable } from '../db/postgres.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import { tenantRoutes } from './routes.ts'
+import { syncScheduling } from './scheduling.ts'
 import type { Customer } from './schemas.ts'
 import { type CustomerSettings, tenantsConfigSchema } from './settings.ts'
 import { contractStarts, getCustomer, getWebhook, listCustomers } from './store.ts'
@@ -45,6 +46,10 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
     webhookOf: (customerId) => getWebhook(ctx.pool, customerId),
     ...customerDirectory(ctx.pool, defaults),
     contractStarts: (ids) => contractStarts(ctx.pool, ids),
+    // The claim's copy of the scheduling settings follows the defaults this process was given.
+    async start() {
+      await syncScheduling(ctx.pool, defaults, await listCustomers(ctx.pool, defaults))
+    },
   }
 })
 

@@ -17,8 +17,8 @@ const amount = z.number().nonnegative().max(1e12)
 
 const priorityRange = z
   .object({
-    min: z.number().int().min(-1000).max(1000).default(-1000),
-    max: z.number().int().min(-1000).max(1000).default(1000),
+    min: z.number().int().min(-1000).max(1000).default(0),
+    max: z.number().int().min(-1000).max(1000).default(0),
   })
   .strict()
   .refine((r) => r.min <= r.max, { message: 'min must not exceed max', path: ['min'] })
@@ -36,7 +36,7 @@ export const CustomerSettings = z
       })
       .strict()
       .prefault({}),
-    /** Priorities a customer token may give its runs (the admin token may use any). */
+    /** Priorities a customer token may give its runs (default 0 only; the admin token may use any). */
     priority: priorityRange.prefault({}),
     /** Job kinds this customer may submit (null: every kind). */
     allowedKinds: z.array(kindName).max(1000).nullable().default(null),

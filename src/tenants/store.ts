@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache'
 import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
 import { ConflictError, NotFoundError, ValidationError, zodFields } from '../errors.ts'
 import { type Principal, sha256, type TokenResolver } from '../http/auth.ts'
+import { writeScheduling } from './scheduling.ts'
 import type { Customer, CustomerPatch, NewCustomer } from './schemas.ts'
 import { type CustomerSettings, effectiveSettings, mergePatch } from './settings.ts'
 
@@ -58,7 +59,10 @@ export async function createCustomer(
     c.since ?? null,
   ])
   if (!rows[0]) throw new ConflictError(`customer ${c.id} already exists`)
-  return toCustomer(rows[0], defaults)
+  const created = toCustomer(rows[0], defaults)
+  // Until this row is written the customer is scheduled with the defaults row: the same settings.
+  await writeScheduling(db, [{ customerId: created.id, settings: created.settings }])
+  return created
 }
 
 export async function getCustomer(db: Queryable, defaults: CustomerSettings, id: string): Promise<Customer> {
@@ -120,7 +124,9 @@ export async function updateCustomer(
       patch.webhookSecret ?? null,
       JSON.stringify(overrides ?? {}),
     ])
-    return toCustomer(updated.rows[0]!, defaults)
+    const customer = toCustomer(updated.rows[0]!, defaults)
+    await writeScheduling(c, [{ customerId: id, settings: customer.settings }])
+    return customer
   })
 }
 

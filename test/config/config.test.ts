@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config.ts'
+import { leaseFenceMs } from '../../src/orchestrator/config.ts'
 import { loadConfig } from '../../src/server/index.ts'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'steward-config-'))
@@ -103,6 +104,26 @@ describe('the egress section', () => {
     expect(run).toThrowError(ConfigError)
     expect(run).toThrowError(/egress\.allowlist\.1: "http:\/\/internal\/" is not a host name/)
     expect(run).toThrowError(/egress\.resolvers\.0: must be an IP address/)
+  })
+})
+
+describe('the orchestrator section', () => {
+  it('fences a lease at three quarters of it by default, or leaseMs minus the margin given', () => {
+    expect(leaseFenceMs(loadConfig({}).orchestrator)).toBe(22_500)
+    const c = loadConfig({}, { orchestrator: { leaseMs: 2_000, heartbeatMs: 250, leaseFenceMarginMs: 500 } })
+    expect(leaseFenceMs(c.orchestrator)).toBe(1_500)
+  })
+
+  it('refuses a lease fence that comes before the first renewal, naming the field', () => {
+    const fence = { orchestrator: { leaseMs: 1_000, heartbeatMs: 250, leaseFenceMarginMs: 800 } }
+    expect(() => loadConfig({}, fence)).toThrowError(ConfigError)
+    expect(() => loadConfig({}, fence)).toThrowError(
+      /orchestrator\.leaseFenceMarginMs: leaseMs - leaseFenceMarginMs \(200 ms\) must exceed heartbeatMs \(250 ms\)/,
+    )
+    // With the default margin (a quarter of the lease), the heartbeat is what is too slow.
+    expect(() => loadConfig({}, { orchestrator: { leaseMs: 1_000, heartbeatMs: 800 } })).toThrowError(
+      /orchestrator\.heartbeatMs: leaseMs - leaseFenceMarginMs \(750 ms\) must exceed heartbeatMs \(800 ms\)/,
+    )
   })
 })
 

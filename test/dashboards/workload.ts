@@ -261,8 +261,9 @@ function otherEvents(): TelemetryEventInput[] {
 
 export const EVENTS: TelemetryEventInput[] = [...RUNS.flatMap(runEvents), ...signalEvents(), ...otherEvents()]
 
-/** sla_monthly rows as the SLA engine writes them: tier metrics, and a 'credit' row with the
- * customer's total credit. The February rows lie outside the range. */
+/** sla_monthly rows as the SLA engine writes them: tier metrics with their credit %, and a 'credit'
+ * row with the customer's credit in cents, its corrections, and the net in units. The February rows
+ * lie outside the range. */
 const sla = (
   month: string,
   customer_id: string,
@@ -271,16 +272,29 @@ const sla = (
   target: number,
   met: number,
   credit_percent = 0,
-  credit_amount = 0,
-) => ({ month, customer_id, metric, value, target, met, credit_percent, credit_amount })
+  credit_cents = 0,
+  adjustment_cents = 0,
+) => ({
+  month,
+  customer_id,
+  metric,
+  value,
+  target,
+  met,
+  credit_percent,
+  credit_cents,
+  adjustment_cents,
+  credit_amount: (credit_cents + adjustment_cents) / 100,
+})
 export const SLA_ROWS = [
-  sla('2026-03-01', 'acme', 'uptime', 99.5, 99.9, 0, 10, 50),
+  sla('2026-03-01', 'acme', 'uptime', 99.5, 99.9, 0, 10),
   sla('2026-03-01', 'acme', 'success_rate', 99.2, 99, 1),
   sla('2026-03-01', 'acme', 'cost', 12.5, 0, 1),
-  sla('2026-03-01', 'acme', 'credit', 10, 0, 0, 10, 50),
+  // credited 60.00 at the close, then corrected by -10.00: 50.00 net
+  sla('2026-03-01', 'acme', 'credit', 10, 0, 0, 10, 6000, -1000),
   sla('2026-03-01', 'globex', 'rto:worker_recovery', 300, 240, 0),
   sla('2026-03-01', 'globex', 'rpo:telemetry', 30, 60, 1),
   sla('2026-03-01', 'globex', 'credit', 0, 0, 1),
   sla('2026-02-01', 'acme', 'rto:worker_recovery', 100, 600, 1),
-  sla('2026-02-01', 'acme', 'credit', 5, 0, 0, 5, 999),
+  sla('2026-02-01', 'acme', 'credit', 5, 0, 0, 5, 99_900),
 ].map((r) => ({ ...r, currency: 'USD', plan_version: 1, computed_at: '2026-03-02 00:00:00.000' }))

@@ -20,6 +20,8 @@ export const SCENE_CUSTOMERS = [
 /** Config of a Steward the scene runs on: jobs of kind sleep go to pool "gpu", which has no worker. */
 export const SCENE_CONFIG: FileConfigInput = {
   orchestrator: { kindPools: { sleep: 'gpu' } },
+  // A loaded test machine may take seconds for the 90-day uptime query: wait for it.
+  status: { signalTimeoutMs: 30_000 },
   incidents: {
     rules: {
       uptime: { enabled: false },

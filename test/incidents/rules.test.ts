@@ -30,6 +30,8 @@ const all = testIncidentsConfig({
     queueWithoutWorkers: { enabled: true, minOldestAgeSeconds: 60 },
     successRate: { enabled: false },
     dlqGrowth: { enabled: false },
+    // The SLA engine's late data has its own test (test/sla/late-data.test.ts).
+    slaLateData: { enabled: false },
   },
 }).rules
 /** What fires at `now`, among `rules` (every test writes its own signal; older ones keep firing). */

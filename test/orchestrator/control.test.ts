@@ -170,6 +170,57 @@ describe('cancel', () => {
   })
 })
 
+describe('who cancelled', () => {
+  const cancelled = async (id: string) => {
+    const { rows: run } = await s.deps.pool.query(
+      'SELECT cancelled_by, cancelled_actor, cancel_reason FROM runs WHERE id = $1',
+      [id],
+    )
+    const { rows: events } = await s.deps.pool.query(
+      `SELECT body FROM telemetry_outbox WHERE body->>'runId' = $1 AND body->>'type' = 'run'
+         AND body->>'action' = 'cancelled' ORDER BY seq`,
+      [id],
+    )
+    return { run: run[0], events: events.map((e) => e.body) }
+  }
+
+  it('records an operator (the admin token) and the reason, on the run and on its telemetry event', async () => {
+    const id = await submit(s, run([{ key: 'x', kind: 'noop' }]))
+    const res = await s.api('POST', `/v1/runs/${id}/cancel`, { reason: 'runaway loop on worker 3' })
+    expect(res.status).toBe(200)
+    const c = await cancelled(id)
+    expect(c.run).toEqual({
+      cancelled_by: 'operator',
+      cancelled_actor: 'admin',
+      cancel_reason: 'runaway loop on worker 3',
+    })
+    expect(c.events).toEqual([
+      expect.objectContaining({ cancelledBy: 'operator', cancelReason: 'runaway loop on worker 3' }),
+    ])
+  })
+
+  it('records the customer when its own token cancels, without a reason; a resume clears it', async () => {
+    const token = ((await (await s.api('POST', '/v1/customers/acme/tokens', {})).json()) as Json).token
+    const id = await submit(s, run([{ key: 'x', kind: 'noop' }]))
+    expect((await s.api('POST', `/v1/runs/${id}/cancel`, undefined, token)).status).toBe(200)
+    const c = await cancelled(id)
+    expect(c.run).toMatchObject({ cancelled_by: 'customer', cancel_reason: null })
+    expect(c.run.cancelled_actor).toMatch(/^customer:acme\/token:\d+$/)
+    expect(c.events).toHaveLength(1)
+    expect(c.events[0].cancelledBy).toBe('customer')
+    expect(c.events[0]).not.toHaveProperty('cancelReason')
+    // A second cancel is a no-op: the first canceller stays.
+    expect((await s.api('POST', `/v1/runs/${id}/cancel`, { reason: 'again' })).status).toBe(200)
+    expect((await cancelled(id)).run.cancelled_by).toBe('customer')
+    expect((await s.api('POST', `/v1/runs/${id}/resume`)).status).toBe(200)
+    expect((await cancelled(id)).run).toEqual({
+      cancelled_by: null,
+      cancelled_actor: null,
+      cancel_reason: null,
+    })
+  })
+})
+
 describe('telemetry', () => {
   it('writes every state change of a run to the outbox', async () => {
     const id = await submit(s, run([{ key: 'x', kind: 'simulate', input: { failTimes: 1 } }]))
@@ -202,12 +253,13 @@ describe('telemetry', () => {
 
 describe('lost leases', () => {
   it('never writes the result of an attempt whose lease expired', async () => {
-    // This worker never renews its leases: attempt 1 outlives its lease, is reclaimed, and runs
-    // again as attempt 2 while attempt 1 is still busy. The lease leaves attempt 2 (which returns
-    // at once) ample time to commit on a loaded machine.
+    // This worker never renews its leases: its fence aborts attempt 1 (1.5 s) before the lease
+    // expires (2 s), the job is reclaimed and runs again as attempt 2 while attempt 1 (which
+    // ignores its signal) is still busy. The fence leaves attempt 2 (which returns at once) ample
+    // time to finish on a loaded machine.
     const stale = new Worker({
       pool: s.deps.pool,
-      config: { ...config, leaseMs: 1_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
+      config: { ...config, leaseMs: 2_000, heartbeatMs: 600_000, reclaimEveryMs: 100 },
       log: quietLog,
       concurrency: 2,
       handlers,
@@ -217,13 +269,13 @@ describe('lost leases', () => {
     const id = await submit(s, run([{ key: 'x', kind: 'test.slowFirst' }]))
     const r = await waitForRun(s, id)
     expect(r.status).toBe('succeeded')
-    // Attempt 1 finishes, tries to record its result and is turned away.
-    for (const until = Date.now() + 10_000; stale.inFlight > 0 && Date.now() < until; )
+    // Attempt 1 finishes later; its result was abandoned with its signal and is never written.
+    for (const until = Date.now() + 10_000; !firstAttemptFinished && Date.now() < until; )
       await new Promise((res) => setTimeout(res, 50))
+    expect(firstAttemptFinished).toBe(true)
     expect(stale.inFlight).toBe(0)
     const after = await getRun(s, id)
     expect(step(after, 'x').output).toEqual({ from: 2 })
     expect(step(after, 'x').attempts.map((a: Json) => a.outcome)).toEqual(['lost', 'succeeded'])
-    expect(firstAttemptFinished).toBe(true)
   })
 })

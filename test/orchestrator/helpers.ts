@@ -1,14 +1,17 @@
 // Shared by the orchestrator tests: fast timings, and waiting for a run to reach a state.
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
+import type { Pool } from '../../src/db/postgres.ts'
 import { type OrchestratorConfig, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
 import type { TestSteward } from '../helpers/app.ts'
+import { createTestPool } from '../helpers/db.ts'
 
 /** Orchestrator settings with leases, polls and backoffs in milliseconds. */
 export function fastConfig(overrides: Record<string, unknown> = {}): OrchestratorConfig {
   return orchestratorConfigSchema.parse({
     workers: 1,
     concurrency: 4,
-    leaseMs: 1_000,
+    // Fenced at 1.5 s: a loaded machine may delay a renewal by a few heartbeats.
+    leaseMs: 2_000,
     heartbeatMs: 250,
     pollMs: 200,
     reclaimEveryMs: 200,
@@ -17,6 +20,29 @@ export function fastConfig(overrides: Record<string, unknown> = {}): Orchestrato
     retry: { maxAttempts: 4, backoffMs: 20, maxBackoffMs: 1_000 },
     ...overrides,
   })
+}
+
+/**
+ * A fresh migrated database with the customer `acme`, for the tests of the calling file: opened
+ * before them (handed to `opened`), closed after them.
+ */
+export function acmeDatabase(opened: (pool: Pool) => void): void {
+  let pool: Pool | undefined
+  beforeAll(async () => {
+    ;({ pool } = await createTestPool())
+    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme')`)
+    opened(pool)
+  })
+  afterAll(async () => {
+    await pool?.end()
+  })
+}
+
+/** A promise and its resolve, for a handler and its test to meet (Promise.withResolvers is Node 22+). */
+export function deferred<T = void>() {
+  let resolve!: (v: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
 }
 
 export interface RunBody {

@@ -1,23 +1,18 @@
 // Successes committed together: one transaction records several jobs' results (each under its own
 // lease), counts each run once per job, unblocks dependents, finishes runs and claims the next jobs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
+import { claimJobs } from '../../src/orchestrator/claim.ts'
 import { createRun, handlerSet } from '../../src/orchestrator/index.ts'
-import { claimJobs } from '../../src/orchestrator/queue.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
-import { createTestPool } from '../helpers/db.ts'
-import { fastConfig } from './helpers.ts'
+import { acmeDatabase, fastConfig } from './helpers.ts'
 
 const config = fastConfig()
 const handlers = handlerSet(createEgressPolicy())
 let pool: Pool
-beforeAll(async () => {
-  ;({ pool } = await createTestPool())
-  await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme')`)
-})
-afterAll(async () => {
-  await pool?.end()
+acmeDatabase((p) => {
+  pool = p
 })
 
 const body = (steps: { key: string; kind: string; dependsOn?: string[] }[]) => ({

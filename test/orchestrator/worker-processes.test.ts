@@ -13,7 +13,7 @@ import { createTestDatabaseUrl } from '../helpers/db.ts'
 import { fastConfig, type Json, run, step, submit, waitForRun } from './helpers.ts'
 
 const timings = {
-  leaseMs: 1_000,
+  leaseMs: 2_000,
   heartbeatMs: 200,
   pollMs: 200,
   reclaimEveryMs: 200,

@@ -1,38 +1,12 @@
 // GET /readyz says 503 and why until PostgreSQL answers and migrations ran, 200 after, and 503
 // again while PostgreSQL is unreachable. PostgreSQL "comes up" through a TCP proxy we open late.
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/db/postgres.ts'
 import { type Steward, startSteward } from '../../src/server/index.ts'
 import { testConfig } from '../helpers/app.ts'
 import { createTestDatabaseUrl, quietLog, testClickHouseDir } from '../helpers/db.ts'
 import { waitForStatus } from '../helpers/process.ts'
-
-function proxy(listenPort: number, target: URL): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname)
-    sockets.add(client).add(upstream)
-    client.pipe(upstream).pipe(client)
-    const drop = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', drop).on('close', drop)
-    upstream.on('error', drop).on('close', drop)
-  })
-  return new Promise((resolve) =>
-    server.listen(listenPort, '127.0.0.1', () =>
-      resolve({
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of sockets) s.destroy()
-            server.close(() => r())
-          }),
-      }),
-    ),
-  )
-}
+import { tcpProxy } from '../helpers/tcp-proxy.ts'
 
 let steward: Steward | undefined
 afterAll(async () => {
@@ -67,7 +41,7 @@ describe('readiness', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200)
     expect((await fetch(`${url}/v1/customers`)).status).toBe(503)
 
-    let pg = await proxy(pgPort, new URL(inject('pgAdminUrl')))
+    let pg = await tcpProxy(new URL(inject('pgAdminUrl')), pgPort)
     steward = await starting
     const ready = await waitForStatus(`${url}/readyz`, 200, 20_000)
     expect(await ready.json()).toMatchObject({ status: 'ready' })
@@ -76,7 +50,7 @@ describe('readiness', () => {
     const down = await waitForStatus(`${url}/readyz`, 503, 20_000)
     expect(await down.json()).toMatchObject({ reason: expect.stringMatching(/^postgres/) })
 
-    pg = await proxy(pgPort, new URL(inject('pgAdminUrl')))
+    pg = await tcpProxy(new URL(inject('pgAdminUrl')), pgPort)
     await waitForStatus(`${url}/readyz`, 200, 20_000)
     await steward.stop()
     steward = undefined

@@ -52,7 +52,8 @@ describe('steward serve on embedded engines', () => {
     expect((await api(second.url, '/v1/customers/kept')).status).toBe(200)
     second.proc.child.kill('SIGTERM')
     expect(await second.proc.exited).toBe(0)
-  })
+    // Two serve processes starting embedded engines one after the other: slow on a busy machine.
+  }, 300_000)
 
   it('starts again on the same data after being killed with SIGKILL', async () => {
     const victim = await serve()
@@ -63,7 +64,7 @@ describe('steward serve on embedded engines', () => {
     expect((await api(next.url, '/v1/customers/kept')).status).toBe(200)
     next.proc.child.kill('SIGTERM')
     expect(await next.proc.exited).toBe(0)
-  })
+  }, 300_000)
 
   it("finds both engines' migrations already applied on `steward migrate`", async () => {
     const migrate = spawnSteward(['migrate'], { STEWARD_DATA_DIR: dataDir })

@@ -155,16 +155,33 @@ describe('closing a month', () => {
       value: number
       credit_percent: number
       credit_amount: number
+      credit_cents: string
     }>(
       env.ch,
-      `SELECT customer_id, metric, value, credit_percent, credit_amount FROM sla_monthly FINAL
+      `SELECT customer_id, metric, value, credit_percent, credit_amount, toString(credit_cents) AS credit_cents
+       FROM sla_monthly FINAL
        WHERE month = toDate('2025-09-01') AND metric IN ('uptime', 'credit') ORDER BY customer_id, metric`,
     )
+    // The money is on the credit row only, in the cents billed; a metric row carries its tier's %.
+    const credit = {
+      metric: 'credit',
+      value: 10,
+      credit_percent: 10,
+      credit_amount: 100,
+      credit_cents: '10000',
+    }
+    const uptime = {
+      metric: 'uptime',
+      value: 99.8981,
+      credit_percent: 10,
+      credit_amount: 0,
+      credit_cents: '0',
+    }
     expect(rows).toEqual([
-      { customer_id: 'acme', metric: 'credit', value: 10, credit_percent: 10, credit_amount: 100 },
-      { customer_id: 'acme', metric: 'uptime', value: 99.8981, credit_percent: 10, credit_amount: 100 },
-      { customer_id: 'globex', metric: 'credit', value: 10, credit_percent: 10, credit_amount: 100 },
-      { customer_id: 'globex', metric: 'uptime', value: 99.8981, credit_percent: 10, credit_amount: 100 },
+      { customer_id: 'acme', ...credit },
+      { customer_id: 'acme', ...uptime },
+      { customer_id: 'globex', ...credit },
+      { customer_id: 'globex', ...uptime },
     ])
   })
 })

@@ -22,6 +22,7 @@ describe('the API document', () => {
       '/v1/sla/billing-adjustments',
       '/v1/sla/close',
       '/v1/sla/credits',
+      '/v1/sla/credits/{id}/adjustments',
       '/v1/sla/maintenance',
       '/v1/sla/maintenance/{id}',
       '/v1/sla/months/{month}/release',

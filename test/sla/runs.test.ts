@@ -126,15 +126,16 @@ afterAll(async () => {
 })
 
 describe('success rate', () => {
-  it('excludes cancelled runs and credits by tier at the exact boundaries', async () => {
+  it("excludes the customer's cancelled runs and credits by tier at the exact boundaries", async () => {
     const f = await computeMonth(env, feb, ['acme', 'globex', 'initech'])
     const by = Object.fromEntries(f.customers.map((c) => [c.customerId, c]))
     expect(by.acme!.success).toMatchObject({
       succeeded: 19,
       failed: 1,
-      cancelled: 5,
+      excluded: { validation: 0, customerCancelled: 5 },
       finished: 20,
       successRate: 95,
+      status: 'met',
       met: true,
     })
     expect(by.acme!.evaluation.creditPercent).toBe(0)

@@ -47,13 +47,13 @@ describe('allowed downtime', () => {
 })
 
 describe('monthly uptime', () => {
-  it('gives 99.9005% and no credit for exactly 43 down minutes in a 30-day month', async () => {
+  it('gives 99.9004% (rounded down, never up) and no credit for exactly 43 down minutes in a 30-day month', async () => {
     const june = parseMonth('2026-06')
     await insertEvents(env.ch, heartbeats(june, new Set(range(1000, 43))))
     const f = await computeMonth(env, june, ['acme'])
     const acme = f.customers[0]!
-    expect(f.overall.uptime).toMatchObject({ eligibleMinutes: 43_200, downMinutes: 43, percent: 99.9005 })
-    expect(acme.uptime).toMatchObject({ downMinutes: 43, percent: 99.9005, met: true })
+    expect(f.overall.uptime).toMatchObject({ eligibleMinutes: 43_200, downMinutes: 43, percent: 99.9004 })
+    expect(acme.uptime).toMatchObject({ downMinutes: 43, percent: 99.9004, met: true })
     expect(acme.uptime.downtimePeriods).toEqual([
       { start: '2026-06-01T16:40:00.000Z', end: '2026-06-01T17:23:00.000Z', minutes: 43 },
     ])
@@ -166,7 +166,7 @@ describe('UTC boundaries', () => {
     await insertEvents(env.ch, heartbeats(may, down))
     const { daily } = (await computeMonth(env, may, ['acme'])).overall.uptime
     expect(daily).toHaveLength(31)
-    expect(daily[9]).toEqual({ day: '2026-05-10', eligibleMinutes: 1440, downMinutes: 1, percent: 99.9306 })
+    expect(daily[9]).toEqual({ day: '2026-05-10', eligibleMinutes: 1440, downMinutes: 1, percent: 99.9305 })
     expect(daily[10]).toMatchObject({ day: '2026-05-11', downMinutes: 2 })
     expect(daily.reduce((a, d) => a + d.downMinutes, 0)).toBe(3)
   })

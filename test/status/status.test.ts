@@ -250,6 +250,7 @@ describe('when a source cannot be read', () => {
       }
       const snap = await buildSnapshot({ pool: s.deps.pool, clickhouse: dead }, uses, {
         cacheSeconds: 0,
+        signalTimeoutMs: 2_000,
         slowQueueSeconds: 300,
         pagingDelaySeconds: 120,
       })

@@ -4,11 +4,13 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../../db/postgres.ts'
 import { customerScope } from '../../http/auth.ts'
 import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
+import type { OrchestratorConfig } from '../config.ts'
 import { listDlq, retryJob } from '../control.ts'
+import { withWaiting } from '../jobs.ts'
 import { DlqEntry } from '../schemas.ts'
 import { JobIdParam, retryResponses, visibleTo } from './shared.ts'
 
-export function dlqRoutes(pool: Pool) {
+export function dlqRoutes(pool: Pool, cfg: Pick<OrchestratorConfig, 'workerLostAfterMs'>) {
   const app = createRouter()
 
   app.openapi(
@@ -48,8 +50,10 @@ export function dlqRoutes(pool: Pool) {
       request: { params: JobIdParam },
       responses: retryResponses,
     }),
-    async (c) =>
-      c.json(await retryJob(pool, c.req.valid('param').jobId, visibleTo(c.var.principal), true), 200),
+    async (c) => {
+      const job = await retryJob(pool, c.req.valid('param').jobId, visibleTo(c.var.principal), true)
+      return c.json(await withWaiting(pool, job, cfg.workerLostAfterMs), 200)
+    },
   )
 
   return app

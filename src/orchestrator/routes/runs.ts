@@ -11,8 +11,9 @@ import type { TenantsModule } from '../../tenants/index.ts'
 import type { OrchestratorConfig } from '../config.ts'
 import { cancelRun, resumeRun } from '../control.ts'
 import type { Handlers } from '../handlers.ts'
-import { createRun, getRunDetail, listRuns, runOwner } from '../runs.ts'
-import { CreatedRun, ResumedRun, Run, RunDetail, RunStatus } from '../schemas.ts'
+import { explainWaiting } from '../jobs.ts'
+import { createRun, getRunDetail, type JobRow, listRuns, runOwner } from '../runs.ts'
+import { CancelRequest, CreatedRun, ResumedRun, Run, RunDetail, RunStatus } from '../schemas.ts'
 import { checkCustomerSettings, runRequestSchema } from '../validate.ts'
 import { IdParam, visibleTo } from './shared.ts'
 
@@ -88,7 +89,8 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       method: 'get',
       path: '/runs/{id}',
       tags: ['runs'],
-      summary: 'A run with its steps, their attempts and errors, and its cost',
+      summary:
+        'A run with its steps (their attempts, errors, and why a waiting one is not running) and its cost',
       security,
       request: { params: IdParam },
       responses: {
@@ -100,7 +102,8 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       const { id } = c.req.valid('param')
       const owner = await runOwner(pool, id)
       if (!owner || !canSee(c.var.principal, owner)) throw new NotFoundError(`run ${id}`)
-      return c.json(await getRunDetail(pool, id, pricing.price), 200)
+      const explain = (jobs: JobRow[]) => explainWaiting(pool, jobs, cfg.workerLostAfterMs)
+      return c.json(await getRunDetail(pool, id, pricing.price, explain), 200)
     },
   )
 
@@ -124,12 +127,28 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       method: 'post',
       path: '/runs/{id}/cancel',
       tags: ['runs'],
-      summary: 'Cancel a run: queued jobs stop, running jobs are aborted',
+      summary:
+        'Cancel a run: queued jobs stop, running jobs are aborted; records who cancelled (admin: an operator) and why',
       security,
-      request: { params: IdParam },
-      responses: { 200: jsonContent(Run, 'The run'), ...actionErrors },
+      request: {
+        params: IdParam,
+        body: { content: { 'application/json': { schema: CancelRequest } }, required: false },
+      },
+      responses: {
+        200: jsonContent(Run, 'The run'),
+        ...actionErrors,
+        ...problems('unsupported_media_type'),
+      },
     }),
-    async (c) => c.json(await cancelRun(pool, c.req.valid('param').id, visibleTo(c.var.principal)), 200),
+    async (c) => {
+      const p = c.var.principal
+      const { reason } = c.req.valid('json')
+      const by =
+        p.kind === 'admin'
+          ? { by: 'operator' as const, actor: 'admin' }
+          : { by: 'customer' as const, actor: `customer:${p.customerId}/token:${p.tokenId}` }
+      return c.json(await cancelRun(pool, c.req.valid('param').id, visibleTo(p), { ...by, reason }), 200)
+    },
   )
 
   return app

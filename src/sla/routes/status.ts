@@ -8,6 +8,7 @@ import { listCredits } from '../credits.ts'
 import { customerIds } from '../customers.ts'
 import { computeMonth } from '../figures.ts'
 import { getHold } from '../holds.ts'
+import { loadLedgers } from '../ledger.ts'
 import { monthOf, parseMonth } from '../months.ts'
 import { CreditRecord } from '../schemas/credits.ts'
 import { CustomerMonth, MonthFigures } from '../schemas/figures.ts'
@@ -33,7 +34,11 @@ const SlaStatus = z
           dlqSize: z.number().int(),
           /** The closed record of the month, null until the month is closed for the customer. */
           credit: CreditRecord.pick({ id: true, creditPercent: true, creditCents: true })
-            .extend({ closedAt: CreditRecord.shape.createdAt })
+            .extend({
+              closedAt: CreditRecord.shape.createdAt,
+              /** creditCents with every correction (void, reissue, goodwill): what is credited. */
+              netCreditCents: z.number().int(),
+            })
             .nullable(),
         })
         .openapi('CustomerStatus'),
@@ -63,6 +68,10 @@ export function statusRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => 
       const ids = await customerIds(ctx.tenants, scope)
       const figures = await computeMonth(ctx, month, ids)
       const closed = await listCredits(ctx.pool, month, scope)
+      const ledgers = await loadLedgers(
+        ctx.pool,
+        closed.map((r) => r.id),
+      )
       const customers = await Promise.all(
         figures.customers.map(async (m) => {
           const r = closed.find((x) => x.customerId === m.customerId)
@@ -75,6 +84,7 @@ export function statusRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => 
                   creditPercent: r.creditPercent,
                   creditCents: r.creditCents,
                   closedAt: r.createdAt,
+                  netCreditCents: ledgers.get(r.id)?.netCents ?? r.creditCents,
                 }
               : null,
           }

@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerMonth, TierHit } from './figures.ts'
 import { MonthHold } from './holds.ts'
+import { CreditAdjustment } from './ledger.ts'
 import { count, instant, MonthKey, percent } from './plan.ts'
 
 /** A customer's credit for a month under a plan version: what a record keeps and the report shows. */
@@ -31,11 +32,18 @@ export const CreditRecord = z
   .openapi('CreditRecord')
 export type CreditRecord = z.infer<typeof CreditRecord>
 
-/** A credit as a billing adjustment of the cycle after the credited month (negative amount). */
+/**
+ * Money a credit moves in a billing cycle: the credit itself (kind 'credit', negative, the cycle
+ * after the credited month), then each correction that moves money (a void takes the credit back:
+ * positive; a reissue or goodwill: negative), in the cycle after the month it was made in.
+ */
 export const BillingAdjustment = z
   .object({
     id: z.number().int(),
     creditId: z.number().int(),
+    kind: z.enum(['credit', 'void', 'reissue', 'goodwill']),
+    /** The correction (ledger row) behind it; null for the credit itself. */
+    adjustmentId: z.number().int().nullable(),
     customerId: z.string(),
     billingCycle: MonthKey,
     amountCents: z.number().int(),
@@ -57,6 +65,12 @@ export const CreditReportItem = z
     status: z.enum(['closed', 'provisional', 'held']),
     creditId: z.number().int().nullable(),
     inputsSha256: z.string().nullable(),
+    /** The record's corrections in order (ledger.ts); empty before the close. */
+    adjustments: z.array(CreditAdjustment),
+    /** creditCents + every adjustment: what the customer is credited. */
+    netCreditCents: count,
+    /** 'void' after a void not (yet) reissued. */
+    creditStatus: z.enum(['active', 'void']),
     figures: CustomerMonth,
   })
   .openapi('CreditReportItem')

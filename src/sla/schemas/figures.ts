@@ -39,17 +39,41 @@ export type UptimeFigures = z.infer<typeof UptimeFigures>
 export type DowntimePeriod = z.infer<typeof DowntimePeriod>
 export type DailyUptime = UptimeFigures['daily'][number]
 
+/** A run an operator cancelled (it counts against the success rate): who and why, for a dispute. */
+const OperatorCancellation = z.object({
+  runId: z.string(),
+  runType: z.string(),
+  at: instant,
+  /** The reason the operator gave ('' when none). */
+  reason: z.string(),
+})
+
+/**
+ * Runs by their final outcome (docs/sla.md, "Success rate"): each run counted once, in the month of
+ * its last finish; a run resumed and not finished again is not counted yet.
+ */
 const SuccessFigures = z.object({
   succeeded: count,
+  /** Failed runs that count against the SLA: every failure class but `validation`. */
   failed: count,
-  cancelled: count,
-  /** succeeded + failed */
+  /** Runs an operator (the admin token) cancelled: they count against the SLA. */
+  operatorCancelled: count,
+  /** The runs that count: succeeded + failed + operatorCancelled. */
   finished: count,
-  /** % of finished runs that succeeded; null when none finished. */
+  /** Runs left out of the success rate, listed: the customer's own bad input, its own cancellations. */
+  excluded: z.object({ validation: count, customerCancelled: count }),
+  /** % of the counted runs that succeeded, rounded down; null when none counted. */
   successRate: percent.nullable(),
+  /** The plan's minimum volume: below it the success rate is insufficient data (no credit). */
+  minimumRuns: count,
+  /** 'insufficient_data': fewer counted runs than the minimum (at least one is always needed). */
+  status: z.enum(['met', 'missed', 'insufficient_data']),
+  /** Failed runs per failure class, `validation` included. */
   failedByClass: z.record(z.string(), count),
-  /** % of finished runs that failed, per failure class. */
+  /** % of every run finished in the month (counted or excluded) that failed, per failure class. */
   failureRateByClass: z.record(z.string(), percent),
+  /** The operator's cancellations, oldest first (at most the first 100). */
+  operatorCancellations: z.array(OperatorCancellation),
 })
 export type SuccessFigures = z.infer<typeof SuccessFigures>
 
@@ -64,6 +88,7 @@ export const JobFigures = z
   .openapi('JobFigures')
 export type JobFigures = z.infer<typeof JobFigures>
 
+/** Succeeded runs (by final outcome) per run type, over active time: from the last resume, if any. */
 const ExecutionTimeFigures = z.object({
   runType: z.string(),
   runs: count,

@@ -18,7 +18,7 @@ const Tier = z.object({ below: percent, credit: percent }).strict()
 
 const ExecutionTarget = z
   .object({
-    /** A run of this type is "on time" when it finished within targetMs of its creation. */
+    /** A run of this type is "on time" when it finished within targetMs of its creation, or of its last resume. */
     targetMs: z.number().int().positive(),
     /** Share (%) of the month's succeeded runs that must be on time. */
     withinPercent: percent.default(95),
@@ -30,6 +30,11 @@ export const planSchema = z
   .object({
     uptimeTarget: percent.default(99.9),
     successRateTarget: percent.default(95),
+    /**
+     * Fewest counted runs for a success rate: below it the month's success rate is "insufficient
+     * data" and earns no credit (a month with no counted run always is).
+     */
+    successRateMinimumRuns: count.default(0),
     executionTime: z.record(z.string().max(128), ExecutionTarget).default({}),
     monthlyFee: z.number().nonnegative().default(0),
     currency: z

@@ -1,7 +1,7 @@
 // /v1/runs, what is refused: bad run bodies and what a customer's settings do not allow change
 // nothing, and every problem names its field; an unknown run is a 404.
 import { describe, expect, it } from 'vitest'
-import { run, submit } from '../helpers.ts'
+import { type Json, run, submit } from '../helpers.ts'
 import { paths, quietSteward, refused } from './support.ts'
 
 const tenants = quietSteward()
@@ -64,6 +64,22 @@ describe('what is refused', () => {
     expect(paths(p)).toEqual(['customerId'])
   })
 
+  it('refuses a cancel reason that is too long or not text, naming the field, and cancels nothing', async () => {
+    const { s } = tenants()
+    const id = await submit(s, run([{ key: 'a', kind: 'noop' }]))
+    for (const body of [{ reason: 'x'.repeat(501) }, { reason: 42 }]) {
+      const res = await s.api('POST', `/v1/runs/${id}/cancel`, body)
+      expect(res.status).toBe(400)
+      expect(paths(await res.json())).toEqual(['reason'])
+    }
+    // Who cancelled is the token's, never the body's.
+    const forged = await s.api('POST', `/v1/runs/${id}/cancel`, { by: 'customer' })
+    expect(forged.status).toBe(400)
+    expect(((await forged.json()) as Json).errors.map((e: Json) => e.message).join()).toMatch(/"by"/)
+    const { rows } = await s.deps.pool.query('SELECT status, cancelled_by FROM runs WHERE id = $1', [id])
+    expect(rows[0]).toEqual({ status: 'queued', cancelled_by: null })
+  })
+
   it('answers 404 for unknown runs', async () => {
     expect((await tenants().s.api('GET', '/v1/runs/nope')).status).toBe(404)
     expect((await tenants().s.api('POST', '/v1/runs/nope/cancel')).status).toBe(404)
@@ -99,6 +115,18 @@ describe("what a customer's settings refuse", () => {
     expect(paths(p)).toEqual(['steps.0.kind', 'steps.1.fallback.kind'])
     await submit(s, run([{ key: 'a', kind: 'sleep', input: { ms: 1 } }]), acme)
     await s.api('PATCH', '/v1/customers/acme', { settings: { allowedKinds: null, priority: null } })
-    await submit(s, run([{ key: 'a', kind: 'simulate', input: {} }], { priority: 11 }), acme)
+    await submit(s, run([{ key: 'a', kind: 'simulate', input: {} }]), acme)
+  })
+
+  it('lets a customer token use priority 0 only by default (the admin any)', async () => {
+    const { s, acme } = tenants()
+    await s.api('PATCH', '/v1/customers/acme', { settings: { priority: null } })
+    for (const priority of [1, -1, 1000]) {
+      const p = await refused(s, run([{ key: 'a', kind: 'noop' }], { priority }), 422, acme)
+      expect(paths(p)).toEqual(['priority'])
+    }
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: 0 }), acme)
+    await submit(s, run([{ key: 'a', kind: 'noop' }]), acme)
+    await submit(s, run([{ key: 'a', kind: 'noop' }], { priority: -1000 }))
   })
 })

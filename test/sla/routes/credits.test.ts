@@ -48,8 +48,9 @@ describe('what works', () => {
     expect(
       rows.map((r) => [r.customer_id, r.uptime_percent, r.down_minutes, r.credit_percent, r.credit_amount]),
     ).toEqual([
-      ['acme', '99.8981', '44', '10', '100.00'],
-      ['globex', '98.9722', '444', '25', '250.00'],
+      // Percentages on paper are rounded down to two decimals: 99.8981% is 99.89, never 99.9.
+      ['acme', '99.89', '44', '10', '100.00'],
+      ['globex', '98.97', '444', '25', '250.00'],
     ])
   })
 
@@ -58,8 +59,9 @@ describe('what works', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/)
     const html = await res.text()
     expect(html).toContain('<h2>acme — 2025-09')
-    expect(html).toContain('99.8981% (44 of 43200 min down)')
+    expect(html).toContain('99.89% (44 of 43200 min down)')
     expect(html).toContain('10% (below 99.9%)')
+    expect(html).toContain('insufficient data (0 counted runs, minimum 1)')
     expect(html).toContain('data-credit-amount="250.00"')
     expect(html.match(/<svg /g)).toHaveLength(2)
     // one bar per day of September in each chart
@@ -87,7 +89,7 @@ describe('what works', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\r\n')
     rmSync(join(out, '..'), { recursive: true, force: true })
     expect(lines).toHaveLength(2)
-    expect(lines[1]).toMatch(/^globex,2025-09,closed,0,98\.9722,/)
+    expect(lines[1]).toMatch(/^globex,2025-09,closed,0,98\.97,/)
   })
 })
 

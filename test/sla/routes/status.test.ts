@@ -33,6 +33,13 @@ describe('what works', () => {
       ['acme', 44, 10, 0, null],
       ['globex', 444, 25, 0, null],
     ])
+    // No run finished in September: the success rate is insufficient data, which earns nothing.
+    expect(body.customers[0].success).toMatchObject({
+      finished: 0,
+      successRate: null,
+      status: 'insufficient_data',
+      met: true,
+    })
   })
 
   it('shows the credit of a closed month', async () => {

@@ -2,6 +2,7 @@
 // customer token of acme, and September 2025's telemetry: 44 down minutes for everyone, and 400
 // more for globex, whose own probe fails.
 import { expect } from 'vitest'
+import type { FileConfigInput } from '../../../src/server/index.ts'
 import { slaConfigSchema } from '../../../src/sla/config.ts'
 import { startTestSteward, type TestSteward } from '../../helpers/app.ts'
 import { heartbeats, insertEvents, parseMonth, range } from '../golden.ts'
@@ -12,13 +13,13 @@ const sept = parseMonth('2025-09')
 export type Json = any
 export const json = async (res: Response) => (await res.json()) as Json
 
-export async function startSlaSteward(opts: { listen?: boolean } = {}): Promise<{
+export async function startSlaSteward(opts: { listen?: boolean; file?: FileConfigInput } = {}): Promise<{
   s: TestSteward
   acmeToken: string
 }> {
   const s = await startTestSteward({
     listen: opts.listen ?? false,
-    file: { sla: slaConfigSchema.parse({ defaultPlan: { monthlyFee: 1000 } }) },
+    file: { sla: slaConfigSchema.parse({ defaultPlan: { monthlyFee: 1000 } }), ...opts.file },
   })
   for (const id of ['acme', 'globex'])
     expect((await s.api('POST', '/v1/customers', { id, name: id })).status).toBe(201)

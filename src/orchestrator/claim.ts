@@ -1,0 +1,193 @@
+// Claiming jobs: which ready jobs of a pool a worker takes next, across customers by weighted fair
+// share, then priority, then age.
+//
+// Guarantees:
+// - fair share: a claim walks the customers with ready jobs in the pool and hands each free slot
+//   to the customer with the fewest running jobs relative to its weight (`schedulingWeight`,
+//   equal by default), counting the slots already handed out; between customers at the same
+//   share, higher priority first, then the oldest job. Inside one customer, priority then age;
+// - a job is claimed by one worker at a time (FOR UPDATE SKIP LOCKED); one claim takes up to the
+//   worker's free slots, starts their attempts and marks their runs started;
+// - caps (`concurrency.perPool[pool]`, `concurrency.perRun`) are never exceeded, whatever the
+//   number of workers and processes: the jobs of a customer with a cap are claimed only under that
+//   customer's advisory lock (held to commit), by a statement that starts after the lock was
+//   taken, so it counts every running job of every earlier claim. Only claims raise a running
+//   count; every other transition lowers it. Customers without caps never take the lock;
+// - a cap applies to claims that start after the settings change committed (jobs already running
+//   above a lowered cap finish; no new one starts until the customer is under it).
+//
+// The settings come from `customer_scheduling`, the tenants' copy of each customer's weight and
+// caps, read here in SQL: the documented exception to "a table is read only through its owning
+// module" (docs/architecture.md).
+import type { Pool, PoolClient } from '../db/postgres.ts'
+import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { jobEvent, runEvent } from './events.ts'
+import { runDims } from './queue.ts'
+import { retryingTransaction } from './settle.ts'
+import { prepared, schedulingOf } from './sql.ts'
+import type { ClaimedJob } from './types.ts'
+
+const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
+  j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
+
+/** Advisory lock namespace (first key) of the per-customer claim lock; the second is hashtext(customer). */
+const CAP_LOCK = 0x5374_7764 // 'Stwd'
+
+/**
+ * The candidates of a claim, ranked, after a CTE `cust` of the customers to consider (a skip scan
+ * of the ready index, or the locked ones). Per customer: its weight and caps (its own row of
+ * customer_scheduling, else the defaults row '*'), its running jobs in the pool, and its next
+ * $2 ready jobs by priority then age (skipping runs at their cap, and keeping no more of one run
+ * than its cap leaves). `key` is the customer's share once this job runs: (running + n) / weight.
+ */
+const ranked = `
+  , share AS (
+    SELECT c.customer_id, coalesce(s.weight, 1)::float8 AS weight, (s.per_pool ->> $1)::int AS cap,
+           s.per_run AS run_cap,
+           (SELECT count(*) FROM jobs r
+            WHERE r.pool = $1 AND r.customer_id = c.customer_id AND r.status = 'running')::int AS running
+    FROM cust c
+    LEFT JOIN ${schedulingOf('c.customer_id')} s ON true
+    WHERE c.customer_id IS NOT NULL
+  ), cand AS (
+    SELECT x.id, x.priority, x.run_at, sh.customer_id, sh.weight, sh.running, sh.cap,
+           sh.cap IS NOT NULL OR sh.run_cap IS NOT NULL AS constrained,
+           row_number() OVER (PARTITION BY sh.customer_id ORDER BY x.priority DESC, x.run_at, x.id) AS n
+    FROM share sh CROSS JOIN LATERAL (
+      SELECT y.* FROM (
+        SELECT z.*, row_number() OVER (PARTITION BY z.run_id ORDER BY z.priority DESC, z.run_at, z.id) AS run_n
+        FROM (
+          SELECT j.id, j.run_id, j.priority, j.run_at,
+                 CASE WHEN sh.run_cap IS NULL THEN 0 ELSE
+                   (SELECT count(*) FROM jobs r WHERE r.run_id = j.run_id AND r.status = 'running') END AS run_running
+          FROM jobs j
+          WHERE j.pool = $1 AND j.customer_id = sh.customer_id AND j.status = 'queued' AND j.run_at <= now()
+            AND (sh.run_cap IS NULL
+                 OR (SELECT count(*) FROM jobs r WHERE r.run_id = j.run_id AND r.status = 'running') < sh.run_cap)
+          ORDER BY j.priority DESC, j.run_at, j.id LIMIT $2
+        ) z
+      ) y WHERE sh.run_cap IS NULL OR y.run_running + y.run_n <= sh.run_cap
+    ) x
+    WHERE sh.cap IS NULL OR sh.running < sh.cap
+  ), ranked AS (
+    SELECT c.*, (c.running + c.n)::float8 / c.weight AS key FROM cand c
+    WHERE c.cap IS NULL OR c.running + c.n <= c.cap
+  )`
+
+/**
+ * Locks (SKIP LOCKED) and starts the first `limit` of the ranked candidates that `eligible` admits:
+ * the jobs go to running under this worker's lease, their attempts start, their runs start.
+ */
+const start = (eligible: string, limit: string) => `
+  , next AS (
+    SELECT j.id FROM ranked c JOIN jobs j ON j.id = c.id
+    WHERE ${eligible} AND j.status = 'queued' AND j.run_at <= now()
+    ORDER BY c.key, c.priority DESC, c.run_at, c.id
+    LIMIT ${limit}
+    FOR UPDATE OF j SKIP LOCKED
+  ), started AS (
+    UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
+      lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = clock_timestamp()
+    FROM next WHERE j.id = next.id
+    RETURNING ${JOB_COLUMNS}, j.priority
+  ), attempts AS (
+    INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at)
+    SELECT id, attempt, kind, $3, clock_timestamp() FROM started
+  ), runs_started AS (
+    UPDATE runs SET status = 'running', started_at = clock_timestamp()
+    WHERE id IN (SELECT run_id FROM started) AND status = 'queued' RETURNING id
+  ), claimed AS (
+    SELECT s.*, r.id IS NOT NULL AS run_started FROM started s LEFT JOIN runs_started r ON r.id = s.run_id
+  )`
+
+// Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
+// transaction that began before its dependency committed must still show a later start.
+const SQL = {
+  /**
+   * The first pass ($1 pool, $2 free slots, $3 worker, $4 lease ms): customers without caps are
+   * claimed at once; the slots that fair share gives to customers with caps are left free and
+   * those customers named (`deferred`), for a second pass under their locks. Always one row at
+   * least (job columns null when nothing was claimed).
+   */
+  claimOpen: `
+    WITH RECURSIVE cust AS (
+      (SELECT customer_id FROM jobs WHERE pool = $1 AND status = 'queued' ORDER BY customer_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.customer_id FROM jobs j
+              WHERE j.pool = $1 AND j.status = 'queued' AND j.customer_id > cust.customer_id
+              ORDER BY j.customer_id LIMIT 1)
+      FROM cust WHERE cust.customer_id IS NOT NULL
+    )
+    ${ranked}
+    , top AS (SELECT customer_id, constrained FROM ranked ORDER BY key, priority DESC, run_at, id LIMIT $2)
+    , deferred AS (SELECT customer_id, count(*)::int AS slots FROM top WHERE constrained GROUP BY customer_id)
+    ${start('NOT c.constrained', '$2 - (SELECT coalesce(sum(slots), 0) FROM deferred)::int')}
+    SELECT claimed.*, d.deferred, d.slots
+    FROM (SELECT array_agg(customer_id ORDER BY customer_id) AS deferred, coalesce(sum(slots), 0)::int AS slots
+          FROM deferred) d
+    LEFT JOIN claimed ON true`,
+  /** Takes the claim locks of these customers ($1, sorted: one lock order for every claimer). */
+  lockCustomers: `SELECT pg_advisory_xact_lock(${CAP_LOCK}, hashtext(c)) FROM unnest($1::text[]) AS c`,
+  /**
+   * The second pass, under the locks of the customers $5 (their running counts are exact now):
+   * up to $2 of their jobs, by fair share among them.
+   */
+  claimLocked: `
+    WITH cust AS (SELECT unnest($5::text[]) AS customer_id)
+    ${ranked}
+    ${start('true', '$2')}
+    SELECT * FROM claimed`,
+}
+
+export interface ClaimRequest {
+  poolName: string
+  limit: number
+  leaseMs: number
+}
+
+type ClaimRow = ClaimedJob & { priority: number; run_started: boolean }
+
+/** Claims inside the caller's transaction; returns the jobs and the events to append. */
+export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
+  const args = [r.poolName, r.limit, workerId, r.leaseMs]
+  const open = await c.query<ClaimRow & { deferred: string[] | null; slots: number }>(
+    prepared('claimOpen', SQL.claimOpen, args),
+  )
+  const rows: ClaimRow[] = open.rows.filter((x) => x.id !== null)
+  const first = open.rows[0]
+  if (first?.deferred?.length && first.slots > 0) {
+    // Code-unit order, the same in every process: two claimers never wait for each other's locks.
+    const customers = [...first.deferred].sort()
+    await c.query(prepared('lockCustomers', SQL.lockCustomers, [customers]))
+    const locked = await c.query<ClaimRow>(
+      prepared('claimLocked', SQL.claimLocked, [r.poolName, first.slots, workerId, r.leaseMs, customers]),
+    )
+    rows.push(...locked.rows)
+  }
+  rows.sort((a, b) => b.priority - a.priority)
+  const started = new Set(rows.filter((x) => x.run_started).map((x) => x.run_id))
+  const events: NewEvent[] = rows
+    .filter((x) => started.delete(x.run_id))
+    .map((x) => runEvent(runDims(x), 'started'))
+  for (const x of rows) events.push(jobEvent(x, 'started', { workerId }))
+  return { rows: rows as ClaimedJob[], events }
+}
+
+/** Claims up to `limit` jobs of a pool in a transaction of its own. */
+export async function claimJobs(
+  pool: Pool,
+  poolName: string,
+  workerId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedJob[]> {
+  return retryingTransaction(
+    pool,
+    async (c) => {
+      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs })
+      await appendEvents(c, events)
+      return rows
+    },
+    { asyncCommit: true },
+  )
+}
