@@ -44,7 +44,7 @@ export interface IncidentsUses {
   tenants: Pick<TenantsModule, 'customers' | 'webhookOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
-  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths' | 'lateData'>
+  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths' | 'lateData' | 'alertTargets' | 'factoryMinutes'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Where this Steward's API answers, for links in pages and notices (config links.apiUrl wins). */
@@ -131,6 +131,8 @@ export const createIncidents = defineModule(
           queueStats: uses.orchestrator.queueStats,
           heldMonths: uses.sla.heldMonths,
           slaLateData: uses.sla.lateData,
+          alertTargets: uses.sla.alertTargets,
+          factoryMinutes: uses.sla.factoryMinutes,
         },
         cfg,
         ctx,

@@ -8,6 +8,7 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
+import { type AlertTargets, alertTargets, factoryMinutes, type MinuteVerdict } from './alerting.ts'
 import { closeDueMonths, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
@@ -31,6 +32,7 @@ import { currentRpo, recordRpoSamples } from './rpo.ts'
 import { recordQueueSample } from './rto.ts'
 import { lastBeatOf, startWitness } from './witness.ts'
 
+export type { AlertTargets, MinuteVerdict } from './alerting.ts'
 export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
 export type { FactoryUptimeDays } from './daily.ts'
@@ -120,6 +122,10 @@ export interface SlaModule extends StewardModule {
   heldMonths(): Promise<string[]>
   /** Closed months that late data would change, not yet dealt with (an operator's task). */
   lateData(): Promise<LateDataFinding[]>
+  /** The burn-rate alerts' SLOs: each customer's plan targets this month (alerting.ts). */
+  alertTargets(now: Date): Promise<AlertTargets>
+  /** The factory's minutes over [from, to) as the monthly figures judge them (alerting.ts). */
+  factoryMinutes(from: Date, to: Date): Promise<MinuteVerdict[]>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -137,6 +143,8 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       ...targets,
       factoryUptime: () => Promise.reject(new Error('factory uptime needs ClickHouse (serve)')),
       lateData: () => openLateData(deps.pool),
+      alertTargets: () => Promise.reject(new Error('SLA alert targets need ClickHouse (serve)')),
+      factoryMinutes: () => Promise.reject(new Error('factory minutes need ClickHouse (serve)')),
     }
   const ctx: SlaContext = {
     pool: deps.pool,
@@ -174,6 +182,8 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     ...targets,
     factoryUptime: (days, now = new Date()) => factoryUptimeDays(ctx, days, now),
     lateData: () => openLateData(deps.pool),
+    alertTargets: (now) => alertTargets(ctx, now),
+    factoryMinutes: (from, to) => factoryMinutes(ctx, from, to),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
     async start() {
