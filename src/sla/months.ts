@@ -15,6 +15,9 @@ export interface Month {
   minutes: number
 }
 
+/** A stretch of whole minutes from `start` (a month, or any window): what per-minute arrays index. */
+export type Span = Pick<Month, 'start' | 'end' | 'minutes'>
+
 const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/
 /**
  * The months Steward can hold: ClickHouse `DateTime` spans 1970 to 2106, and `Date.UTC` reads a
