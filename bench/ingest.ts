@@ -5,7 +5,10 @@
 // - http: POST /v1/events (JSON array, batches of 100 and 1,000, concurrent producers) until the
 //   202, i.e. durable in the PostgreSQL outbox; with the 202 latency p50/p99;
 // - relay: the outbox relay draining what HTTP wrote into ClickHouse, against raw inserts of the
-//   relay's batch size.
+//   relay's batch size;
+// - otlp: POST /v1/otlp/v1/traces, binary protobuf bodies of 1,000 spans (half GenAI model calls,
+//   each also a usage event), until the 200 (durable in the outbox), in spans/s; against raw inserts
+//   of the rows the receiver makes of the same spans (otel_traces and the usage events).
 // Each scenario runs `rounds` times (min/median/max). The producers run in the server's process
 // (one event loop for both), so the HTTP figures are a lower bound. Figures last, as one JSON line.
 import { randomUUID } from 'node:crypto'
@@ -18,6 +21,7 @@ import { ingestConfigSchema } from '../src/ingest/config.ts'
 import { OutboxRelay, type TelemetryEvent, toRow } from '../src/ingest/index.ts'
 import { createLogger } from '../src/log.ts'
 import { loadConfig, startSteward } from '../src/server/index.ts'
+import { type SpanBatch, spanBatches } from './_otlp-spans.ts'
 
 const ADMIN = 'bench-admin-token-0123456789'
 
@@ -192,12 +196,26 @@ export async function run(argv: string[]): Promise<void> {
       })
       .then(() => {})
 
+  // The receiver's rows of a batch of spans, inserted as the relay would: one insert per table.
+  const rawSpans = async (batch: SpanBatch) => {
+    for (const [table, values] of batch.rows)
+      await ch.insert({
+        table,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: randomUUID() },
+      })
+  }
+  const OTLP_BATCH = 1000
+
   const rate: Record<string, number[]> = {}
-  const latency: Record<string, number[]> = { b100: [], b1000: [] }
+  const latency: Record<string, number[]> = { b100: [], b1000: [], otlp: [] }
+  const SPANS = new Set(['raw_otlp', 'otlp_1000'])
   const record = (name: string, rows: number, seconds: number) => {
     rate[name] ??= []
     rate[name].push(rows / seconds)
-    process.stdout.write(`${name.padEnd(12)} ${String(Math.round(rows / seconds)).padStart(8)} rows/s\n`)
+    const unit = SPANS.has(name) ? 'spans/s' : 'rows/s'
+    process.stdout.write(`${name.padEnd(12)} ${String(Math.round(rows / seconds)).padStart(8)} ${unit}\n`)
   }
 
   process.stdout.write(
@@ -229,6 +247,29 @@ export async function run(argv: string[]): Promise<void> {
     const t0 = performance.now()
     const shipped = await relay.drain()
     record('relay', shipped, (performance.now() - t0) / 1000)
+
+    record(
+      'raw_otlp',
+      events,
+      await timed(await spanBatches(events, OTLP_BATCH, ingest.http), concurrency, rawSpans),
+    )
+    const otlp = await spanBatches(events, OTLP_BATCH, ingest.http)
+    const otlpSeconds = await timed(otlp, concurrency, async ({ body }) => {
+      const t1 = performance.now()
+      const res = await fetch(`${steward.url}/v1/otlp/v1/traces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-protobuf' },
+        body,
+      })
+      const answer = new Uint8Array(await res.arrayBuffer())
+      // 200 with an empty ExportTraceServiceResponse: every span accepted.
+      if (res.status !== 200 || answer.length)
+        throw new Error(`OTLP answered ${res.status} (${answer.length} bytes)`)
+      latency.otlp!.push(performance.now() - t1)
+    })
+    record('otlp_1000', events, otlpSeconds)
+    // Drained outside the timings, so the next round's relay drains only what HTTP wrote.
+    await relay.drain()
   }
 
   await steward.stop()
@@ -243,15 +284,23 @@ export async function run(argv: string[]): Promise<void> {
     rounds,
     concurrency,
     relay_batch_size: relayBatch,
-    rows_per_s: Object.fromEntries(Object.keys(rate).map((k) => [k, stats(rate[k]!)])),
+    rows_per_s: Object.fromEntries(
+      Object.keys(rate)
+        .filter((k) => !SPANS.has(k))
+        .map((k) => [k, stats(rate[k]!)]),
+    ),
+    spans_per_s: Object.fromEntries([...SPANS].map((k) => [k, stats(rate[k]!)])),
     latency_202_ms: {
       batch_100: { p50: percentile(latency.b100!, 50), p99: percentile(latency.b100!, 99) },
       batch_1000: { p50: percentile(latency.b1000!, 50), p99: percentile(latency.b1000!, 99) },
+      otlp_1000: { p50: percentile(latency.otlp!, 50), p99: percentile(latency.otlp!, 99) },
     },
     http_100_to_raw_ratio: ratio(med('http_100'), med('raw_100')),
     http_to_raw_ratio: ratio(med('http_1000'), med('raw_1000')),
     relay_to_raw_ratio: ratio(med('relay'), med('raw_relay')),
     goal_http_1000_at_least_half_raw: med('http_1000') >= med('raw_1000') / 2,
+    otlp_to_raw_ratio: ratio(med('otlp_1000'), med('raw_otlp')),
+    goal_otlp_at_least_half_raw: med('otlp_1000') >= med('raw_otlp') / 2,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }
