@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../errors.ts'
-import { appendEvents, attemptSpanId, type RunLink, runTraceId } from '../ingest/index.ts'
+import { appendEvents, attemptSpanId, runTraceId } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
@@ -61,14 +61,6 @@ const SQL = {
                sum(cache_write_tokens)::bigint AS cache_write_tokens,
                sum(reasoning_tokens)::bigint AS reasoning_tokens
              FROM job_usage WHERE run_id = $1 GROUP BY model, day ORDER BY model, day`,
-  // The runs named, and the runs of the jobs named, with every job of each (the OTLP receiver's links).
-  linkRuns: `
-    SELECT r.id, r.customer_id, r.project_id, r.type,
-           coalesce(jsonb_agg(jsonb_build_object('jobId', j.id, 'pool', j.pool, 'attempts', j.attempt))
-                    FILTER (WHERE j.id IS NOT NULL), '[]') AS jobs
-    FROM runs r LEFT JOIN jobs j ON j.run_id = r.id
-    WHERE r.id = ANY($1::text[]) OR r.id IN (SELECT run_id FROM jobs WHERE id = ANY($2::text[]))
-    GROUP BY r.id`,
   listRuns: `
     SELECT * FROM runs
     WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)
@@ -363,23 +355,4 @@ export async function listRuns(
     f.limit,
   ])
   return rows.map(toRun)
-}
-
-/** The runs `runIds` names and the runs of the jobs `jobIds` names, each with all its jobs. */
-export async function runLinks(db: Queryable, q: { runIds: string[]; jobIds: string[] }): Promise<RunLink[]> {
-  if (q.runIds.length === 0 && q.jobIds.length === 0) return []
-  const { rows } = await db.query<{
-    id: string
-    customer_id: string
-    project_id: string
-    type: string
-    jobs: RunLink['jobs']
-  }>(SQL.linkRuns, [q.runIds, q.jobIds])
-  return rows.map((r) => ({
-    runId: r.id,
-    customerId: r.customer_id,
-    projectId: r.project_id,
-    runType: r.type,
-    jobs: r.jobs,
-  }))
 }
