@@ -23,6 +23,7 @@ export default class RouteCoverageReporter implements Reporter {
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>) {
+    if (!this.dir) return
     try {
       const all = await this.vitest!.globTestSpecifications()
       const ran = new Set(modules.map((m) => m.moduleId))
@@ -46,6 +47,7 @@ export default class RouteCoverageReporter implements Reporter {
       if (process.env.STEWARD_ROUTE_COVERAGE_STRICT) process.exitCode = 1
     } finally {
       rmSync(this.dir, { recursive: true, force: true })
+      this.dir = ''
     }
   }
 }
