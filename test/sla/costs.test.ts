@@ -40,31 +40,35 @@ const customers = Object.entries(golden.customers) as [string, Customer][]
 let env: SlaTestEnv
 const pools: Pool[] = []
 
+/** A finished job of `ms` worker-milliseconds in pool `default`. */
+const job = (customerId: string, jobId: string, ts: string, durationMs: number) =>
+  ({
+    type: 'job',
+    customerId,
+    projectId: 'p1',
+    runId: `r-${jobId}`,
+    runType: 'build',
+    jobId,
+    stepKey: 's',
+    kind: 'simulate',
+    pool: 'default',
+    attempt: 1,
+    action: 'succeeded',
+    ts,
+    durationMs,
+  }) as GoldenEvent
+
 /** The month's work: each customer's worker-seconds in one job and its tokens in one usage event, on 20 November. */
 function usage(): GoldenEvent[] {
   return customers.flatMap(([id, c], i) => [
-    {
-      type: 'job',
-      customerId: id,
-      projectId: 'p1',
-      runId: `r-${id}`,
-      runType: 'build',
-      jobId: `j-${id}`,
-      stepKey: 's',
-      kind: 'simulate',
-      pool: 'default',
-      attempt: 1,
-      action: 'succeeded',
-      ts: `2025-11-20T10:0${i}:00.000Z`,
-      durationMs: c.workerSeconds * 1000,
-    } as GoldenEvent,
+    job(id, `j-${id}`, `2025-11-20T10:0${i}:00.000Z`, c.workerSeconds * 1000),
     ...(c.inputTokens || c.outputTokens
       ? [
           {
             type: 'usage',
             customerId: id,
             projectId: 'p1',
-            runId: `r-${id}`,
+            runId: `r-j-${id}`,
             runType: 'build',
             pool: 'default',
             model: 'gpt-x',
@@ -204,23 +208,7 @@ describe('frozen figures', () => {
 
   it('keeps the frozen figures when late telemetry arrives after the close', async () => {
     const before = await buildCostReport(ctx, nov, after)
-    await insertEvents(env.ch, [
-      {
-        type: 'job',
-        customerId: 'acme',
-        projectId: 'p1',
-        runId: 'late',
-        runType: 'build',
-        jobId: 'late',
-        stepKey: 's',
-        kind: 'simulate',
-        pool: 'default',
-        attempt: 1,
-        action: 'succeeded',
-        ts: '2025-11-29T10:00:00.000Z',
-        durationMs: 5_000_000,
-      },
-    ])
+    await insertEvents(env.ch, [job('acme', 'late', '2025-11-29T10:00:00.000Z', 5_000_000)])
     // The month as computed now has the late work ...
     const now = await buildCostReport(await scene('equal'), nov, after)
     expect(byId(now.customers).acme!.infrastructureCents).toBe(360 + 500)
