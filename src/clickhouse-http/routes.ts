@@ -16,7 +16,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../http/auth.ts'
 import { sha256 } from '../http/auth.ts'
 import { problemJson } from '../http/errors.ts'
-import { createRouter } from '../http/openapi.ts'
+import { createRouter, problems } from '../http/openapi.ts'
 import type { ClickHouseHttpConfig } from './config.ts'
 import { ClickHouseError, chError, errorResponse } from './errors.ts'
 import { runQuery } from './execute.ts'
@@ -104,6 +104,12 @@ const ClickHouseParams = z.object({
   password: z.string().optional(),
 })
 
+/** A ClickHouse exception: its text, as ClickHouse answers it. */
+const exception = (description: string) => ({
+  description,
+  content: { 'text/plain': { schema: z.string() } },
+})
+
 const route = (method: 'get' | 'post', summary: string) =>
   createRoute({
     method,
@@ -116,9 +122,12 @@ const route = (method: 'get' | 'post', summary: string) =>
     request: { query: ClickHouseParams.passthrough() },
     responses: {
       200: { description: 'The result in the asked format' },
-      400: { description: 'ClickHouse exception (text body, X-ClickHouse-Exception-Code)' },
-      403: { description: 'Authentication failed (ClickHouse code 516)' },
-      404: { description: 'Steward uses an external ClickHouse server (problem+json), or an unknown table' },
+      400: exception('ClickHouse exception (text body, X-ClickHouse-Exception-Code)'),
+      403: exception('Authentication failed (ClickHouse code 516)'),
+      404: {
+        description: 'Steward uses an external ClickHouse server (problem+json), or an unknown table',
+        content: { ...exception('').content, ...problems('not_found')[404]!.content },
+      },
     },
   })
 
@@ -182,8 +191,11 @@ export function clickHouseHttpRoutes(opts: ClickHouseHttpOptions) {
       tags: ['grafana'],
       summary: 'ClickHouse HTTP interface liveness: "Ok." (no credentials, as ClickHouse)',
       responses: {
-        200: { description: 'Ok.' },
-        404: { description: 'Steward uses an external ClickHouse server' },
+        200: { description: 'Ok.', content: { 'text/plain': { schema: z.string() } } },
+        404: {
+          description: 'Steward uses an external ClickHouse server',
+          content: problems('not_found')[404]!.content,
+        },
       },
     }),
     ((c: Context<AppEnv>) => (opts.embeddedPath === undefined ? external(c) : c.text('Ok.\n', 200))) as never,
