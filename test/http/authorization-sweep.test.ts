@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestSteward } from '../helpers/app.ts'
-import { jsonSpan, jsonTraces } from '../ingest/otlp-support.ts'
+import { exampleBody, type Operation, operationsOf, urlFor } from './operations.ts'
 import {
   settle,
   startTenancyScene,
@@ -110,157 +110,17 @@ const OUTSIDE_DOCUMENT: Record<string, string> = {
   '/portal/api/dashboard': "the portal page's refresh: without a session, refused",
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: OpenAPI fragments and answers are read loosely
-type Json = any
-interface Operation {
-  method: string
-  template: string
-  key: string
-  op: Json
-}
-
 let scene: TenancyScene
 let s: TestSteward
 let operations: Operation[]
 beforeAll(async () => {
   scene = await startTenancyScene()
   s = scene.s
-  const doc = (await (await s.api('GET', '/openapi.json', undefined, null)).json()) as Json
-  operations = Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([template, ops]) =>
-    Object.entries(ops).map(([method, op]) => ({
-      method: method.toUpperCase(),
-      template,
-      key: `${method.toUpperCase()} ${template}`,
-      op,
-    })),
-  )
+  operations = await operationsOf(s)
 })
 afterAll(async () => {
   await scene?.s.stop()
 })
-
-/** Which of a tenant's ids fills a path parameter, by the path it is in. */
-const PATH_IDS: [RegExp, string, (t: TenantIds, sc: TenancyScene) => string][] = [
-  [/^\/v1\/customers\/\{id\}/, 'id', (t) => t.customerId],
-  [/^\/v1\/customers\/\{id\}\/tokens\/\{tokenId\}$/, 'tokenId', (t) => t.tokenId],
-  [/^\/v1\/runs\/\{id\}/, 'id', (t) => t.runId],
-  [/^\/v1\/jobs\/\{id\}/, 'id', (t) => t.jobId],
-  [/^\/v1\/dlq\/\{jobId\}/, 'jobId', (t) => t.deadJobId],
-  [/^\/v1\/sla\/credits\/\{id\}/, 'id', (t) => t.creditId],
-  [/^\/v1\/sla\/plans\/\{customerId\}$/, 'customerId', (t) => t.customerId],
-  [/^\/v1\/incidents\/\{id\}/, 'id', (t) => t.incidentId],
-  // The one silence of the scene is B's (scope customer:B); only the admin ends silences.
-  [/^\/v1\/incident-silences\/\{id\}$/, 'id', (_, sc) => sc.silenceId],
-]
-
-/** The URL of `o` naming `t`'s records; `customerId` in the query only when `filter`. */
-function urlFor(o: Operation, t: TenantIds, filter: boolean): string {
-  const path = o.template.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const fill = PATH_IDS.find(([re, param]) => param === name && re.test(o.template))
-    if (!fill) throw new Error(`${o.key}: no tenant id for path parameter {${name}}; add it to PATH_IDS`)
-    return encodeURIComponent(fill[2](t, scene))
-  })
-  const query = new URLSearchParams()
-  for (const p of (o.op.parameters ?? []) as Json[]) {
-    if (p.in !== 'query') continue
-    const value: string | undefined = {
-      customerId: filter ? t.customerId : undefined,
-      month: '2025-09',
-      cycle: '2025-10',
-      query: 'SELECT CustomerId FROM events LIMIT 1',
-      user: 'steward',
-    }[p.name as string]
-    if (value !== undefined) query.set(p.name, value)
-    else if (p.required) throw new Error(`${o.key}: no value for required query parameter ${p.name}`)
-  }
-  return query.size ? `${path}?${query}` : path
-}
-
-/** A valid body for `o` naming `t` wherever the body names a customer. */
-function bodyFor(o: Operation, t: TenantIds): unknown {
-  const now = Date.now()
-  const resource = { 'service.name': 'agent', 'steward.customer_id': t.customerId }
-  const attributes = Object.entries(resource).map(([key, v]) => ({ key, value: { stringValue: v } }))
-  const ns = String(BigInt(now) * 1_000_000n)
-  const bodies: Record<string, unknown> = {
-    'POST /v1/customers': { id: 'sweep-new', name: 'Created by the sweep' },
-    'PATCH /v1/customers/{id}': { name: 'Renamed by the sweep' },
-    'POST /v1/customers/{id}/tokens': { name: 'sweep' },
-    'PUT /v1/customers/{id}/contacts': { contacts: [{ email: 'sweep@example.com' }] },
-    'POST /v1/events': [
-      {
-        eventId: 'sweep-probe',
-        ts: new Date(now).toISOString(),
-        type: 'probe',
-        customerId: t.customerId,
-        target: 'api',
-        ok: false,
-        latencyMs: 5,
-      },
-    ],
-    'POST /v1/otlp/v1/traces': jsonTraces(
-      [jsonSpan({ startMs: now, attributes: { 'steward.run_id': t.runId } })],
-      resource,
-    ),
-    'POST /v1/otlp/v1/logs': {
-      resourceLogs: [
-        {
-          resource: { attributes },
-          scopeLogs: [
-            { scope: { name: 'sweep' }, logRecords: [{ timeUnixNano: ns, body: { stringValue: 'x' } }] },
-          ],
-        },
-      ],
-    },
-    'POST /v1/otlp/v1/metrics': {
-      resourceMetrics: [
-        {
-          resource: { attributes },
-          scopeMetrics: [
-            {
-              scope: { name: 'sweep' },
-              metrics: [{ name: 'sweep.value', gauge: { dataPoints: [{ timeUnixNano: ns, asDouble: 1 }] } }],
-            },
-          ],
-        },
-      ],
-    },
-    'POST /v1/runs': {
-      customerId: t.customerId,
-      projectId: t.projectId,
-      type: 'build',
-      steps: [{ key: 'only', kind: 'noop' }],
-    },
-    'POST /v1/runs/{id}/cancel': { reason: 'sweep' },
-    'POST /v1/sla/credits/{id}/adjustments': { kind: 'goodwill', amountCents: 100, reason: 'sweep' },
-    'POST /v1/sla/plans/{customerId}': { plan: { monthlyFee: 1 } },
-    'POST /v1/sla/maintenance': {
-      start: '2025-09-20T00:00:00Z',
-      end: '2025-09-20T01:00:00Z',
-      reason: 'sweep',
-      customerId: t.customerId,
-    },
-    'PATCH /v1/incidents/{id}': { rootCause: 'sweep' },
-    'POST /v1/incidents/{id}/updates': { message: 'sweep' },
-    'POST /v1/incident-silences': {
-      scope: `customer:${t.customerId}`,
-      endsAt: new Date(now + 3_600_000).toISOString(),
-      reason: 'sweep',
-    },
-    'POST /v1/integrations/pagerduty/webhook': {
-      event: {
-        id: 'EV-SWEEP',
-        event_type: 'incident.resolved',
-        resource_type: 'incident',
-        data: { id: 'PD1', type: 'incident', incident_key: t.incidentId },
-      },
-    },
-  }
-  const body = bodies[o.key]
-  if (body === undefined && o.op.requestBody?.required)
-    throw new Error(`${o.key}: no sweep body for a route that takes one; add it to bodyFor`)
-  return body
-}
 
 /** B's identifiers that must not reach A, minus those A's request itself named. */
 function leaked(text: string, b: TenantIds, sent: string): string[] {
@@ -320,7 +180,7 @@ describe('who is refused', () => {
   it('answers 401 to every /v1 route without a token, and the signed routes to no signature', async () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who === 'public') continue
-      const res = await send(o, urlFor(o, scene.b, true), bodyFor(o, scene.b), null)
+      const res = await send(o, urlFor(o, scene, scene.b, true), exampleBody(o, scene.b), null)
       const expected = o.template.startsWith('/clickhouse') ? 403 : 401
       expect(res.status, o.key).toBe(expected)
       expect(leaked(await res.text(), scene.b, ''), o.key).toEqual([])
@@ -330,18 +190,18 @@ describe('who is refused', () => {
   it("refuses A's token on the signed routes: it is neither a signature nor ClickHouse's password", async () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who !== 'signed') continue
-      const url = urlFor(o, scene.b, true)
+      const url = urlFor(o, scene, scene.b, true)
       const headers: Record<string, string> = o.template.startsWith('/clickhouse')
         ? { authorization: `Basic ${Buffer.from(`steward:${scene.a.token}`).toString('base64')}` }
         : {
             'x-pagerduty-signature': `v1=${createHmac('sha256', scene.a.token)
-              .update(JSON.stringify(bodyFor(o, scene.b)))
+              .update(JSON.stringify(exampleBody(o, scene.b)))
               .digest('hex')}`,
           }
       const res = await send(
         o,
         url,
-        bodyFor(o, scene.b),
+        exampleBody(o, scene.b),
         o.template.startsWith('/clickhouse') ? null : scene.a.token,
         headers,
       )
@@ -354,8 +214,8 @@ describe('who is refused', () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who !== 'admin') continue
       for (const t of [scene.b, scene.a]) {
-        const url = urlFor(o, t, true)
-        const body = bodyFor(o, t)
+        const url = urlFor(o, scene, t, true)
+        const body = exampleBody(o, t)
         const res = await send(o, url, body, scene.a.token)
         const text = await res.text()
         expect(res.status, `${o.key} naming ${t.customerId}: ${text}`).toBe(403)
@@ -368,8 +228,8 @@ describe('who is refused', () => {
   it("answers 403 or 404 to A's token on every route naming B's records, filter or body", async () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who !== 'tenant') continue
-      const url = urlFor(o, scene.b, true)
-      const body = bodyFor(o, scene.b)
+      const url = urlFor(o, scene, scene.b, true)
+      const body = exampleBody(o, scene.b)
       const namesB =
         url.includes(scene.b.customerId) ||
         /\{/.test(o.template) ||
@@ -394,13 +254,13 @@ describe('who is refused', () => {
   it('shows A, on every listing and read it may use, its own records and nothing of B', async () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who !== 'tenant' || o.method !== 'GET') continue
-      const url = urlFor(o, scene.a, false)
+      const url = urlFor(o, scene, scene.a, false)
       const res = await send(o, url, undefined, scene.a.token)
       const text = await res.text()
       expect(res.status, `${o.key}: ${text}`).toBe(200)
       expect(leaked(text, scene.b, ''), o.key).toEqual([])
       // The same read by B shows B's records: the sweep asks for something that is there.
-      const theirs = await (await send(o, urlFor(o, scene.b, false), undefined, scene.b.token)).text()
+      const theirs = await (await send(o, urlFor(o, scene, scene.b, false), undefined, scene.b.token)).text()
       expect(leaked(theirs, scene.b, '').length, `${o.key} as B: ${theirs}`).toBeGreaterThan(0)
     }
   })
@@ -409,7 +269,7 @@ describe('who is refused', () => {
     for (const [o, rule] of rulesOf()) {
       if (rule!.who !== 'public') continue
       for (const token of [null, scene.a.token]) {
-        const res = await send(o, urlFor(o, scene.b, false), undefined, token)
+        const res = await send(o, urlFor(o, scene, scene.b, false), undefined, token)
         expect(res.status, o.key).toBeLessThan(300)
         expect(leaked(await res.text(), scene.b, ''), `${o.key}: ${rule!.why}`).toEqual([])
       }
