@@ -215,3 +215,45 @@ export async function tableDigests(s: TestSteward): Promise<Record<string, strin
   const { rows } = await s.deps.pool.query<{ name: string; digest: string }>(sql)
   return Object.fromEntries(rows.map((r) => [r.name, r.digest]))
 }
+
+/**
+ * Counts every row each request inserts, updates or deletes, per table and operation, from here
+ * on: a row trigger on every table (but on the delivery loop's state columns) adds to a counter
+ * in the same transaction, so a change rolled back is not counted. Cheaper than a digest of every
+ * table, for checking thousands of requests. Returns the counters' current reading.
+ */
+export async function watchRowChanges(s: TestSteward): Promise<() => Promise<Record<string, number>>> {
+  const { rows: columns } = await s.deps.pool.query<{ table_name: string; column_name: string }>(
+    `SELECT c.table_name, c.column_name FROM information_schema.columns c
+       JOIN information_schema.tables t USING (table_schema, table_name)
+      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+      ORDER BY c.table_name, c.ordinal_position`,
+  )
+  await s.deps.pool.query(`
+    CREATE TABLE test_row_changes (tbl text, op text, n bigint NOT NULL, PRIMARY KEY (tbl, op));
+    CREATE FUNCTION test_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO test_row_changes VALUES (TG_TABLE_NAME, TG_OP, 1)
+        ON CONFLICT (tbl, op) DO UPDATE SET n = test_row_changes.n + 1;
+      RETURN NULL;
+    END $$;`)
+  const tables = new Map<string, string[]>()
+  for (const c of columns) tables.set(c.table_name, [...(tables.get(c.table_name) ?? []), c.column_name])
+  const id = (name: string) => `"${name.replaceAll('"', '""')}"`
+  for (const [table, cols] of tables) {
+    const watched = cols.filter((c) => !LOOP_STATE[table]?.includes(c))
+    const update = LOOP_STATE[table] ? `UPDATE OF ${watched.map(id).join(', ')}` : 'UPDATE'
+    await s.deps.pool.query(
+      `CREATE TRIGGER test_count_change AFTER INSERT OR DELETE OR ${update} ON ${id(table)}
+         FOR EACH ROW EXECUTE FUNCTION test_count_change();
+       CREATE TRIGGER test_count_truncate AFTER TRUNCATE ON ${id(table)}
+         FOR EACH STATEMENT EXECUTE FUNCTION test_count_change()`,
+    )
+  }
+  return async () => {
+    const { rows } = await s.deps.pool.query<{ key: string; n: string }>(
+      `SELECT tbl || ' ' || op AS key, n FROM test_row_changes ORDER BY 1`,
+    )
+    return Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]))
+  }
+}

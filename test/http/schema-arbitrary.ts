@@ -1,0 +1,318 @@
+// Request bodies for the fuzz test, generated with fast-check from an operation's request schema
+// in /openapi.json (JSON Schema 2020-12 as OpenAPI 3.1 writes it), then made hostile: a value
+// replaced by the wrong type, a NUL or control character, a huge, negative or non-finite number,
+// a very long string, deep nesting, an array where an object goes, odd unicode; a required field
+// dropped; a field added. Values are "valid-ish": a generated body is often accepted, and its
+// mutations probe what lies just outside the schema.
+import fc from 'fast-check'
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON Schema fragments are read loosely
+type Schema = any
+
+/**
+ * JSON text spliced into the body as is: numbers JSON.stringify cannot write (1e999), and nesting
+ * deeper than a recursive serializer (or fast-check's report of a counterexample) can walk.
+ */
+export class RawJson {
+  constructor(
+    readonly text: string,
+    private readonly label = text,
+  ) {}
+  [fc.toStringMethod]() {
+    return `raw(${this.label})`
+  }
+}
+
+/** The body as JSON text, with every RawJson written verbatim. */
+export function serialize(body: unknown): string {
+  const raws: string[] = []
+  const text = JSON.stringify(body, (_, v) => {
+    if (v instanceof RawJson) {
+      raws.push(v.text)
+      return `\u0000raw${raws.length - 1}\u0000`
+    }
+    return v
+  })
+  return (text ?? 'null').replace(/"\\u0000raw(\d+)\\u0000"/g, (_, i: string) => raws[Number(i)]!)
+}
+
+/** `depth` levels of arrays or objects around a string, as JSON text. */
+const nested = (depth: number, asArray: boolean): RawJson => {
+  const [open, close] = asArray ? ['[', ']'] : ['{"a":', '}']
+  return new RawJson(`${open.repeat(depth)}"deep"${close.repeat(depth)}`, `${open}…×${depth}`)
+}
+
+const withKey = (key: string, value: unknown) => JSON.parse(`{${JSON.stringify(key)}:${serialize(value)}}`)
+
+/** Text that breaks the text rule or strains the code that handles text. */
+const hostileText = fc.oneof(
+  fc.constantFrom(
+    'a\u0000b',
+    '\u0000',
+    'esc\u001b[31m',
+    'del\u007f',
+    'bell\u0007',
+    'lone \ud800 surrogate',
+    'low \udc00 first',
+    'rtl \u202e override',
+    'zero\u200bwidth\ufeff',
+    '😀'.repeat(100),
+    'ｆｕｌｌ',
+    "'; DROP TABLE customers; --",
+    '{name:String}',
+    '../../etc/passwd',
+    '%00',
+    '\\u0000',
+    '   ',
+    '',
+  ),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc.constantFrom(1_000, 70_000, 300_000).map((n) => 'x'.repeat(n)),
+)
+
+/** A value of any type a field should not hold, or at the edge of the one it should. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  hostileText,
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    -0.5,
+    1.5,
+    2 ** 31,
+    2 ** 53 + 2,
+    -(2 ** 63),
+    1e308,
+    -1e308,
+    Number.MIN_VALUE,
+    [],
+    {},
+    [[]],
+    [null],
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '2025-02-30T00:00:00Z',
+    '1969-12-31T23:59:59Z',
+    '2025-09-01T00:00:00+14:00',
+    'NaN',
+    '1e999',
+  ),
+  fc
+    .constantFrom('1e999', '-1e999', '-0', '123456789012345678901234567890', '1.0e-400')
+    .map((t) => new RawJson(t)),
+  fc
+    .tuple(fc.oneof(fc.integer({ min: 20, max: 3000 }), fc.constantFrom(10_000, 100_000)), fc.boolean())
+    .map(([d, arr]) => nested(d, arr)),
+  fc.constantFrom('__proto__', 'constructor', 'prototype').map((k) => withKey(k, { polluted: true })),
+  fc.jsonValue({ maxDepth: 3 }),
+)
+
+interface Context {
+  defs: Record<string, Schema>
+  depth: number
+}
+
+const MAX_DEPTH = 6
+const iso = (d: Date) => d.toISOString()
+const around = (days: number) => {
+  const now = Date.now()
+  return fc.date({
+    min: new Date(now - days * 86_400_000),
+    max: new Date(now + days * 86_400_000),
+    noInvalidDate: true,
+  })
+}
+
+function stringOf(s: Schema): fc.Arbitrary<string> {
+  if (s.format === 'date-time') return fc.oneof(around(3).map(iso), around(4000).map(iso))
+  if (s.format === 'uri') return fc.webUrl()
+  if (s.format === 'email') return fc.emailAddress()
+  if (typeof s.pattern === 'string') return fc.stringMatching(new RegExp(s.pattern))
+  const minLength = s.minLength ?? 0
+  const maxLength = Math.min(s.maxLength ?? 40, minLength + 40)
+  return fc.oneof(
+    fc.string({ minLength, maxLength, unit: 'grapheme-ascii' }),
+    fc.string({ minLength, maxLength, unit: 'grapheme' }),
+  )
+}
+
+function numberOf(s: Schema, integer: boolean): fc.Arbitrary<number> {
+  const min =
+    s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + (integer ? 1 : 1e-9) : undefined)
+  const max =
+    s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - (integer ? 1 : 1e-9) : undefined)
+  if (integer)
+    return fc.integer({
+      min: Math.max(min ?? -1e6, Number.MIN_SAFE_INTEGER),
+      max: Math.min(max ?? 1e6, Number.MAX_SAFE_INTEGER),
+    })
+  return fc.double({ min: min ?? -1e6, max: max ?? 1e6, noNaN: true, noDefaultInfinity: true })
+}
+
+function objectOf(s: Schema, ctx: Context): fc.Arbitrary<unknown> {
+  const props = Object.entries((s.properties ?? {}) as Record<string, Schema>)
+  const required = new Set<string>(s.required ?? [])
+  const model: Record<string, fc.Arbitrary<unknown>> = {}
+  for (const [k, v] of props) model[k] = arbitraryOf(v, ctx)
+  const base = fc.record(model, { requiredKeys: props.map(([k]) => k).filter((k) => required.has(k)) })
+  const extra = s.additionalProperties
+  if (!extra || typeof extra !== 'object' || ctx.depth >= MAX_DEPTH) return base
+  // Free-form members (a map, or an open object such as an OTLP message).
+  const values = Object.keys(extra).length ? arbitraryOf(extra, ctx) : fc.jsonValue({ maxDepth: 2 })
+  return fc
+    .tuple(base, fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), values, { maxKeys: 3 }))
+    .map(([b, more]) => ({ ...more, ...(b as object) }))
+}
+
+/** Values valid for `schema` (as far as a generator can tell), depth-bounded. */
+export function arbitraryOf(schema: Schema, outer: Context): fc.Arbitrary<unknown> {
+  const ctx = { ...outer, depth: outer.depth + 1 }
+  if (
+    schema === true ||
+    schema === undefined ||
+    (typeof schema === 'object' && Object.keys(schema).length === 0)
+  )
+    return fc.jsonValue({ maxDepth: 2 })
+  if (schema.$ref) {
+    const name = String(schema.$ref).replace('#/components/schemas/', '')
+    const target = ctx.defs[name]
+    if (!target) throw new Error(`unknown schema ${schema.$ref}`)
+    return ctx.depth > MAX_DEPTH ? fc.constant({}) : arbitraryOf(target, ctx)
+  }
+  if ('const' in schema) return fc.constant(schema.const)
+  if (Array.isArray(schema.enum)) return fc.constantFrom(...schema.enum)
+  for (const k of ['oneOf', 'anyOf'] as const)
+    if (Array.isArray(schema[k])) return fc.oneof(...schema[k].map((s: Schema) => arbitraryOf(s, ctx)))
+  if (Array.isArray(schema.allOf))
+    return fc
+      .tuple(...schema.allOf.map((s: Schema) => arbitraryOf(s, ctx)))
+      .map((parts) => Object.assign({}, ...(parts as object[])))
+  if (Array.isArray(schema.type))
+    return fc.oneof(...schema.type.map((t: string) => arbitraryOf({ ...schema, type: t }, outer)))
+  switch (schema.type) {
+    case 'string':
+      return stringOf(schema)
+    case 'integer':
+      return numberOf(schema, true)
+    case 'number':
+      return numberOf(schema, false)
+    case 'boolean':
+      return fc.boolean()
+    case 'null':
+      return fc.constant(null)
+    case 'array': {
+      const minLength = schema.minItems ?? 0
+      const maxLength = Math.min(schema.maxItems ?? 3, minLength + (ctx.depth >= MAX_DEPTH ? 0 : 3))
+      return fc.array(arbitraryOf(schema.items ?? {}, ctx), { minLength, maxLength })
+    }
+    case 'object':
+      return objectOf(schema, ctx)
+    default:
+      if (schema.properties) return objectOf(schema, ctx)
+      return fc.jsonValue({ maxDepth: 2 })
+  }
+}
+
+/** One change to a body: at the `pick`-th place (modulo how many there are). */
+type Mutation =
+  | { op: 'replace'; pick: number; value: unknown }
+  | { op: 'drop'; pick: number }
+  | { op: 'add'; pick: number; key: string; value: unknown }
+  | { op: 'whole'; value: unknown }
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: hostileValue }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('drop' as const), pick: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      pick: fc.nat(),
+      key: fc.oneof(
+        fc.string({ maxLength: 10 }),
+        fc.constantFrom('__proto__', 'constructor', 'customerId', 'id'),
+      ),
+      value: hostileValue,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('whole' as const),
+      value: fc.oneof(hostileValue, fc.constantFrom('wrap-in-array')),
+    }),
+  },
+)
+
+type Container = Record<string, unknown> | unknown[]
+const isContainer = (v: unknown): v is Container =>
+  typeof v === 'object' && v !== null && !(v instanceof RawJson)
+
+/** Every (container, key) place in `v`, outermost first. */
+function places(v: unknown, out: [Container, string | number][] = []): [Container, string | number][] {
+  if (!isContainer(v)) return out
+  for (const k of Array.isArray(v) ? v.keys() : Object.keys(v)) {
+    out.push([v, k])
+    places((v as Record<string | number, unknown>)[k], out)
+  }
+  return out
+}
+const containers = (v: unknown, out: Container[] = []): Container[] => {
+  if (!isContainer(v)) return out
+  out.push(v)
+  for (const x of Object.values(v)) containers(x, out)
+  return out
+}
+
+export function mutate(body: unknown, mutations: Mutation[]): unknown {
+  let v: unknown = structuredClone(body)
+  for (const m of mutations) {
+    if (m.op === 'whole') {
+      v = m.value === 'wrap-in-array' ? [v] : m.value
+      continue
+    }
+    if (m.op === 'add') {
+      const all = containers(v).filter((c) => !Array.isArray(c)) as Record<string, unknown>[]
+      if (all.length)
+        Object.defineProperty(all[m.pick % all.length], m.key, {
+          value: m.value,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        })
+      continue
+    }
+    const all = places(v)
+    if (!all.length) continue
+    const [c, k] = all[m.pick % all.length]!
+    if (m.op === 'replace') (c as Record<string | number, unknown>)[k] = m.value
+    else if (Array.isArray(c)) c.splice(k as number, 1)
+    else delete c[k as string]
+  }
+  return v
+}
+
+/** Bodies for a request schema: generated ones and known-good examples, and mutations of both. */
+export function bodies(
+  schema: Schema,
+  defs: Record<string, Schema>,
+  examples: unknown[],
+): fc.Arbitrary<unknown> {
+  const generated = arbitraryOf(schema, { defs, depth: 0 })
+  const valid = examples.length ? fc.oneof(generated, fc.constantFrom(...examples)) : generated
+  return fc.oneof(
+    { weight: 1, arbitrary: valid },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+        .map(([b, ms]) => mutate(b, ms)),
+    },
+  )
+}
