@@ -140,16 +140,20 @@ function stringOf(s: Schema): fc.Arbitrary<string> {
 }
 
 function numberOf(s: Schema, integer: boolean): fc.Arbitrary<number> {
-  const min =
-    s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + (integer ? 1 : 1e-9) : undefined)
-  const max =
-    s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - (integer ? 1 : 1e-9) : undefined)
-  if (integer)
-    return fc.integer({
-      min: Math.max(min ?? -1e6, Number.MIN_SAFE_INTEGER),
-      max: Math.min(max ?? 1e6, Number.MAX_SAFE_INTEGER),
-    })
-  return fc.double({ min: min ?? -1e6, max: max ?? 1e6, noNaN: true, noDefaultInfinity: true })
+  const step = integer ? 1 : 1e-9
+  const min: number | undefined =
+    s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + step : undefined)
+  const max: number | undefined =
+    s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - step : undefined)
+  const lo = Math.max(min ?? -1e6, integer ? Number.MIN_SAFE_INTEGER : -Number.MAX_VALUE)
+  const hi = Math.min(max ?? 1e6, integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE)
+  const typical = integer
+    ? fc.integer({ min: lo, max: hi })
+    : fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true })
+  // The edges the schema allows: its bounds, and huge magnitudes where it sets none.
+  const huge = integer ? [Number.MAX_SAFE_INTEGER, 2 ** 31, 1e15] : [Number.MAX_VALUE, 1e308, 2 ** 53, 1e15]
+  const edges = [...(min !== undefined ? [min] : huge.map((n) => -n)), ...(max !== undefined ? [max] : huge)]
+  return fc.oneof({ weight: 4, arbitrary: typical }, { weight: 1, arbitrary: fc.constantFrom(...edges) })
 }
 
 function objectOf(s: Schema, ctx: Context): fc.Arbitrary<unknown> {

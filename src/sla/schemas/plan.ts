@@ -13,6 +13,9 @@ export const MonthKey = z
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
   .openapi({ example: '2026-10' })
 
+/** The largest monthly fee (currency units): 10^12, whose cents are far inside exact integers. */
+export const MAX_MONTHLY_FEE = 1_000_000_000_000
+
 /** A credit tier: a figure below `below` (%) earns `credit` (% of the monthly fee). */
 const Tier = z.object({ below: percent, credit: percent }).strict()
 
@@ -36,7 +39,11 @@ export const planSchema = z
      */
     successRateMinimumRuns: count.default(0),
     executionTime: z.record(z.string().max(128), ExecutionTarget).default({}),
-    monthlyFee: z.number().nonnegative().default(0),
+    /**
+     * In currency units. Bounded so that its cents, and every sum of credits over it, stay exact
+     * integers (a fee of 1e308 was stored, and every close or dry run of its month answered 500).
+     */
+    monthlyFee: z.number().nonnegative().max(MAX_MONTHLY_FEE).default(0),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'ISO 4217 code')
