@@ -8,7 +8,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !['index.ts'].includes(f) && !f.startsWith('_'))
   .map((f) => f.replace(/\.ts$/, ''))
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'))
+// A number is a flag's value (`--history 1000000`), not a benchmark's name.
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-') && !/^[\d.]+$/.test(a))
 const names = wanted.length ? wanted : available
 for (const name of names) {
   if (!available.includes(name)) {

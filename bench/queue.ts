@@ -1,4 +1,4 @@
-// `npm run bench -- queue [--quick] [--n=N] [--concurrency=C] [--repeat=R]`: Steward's PostgreSQL queue against
+// `npm run bench -- queue [--quick] [--n=N] [--concurrency=C] [--repeat=R] [--history N]`: Steward's PostgreSQL queue against
 // graphile-worker 0.16, side by side on the same PostgreSQL server at the same concurrency.
 //
 // 1. throughput: enqueue N noop jobs (Steward: one run of one step per job, through createRun, the
@@ -6,13 +6,16 @@
 //    workers run, until all completed. Steward also takes leases, writes attempts and outbox events.
 // 2. enqueue -> start latency: with idle workers, jobs enqueued one at a time; the handler measures
 //    the time from just before the enqueue call to its own start (LISTEN/NOTIFY wake-up path).
-// 3. POST /v1/runs over HTTP under concurrent load (autocannon) on a whole Steward.
+// 3. with --history N: Steward again, on a database that holds N finished jobs (runs, jobs and
+//    attempts as Steward leaves them): the claim path must not slow down with history.
+// 4. the physical limit: `pgbench -N` (when on PATH) on the same PostgreSQL server at the same
+//    concurrency; jobs per pgbench transaction says how close each queue gets to it.
+// POST /v1/runs over HTTP is `npm run bench -- api` (its load generator in a process of its own).
 // Prints the figures last as one JSON line.
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-// @ts-expect-error autocannon ships no type declarations
-import autocannon from 'autocannon'
 import { run as runGraphile } from 'graphile-worker'
 import pg from 'pg'
 import { z } from 'zod'
@@ -24,16 +27,19 @@ import {
   createRun,
   defineHandler,
   handlerSet,
+  historyTableSizes,
   type OrchestratorConfig,
   orchestratorConfigSchema,
   Worker,
 } from '../src/orchestrator/index.ts'
-import { loadConfig, startSteward } from '../src/server/index.ts'
 
 const log = createLogger('silent')
+/** `--name=N` or `--name N`. */
 const opt = (args: string[], name: string, dflt: number) => {
   const a = args.find((x) => x.startsWith(`--${name}=`))
-  return a ? Number(a.split('=')[1]) : dflt
+  if (a) return Number(a.split('=')[1])
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt
 }
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -142,56 +148,60 @@ async function benchGraphile(url: string, concurrency: number, n: number, latenc
   return { jobsPerS: n / seconds, latencies }
 }
 
-async function benchHttp(adminUrl: string, durationS: number, connections: number) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'steward-bench-'))
-  const url = await createDatabase(adminUrl, 'steward_bench_http')
-  const token = 'bench-admin-token-0123456789'
-  const config = loadConfig(
-    {
-      DATABASE_URL: url,
-      STEWARD_DATA_DIR: dataDir,
-      STEWARD_ADMIN_TOKEN: token,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    },
-    { orchestrator: orchestratorConfigSchema.parse({ workers: 1, concurrency: 8 }) },
-  )
-  const steward = await startSteward({ config, log, scheduler: false })
-  try {
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-    await fetch(`${steward.url}/v1/customers`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ id: 'bench', name: 'Bench' }),
-    })
-    const result = await autocannon({
-      url: `${steward.url}/v1/runs`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify(oneStep('noop', {})),
-      connections,
-      duration: durationS,
-    })
-    return {
-      requests_per_s: round(result.requests.average),
-      p50_ms: result.latency.p50,
-      p99_ms: result.latency.p99,
-      non_2xx: result.non2xx,
-      connections,
-    }
-  } finally {
-    await steward.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+/** The history of `n` finished one-job runs (run, job, attempt), as Steward leaves them, ANALYZEd. */
+async function fillHistory(pool: Pool, n: number): Promise<void> {
+  const slice = 100_000
+  for (let from = 1; from <= n; from += slice) {
+    const to = Math.min(n, from + slice - 1)
+    const at = `now() - interval '10 days' + g * interval '1 ms'`
+    await pool.query(
+      `INSERT INTO runs (id, customer_id, project_id, type, status, created_at, started_at, finished_at,
+                         jobs_total, jobs_succeeded)
+       SELECT 'h-' || g, 'bench', 'bench', 'bench', 'succeeded', ${at}, ${at}, ${at}, 1, 1
+       FROM generate_series($1::int, $2::int) g`,
+      [from, to],
+    )
+    await pool.query(
+      `INSERT INTO jobs (id, run_id, customer_id, project_id, run_type, step_key, kind, pool, max_attempts,
+                         backoff_ms, status, attempt, run_at, started_at, finished_at, created_at, output)
+       SELECT 'hj-' || g, 'h-' || g, 'bench', 'bench', 'bench', 'x', 'noop', 'default', 4, 1000, 'succeeded',
+              1, ${at}, ${at}, ${at}, ${at}, '{}'
+       FROM generate_series($1::int, $2::int) g`,
+      [from, to],
+    )
+    await pool.query(
+      `INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at, finished_at, outcome, duration_ms)
+       SELECT 'hj-' || g, 1, 'noop', 'bench-w', ${at}, ${at}, 'succeeded', 1 FROM generate_series($1::int, $2::int) g`,
+      [from, to],
+    )
   }
+  await pool.query('VACUUM ANALYZE runs, jobs, job_attempts')
+}
+
+/** `pgbench -N` (TPC-B without the hot branch/teller updates) on the same server at the same
+ *  concurrency: the durable-commit rate this PostgreSQL allows, the physical limit of any queue on it.
+ *  Undefined when pgbench is not on PATH. */
+function pgbenchTps(url: string, clients: number, seconds: number): number | undefined {
+  if (spawnSync('pgbench', ['--version']).status !== 0) return undefined
+  const init = spawnSync('pgbench', ['-i', '-q', '-s', '1', url], { encoding: 'utf8' })
+  if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`)
+  const res = spawnSync(
+    'pgbench',
+    ['-N', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), url],
+    { encoding: 'utf8' },
+  )
+  const tps = /tps = ([\d.]+)/.exec(res.stdout ?? '')
+  if (res.status !== 0 || !tps) throw new Error(`pgbench -N failed: ${res.stderr}`)
+  return Number(tps[1])
 }
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
-  const n = opt(args, 'n', quick ? 500 : 2_000)
+  const n = opt(args, 'n', quick ? 500 : 1_000)
   const concurrency = opt(args, 'concurrency', 8)
-  const latencyN = quick ? 50 : 200
-  const repeat = opt(args, 'repeat', quick ? 1 : 3)
+  const latencyN = quick ? 50 : 100
+  const repeat = opt(args, 'repeat', quick ? 1 : 2)
+  const history = opt(args, 'history', 0)
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
   let dir: string | undefined
   let adminUrl = process.env.DATABASE_URL
@@ -205,6 +215,21 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(
       `queue: ${n} noop jobs x ${repeat}, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
     )
+    // With --history N: Steward also runs on a database holding N finished jobs (filled once).
+    let historyPool: Pool | undefined
+    if (history > 0) {
+      historyPool = createPool(await createDatabase(adminUrl, 'steward_bench_history'), {
+        max: concurrency + 10,
+      })
+      await migrate({ pool: historyPool, log })
+      await historyPool.query(`INSERT INTO customers (id, name) VALUES ('bench', 'Bench')`)
+      const t0 = performance.now()
+      await fillHistory(historyPool, history)
+      process.stdout.write(
+        `history: ${history} finished jobs in ${round((performance.now() - t0) / 1000)} s\n`,
+      )
+    }
+    const historyRates: number[] = []
     const stewardRates: number[] = []
     const graphileRates: number[] = []
     const stewardLat: number[] = []
@@ -233,12 +258,22 @@ export async function run(args: string[]): Promise<void> {
           graphileLat.push(...gw.latencies)
         }
       }
+      if (historyPool) historyRates.push((await benchSteward(historyPool, cfg, n, latencyN)).jobsPerS)
       process.stdout.write(
-        `round ${i + 1}: steward ${round(stewardRates[i]!)} jobs/s, graphile-worker ${round(graphileRates[i]!)} jobs/s\n`,
+        `round ${i + 1}: steward ${round(stewardRates[i]!)} jobs/s, graphile-worker ${round(graphileRates[i]!)} jobs/s` +
+          (historyPool ? `, steward with history ${round(historyRates[i]!)} jobs/s` : '') +
+          '\n',
       )
     }
-    const http = await benchHttp(adminUrl, quick ? 2 : 5, 10)
-    process.stdout.write(`POST /v1/runs: p50 ${http.p50_ms} ms, p99 ${http.p99_ms} ms\n`)
+    // What N finished jobs weigh on disk (the figures /metrics shows as steward_table_*).
+    const historySizes = historyPool ? await historyTableSizes(historyPool) : []
+    await historyPool?.end()
+    const tps = pgbenchTps(
+      await createDatabase(adminUrl, 'pgbench_bench'),
+      concurrency,
+      opt(args, 'pgbench-seconds', quick ? 3 : 5),
+    )
+    process.stdout.write(tps ? `pgbench -N: ${round(tps)} TPS\n` : 'pgbench not on PATH: no reference\n')
     const stats = (xs: number[]) => ({
       min: round(Math.min(...xs)),
       median: round(median(xs)),
@@ -261,7 +296,18 @@ export async function run(args: string[]): Promise<void> {
         p99: pct(graphileLat, 99),
         max: pct(graphileLat, 100),
       },
-      post_runs: http,
+      ...(history > 0
+        ? {
+            history_jobs: history,
+            steward_with_history_jobs_per_s: round(median(historyRates)),
+            steward_with_history_jobs_per_s_range: stats(historyRates),
+            history_ratio: round(median(historyRates) / median(stewardRates), 2),
+            history_mib: Object.fromEntries(historySizes.map((t) => [t.table, round(t.bytes / 2 ** 20)])),
+          }
+        : {}),
+      pgbench_n_tps: tps === undefined ? null : round(tps),
+      steward_jobs_per_pgbench_tx: tps ? round(median(stewardRates) / tps, 2) : null,
+      graphile_worker_jobs_per_pgbench_tx: tps ? round(median(graphileRates) / tps, 2) : null,
     }
     process.stdout.write(`${JSON.stringify(line)}\n`)
   } finally {

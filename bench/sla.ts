@@ -56,7 +56,16 @@ SELECT
   if(type = 'probe', 'api', '') AS target
 FROM (SELECT number, number % 10 AS k FROM numbers({n:UInt64}))`
 
-const TABLES = ['events', 'signals_1m', 'runs_1h', 'jobs_1h', 'usage_1h', 'api_1m', 'sla_monthly']
+const TABLES = [
+  'events',
+  'signals_1m',
+  'health_1m',
+  'runs_1h',
+  'jobs_1h',
+  'usage_1h',
+  'api_1m',
+  'sla_monthly',
+]
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)

@@ -67,9 +67,15 @@ async function setUpCustomers(target: DemoTarget, month: string, log: (l: string
   }
   const windows = await api.json<{ items: { reason: string }[] }>('GET', `/v1/sla/maintenance?month=${month}`)
   const w = maintenanceWindow(month)
-  if (!windows.items.some((x) => x.reason === w.reason)) await api.json('POST', '/v1/sla/maintenance', w)
+  // Declared after the fact (the month is history), so it is not planned maintenance: it goes in
+  // as an explicit adjustment with a reason, audited and shown on every report of the month.
+  if (!windows.items.some((x) => x.reason === w.reason))
+    await api.json('POST', '/v1/sla/maintenance', {
+      ...w,
+      adjustment: { reason: 'demo: last month is imported history, its maintenance is entered afterwards' },
+    })
   log(
-    `customers ${DEMO_CUSTOMERS.map((c) => c.id).join(', ')} with their plans; maintenance ${w.start} – ${w.end}`,
+    `customers ${DEMO_CUSTOMERS.map((c) => c.id).join(', ')} with their plans; maintenance ${w.start} – ${w.end} (a late, audited adjustment)`,
   )
 }
 
@@ -112,8 +118,13 @@ export async function runDemo(config: Config, opts: DemoOptions = {}): Promise<D
     const live = await liveWork(target, { quick: !!opts.quick, dataDir: config.dataDir, log })
     await waitForPipeline(target.api, 60_000)
     log(`\n4. closing ${month}`)
-    const closed = await target.api.json<{ issued: number }>('POST', `/v1/sla/close?month=${month}`)
-    log(`  ${closed.issued} credit record(s) issued (a second close issues nothing)`)
+    const closed = await target.api.json<{ status: string; issued: number; reason: string | null }>(
+      'POST',
+      `/v1/sla/close?month=${month}`,
+    )
+    if (closed.status === 'closed')
+      log(`  ${closed.issued} credit record(s) issued (a second close issues nothing)`)
+    else log(`  ${month} ${closed.status}: ${closed.reason}`)
     const credits = await printSummary(target, month, live, out, Date.now() - started)
     return { month, credits, live, target }
   } finally {

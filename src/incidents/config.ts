@@ -17,15 +17,21 @@ const burnPair = z
     shortMinutes: minutes,
     burn: z.number().positive(),
     severity: Severity,
+    /**
+     * 'page': the incident pages PagerDuty and notifies its customers; 'ticket': the incident is
+     * recorded (timeline, API, Grafana) for working hours, never paged and no customer notified.
+     */
+    action: z.enum(['page', 'ticket']).default('page'),
   })
   .strict()
 
 export type BurnPair = z.infer<typeof burnPair>
 
+// SRE workbook table 5-8: the two fast pairs page, the 3-day pair is a ticket.
 const defaultPairs: BurnPair[] = [
-  { longMinutes: 60, shortMinutes: 5, burn: 14.4, severity: 'critical' },
-  { longMinutes: 360, shortMinutes: 30, burn: 6, severity: 'critical' },
-  { longMinutes: 4320, shortMinutes: 360, burn: 1, severity: 'warning' },
+  { longMinutes: 60, shortMinutes: 5, burn: 14.4, severity: 'critical', action: 'page' },
+  { longMinutes: 360, shortMinutes: 30, burn: 6, severity: 'critical', action: 'page' },
+  { longMinutes: 4320, shortMinutes: 360, burn: 1, severity: 'warning', action: 'ticket' },
 ]
 
 const rules = z
@@ -33,7 +39,10 @@ const rules = z
     successRate: z
       .object({
         enabled: z.boolean().default(true),
-        /** Fraction of finished runs that must succeed (per customer). */
+        /**
+         * Fraction of finished runs that must succeed where no plan applies (runs of no customer,
+         * incident reports). A customer's SLO is its plan's successRateTarget (sla alertTargets).
+         */
         slo: ratio.default(0.99),
         pairs: z.array(burnPair).min(1).default(defaultPairs),
         /** Below this many finished runs in a pair's long window the pair does not fire (quiet customers). */
@@ -44,7 +53,10 @@ const rules = z
     uptime: z
       .object({
         enabled: z.boolean().default(true),
-        /** Fraction of minutes the factory must be up (healthy control-plane heartbeat or ok probe). */
+        /**
+         * Fraction of minutes the factory must be up, for incident reports. The rule itself judges
+         * the strictest plan's uptimeTarget (the default plan's without customers).
+         */
         slo: ratio.default(0.999),
         pairs: z.array(burnPair).min(1).default(defaultPairs),
       })
@@ -99,6 +111,14 @@ const rules = z
       })
       .strict()
       .prefault({}),
+    slaMonthHeld: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A month the SLA close holds (telemetry missing for witnessed minutes): an operator's task. */
+        severity: Severity.default('error'),
+      })
+      .strict()
+      .prefault({}),
     slaLateData: z
       .object({
         enabled: z.boolean().default(true),
@@ -124,6 +144,7 @@ const recoveryKindsOfRules = z
     worker_error_rate: RecoveryKind.default('worker_recovery'),
     probe_failures: RecoveryKind.default('control_plane_failover'),
     telemetry_lag: RecoveryKind.default('control_plane_failover'),
+    sla_month_held: RecoveryKind.default('full_recovery'),
     sla_late_data: RecoveryKind.default('full_recovery'),
   })
   .strict()
@@ -159,6 +180,16 @@ export const incidentsConfigSchema = z
         caFile: z.string().optional(),
         /** Shared secret of the v3 webhook subscription; unset: the webhook route answers 401. */
         webhookSecret: z.string().min(8).optional(),
+        /**
+         * Replay window of the webhook: an event whose signed `occurred_at` is older than this (or
+         * more than 5 minutes ahead) is answered 'stale' and changes nothing.
+         */
+        webhookMaxAgeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 86_400)
+          .default(3_600),
         /** Source field of pages. */
         source: z.string().min(1).max(255).default('steward'),
       })

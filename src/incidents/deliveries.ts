@@ -110,6 +110,13 @@ async function sendToCustomer(row: Delivery, o: DeliveryOptions): Promise<Attemp
   const webhook = n && (await o.tenants.webhookOf(n.customerId))
   if (!n || !webhook)
     return { outcome: { status: 'skipped' }, error: 'no webhook configured', label: 'skipped' }
+  // A webhook stored before secrets were required: never sent unsigned (docs/customers.md).
+  if (!webhook.secret)
+    return {
+      outcome: { status: 'skipped' },
+      error: 'webhook has no signing secret: not sent unsigned',
+      label: 'skipped',
+    }
   // The notice as the customer receives it: { id, kind, customerId, createdAt, payload }.
   const body = JSON.stringify(n)
   const timestamp = String(Math.floor(Date.now() / 1000))
@@ -120,7 +127,7 @@ async function sendToCustomer(row: Delivery, o: DeliveryOptions): Promise<Attemp
     'x-steward-delivery': String(n.id),
     'x-steward-timestamp': timestamp,
   }
-  if (webhook.secret) headers['x-steward-signature'] = signWebhook(webhook.secret, timestamp, body)
+  headers['x-steward-signature'] = signWebhook(webhook.secret, timestamp, body)
   try {
     const res = await o.egress.request(webhook.url, {
       method: 'POST',

@@ -31,7 +31,8 @@ export async function affectedCustomers(
   at: Date,
 ): Promise<string[]> {
   if (scope.startsWith('customer:')) return [scope.slice('customer:'.length)].filter(Boolean)
-  // An SLA month to decide on is the operator's task: no customer is affected by it yet.
+  // An SLA month to decide on (held, or changed by late data) is the operator's task: no customer
+  // is affected by it yet.
   if (scope.startsWith('sla:')) return []
   if (scope.startsWith('pool:') && ctx.clickhouse)
     return poolCustomers(ctx.clickhouse, scope.slice('pool:'.length), at)

@@ -4,7 +4,9 @@
 // Hysteresis: an incident opens after `openAfterEvaluations` firing evaluations in a row, and
 // resolves only once its condition has been clear for `resolveAfterMinutes` — a signal that flaps
 // faster than that keeps one incident open instead of opening and closing one every minute. After
-// a resolution, the same (rule, scope) opens again only after `reopenCooldownMinutes`.
+// a resolution, the same (rule, scope) opens again only after `reopenCooldownMinutes`. SLO rules
+// are the exception on the way out: their incident resolves as soon as the SLI has recovered
+// (rules.ts), since that is what their customers were promised.
 import type { Pool } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import type { IncidentsConfig } from './config.ts'
@@ -47,7 +49,7 @@ async function applyClear(
   rule: string,
   firingScopes: Set<string>,
   now: Date,
-  cfg: IncidentsConfig,
+  resolveAfterMs: number,
   ctx: LifecycleContext,
   out: EvaluationSummary,
 ): Promise<void> {
@@ -58,7 +60,7 @@ async function applyClear(
     await transaction(pool, async (db) => {
       const i = await lockIncident(db, id)
       if (!i || i.status === 'resolved') return
-      if (await nowClear(db, i, now, cfg.resolveAfterMinutes * 60_000, ctx)) out.resolved.push(id)
+      if (await nowClear(db, i, now, resolveAfterMs, ctx)) out.resolved.push(id)
     })
   }
 }
@@ -80,9 +82,16 @@ export async function evaluateOnce(
         out.errors.push(`${r.rule}/${f.scope}: ${(err as Error).message}`),
       )
     }
-    await applyClear(src.pool, r.rule, new Set(r.findings.map((f) => f.scope)), now, cfg, ctx, out).catch(
-      (err) => out.errors.push(`${r.rule} (clear): ${(err as Error).message}`),
-    )
+    const resolveAfterMs = r.resolvesOnRecovery ? 0 : cfg.resolveAfterMinutes * 60_000
+    await applyClear(
+      src.pool,
+      r.rule,
+      new Set(r.findings.map((f) => f.scope)),
+      now,
+      resolveAfterMs,
+      ctx,
+      out,
+    ).catch((err) => out.errors.push(`${r.rule} (clear): ${(err as Error).message}`))
   }
   return out
 }

@@ -52,7 +52,7 @@ export interface IncidentsUses {
   tenants: Pick<TenantsModule, 'customers' | 'webhookOf' | 'contactsOf'>
   orchestrator: Pick<OrchestratorModule, 'queueStats'>
   /** The RTO targets the recovery estimates come from. */
-  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'lateData'>
+  sla: Pick<SlaModule, 'rtoTargetSeconds' | 'heldMonths' | 'lateData' | 'alertTargets' | 'factoryMinutes'>
   /** PagerDuty Events API v2 (from the environment): no routing key, no paging. */
   paging: { routingKey: string | undefined; eventsHost: string }
   /** Customer e-mail's SMTP server (from the environment: SMTP_URL): unset, no e-mail. */
@@ -158,7 +158,10 @@ export const createIncidents = defineModule(
           pool: deps.pool,
           clickhouse: deps.clickhouse,
           queueStats: uses.orchestrator.queueStats,
+          heldMonths: uses.sla.heldMonths,
           slaLateData: uses.sla.lateData,
+          alertTargets: uses.sla.alertTargets,
+          factoryMinutes: uses.sla.factoryMinutes,
         },
         cfg,
         ctx,
@@ -190,7 +193,12 @@ export const createIncidents = defineModule(
     return {
       name: 'incidents',
       routes: incidentsRouter({ pool: deps.pool, clickhouse: deps.clickhouse, config: cfg, ctx, kick }),
-      publicRoutes: pagerDutyWebhookRoutes({ pool: deps.pool, secret: cfg.pagerduty.webhookSecret, ctx }),
+      publicRoutes: pagerDutyWebhookRoutes({
+        pool: deps.pool,
+        secret: cfg.pagerduty.webhookSecret,
+        maxAgeSeconds: cfg.pagerduty.webhookMaxAgeSeconds,
+        ctx,
+      }),
       evaluate,
       deliver: async () => {
         if (loop) return loop.kick()

@@ -8,7 +8,9 @@
 //   it never re-opens); a re-fire after resolution opens a new incident with a new dedup key;
 // - a silenced incident is recorded and shown, never paged while the silence lasts; if it is still
 //   open when the silence ends, it is paged then;
-// - each PagerDuty action is queued once per incident (unique idempotency key in the outbox).
+// - each PagerDuty action is queued once per incident (unique idempotency key in the outbox);
+// - a ticket-level incident (a burn-rate pair with action 'ticket') is recorded and shown, never
+//   paged and no customer notified; it pages (and notifies) once a page-level pair fires.
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from '../db/postgres.ts'
 import { appendEvents } from '../ingest/index.ts'
@@ -59,6 +61,9 @@ async function page(db: PoolClient, i: Incident, ctx: LifecycleContext, at: Date
   await addTimeline(db, i.id, 'notification', `PagerDuty trigger queued (severity ${i.severity})`, {}, at)
 }
 
+/** Whether the incident's latest firing was a ticket-level burn-rate pair (recorded, not paged). */
+const isTicket = (i: Pick<Incident, 'details'>) => i.details.alert === 'ticket'
+
 /** Pages an open incident that has not been paged yet, unless paging is off or a silence holds it. */
 async function pageUnlessSilenced(
   db: PoolClient,
@@ -66,7 +71,7 @@ async function pageUnlessSilenced(
   ctx: LifecycleContext,
   at: Date,
 ): Promise<void> {
-  if (i.paged || i.status === 'resolved') return
+  if (i.paged || i.status === 'resolved' || isTicket(i)) return
   const silence = await activeSilence(db, i.rule, i.scope, at)
   if (silence) {
     if (!i.silenced) {
@@ -121,6 +126,17 @@ export async function openIncident(
   )
   await appendEvents(db, incidentEvents(i, 'triggered', at))
   await recordEstimate(db, i, defaultEstimate(i, ctx.recovery).at, 'rto_target', at, ctx.recovery)
+  if (isTicket(i)) {
+    await addTimeline(
+      db,
+      id,
+      'note',
+      'ticket-level window: recorded, not paged, no customer notified',
+      {},
+      at,
+    )
+    return i
+  }
   const n = await notifyCustomers(
     db,
     i,
@@ -146,7 +162,9 @@ export async function stillFiring(
   ctx: LifecycleContext,
 ): Promise<void> {
   const escalate = isHigher(f.severity, i.severity)
+  const wasTicket = isTicket(i)
   await recordFiring(db, i.id, at, f.details, escalate ? f.severity : undefined)
+  i.details = f.details
   await addTimeline(
     db,
     i.id,
@@ -162,6 +180,27 @@ export async function stillFiring(
     await appendEvents(db, incidentEvents(i, 'escalated', at, `:${f.severity}`))
     // A trigger with the same dedup key updates the open PagerDuty alert's severity.
     if (i.paged) await page(db, i, ctx, at)
+  }
+  // From a ticket to a page: the customers hear of it now (the notice's key makes it once).
+  if (wasTicket && !isTicket(i)) {
+    const n = await notifyCustomers(
+      db,
+      i,
+      'incident.investigating',
+      'investigating',
+      'We are investigating an issue affecting your runs.',
+      at,
+      ctx,
+    )
+    if (n)
+      await addTimeline(
+        db,
+        i.id,
+        'notification',
+        `"investigating" notice queued for ${n} customer(s)`,
+        {},
+        at,
+      )
   }
   await pageUnlessSilenced(db, i, ctx, at)
 }

@@ -1,12 +1,23 @@
 // Detection rules: each reads its signal (ClickHouse telemetry, PostgreSQL queue state, the
 // telemetry outbox) as of `now` and says which scopes fire. A rule whose source fails reports
 // `ok: false`, and its open incidents are left as they are: missing data never resolves an incident.
+//
+// Guarantees (docs/incidents.md, "SLOs from the plans"):
+// - the burn-rate rules judge each customer against its own plan (sla alertTargets), and the
+//   factory's minutes exactly as the monthly figures do (a silent minute the witness saw served is
+//   not down);
+// - while the telemetry pipeline is behind (`telemetryLag.maxAgeSeconds`), the customer-facing rules
+//   that read ClickHouse are not judged (ok: false): a stalled pipeline is its own operator
+//   incident (telemetry_lag), never a customer outage, and it resolves nothing either;
+// - an SLO incident resolves when its SLI has recovered (the uptime rule: the newest judged minute
+//   is up; the success rate: the short window no longer burns), without the resolve delay;
+// - a pair whose action is 'ticket' (the 3-day window) records its incident, never pages.
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Queryable } from '../db/postgres.ts'
-import { chTime, outboxLag } from '../ingest/index.ts'
+import { chTime, type OutboxLag, outboxLag } from '../ingest/index.ts'
 import { getDlqSize, type QueueStat } from '../orchestrator/index.ts'
-import { formatCents, type LateDataFinding } from '../sla/index.ts'
+import { type AlertTargets, formatCents, type LateDataFinding, type MinuteVerdict } from '../sla/index.ts'
 import { type BurnVerdict, evaluateBurn, type WindowCount, windowsOf } from './burn.ts'
 import type { IncidentsConfig } from './config.ts'
 import type { Severity } from './schemas.ts'
@@ -18,11 +29,6 @@ const SQL = {
     WHERE type = 'run' AND action IN ('succeeded', 'failed')
       AND ts > {now:DateTime64(3, 'UTC')} - toIntervalMinute({max:UInt32}) AND ts <= {now:DateTime64(3, 'UTC')}
     GROUP BY customer_id`,
-  uptime: `
-    SELECT toUnixTimestamp(minute) AS m, sum(healthy) AS h FROM signals_1m
-    WHERE customer_id = '' AND ((source = 'heartbeat' AND component = 'control_plane') OR source = 'probe')
-      AND minute >= toDateTime({start:UInt32}, 'UTC') AND minute < toDateTime({end:UInt32}, 'UTC')
-    GROUP BY minute`,
   dlqGrowth: `
     SELECT customer_id, count() AS n FROM events FINAL
     WHERE type = 'job' AND action = 'dead_lettered'
@@ -49,13 +55,14 @@ export const ruleNames = [
   'worker_error_rate',
   'probe_failures',
   'telemetry_lag',
+  'sla_month_held',
   'sla_late_data',
 ] as const
 export type RuleName = (typeof ruleNames)[number]
 
-/** Rules whose incidents customers hear about (telemetry lag and SLA late data are the operator's). */
+/** Rules whose incidents customers hear about (telemetry lag and the SLA's held months and late data are the operator's). */
 export const customerFacing = new Set<string>(
-  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_late_data'),
+  ruleNames.filter((r) => r !== 'telemetry_lag' && r !== 'sla_month_held' && r !== 'sla_late_data'),
 )
 
 export interface Finding {
@@ -70,6 +77,8 @@ export interface RuleResult {
   ok: boolean
   error?: string
   findings: Finding[]
+  /** An SLO rule: a scope that stopped firing has recovered, and its incident resolves at once. */
+  resolvesOnRecovery?: boolean
 }
 
 export interface RuleSources {
@@ -77,8 +86,14 @@ export interface RuleSources {
   clickhouse?: ClickHouseClient
   /** The orchestrator's autoscaling signal per pool (the queue rule). */
   queueStats: () => Promise<QueueStat[]>
+  /** The SLA engine's held months (YYYY-MM); absent: the rule is not evaluated. */
+  heldMonths?: () => Promise<string[]>
   /** The SLA engine's closed months that late data would change; absent: the rule cannot run. */
   slaLateData?: () => Promise<LateDataFinding[]>
+  /** The SLOs of the plans (sla alertTargets); absent: the burn-rate rules cannot run. */
+  alertTargets?: (now: Date) => Promise<AlertTargets>
+  /** The factory's minutes as the SLA figures judge them; absent: the uptime rule cannot run. */
+  factoryMinutes?: (from: Date, to: Date) => Promise<MinuteVerdict[]>
 }
 
 type Rules = IncidentsConfig['rules']
@@ -92,7 +107,18 @@ const burnDetails = (v: BurnVerdict, slo: number) => ({
   longBurn: v.longBurn,
   shortBurn: v.shortBurn,
   budgetConsumed: v.budgetConsumed,
+  /** 'ticket': recorded, not paged (lifecycle.ts). */
+  alert: v.pair.action,
 })
+
+function sla<K extends 'alertTargets' | 'factoryMinutes'>(
+  src: RuleSources,
+  k: K,
+): NonNullable<RuleSources[K]> {
+  const f = src[k]
+  if (!f) throw new Error('the SLA engine is not available in this process')
+  return f
+}
 
 async function successRate(src: RuleSources, r: Rules['successRate'], now: Date): Promise<Finding[]> {
   const windows = windowsOf(r.pairs)
@@ -107,20 +133,23 @@ async function successRate(src: RuleSources, r: Rules['successRate'], now: Date)
     SQL.successRate(cols.join(', ')),
     params,
   )
+  const targets = await sla(src, 'alertTargets')(now)
   const out: Finding[] = []
   for (const row of rows) {
     const counts = new Map<number, WindowCount>(
       windows.map((w, i) => [w, { bad: Number(row[`b${i}`]), total: Number(row[`t${i}`]) }]),
     )
-    const v = evaluateBurn(counts, r.pairs, r.slo, r.minRuns)
-    if (!v) continue
     const customer = String(row.customer_id)
+    // Each customer's own promise; runs of no known customer against the configured SLO.
+    const slo = targets.customers.get(customer)?.successRate ?? r.slo
+    const v = evaluateBurn(counts, r.pairs, slo, r.minRuns)
+    if (!v) continue
     const long = counts.get(v.pair.longMinutes)!
     out.push({
       scope: `customer:${customer}`,
       severity: v.pair.severity,
-      summary: `Run success rate of ${customer || 'the factory'} is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad}/${long.total} runs failed over ${v.pair.longMinutes} min; SLO ${pct(r.slo)})`,
-      details: { ...burnDetails(v, r.slo), failedRuns: long.bad, finishedRuns: long.total },
+      summary: `Run success rate of ${customer || 'the factory'} is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad}/${long.total} runs failed over ${v.pair.longMinutes} min; SLO ${pct(slo)})`,
+      details: { ...burnDetails(v, slo), failedRuns: long.bad, finishedRuns: long.total },
     })
   }
   return out
@@ -131,34 +160,36 @@ async function uptime(src: RuleSources, r: Rules['uptime'], now: Date): Promise<
   // Judge complete minutes only, one minute behind: the relay needs a moment to ship the last one.
   const end = Math.floor(now.getTime() / 60_000) * 60_000 - 60_000
   const start = end - windows[0]! * 60_000
-  const rows = await chQuery<{ m: number; h: number }>(src.clickhouse!, SQL.uptime, {
-    start: start / 1000,
-    end: end / 1000,
-  })
-  if (rows.length === 0) return [] // no signal at all in the window: nothing to judge yet
-  const healthy = new Set(rows.filter((x) => Number(x.h) > 0).map((x) => Number(x.m) * 1000))
-  const first = Math.min(...rows.map((x) => Number(x.m) * 1000))
+  const [minutes, targets] = await Promise.all([
+    sla(src, 'factoryMinutes')(new Date(start), new Date(end)),
+    sla(src, 'alertTargets')(now),
+  ])
+  // The SLI now: the newest judged minute. An incident resolves as soon as it is up again.
+  const newest = minutes.findLast((m) => m !== null)
+  if (newest !== 'down') return []
+  const slo = targets.factoryUptime
   const counts = new Map<number, WindowCount>()
   for (const w of windows) {
-    // Minutes before the first signal ever seen are not judged; after it, a silent minute is down.
-    const from = Math.max(end - w * 60_000, first)
+    // Minutes not in service, in maintenance or unmeasured (telemetry missing while the witness
+    // saw Steward serve) are not judged: only up and down minutes count.
     let bad = 0
     let total = 0
-    for (let m = from; m < end; m += 60_000) {
+    for (const m of minutes.slice(minutes.length - w)) {
+      if (m === null) continue
       total++
-      if (!healthy.has(m)) bad++
+      if (m === 'down') bad++
     }
     counts.set(w, { bad, total })
   }
-  const v = evaluateBurn(counts, r.pairs, r.slo, 1)
+  const v = evaluateBurn(counts, r.pairs, slo, 1)
   if (!v) return []
   const long = counts.get(v.pair.longMinutes)!
   return [
     {
       scope: '',
       severity: v.pair.severity,
-      summary: `Factory uptime is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad} of ${long.total} minutes down over ${v.pair.longMinutes} min; SLO ${pct(r.slo)})`,
-      details: { ...burnDetails(v, r.slo), downMinutes: long.bad, judgedMinutes: long.total },
+      summary: `Factory uptime is burning its error budget ${v.longBurn.toFixed(1)}x (${long.bad} of ${long.total} minutes down over ${v.pair.longMinutes} min; SLO ${pct(slo)}, the strictest plan's)`,
+      details: { ...burnDetails(v, slo), downMinutes: long.bad, judgedMinutes: long.total },
     },
   ]
 }
@@ -224,8 +255,7 @@ async function probeFailures(src: RuleSources, r: Rules['probeFailures'], now: D
   }))
 }
 
-async function telemetryLag(src: RuleSources, r: Rules['telemetryLag']): Promise<Finding[]> {
-  const lag = await outboxLag(src.pool)
+async function telemetryLag(lag: OutboxLag, r: Rules['telemetryLag']): Promise<Finding[]> {
   if (lag.oldestAgeSeconds < r.maxAgeSeconds) return []
   return [
     {
@@ -235,6 +265,16 @@ async function telemetryLag(src: RuleSources, r: Rules['telemetryLag']): Promise
       details: { ...lag, maxAgeSeconds: r.maxAgeSeconds },
     },
   ]
+}
+
+async function slaMonthHeld(src: RuleSources, r: Rules['slaMonthHeld']): Promise<Finding[]> {
+  if (!src.heldMonths) throw new Error('the SLA engine is not available in this process')
+  return (await src.heldMonths()).map((month) => ({
+    scope: `sla:${month}`,
+    severity: r.severity,
+    summary: `SLA month ${month} is held: telemetry is missing for minutes Steward's witness saw served; no credit is issued until an admin releases it (POST /v1/sla/months/${month}/release)`,
+    details: { month },
+  }))
 }
 
 async function slaLateData(src: RuleSources, r: Rules['slaLateData']): Promise<Finding[]> {
@@ -249,6 +289,8 @@ async function slaLateData(src: RuleSources, r: Rules['slaLateData']): Promise<F
 
 /** Runs every enabled rule; one rule's failure does not stop the others. */
 export async function runRules(src: RuleSources, rules: Rules, now: Date): Promise<RuleResult[]> {
+  const lag = await outboxLag(src.pool).catch((err: Error) => err)
+  const behind = !(lag instanceof Error) && lag.oldestAgeSeconds >= rules.telemetryLag.maxAgeSeconds
   const plan: [RuleName, boolean, boolean, () => Promise<Finding[]>][] = [
     ['success_rate_burn', rules.successRate.enabled, true, () => successRate(src, rules.successRate, now)],
     ['uptime_burn', rules.uptime.enabled, true, () => uptime(src, rules.uptime, now)],
@@ -266,7 +308,16 @@ export async function runRules(src: RuleSources, rules: Rules, now: Date): Promi
       () => workerErrorRate(src, rules.workerErrorRate, now),
     ],
     ['probe_failures', rules.probeFailures.enabled, true, () => probeFailures(src, rules.probeFailures, now)],
-    ['telemetry_lag', rules.telemetryLag.enabled, false, () => telemetryLag(src, rules.telemetryLag)],
+    [
+      'telemetry_lag',
+      rules.telemetryLag.enabled,
+      false,
+      async () => {
+        if (lag instanceof Error) throw lag
+        return telemetryLag(lag, rules.telemetryLag)
+      },
+    ],
+    ['sla_month_held', rules.slaMonthHeld.enabled, false, () => slaMonthHeld(src, rules.slaMonthHeld)],
     ['sla_late_data', rules.slaLateData.enabled, false, () => slaLateData(src, rules.slaLateData)],
   ]
   const out: RuleResult[] = []
@@ -276,8 +327,25 @@ export async function runRules(src: RuleSources, rules: Rules, now: Date): Promi
       out.push({ rule, ok: false, error: 'ClickHouse is not available in this process', findings: [] })
       continue
     }
+    // Telemetry still on its way says nothing about customers: not judged (and nothing resolves).
+    if (behind && needsClickHouse && customerFacing.has(rule)) {
+      const seconds = Math.round((lag as OutboxLag).oldestAgeSeconds)
+      out.push({
+        rule,
+        ok: false,
+        error: `telemetry is ${seconds} s behind: not judged until the pipeline catches up (telemetry_lag)`,
+        findings: [],
+      })
+      continue
+    }
+    const resolvesOnRecovery = rule === 'success_rate_burn' || rule === 'uptime_burn'
     try {
-      out.push({ rule, ok: true, findings: await run() })
+      out.push({
+        rule,
+        ok: true,
+        findings: await run(),
+        ...(resolvesOnRecovery ? { resolvesOnRecovery } : {}),
+      })
     } catch (err) {
       out.push({ rule, ok: false, error: (err as Error).message, findings: [] })
     }

@@ -253,7 +253,8 @@ export type IncidentNotice = z.infer<typeof IncidentNotice>
 /** What the PagerDuty webhook did with an event. */
 export const WebhookOutcome = z
   .object({
-    status: z.enum(['acknowledged', 'resolved', 'noted', 'unchanged', 'ignored']),
+    /** duplicate: this event id was applied before; stale: occurred_at outside the replay window. */
+    status: z.enum(['acknowledged', 'resolved', 'noted', 'unchanged', 'ignored', 'duplicate', 'stale']),
     /** The incident the event was about (absent when ignored). */
     incidentId: z.string().optional(),
   })

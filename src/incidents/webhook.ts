@@ -3,6 +3,13 @@
 // signatures may be listed during secret rotation), compared in constant time. A bad or missing
 // signature is a 401 and changes nothing. Events for incidents we do not know are acknowledged
 // with 200 and ignored, so PagerDuty does not retry them.
+//
+// Guarantees against replay (the signature covers the body, not the time it was sent):
+// - an event whose signed `occurred_at` is older than `webhookMaxAgeSeconds` (or more than 5 minutes
+//   ahead) is answered 'stale' and changes nothing;
+// - an event id applied before is answered 'duplicate' and changes nothing. The id is recorded
+//   after the event is applied, so an event whose processing failed is applied on PagerDuty's retry
+//   (the actions are idempotent: a redelivery racing its original finds the incident 'unchanged').
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Pool } from '../db/postgres.ts'
@@ -31,9 +38,20 @@ export function verifyPagerDutySignature(
     })
 }
 
+const SQL = {
+  seen: 'SELECT 1 FROM pagerduty_webhook_events WHERE event_id = $1',
+  record: `INSERT INTO pagerduty_webhook_events (event_id, occurred_at) VALUES ($1, $2)
+           ON CONFLICT (event_id) DO NOTHING`,
+  prune: `DELETE FROM pagerduty_webhook_events WHERE received_at < now() - $1::int * interval '2 seconds'`,
+}
+
+/** How far ahead of our clock a signed `occurred_at` may be (PagerDuty's clock, ours). */
+const FUTURE_SKEW_MS = 5 * 60_000
+
 const WebhookBody = z.object({
   event: z.object({
-    id: z.string().optional(),
+    id: z.string().min(1).max(200),
+    occurred_at: z.iso.datetime({ offset: true }),
     event_type: z.string(),
     data: z
       .object({
@@ -48,6 +66,8 @@ const WebhookBody = z.object({
 export function pagerDutyWebhookRoutes(opts: {
   pool: Pool
   secret: string | undefined
+  /** The replay window (incidents.pagerduty.webhookMaxAgeSeconds). */
+  maxAgeSeconds: number
   ctx: LifecycleContext
 }) {
   const app = createRouter()
@@ -72,13 +92,20 @@ export function pagerDutyWebhookRoutes(opts: {
     try {
       parsed = WebhookBody.parse(JSON.parse(raw))
     } catch {
-      throw new BadRequestError('body is not a PagerDuty v3 webhook event (event.event_type, event.data)')
+      throw new BadRequestError(
+        'body is not a PagerDuty v3 webhook event (event.id, event.occurred_at, event.event_type, event.data)',
+      )
     }
-    const { event_type: type, data } = parsed.event
+    const { id, occurred_at: occurredAt, event_type: type, data } = parsed.event
+    const age = Date.now() - Date.parse(occurredAt)
+    if (age > opts.maxAgeSeconds * 1000 || age < -FUTURE_SKEW_MS)
+      return c.json({ status: 'stale' as const }, 200)
+    if ((await opts.pool.query(SQL.seen, [id])).rowCount) return c.json({ status: 'duplicate' as const }, 200)
     const key = data.incident_key
-    if (!key) return c.json({ status: 'ignored' as const }, 200)
-    const status = await mirrorPagerDuty(opts.pool, key, type, data.id, opts.ctx)
-    return c.json({ status, incidentId: status === 'ignored' ? undefined : key }, 200)
+    const status = key ? await mirrorPagerDuty(opts.pool, key, type, data.id, opts.ctx) : 'ignored'
+    await opts.pool.query(SQL.record, [id, occurredAt])
+    await opts.pool.query(SQL.prune, [opts.maxAgeSeconds])
+    return c.json({ status, incidentId: status === 'ignored' ? undefined : (key ?? undefined) }, 200)
   })
   return app
 }

@@ -162,6 +162,13 @@ export const createIngest = defineModule(
 
 export * from './events.ts'
 export type { RunLinks } from './otlp/admit.ts'
-export { appendEvents, type EventSource, type NewEvent, type OutboxLag, outboxLag } from './outbox.ts'
+export {
+  appendEvents,
+  type EventSource,
+  type NewEvent,
+  type OutboxLag,
+  outboxLag,
+  shippedBefore,
+} from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

@@ -38,6 +38,8 @@ SELECT i.event_id, i.customer_id, i.source, i.target, i.body
 FROM input i JOIN fresh USING (customer_id, event_id)
 ORDER BY i.n
 RETURNING customer_id, event_id`,
+  // now() when the outbox is empty: everything appended so far has shipped.
+  shippedBefore: 'SELECT coalesce(min(enqueued_at), now()) AS at FROM telemetry_outbox',
   lag: `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age
         FROM telemetry_outbox`,
   pruneIds: `DELETE FROM telemetry_event_ids WHERE (customer_id, event_id) IN (
@@ -163,6 +165,16 @@ export interface OutboxLag {
 export async function outboxLag(db: Queryable): Promise<OutboxLag> {
   const { rows } = await db.query<{ backlog: number; age: number | null }>(SQL.lag)
   return { backlog: rows[0]?.backlog ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) }
+}
+
+/**
+ * Every event enqueued before this instant has left the outbox: ClickHouse acknowledged it (or the
+ * relay set it aside as invalid, telemetry_outbox_dead). An event's `enqueued_at` is its appending
+ * transaction's start, so a state change committed before this instant has its events shipped.
+ */
+export async function shippedBefore(db: Queryable): Promise<Date> {
+  const { rows } = await db.query<{ at: Date }>(SQL.shippedBefore)
+  return rows[0]!.at
 }
 
 /** Outbox rows the relay set aside as invalid events (telemetry_outbox_dead) since `since`. */

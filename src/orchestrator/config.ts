@@ -58,6 +58,16 @@ export const orchestratorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Bounded history (docs/orchestrator.md, "History and retention"). */
+    retention: z
+      .object({
+        /** Finished runs (and their jobs, attempts, usage), gone workers and scheduler records older than this go; 0 keeps them forever. */
+        days: z.number().int().min(0).max(36_500).default(30),
+        /** Runs deleted per statement (each its own short transaction). */
+        batchSize: z.number().int().min(1).max(100_000).default(1_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -16,6 +16,7 @@ import { type CustomerPool, type CustomerRun, customerPools, customerRuns, resum
 import type { HandlerDefinition } from './handlers.ts'
 import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
+import { historyTableSizes, pruneHistory } from './retention.ts'
 import { dlqRoutes } from './routes/dlq.ts'
 import { jobRoutes } from './routes/jobs.ts'
 import { runRoutes } from './routes/runs.ts'
@@ -23,6 +24,9 @@ import { workerRoutes } from './routes/workers.ts'
 import type { QueueStat, ResumedRun } from './schemas.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
 import { sweep, Worker } from './worker.ts'
+
+/** The scheduled job that deletes old history (retention.ts). */
+export const RETENTION_JOB = 'orchestrator.retention'
 
 export interface OrchestratorModule extends StewardModule {
   workers: Worker[]
@@ -49,6 +53,11 @@ export interface OrchestratorUses {
   egress: EgressPolicy
   /** The application's job kinds, added to the built-ins (one of the same name replaces it). */
   handlers?: readonly HandlerDefinition[]
+  /**
+   * Every SLA month before this instant is closed (null: none is). History of a month not yet
+   * closed is kept. The SLA engine (a layer above) knows; the composition root hands it in.
+   */
+  closedUntil: () => Promise<Date | null>
 }
 
 export const createOrchestrator = defineModule(
@@ -57,7 +66,23 @@ export const createOrchestrator = defineModule(
   (deps, uses: OrchestratorUses): OrchestratorModule => {
     const cfg = deps.config
     const log = deps.log.child({ module: 'orchestrator' })
-    const metrics = createOrchestratorMetrics(deps.metrics, () => getQueueStats(deps.pool, cfg))
+    const metrics = createOrchestratorMetrics(
+      deps.metrics,
+      () => getQueueStats(deps.pool, cfg),
+      () => historyTableSizes(deps.pool),
+    )
+    deps.scheduler.register({
+      name: RETENTION_JOB,
+      cron: '41 * * * *',
+      run: async ({ signal }) => ({
+        ...(await pruneHistory({
+          pool: deps.pool,
+          config: cfg.retention,
+          closedUntil: uses.closedUntil,
+          signal,
+        })),
+      }),
+    })
     const workers: Worker[] = []
     // One set of kinds for run validation and every in-process worker.
     const handlers = handlerSet(uses.egress, uses.handlers)
@@ -134,6 +159,7 @@ export {
   type Usage,
 } from './handlers.ts'
 export { handlerSet } from './kinds.ts'
+export { historyTableSizes, pruneHistory } from './retention.ts'
 export { backoffDelay } from './retry.ts'
 export { createRun } from './runs.ts'
 export type { QueueStat } from './schemas.ts'

@@ -6,8 +6,8 @@
 //   because they name the old attempt (see queue.ts);
 // - reclaims are capped (`maxReclaims`): a poison job that kills every worker it lands on is
 //   dead-lettered instead of looping forever;
-// - a worker silent for `workerLostAfterMs` is marked lost (a `worker lost` event); a lost worker
-//   that heartbeats again is live again (it was partitioned, not dead).
+// - a worker silent for `workerLostAfterMs` is marked lost (a `worker lost` event dated at its last
+//   heartbeat); a lost worker that heartbeats again is live again (it was partitioned, not dead).
 import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
@@ -38,7 +38,7 @@ const SQL = {
   lostWorkers: `
     UPDATE workers SET status = 'lost' WHERE status IN ('live', 'stopping')
       AND last_heartbeat_at < now() - $1::int * interval '1 millisecond'
-    RETURNING id, pool`,
+    RETURNING id, pool, last_heartbeat_at`,
   register: `
     INSERT INTO workers (id, pool, concurrency, host, pid) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (id) DO UPDATE SET status = 'live', last_heartbeat_at = now(), stopped_at = NULL`,
@@ -98,10 +98,20 @@ export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 50
 /** Marks workers that stopped heartbeating as lost. */
 export async function markLostWorkers(pool: Pool, lostAfterMs: number): Promise<number> {
   return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query<{ id: string; pool: string }>(SQL.lostWorkers, [lostAfterMs])
+    const { rows } = await c.query<{ id: string; pool: string; last_heartbeat_at: Date }>(SQL.lostWorkers, [
+      lostAfterMs,
+    ])
+    // The event is dated when the worker was last heard from, not when its silence was noticed:
+    // worker recovery (RTO) runs from the loss itself (docs/sla.md).
     await appendEvents(
       c,
-      rows.map((w) => ({ type: 'worker', action: 'lost', workerId: w.id, pool: w.pool })),
+      rows.map((w) => ({
+        type: 'worker',
+        action: 'lost',
+        workerId: w.id,
+        pool: w.pool,
+        ts: w.last_heartbeat_at.toISOString(),
+      })),
     )
     return rows.length
   })

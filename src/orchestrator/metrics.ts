@@ -1,6 +1,7 @@
 // Prometheus metrics of the orchestrator (names fixed by the cross-module contract): queue gauges
 // read from PostgreSQL at scrape time, and counters/histograms kept by this process's workers.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { TableSize } from './retention.ts'
 import type { QueueStat } from './schemas.ts'
 
 export interface OrchestratorMetrics {
@@ -15,6 +16,7 @@ export interface OrchestratorMetrics {
 export function createOrchestratorMetrics(
   registry: Registry,
   queueStats: () => Promise<QueueStat[]>,
+  tableSizes: () => Promise<TableSize[]>,
 ): OrchestratorMetrics {
   let cached: Promise<QueueStat[]> | undefined
   // One query per scrape feeds every gauge.
@@ -46,6 +48,21 @@ export function createOrchestratorMetrics(
     'Recommended worker count (autoscaling signal)',
     (s) => s.recommendedWorkers,
   )
+
+  // The history that retention bounds (docs/operations.md, "History and retention").
+  const sizeGauge = (name: string, help: string, pick: (t: TableSize) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['table'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset()
+        for (const t of await tableSizes().catch(() => [])) this.set({ table: t.table }, pick(t))
+      },
+    })
+  sizeGauge('steward_table_rows', 'Rows of a history table (planner estimate)', (t) => t.rows)
+  sizeGauge('steward_table_bytes', 'Bytes of a history table, indexes included', (t) => t.bytes)
 
   const processed = new Counter({
     name: 'steward_jobs_processed_total',

@@ -22,7 +22,7 @@ import { DomainError } from '../errors.ts'
 import { PROBLEMS, problemJson } from '../http/errors.ts'
 import { createRouter } from '../http/openapi.ts'
 import type { Logger } from '../log.ts'
-import { parseMonth, renderCsv, renderHtml } from '../sla/index.ts'
+import { isMonthKey, parseMonth, renderCsv, renderHtml } from '../sla/index.ts'
 import { countAttempt } from './attempts.ts'
 import type { PortalConfig } from './config.ts'
 import { buildDashboard } from './dashboard.ts'
@@ -244,7 +244,7 @@ export function portalRoutes(d: PortalRouteDeps) {
     const s = await session(c, true)
     if (!s) return c.redirect('/portal/login', 303)
     const [month, format] = c.req.param('file').split('.') as [string, 'html' | 'csv']
-    if (parseMonth(month).start > new Date())
+    if (!isMonthKey(month) || parseMonth(month).start > new Date())
       return refuse(c, 404, 'No such report', `${month} has not begun.`)
     const report = await uses.sla.creditReport(s.customerId, month)
     if (format === 'csv')

@@ -1,2 +1,4 @@
 // Scheduled jobs that run once per tick across every Steward instance (src/scheduler/scheduler.ts).
-export { createScheduler, InvalidCronError, type Scheduler } from './scheduler.ts'
+
+export { pruneScheduledRuns } from './history.ts'
+export { createScheduler, InvalidCronError, type Scheduler, ticksResumedAfter } from './scheduler.ts'

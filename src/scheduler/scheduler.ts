@@ -10,7 +10,7 @@
 //   (the instance was down) runs once for that tick. Jobs are written to cover every window
 //   since their last success, so one catch-up run is enough.
 import cron, { type ScheduledTask } from 'node-cron'
-import type { Pool } from '../db/postgres.ts'
+import type { Pool, Queryable } from '../db/postgres.ts'
 import type { Logger } from '../log.ts'
 
 export interface JobContext {
@@ -50,6 +50,16 @@ const SQL = {
   succeeded: `UPDATE scheduled_runs SET finished_at = now(), outcome = 'succeeded', detail = $2 WHERE id = $1`,
   failed: `UPDATE scheduled_runs SET finished_at = now(), outcome = 'failed', error = $2 WHERE id = $1`,
   succeededSince: `SELECT 1 FROM scheduled_runs WHERE job = $1 AND scheduled_for >= $2 AND outcome = 'succeeded' LIMIT 1`,
+  firstRunAfter: `SELECT min(started_at) AS at FROM scheduled_runs WHERE started_at > $1 AND instance <> $2`,
+}
+
+/**
+ * When the scheduler's ticks resumed on an instance other than `instance` after `after` (the first
+ * run any other instance started), or null: the end of a control-plane failover (docs/sla.md).
+ */
+export async function ticksResumedAfter(db: Queryable, after: Date, instance: string): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date | null }>(SQL.firstRunAfter, [after, instance])
+  return rows[0]?.at ?? null
 }
 
 const lockKey = (name: string) => `steward:job:${name}`

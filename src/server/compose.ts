@@ -68,16 +68,22 @@ export function composeModules(
   const ingest = want('ingest')
     ? createIngest(slice(config.ingest), { contractStarts: tenants.contractStarts })
     : undefined
+  // The orchestrator keeps a run's history until its SLA month is closed. Which months are is the
+  // SLA engine's knowledge, a layer above: handed down as a function, bound to sla once it exists
+  // (called only by the hourly retention job). Without sla no month counts as closed: nothing goes.
+  let closedUntil = (): Promise<Date | null> => Promise.resolve(null)
   const orchestrator = want('orchestrator')
     ? createOrchestrator(slice(config.orchestrator), {
         tenants,
         pricing,
         egress: egress.policy,
         handlers: root.handlers,
+        closedUntil: () => closedUntil(),
       })
     : undefined
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { tenants, pricing, orchestrator }) : undefined
+  if (sla) closedUntil = () => sla.closedUntil()
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {

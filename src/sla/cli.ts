@@ -13,6 +13,7 @@ import { createLogger } from '../log.ts'
 import type { PriceList } from '../pricing/index.ts'
 import { type CustomerSettings, customerDirectory } from '../tenants/index.ts'
 import type { SlaConfig } from './config.ts'
+import { syncConfigMaintenance } from './maintenance.ts'
 import { isMonthKey, parseMonth } from './months.ts'
 import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
 
@@ -110,18 +111,17 @@ async function fromEngines(config: ReportConfig, a: ReportArgs): Promise<string>
     })
     try {
       await migrate({ pool: pg.pool, clickhouse: ch.client, log })
-      const report = await buildCreditReport(
-        {
-          pool: pg.pool,
-          ch: ch.client,
-          config: config.sla,
-          prices: config.prices,
-          tenants: customerDirectory(pg.pool, config.tenants.defaults),
-          log,
-        },
-        parseMonth(a.month),
-        a.customer,
-      )
+      const ctx = {
+        pool: pg.pool,
+        ch: ch.client,
+        config: config.sla,
+        prices: config.prices,
+        tenants: customerDirectory(pg.pool, config.tenants.defaults),
+        log,
+      }
+      // As serve does at start: the config file's maintenance windows, judged when first seen.
+      await syncConfigMaintenance(ctx)
+      const report = await buildCreditReport(ctx, parseMonth(a.month), a.customer)
       if (a.format === 'csv') return renderCsv(report)
       if (a.format === 'html') return renderHtml(report)
       return `${JSON.stringify(report, null, 2)}\n`

@@ -11,8 +11,11 @@ export const slaConfigSchema = z
       .object({
         /** Month-to-date figures for Grafana and an RPO sample. */
         refresh: z.string().default('*/5 * * * *'),
-        /** Hourly on the 1st: the first run that finds the pipeline caught up closes the month. */
-        monthlyClose: z.string().default('15 * 1 * *'),
+        /**
+         * Hourly: the first run that finds the pipeline caught up closes a past month; later runs
+         * find nothing to do (a deferred or held month is closed by the first run after it clears).
+         */
+        monthlyClose: z.string().default('15 * * * *'),
         /** Daily: recomputes recently closed months and reports late data that would change them. */
         lateDataCheck: z.string().default('45 4 * * *'),
       })
@@ -24,7 +27,14 @@ export const slaConfigSchema = z
     defaultPlan: planSchema.prefault({}),
     /** Per-customer plans (version 0); the admin API adds versions 1, 2, ... on top. */
     plans: z.record(z.string(), planSchema).default({}),
+    /** Windows of the config file: stored and judged (notice, cap) when first seen, like the API's. */
     maintenance: z.array(maintenanceWindowSchema).default([]),
+    /** Notice a planned maintenance window needs; a later one is an audited adjustment. */
+    maintenanceNoticeHours: z
+      .number()
+      .min(0)
+      .max(24 * 365)
+      .default(72),
     /** RTO targets in seconds per recovery kind. */
     rtoTargetsSeconds: z
       .object({
@@ -36,6 +46,17 @@ export const slaConfigSchema = z
       .strict()
       .prefault({}),
     rpoTargetSeconds: z.number().positive().default(60),
+    /** After an outage, the backlog is drained once no ready job is older than this (full recovery ends). */
+    backlogDrainedSeconds: z.number().positive().default(60),
+    /** When the factory's probes of several regions make a minute down: all of them, or a majority. */
+    probeQuorum: z.enum(['all', 'majority']).default('all'),
+    /** How often each serve instance writes its liveness (the witness); beats must be < 60 s apart. */
+    witnessIntervalMs: z.number().int().min(1000).max(30_000).default(15_000),
+    /**
+     * Witnessed minutes without any factory signal in ClickHouse that a month may have and still
+     * close; more hold it for an admin (0: any).
+     */
+    holdToleranceMinutes: z.number().int().min(0).default(0),
     /** How many months back the late-data check compares closed months with a recompute. */
     lateDataMonths: z.number().int().min(1).max(36).default(3),
   })

@@ -280,7 +280,10 @@ export function slaMonthlyRows(m: CustomerMonth, adjustmentCents = 0): SlaMonthl
         ),
       ),
     ...m.rto.map((r) => row(`rto:${r.kind}`, r.worstSeconds ?? 0, r.targetSeconds, r.met)),
-    ...m.rpo.map((r) => row(`rpo:${r.source}`, r.worstSeconds, r.targetSeconds, r.met)),
+    // An unmeasured RPO has no value to plot: it is in the record, not in this copy.
+    ...m.rpo
+      .filter((r) => r.worstSeconds !== null)
+      .map((r) => row(`rpo:${r.source}`, r.worstSeconds!, r.targetSeconds, r.met === true)),
     row('cost', m.cost.total, 0, true),
     {
       ...row('credit', e.creditPercent, 0, e.creditPercent === 0, e.creditPercent),

@@ -1,15 +1,14 @@
 // The factory's uptime per UTC day over a trailing window (the public status page's bars).
 //
-// Guarantees: the same minute rules as the monthly figures (uptime.ts: a minute with no health
-// signal is down, factory maintenance minutes are excluded), counted only from the first health
-// signal the factory ever sent: days before the installation first served are "no data", never
-// down. The newest minutes are not judged yet (the relay needs a moment to ship them).
-import { chQuery } from '../db/clickhouse.ts'
+// Guarantees: the same minute rules as the monthly figures (uptime.ts: not in service before the
+// factory first served or imported history, a minute no store shows life in is down, factory
+// maintenance and unmeasured minutes are excluded): days with no minute in service are "no data",
+// never down. The newest minutes are not judged yet (the relay needs a moment to ship them).
 import type { SlaContext } from './context.ts'
-import { maintenanceWindows } from './maintenance.ts'
 import { DAY_MS, MINUTE_MS, monthOf, monthsBetween, percentOf } from './months.ts'
-import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
-
+import { loadService, serviceStart } from './service.ts'
+import { loadStates } from './states.ts'
+import { uptimeFigures } from './uptime.ts'
 /** Minutes at the end of the window that are not judged yet (telemetry still on its way). */
 export const UNJUDGED_MINUTES = 2
 
@@ -25,22 +24,11 @@ export interface FactoryDay {
 }
 
 export interface FactoryUptimeDays {
+  /** The first minute the factory was in service (its first serve, or imported history). */
   firstSignalAt: string | null
   /** Up / eligible minutes over the measured days; null when none. */
   percent: number | null
   days: FactoryDay[]
-}
-
-const SQL = {
-  firstSignal: `
-    SELECT count() AS n, toUInt32(min(minute)) AS m FROM signals_1m
-    WHERE customer_id = '' AND (source = 'probe' OR component = 'control_plane')`,
-}
-
-/** The first minute the factory sent a health signal (heartbeat or probe), or null if it never did. */
-export async function firstFactorySignal(ctx: Pick<SlaContext, 'ch'>): Promise<Date | null> {
-  const [row] = await chQuery<{ n: number; m: number }>(ctx.ch, SQL.firstSignal, {})
-  return Number(row?.n ?? 0) > 0 ? new Date(Number(row!.m) * 1000) : null
 }
 
 /** The factory's uptime on each of the `days` UTC days up to and including today. */
@@ -52,30 +40,19 @@ export async function factoryUptimeDays(
   const until = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS - UNJUDGED_MINUTES * MINUTE_MS)
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS
   const firstDay = new Date(today - (days - 1) * DAY_MS)
-  const first = await firstFactorySignal(ctx)
-  const measured = new Map<string, { eligibleMinutes: number; downMinutes: number }>()
+  const service = await loadService(ctx)
+  const first = serviceStart(service)
+  const measured = new Map<string, { eligibleMinutes: number; downMinutes: number; inService: boolean }>()
   if (first && first < until) {
     for (const month of monthsBetween(monthOf(first > firstDay ? first : firstDay), monthOf(until))) {
-      const [signals, windows] = await Promise.all([
-        loadMinuteSignals(ctx.ch, month, []),
-        maintenanceWindows(ctx.pool, ctx.config, month),
-      ])
-      const factoryWindows = windows
-        .filter((w) => w.customerId === null)
-        .map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
       const elapsed = Math.max(
         0,
         Math.min(month.minutes, (until.getTime() - month.start.getTime()) / MINUTE_MS),
       )
-      const from = Math.max(0, Math.ceil((first.getTime() - month.start.getTime()) / MINUTE_MS))
-      const figures = uptimeFigures(
-        month,
-        upMinutes(signals.factory),
-        maintenanceMask(month, factoryWindows),
-        elapsed,
-        from,
-      )
-      for (const d of figures.daily) measured.set(d.day, d)
+      const { factory: states, inService } = await loadStates(ctx, month, new Map(), { elapsed })
+      const figures = uptimeFigures(month, states, elapsed)
+      for (const [i, d] of figures.daily.entries())
+        measured.set(d.day, { ...d, inService: inService.subarray(i * 1440, (i + 1) * 1440).includes(1) })
     }
   }
   const firstMeasuredDay = first ? first.toISOString().slice(0, 10) : null
@@ -85,7 +62,7 @@ export async function factoryUptimeDays(
   for (let t = firstDay.getTime(); t <= today; t += DAY_MS) {
     const day = new Date(t).toISOString().slice(0, 10)
     const m = measured.get(day)
-    if (!m || firstMeasuredDay === null || day < firstMeasuredDay) {
+    if (!m?.inService || firstMeasuredDay === null || day < firstMeasuredDay) {
       out.push({ day, state: 'no_data', eligibleMinutes: 0, downMinutes: 0, percent: null })
       continue
     }

@@ -4,19 +4,17 @@
 import type { SlaContext } from './context.ts'
 import { loadCostFigures } from './cost.ts'
 import { createdAt } from './customers.ts'
-import { appliesTo, maintenanceWindows } from './maintenance.ts'
+import { appliesTo } from './maintenance.ts'
 import { allowedDowntimeMinutes, MINUTE_MS, type Month, ratioBelow } from './months.ts'
 import { resolvePlans } from './plans.ts'
 import { evaluate, successRateStatus } from './policy.ts'
-import { loadRpoFigures, loadRtoFigures } from './recovery.ts'
+import { loadRpoFigures } from './rpo.ts'
+import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from './rto.ts'
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
-import type { MaintenanceWindow } from './schemas/plan.ts'
-import { loadMinuteSignals, maintenanceMask, upMinutes, uptimeFigures } from './uptime.ts'
-
-function windowsOf(ws: MaintenanceWindow[]) {
-  return ws.map((w) => ({ start: new Date(w.start), end: new Date(w.end) }))
-}
+import { serviceStart } from './service.ts'
+import { loadStates } from './states.ts'
+import { periodsOf, SIGNAL, uptimeFigures } from './uptime.ts'
 
 export async function computeMonth(
   ctx: SlaContext,
@@ -35,45 +33,57 @@ export async function computeMonth(
   const { config } = ctx
   const plans = await resolvePlans(ctx.pool, config, customerIds, month)
   const created = await createdAt(ctx.tenants, customerIds)
-  // A customer created during the month is measured from its first whole minute.
-  const firstMinute = new Map(
-    [...created].map(([id, at]) => [
-      id,
-      Math.max(0, Math.ceil((at.getTime() - month.start.getTime()) / MINUTE_MS)),
-    ]),
-  )
   const targets = new Map(
     [...plans].map(([id, p]) => [
       id,
       Object.fromEntries(Object.entries(p.plan.executionTime).map(([t, e]) => [t, e.targetMs])),
     ]),
   )
-  const [windows, signals, runs, costs, rto, rpo] = await Promise.all([
-    maintenanceWindows(ctx.pool, config, month),
-    loadMinuteSignals(ctx.ch, month, customerIds, source),
+  const statesOfMonth = loadStates(
+    ctx,
+    month,
+    new Map(customerIds.map((id) => [id, { since: created.get(id), plan: plans.get(id)!.plan }])),
+    { source, elapsed },
+  )
+  const [states, runs, costs, recoveries, backlogged, rpo] = await Promise.all([
+    statesOfMonth,
     loadRunFigures(ctx.ch, month, now, customerIds, targets, source),
     loadCostFigures(ctx.ch, ctx.prices, () => ctx.prices.currency, month, until, customerIds, source),
-    loadRtoFigures(ctx.ch, config.rtoTargetsSeconds, month, until, customerIds),
+    // A control plane stopped inside planned factory maintenance did not fail over.
+    statesOfMonth.then(({ windows }) => {
+      const planned = windows
+        .filter((w) => appliesTo(w, null))
+        .map((w) => [Date.parse(w.start), Date.parse(w.end)])
+      return loadRecoveries(ctx, month, until, customerIds, (at) =>
+        planned.some(([a, b]) => at >= a! && at < b!),
+      )
+    }),
+    backloggedMinutes(ctx.pool, month, config.backlogDrainedSeconds),
     loadRpoFigures(ctx.pool, config.rpoTargetSeconds, month),
   ])
   const computedAt = now.toISOString()
+  const { windows, signals, inService, witnessed } = states
+  // Shown: every window that concerns the subject (cancelled and refused too); applied: appliesTo.
   const factoryWindows = windows.filter((w) => w.customerId === null)
-  const overall = uptimeFigures(
+  const overall = uptimeFigures(month, states.factory, elapsed)
+  const missing = periodsOf(
     month,
-    upMinutes(signals.factory),
-    maintenanceMask(month, windowsOf(factoryWindows)),
     elapsed,
+    (i) => inService[i] === 1 && witnessed[i] === 1 && signals.factory[i] === SIGNAL.none,
   )
+  const coverage = {
+    inServiceSince: serviceStart(states.service)?.toISOString() ?? null,
+    witnessedMinutes: witnessed.subarray(0, elapsed).reduce((a, x) => a + x, 0),
+    missingMinutes: missing.minutes,
+    missingPeriods: missing.periods,
+  }
   const customers = customerIds.map((id): CustomerMonth => {
     const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
-    const mine = windows.filter((w) => appliesTo(w, id))
-    const up = uptimeFigures(
-      month,
-      upMinutes(signals.factory, signals.customers.get(id)),
-      maintenanceMask(month, windowsOf(mine)),
-      elapsed,
-      firstMinute.get(id) ?? 0,
-    )
+    const mine = windows.filter((w) => w.customerId === null || w.customerId === id)
+    const minutes = states.customers.get(id)!
+    const up = uptimeFigures(month, minutes, elapsed)
+    const reported = signals.customers.get(id)?.reported ?? new Uint8Array(month.minutes)
+    const failed = periodsOf(month, elapsed, (i) => reported[i] === SIGNAL.down, 100)
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
     return {
@@ -88,6 +98,12 @@ export async function computeMonth(
         target: plan.uptimeTarget,
         allowedDowntimeMinutes: allowedDowntimeMinutes(plan.uptimeTarget, up.eligibleMinutes),
         met: evaluation.met.uptime,
+        customerProbes: {
+          counted: plan.customerProbes === 'counted',
+          minutes: reported.subarray(0, elapsed).reduce((a, x) => a + (x === SIGNAL.none ? 0 : 1), 0),
+          failedMinutes: failed.minutes,
+          failedPeriods: failed.periods,
+        },
       },
       success: {
         ...r.success,
@@ -102,8 +118,13 @@ export async function computeMonth(
         const met = t && e.withinTarget !== null ? !ratioBelow(e.withinTarget, e.runs, t.withinPercent) : null
         return { ...e, withinPercentTarget: t?.withinPercent ?? null, met }
       }),
-      rto: rto.get(id)!,
-      rpo,
+      rto: rtoFigures(config.rtoTargetsSeconds, [
+        ...recoveries.factory,
+        ...recoveries.customers.get(id)!,
+        ...fullRecoveries(month, minutes, elapsed, backlogged),
+      ]),
+      rpo: rpo.rpo,
+      telemetryFreshness: rpo.telemetryFreshness,
       cost: costs.get(id)!,
       maintenance: mine,
       evaluation,
@@ -114,7 +135,7 @@ export async function computeMonth(
     period,
     computedAt,
     source,
-    overall: { uptime: overall, maintenance: factoryWindows },
+    overall: { uptime: overall, maintenance: factoryWindows, coverage },
     customers,
   }
 }

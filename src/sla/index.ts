@@ -8,26 +8,34 @@ import { defineModule, type StewardModule } from '../module.ts'
 import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
-import { closeDueMonths, lastClosedMonth } from './close.ts'
+import { type AlertTargets, alertTargets, factoryMinutes, type MinuteVerdict } from './alerting.ts'
+import { closeDueMonths, closedUntil, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
 import { type CreditSummary, customerCreditHistory, writeSlaMonthly } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
 import { computeMonth } from './figures.ts'
+import { listHolds } from './holds.ts'
 import { checkLateData, type LateDataFinding, openLateData } from './late-data.ts'
+import { syncConfigMaintenance } from './maintenance.ts'
 import { monthOf, parseMonth } from './months.ts'
-import { currentRpo, recordRpoSamples } from './recovery.ts'
 import { buildCreditReport } from './report.ts'
 import { adjustmentRoutes } from './routes/adjustments.ts'
+import { auditRoutes } from './routes/audit.ts'
 import { closeRoutes } from './routes/close.ts'
 import { creditRoutes } from './routes/credits.ts'
 import { maintenanceRoutes } from './routes/maintenance.ts'
+import { monthRoutes } from './routes/months.ts'
 import { planRoutes } from './routes/plans.ts'
 import { statusRoutes } from './routes/status.ts'
+import { currentRpo, recordRpoSamples } from './rpo.ts'
+import { recordQueueSample } from './rto.ts'
 import type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
 import { type CustomerStatus, slaStatus } from './status.ts'
+import { lastBeatOf, startWitness } from './witness.ts'
 
+export type { AlertTargets, MinuteVerdict } from './alerting.ts'
 export { type ErrorBudget, errorBudget } from './budget.ts'
 export { closeDueMonths, closeMonth } from './close.ts'
 export type { SlaContext } from './context.ts'
@@ -35,7 +43,7 @@ export type { FactoryUptimeDays } from './daily.ts'
 export { computeMonth } from './figures.ts'
 export type { LateDataFinding } from './late-data.ts'
 export { formatCents } from './money.ts'
-export { allowedDowntimeMinutes, formatMinutes, parseMonth } from './months.ts'
+export { allowedDowntimeMinutes, formatMinutes, isMonthKey, parseMonth } from './months.ts'
 export { renderCsv, renderHtml } from './report.ts'
 export type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
 export type { MonthFigures } from './schemas/figures.ts'
@@ -52,7 +60,7 @@ export const SLA_JOBS = {
 async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>, now: Date) {
   const samples = await currentRpo(ctx.pool)
   await recordRpoSamples(ctx.pool, new Date(Math.floor(now.getTime() / 60_000) * 60_000), samples)
-  for (const s of samples) gauges.rpo.set({ source: s.source }, s.lagSeconds)
+  for (const s of samples) if (s.lagSeconds !== null) gauges.rpo.set({ source: s.source }, s.lagSeconds)
   const figures = await computeMonth(ctx, monthOf(now), await customerIds(ctx.tenants), { now })
   gauges.uptime.set({ customer: '' }, figures.overall.uptime.percent)
   for (const m of figures.customers) {
@@ -96,6 +104,8 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
     closeRoutes(ctx),
     planRoutes(ctx),
     maintenanceRoutes(ctx),
+    monthRoutes(ctx),
+    auditRoutes(ctx),
   ])
     app.route('/', routes)
   return app
@@ -104,7 +114,7 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
 export interface SlaUses {
   tenants: Pick<TenantsModule, 'customers'>
   pricing: Pick<PricingModule, 'prices'>
-  orchestrator: Pick<OrchestratorModule, 'dlqSize'>
+  orchestrator: Pick<OrchestratorModule, 'dlqSize' | 'queueStats'>
 }
 
 export type RecoveryKind = keyof SlaConfig['rtoTargetsSeconds']
@@ -116,6 +126,8 @@ export interface SlaModule extends StewardModule {
   uptimeTarget: number
   /** The factory's uptime on each of the last `days` UTC days, today included (needs ClickHouse). */
   factoryUptime(days: number, now?: Date): Promise<FactoryUptimeDays>
+  /** Months the close holds until an admin releases them (YYYY-MM, oldest first). */
+  heldMonths(): Promise<string[]>
   /** Closed months that late data would change, not yet dealt with (an operator's task). */
   lateData(): Promise<LateDataFinding[]>
   /**
@@ -130,6 +142,12 @@ export interface SlaModule extends StewardModule {
   ): Promise<(CreditSummary & { adjustments: BillingAdjustment[] })[]>
   /** The credit report of one customer's month (YYYY-MM): its record, or provisional figures. */
   creditReport(customerId: string, month: string): Promise<CreditReport>
+  /** Every month before this instant is closed (its credits issued); null while none is. */
+  closedUntil(): Promise<Date | null>
+  /** The burn-rate alerts' SLOs: each customer's plan targets this month (alerting.ts). */
+  alertTargets(now: Date): Promise<AlertTargets>
+  /** The factory's minutes over [from, to) as the monthly figures judge them (alerting.ts). */
+  factoryMinutes(from: Date, to: Date): Promise<MinuteVerdict[]>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -138,6 +156,8 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
   const targets = {
     rtoTargetSeconds: (kind: RecoveryKind) => cfg.rtoTargetsSeconds[kind],
     uptimeTarget: cfg.defaultPlan.uptimeTarget,
+    closedUntil: () => closedUntil(deps.pool),
+    heldMonths: async () => (await listHolds(deps.pool, true)).map((h) => h.month),
   }
   // A `steward worker` process has no ClickHouse: the SLA engine lives in `serve` only.
   if (!ch) {
@@ -150,6 +170,8 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       customerStatus: needsClickHouse,
       creditHistory: needsClickHouse,
       creditReport: needsClickHouse,
+      alertTargets: () => Promise.reject(new Error('SLA alert targets need ClickHouse (serve)')),
+      factoryMinutes: () => Promise.reject(new Error('factory minutes need ClickHouse (serve)')),
     }
   }
   const ctx: SlaContext = {
@@ -182,6 +204,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     // Late data is judged as of the tick: what had arrived by then.
     run: async ({ scheduledFor }) => ({ ...(await checkLateData(ctx, scheduledFor)) }),
   })
+  let witness: { stop(): Promise<void> } | undefined
   return {
     name: 'sla',
     ...targets,
@@ -194,7 +217,35 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     },
     creditHistory: (customerId, limit) => customerCreditHistory(deps.pool, customerId, limit),
     creditReport: (customerId, month) => buildCreditReport(ctx, parseMonth(month), customerId),
+    alertTargets: (now) => alertTargets(ctx, now),
+    factoryMinutes: (from, to) => factoryMinutes(ctx, from, to),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
-    readiness: async () => ({ lastClosedMonth: await lastClosedMonth(deps.pool) }),
+    // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
+    async start() {
+      await syncConfigMaintenance(ctx)
+      witness = startWitness({
+        pool: deps.pool,
+        instanceId: deps.instanceId,
+        intervalMs: cfg.witnessIntervalMs,
+        log: deps.log,
+        // The queue with each beat: full recovery ends once the backlog is drained (rto.ts).
+        onBeat: async (at) => {
+          const stats = await uses.orchestrator.queueStats()
+          await recordQueueSample(deps.pool, at, {
+            readyJobs: stats.reduce((a, x) => a + x.depth, 0),
+            oldestReadySeconds: Math.max(0, ...stats.map((x) => x.oldestReadyAgeSeconds)),
+          })
+        },
+      })
+    },
+    async stop() {
+      await witness?.stop()
+      witness = undefined
+    },
+    readiness: async () => ({
+      lastClosedMonth: await lastClosedMonth(deps.pool),
+      heldMonths: await targets.heldMonths(),
+      witnessLastBeat: (await lastBeatOf(deps.pool, deps.instanceId))?.toISOString() ?? null,
+    }),
   }
 })

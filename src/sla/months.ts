@@ -15,15 +15,26 @@ export interface Month {
   minutes: number
 }
 
-const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/
+/** A stretch of whole minutes from `start` (a month, or any window): what per-minute arrays index. */
+export type Span = Pick<Month, 'start' | 'end' | 'minutes'>
 
+const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/
+/**
+ * The months Steward can hold: ClickHouse `DateTime` spans 1970 to 2106, and `Date.UTC` reads a
+ * year below 100 as 19xx. A month outside is refused at the door, never computed.
+ */
+export const FIRST_MONTH = '1970-01'
+export const LAST_MONTH = '2105-12'
+
+/** A YYYY-MM key between FIRST_MONTH and LAST_MONTH. */
 export function isMonthKey(s: string): boolean {
-  return MONTH_RE.test(s)
+  return MONTH_RE.test(s) && s >= FIRST_MONTH && s <= LAST_MONTH
 }
 
 export function parseMonth(key: string): Month {
   const m = MONTH_RE.exec(key)
-  if (!m) throw new RangeError(`month must be YYYY-MM, got "${key}"`)
+  if (!m || !isMonthKey(key))
+    throw new RangeError(`month must be YYYY-MM between ${FIRST_MONTH} and ${LAST_MONTH}, got "${key}"`)
   const y = Number(m[1])
   const mo = Number(m[2]) - 1
   const start = new Date(Date.UTC(y, mo, 1))

@@ -6,6 +6,7 @@ import type { SlaContext } from './context.ts'
 import { listCredits } from './credits.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
+import { getHold } from './holds.ts'
 import { loadLedgers } from './ledger.ts'
 import { formatCents, formatPercent } from './money.ts'
 import type { Month } from './months.ts'
@@ -31,10 +32,10 @@ const fromRecord = (r: CreditRecord, ledger: CreditLedger | undefined): CreditRe
   figures: r.inputs,
 })
 
-const provisional = (m: CustomerMonth): CreditReportItem => ({
+const provisional = (m: CustomerMonth, held: boolean): CreditReportItem => ({
   customerId: m.customerId,
   month: m.month,
-  status: 'provisional',
+  status: held ? 'held' : 'provisional',
   creditId: null,
   planVersion: m.plan.version,
   creditPercent: m.evaluation.creditPercent,
@@ -56,7 +57,10 @@ export async function buildCreditReport(
   customerId: string | undefined,
   now = new Date(),
 ): Promise<CreditReport> {
-  const records = await listCredits(ctx.pool, month, customerId)
+  const [records, hold] = await Promise.all([
+    listCredits(ctx.pool, month, customerId),
+    getHold(ctx.pool, month),
+  ])
   const existed = await customersOfMonth(ctx.tenants, month, customerId)
   const missing = existed.map((c) => c.id).filter((id) => !records.some((r) => r.customerId === id))
   const ledgers = await loadLedgers(
@@ -66,10 +70,10 @@ export async function buildCreditReport(
   const items = records.map((r) => fromRecord(r, ledgers.get(r.id)))
   if (missing.length && now >= month.start) {
     const figures = await computeMonth(ctx, month, missing, { now })
-    items.push(...figures.customers.map(provisional))
+    items.push(...figures.customers.map((m) => provisional(m, hold?.status === 'held')))
   }
   items.sort((a, b) => a.customerId.localeCompare(b.customerId))
-  return { month: month.key, generatedAt: now.toISOString(), items }
+  return { month: month.key, generatedAt: now.toISOString(), hold, items }
 }
 
 export const CSV_COLUMNS = [
@@ -257,9 +261,36 @@ function customerSection(i: CreditReportItem): string {
 <table><thead><tr><th>Metric</th><th>Measured</th><th>Target</th><th>Status</th><th>Tier hit</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="credit">Credit: <strong>${pct(i.creditPercent)}</strong> of ${esc(formatCents(i.feeCents))} ${esc(i.currency)} = <strong data-credit-amount="${esc(formatCents(i.creditCents))}">${esc(formatCents(i.creditCents))} ${esc(i.currency)}</strong>${f.evaluation.capped ? ` (capped at ${pct(f.plan.capPercent)})` : ''}</p>
 ${ledgerHtml(i)}
-<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min. Cost this month: ${esc(formatCents(f.cost.totalCents))} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
+<p>Maintenance excluded: ${esc(f.uptime.maintenanceMinutes)} min; not in service: ${esc(f.uptime.notInServiceMinutes)} min; unmeasured (witnessed, no telemetry): ${esc(f.uptime.unmeasuredMinutes)} min. Cost this month: ${esc(formatCents(f.cost.totalCents))} ${esc(f.cost.currency)}.${i.inputsSha256 ? ` Inputs SHA-256: <code>${esc(i.inputsSha256)}</code>` : ''}</p>
+${maintenanceList(f)}${evidence(f)}
 <figure><figcaption>Daily uptime (dashed: ${pct(f.uptime.target)} target)</figcaption>${uptimeSvg(f.uptime.daily, f.uptime.target)}</figure>
 </section>`
+}
+
+/** Every window that concerns the customer: how it was declared, adjusted or cancelled. */
+function maintenanceList(f: CustomerMonth): string {
+  if (!f.maintenance.length) return ''
+  const line = (w: CustomerMonth['maintenance'][number]) =>
+    `<li>${esc(w.start)} – ${esc(w.end)}: ${esc(w.reason)} (<strong>${esc(w.status)}</strong>; declared ${esc(w.declaredAt)} by ${esc(w.declaredBy)}` +
+    `${w.adjustment ? `; adjustment (${esc(w.adjustment.kinds.join(', '))}): ${esc(w.adjustment.reason)}` : ''}` +
+    `${w.cancelledAt ? `; cancelled ${esc(w.cancelledAt)} by ${esc(w.cancelledBy)}: ${esc(w.cancelReason)}` : ''})</li>`
+  return `<p>Maintenance windows (only planned ones and adjustments are excluded):</p><ul>${f.maintenance.map(line).join('')}</ul>`
+}
+
+/** The customer's own probes: evidence shown next to the figures, counted only when the plan says so. */
+function evidence(f: CustomerMonth): string {
+  const p = f.uptime.customerProbes
+  if (!p.minutes) return ''
+  return `<p>Your own probes (${p.counted ? 'counted, as your plan says' : 'evidence: not counted'}): ${esc(p.minutes)} minutes probed, ${esc(p.failedMinutes)} failed.</p>`
+}
+
+/** The month's hold, for the reader of a disputed report: why no record was issued, or who released it. */
+function holdBanner(hold: CreditReport['hold']): string {
+  if (!hold) return ''
+  const gap = `${esc(hold.unmeasuredMinutes)} minutes that Steward's witness saw served have no telemetry in ClickHouse`
+  return hold.status === 'held'
+    ? `<p class="miss" role="alert">Held since ${esc(hold.heldAt)}: ${gap}. No credit is issued until an admin releases the month.</p>`
+    : `<p>Held on ${esc(hold.heldAt)} (${gap}); released ${esc(hold.releasedAt)} by ${esc(hold.releasedBy)}: ${esc(hold.releaseReason)}.</p>`
 }
 
 export function renderHtml(report: CreditReport): string {
@@ -268,7 +299,8 @@ export function renderHtml(report: CreditReport): string {
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.3em .6em;text-align:left}.miss{color:#c0392b;font-weight:bold}.ok{color:#27ae60}section{page-break-after:always;margin-bottom:2em}@media print{body{margin:0}}</style>
 </head><body>
 <h1>SLA credit report — ${esc(report.month)}</h1>
-<p>Generated ${esc(report.generatedAt)}. Uptime counts a minute with no health signal as down; planned maintenance is excluded.</p>
+<p>Generated ${esc(report.generatedAt)}. Uptime counts a minute down when Steward's heartbeats or the operator's probes say so, or when neither ClickHouse nor Steward's own witness shows life; planned maintenance, minutes before service began and witnessed minutes without telemetry are excluded.</p>
+${holdBanner(report.hold)}
 ${report.items.map(customerSection).join('\n') || '<p>No customers in this month.</p>'}
 </body></html>
 `

@@ -6,10 +6,12 @@ import type { SlaContext } from './context.ts'
 import { listCredits } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { computeMonth } from './figures.ts'
+import { getHold } from './holds.ts'
 import { loadLedgers } from './ledger.ts'
 import type { Month } from './months.ts'
 import { CreditRecord } from './schemas/credits.ts'
 import { CustomerMonth, MonthFigures } from './schemas/figures.ts'
+import { MonthHold } from './schemas/holds.ts'
 
 export const CustomerStatus = z
   .object({
@@ -33,6 +35,8 @@ export const SlaStatus = z
     month: MonthFigures.shape.month,
     period: MonthFigures.shape.period,
     computedAt: MonthFigures.shape.computedAt,
+    /** The month's hold: the close waits for an admin while it is 'held' (null: never held). */
+    hold: MonthHold.nullable(),
     /** Admin only: the factory as a whole. */
     overall: MonthFigures.shape.overall.optional(),
     /** Admin only: jobs in the dead-letter queue now, all customers. */
@@ -83,6 +87,7 @@ export async function slaStatus(
     month: figures.month,
     period: figures.period,
     computedAt: figures.computedAt,
+    hold: await getHold(ctx.pool, month),
     ...(factory ? { overall: figures.overall, dlqSize: await dlqSize() } : {}),
     customers,
   }

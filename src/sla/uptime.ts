@@ -1,84 +1,180 @@
-// Uptime per minute from the health signals in ClickHouse.
+// Uptime per minute from the health signals in ClickHouse, the witness and the service periods.
 //
-// Rules (docs/sla.md):
-// - a minute is up for the factory when a healthy control-plane heartbeat or an ok probe of the
-//   factory (customer_id '') exists in it; a minute with no signal at all is DOWN (customer-
-//   favourable: a silent monitoring pipeline cannot manufacture uptime);
-// - for a customer, a healthy probe of that customer also makes the minute up, and a minute in
-//   which that customer's own probes all failed is down whatever the factory reported;
-// - maintenance minutes are excluded from both sides of the ratio; only minutes wholly inside a
-//   window are excluded (a window 02:00:30–02:10 excludes 02:01–02:09), again customer-favourable.
+// Each minute of a month is, for the factory and for each customer, exactly one of (docs/sla.md,
+// "How each figure is computed: uptime"):
+// - not in service: before the installation first served (service.ts), or before the customer's
+//   `since`; counted nowhere;
+// - maintenance: wholly inside a planned window (a window 02:00:30–02:10 covers 02:01–02:09);
+//   removed from both sides of the ratio;
+// - up: a healthy control-plane heartbeat or passing probes of the factory (customer_id ''), or
+//   for a customer passing probes of its own endpoints;
+// - down: the factory's probes failed (every region's, or a majority: sla.probeQuorum) even while
+//   the process heartbeats; only unhealthy signals; for a customer, its own probes failed; or no
+//   signal at all while no witness saw an instance serving (neither store shows life);
+// Signals are facts when Steward or the operator said them (`provenance` 'steward' | 'operator');
+// probes a customer sent with its own token are its evidence, counted only when its plan opts in.
+// - unmeasured: no signal in ClickHouse, but the witness saw an instance serve the whole minute:
+//   the telemetry of that minute is missing, which is not downtime. Removed from both sides of
+//   the ratio, and a month with such minutes is held at close (close.ts).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
-import { DAY_MS, MINUTE_MS, type Month, percentOf } from './months.ts'
+import { DAY_MS, MINUTE_MS, percentOf, type Span } from './months.ts'
 import type { DailyUptime, DowntimePeriod, FigureSource, UptimeFigures } from './schemas/figures.ts'
 
+// One row per (minute, customer, type, provenance, region), ordered so one pass groups a minute.
 const SQL = {
   signals: {
     rollup: `
-      SELECT toUInt32(minute) AS m, customer_id AS c, sum(healthy) AS h,
-             sumIf(healthy, source = 'probe') AS ph, sumIf(unhealthy, source = 'probe') AS pu
-      FROM signals_1m
+      SELECT toUInt32(minute) AS m, customer_id AS c, type AS t, provenance AS p, region AS r,
+             sum(healthy) AS h, sum(unhealthy) AS u
+      FROM health_1m
       WHERE minute >= toDateTime({from:UInt32}, 'UTC') AND minute < toDateTime({to:UInt32}, 'UTC')
         AND customer_id IN {customers:Array(String)}
-        AND (source = 'probe' OR component = 'control_plane')
-      GROUP BY m, c
-      HAVING h > 0 OR pu > 0`,
+        AND (type = 'probe' OR component = 'control_plane')
+      GROUP BY m, c, t, p, r
+      ORDER BY c, m`,
     // The same figures straight from raw events (benchmark reference and cross-check).
     raw: `
-      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, countIf(ok = 1) AS h,
-             countIf(type = 'probe' AND ok = 1) AS ph, countIf(type = 'probe' AND ok = 0) AS pu
+      SELECT toUInt32(toStartOfMinute(ts)) AS m, customer_id AS c, type AS t, source AS p,
+             if(type = 'probe', region, '') AS r, countIf(ok = 1) AS h, countIf(ok = 0) AS u
       FROM events FINAL
       WHERE type IN ('heartbeat', 'probe')
         AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
         AND customer_id IN {customers:Array(String)}
         AND (type = 'probe' OR component = 'control_plane')
-      GROUP BY m, c
-      HAVING h > 0 OR pu > 0`,
+      GROUP BY m, c, t, p, r
+      ORDER BY c, m`,
   },
 }
 
 interface SignalRow {
   m: number
   c: string
+  t: string
+  p: string
+  r: string
   h: number
-  ph: number
-  pu: number
+  u: number
+}
+
+/** What ClickHouse says of a minute: nothing, up, or down. */
+export const SIGNAL = { none: 0, up: 1, down: 2 } as const
+
+/** When probes of several regions fail the factory: every region that probed, or more than half. */
+export type ProbeQuorum = 'all' | 'majority'
+
+/** A customer's own probes per minute (SIGNAL), by who sent them. */
+export interface OwnProbes {
+  /** The operator's and Steward's probes of the customer's endpoints: facts. */
+  trusted: Uint8Array
+  /** The customer's own probes (sent with its token): evidence. */
+  reported: Uint8Array
+  /** Both pooled (what counts when the customer's plan opts in to its own probes). */
+  pooled: Uint8Array
 }
 
 export interface MinuteSignals {
+  /** The factory's signal per minute (SIGNAL). */
   factory: Uint8Array
-  /** Per customer: 1 = own healthy signal, 2 = own probes all failed (0 = nothing of its own). */
-  customers: Map<string, Uint8Array>
+  customers: Map<string, OwnProbes>
 }
 
-/** Loads the month's per-minute signals of the factory and of `customerIds`. */
+/** Probe results of one minute, per region: whether one was ok, whether one failed. */
+class Regions {
+  private readonly ok = new Map<string, boolean>()
+  add(region: string, healthy: number) {
+    this.ok.set(region, (this.ok.get(region) ?? false) || healthy > 0)
+  }
+  /** SIGNAL: none without probes; down when the quorum of regions failed; else up. */
+  verdict(quorum: ProbeQuorum): number {
+    const probed = this.ok.size
+    if (probed === 0) return SIGNAL.none
+    let failed = 0
+    for (const ok of this.ok.values()) if (!ok) failed++
+    const down = quorum === 'all' ? failed === probed : failed * 2 > probed
+    return down ? SIGNAL.down : SIGNAL.up
+  }
+}
+
+const trusted = (provenance: string) => provenance !== 'customer'
+
+/**
+ * Loads the month's per-minute signals of the factory and of `customerIds`. The factory (customer
+ * ''): down when its probes fail by the quorum even while the process heartbeats; else up with a
+ * healthy control-plane heartbeat or probes that passed; down with only unhealthy signals.
+ */
 export async function loadMinuteSignals(
   ch: ClickHouseClient,
-  month: Month,
+  month: Span,
   customerIds: string[],
-  source: FigureSource = 'rollup',
+  opts: { source?: FigureSource; quorum?: ProbeQuorum } = {},
 ): Promise<MinuteSignals> {
-  const rows = await chQuery<SignalRow>(ch, SQL.signals[source], {
+  const quorum = opts.quorum ?? 'all'
+  const rows = await chQuery<SignalRow>(ch, SQL.signals[opts.source ?? 'rollup'], {
     from: month.start.getTime() / 1000,
     to: month.end.getTime() / 1000,
     customers: ['', ...customerIds],
   })
   const factory = new Uint8Array(month.minutes)
-  const customers = new Map(customerIds.map((id) => [id, new Uint8Array(month.minutes)]))
+  const own = () => ({
+    trusted: new Uint8Array(month.minutes),
+    reported: new Uint8Array(month.minutes),
+    pooled: new Uint8Array(month.minutes),
+  })
+  const customers = new Map(customerIds.map((id) => [id, own()]))
   const base = month.start.getTime() / 1000
-  for (const r of rows) {
-    const i = (Number(r.m) - base) / 60
-    if (r.c === '') {
-      if (Number(r.h) > 0) factory[i] = 1
+  // Rows come ordered by (customer, minute): each group is one subject's minute.
+  let at = 0
+  while (at < rows.length) {
+    const { c, m } = rows[at]!
+    const i = (Number(m) - base) / 60
+    const fact = new Regions()
+    const told = new Regions()
+    const pooled = new Regions()
+    let beatOk = false
+    let beatBad = false
+    for (; at < rows.length && rows[at]!.c === c && rows[at]!.m === m; at++) {
+      const r = rows[at]!
+      const h = Number(r.h)
+      if (r.t === 'heartbeat') {
+        // Only the factory heartbeats; a heartbeat said by anyone else is nobody's.
+        if (c === '' && trusted(r.p)) {
+          beatOk ||= h > 0
+          beatBad ||= Number(r.u) > 0
+        }
+        continue
+      }
+      if (trusted(r.p)) fact.add(r.r, h)
+      else told.add(r.r, h)
+      pooled.add(r.r, h)
+    }
+    if (c === '') {
+      const probes = fact.verdict(quorum)
+      factory[i] =
+        probes === SIGNAL.down
+          ? SIGNAL.down
+          : beatOk || probes === SIGNAL.up
+            ? SIGNAL.up
+            : beatBad
+              ? SIGNAL.down
+              : SIGNAL.none
       continue
     }
-    const own = customers.get(r.c)
-    if (!own) continue
-    if (Number(r.pu) > 0 && Number(r.ph) === 0) own[i] = 2
-    else if (Number(r.h) > 0) own[i] = 1
+    const mine = customers.get(c)
+    if (!mine) continue
+    mine.trusted[i] = fact.verdict(quorum)
+    mine.reported[i] = told.verdict(quorum)
+    mine.pooled[i] = pooled.verdict(quorum)
   }
   return { factory, customers }
+}
+
+/** A customer's signal per minute: its own probes decide where they exist, the factory's elsewhere. */
+export function customerSignal(factory: Uint8Array, own?: Uint8Array): Uint8Array {
+  if (!own) return factory
+  const out = new Uint8Array(factory.length)
+  for (let i = 0; i < out.length; i++) out[i] = own[i] !== SIGNAL.none ? own[i]! : factory[i]!
+  return out
 }
 
 /** A maintenance window as the uptime computation sees it. */
@@ -88,7 +184,7 @@ export interface Window {
 }
 
 /** Marks minutes wholly inside a window. */
-export function maintenanceMask(month: Month, windows: Window[]): Uint8Array {
+export function maintenanceMask(month: Span, windows: Window[]): Uint8Array {
   const mask = new Uint8Array(month.minutes)
   const t0 = month.start.getTime()
   for (const w of windows) {
@@ -99,61 +195,71 @@ export function maintenanceMask(month: Month, windows: Window[]): Uint8Array {
   return mask
 }
 
-/** Per-minute up (1) / down (0) for the factory (own undefined) or a customer. */
-export function upMinutes(factory: Uint8Array, own?: Uint8Array): Uint8Array {
-  const up = new Uint8Array(factory.length)
-  for (let i = 0; i < up.length; i++) {
-    const o = own?.[i] ?? 0
-    up[i] = o === 2 ? 0 : o === 1 || factory[i] === 1 ? 1 : 0
-  }
-  return up
+/** What a minute was for one subject (the factory or a customer). */
+export const STATE = { notInService: 0, maintenance: 1, unmeasured: 2, up: 3, down: 4 } as const
+
+export interface MinuteInputs {
+  signal: Uint8Array
+  inService: Uint8Array
+  maintenance: Uint8Array
+  witnessed: Uint8Array
 }
 
-/**
- * `elapsed`: minutes of the month that have passed (month-to-date figures count only those);
- * `from`: the first minute the customer existed (a customer created mid-month is measured from then).
- */
-export function uptimeFigures(
-  month: Month,
-  up: Uint8Array,
-  maintenance: Uint8Array,
-  elapsed = month.minutes,
-  from = 0,
-): UptimeFigures {
-  const t0 = month.start.getTime()
-  const iso = (i: number) => new Date(t0 + i * MINUTE_MS).toISOString()
-  let maint = 0
-  let down = 0
-  const skipped = Math.min(from, elapsed)
+/** Each minute's state (STATE); minutes from `elapsed` on are not judged (month to date). */
+export function classifyMinutes(x: MinuteInputs, elapsed = x.signal.length): Uint8Array {
+  const out = new Uint8Array(x.signal.length)
+  for (let i = 0; i < Math.min(elapsed, out.length); i++) {
+    if (!x.inService[i]) out[i] = STATE.notInService
+    else if (x.maintenance[i]) out[i] = STATE.maintenance
+    else if (x.signal[i] === SIGNAL.up) out[i] = STATE.up
+    else if (x.signal[i] === SIGNAL.down) out[i] = STATE.down
+    else out[i] = x.witnessed[i] ? STATE.unmeasured : STATE.down
+  }
+  return out
+}
+
+const isoAt = (month: Span, i: number) => new Date(month.start.getTime() + i * MINUTE_MS).toISOString()
+
+/** Runs of consecutive minutes for which `test` holds: count, and the first `limit` as periods. */
+export function periodsOf(
+  month: Span,
+  n: number,
+  test: (i: number) => boolean,
+  limit = 500,
+): { count: number; minutes: number; periods: DowntimePeriod[] } {
   const periods: DowntimePeriod[] = []
-  let periodCount = 0
-  let runStart = -1
+  let count = 0
+  let minutes = 0
+  let start = -1
+  for (let i = 0; i <= n; i++) {
+    const hit = i < n && test(i)
+    if (hit) minutes++
+    if (hit && start < 0) start = i
+    if (!hit && start >= 0) {
+      count++
+      if (periods.length < limit)
+        periods.push({ start: isoAt(month, start), end: isoAt(month, i), minutes: i - start })
+      start = -1
+    }
+  }
+  return { count, minutes, periods }
+}
+
+/** The month's uptime figures from the minute states (`elapsed`: minutes judged so far). */
+export function uptimeFigures(month: Span, states: Uint8Array, elapsed = month.minutes): UptimeFigures {
+  const n = Math.min(elapsed, month.minutes)
+  const counts = [0, 0, 0, 0, 0]
   const daily: DailyUptime[] = []
   let dayEligible = 0
   let dayDown = 0
-  for (let i = 0; i <= elapsed; i++) {
-    const isDown = i < elapsed && i >= from && maintenance[i] === 0 && up[i] === 0
-    if (isDown && runStart < 0) runStart = i
-    if (!isDown && runStart >= 0) {
-      periodCount++
-      if (periods.length < 500) periods.push({ start: iso(runStart), end: iso(i), minutes: i - runStart })
-      runStart = -1
-    }
-    if (i === elapsed) break
-    if (i < from) {
-      // not in service yet: counted nowhere
-    } else if (maintenance[i] === 1) maint++
-    else {
-      dayEligible++
-      if (isDown) {
-        down++
-        dayDown++
-      }
-    }
-    if ((i + 1) % 1440 === 0 || i + 1 === elapsed) {
-      const day = new Date(t0 + Math.floor(i / 1440) * DAY_MS).toISOString().slice(0, 10)
+  for (let i = 0; i < n; i++) {
+    const s = states[i]!
+    counts[s]!++
+    if (s === STATE.up || s === STATE.down) dayEligible++
+    if (s === STATE.down) dayDown++
+    if ((i + 1) % 1440 === 0 || i + 1 === n) {
       daily.push({
-        day,
+        day: new Date(month.start.getTime() + Math.floor(i / 1440) * DAY_MS).toISOString().slice(0, 10),
         eligibleMinutes: dayEligible,
         downMinutes: dayDown,
         percent: percentOf(dayEligible - dayDown, dayEligible),
@@ -162,17 +268,20 @@ export function uptimeFigures(
       dayDown = 0
     }
   }
-  const eligible = elapsed - skipped - maint
+  const down = periodsOf(month, n, (i) => states[i] === STATE.down)
+  const up = counts[STATE.up]!
+  const eligible = up + counts[STATE.down]!
   return {
-    percent: percentOf(eligible - down, eligible),
-    minutes: elapsed,
-    maintenanceMinutes: maint,
-    notInServiceMinutes: skipped,
+    percent: percentOf(up, eligible),
+    minutes: n,
+    maintenanceMinutes: counts[STATE.maintenance]!,
+    notInServiceMinutes: counts[STATE.notInService]!,
+    unmeasuredMinutes: counts[STATE.unmeasured]!,
     eligibleMinutes: eligible,
-    upMinutes: eligible - down,
-    downMinutes: down,
-    downtimePeriods: periods,
-    downtimePeriodCount: periodCount,
+    upMinutes: up,
+    downMinutes: counts[STATE.down]!,
+    downtimePeriods: down.periods,
+    downtimePeriodCount: down.count,
     daily,
   }
 }

@@ -12,6 +12,7 @@ interface CustomerRow {
   id: string
   name: string
   webhook_url: string | null
+  webhook_secret: string | null
   created_at: Date
   settings: Record<string, unknown>
 }
@@ -47,11 +48,26 @@ const SQL = {
     'UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND customer_id = $2 AND revoked_at IS NULL',
 }
 
+/**
+ * Notices are never sent unsigned: a webhook URL needs a signing secret, given with it or already
+ * stored (customers verify X-Steward-Signature with it; docs/customers.md).
+ */
+function requireSecret(url: string | null | undefined, secret: string | null | undefined): void {
+  if (url && !secret)
+    throw new ValidationError([
+      {
+        path: 'webhookSecret',
+        message: 'a webhook needs a signing secret (16 to 200 characters): notices are never sent unsigned',
+      },
+    ])
+}
+
 export async function createCustomer(
   db: Queryable,
   defaults: CustomerSettings,
   c: NewCustomer,
 ): Promise<Customer> {
+  requireSecret(c.webhookUrl, c.webhookSecret)
   const { rows } = await db.query<CustomerRow>(SQL.insertCustomer, [
     c.id,
     c.name,
@@ -114,6 +130,10 @@ export async function updateCustomer(
     const { rows } = await c.query<CustomerRow>(SQL.lockCustomer, [id])
     const row = rows[0]
     if (!row) throw new NotFoundError(`customer ${id}`)
+    requireSecret(
+      patch.webhookUrl === undefined ? row.webhook_url : patch.webhookUrl,
+      patch.webhookSecret ?? row.webhook_secret,
+    )
     const overrides = patch.settings === undefined ? row.settings : mergePatch(row.settings, patch.settings)
     const checked = effectiveSettings(defaults, overrides)
     if (!checked.success)

@@ -65,6 +65,17 @@ describe('steward demo', () => {
     // The demo's customers are tuned to land on different tiers: not everyone gets the same credit.
     expect(new Set(credits.items.map((i) => i.creditPercent)).size).toBeGreaterThan(1)
 
+    // Last month's maintenance was entered afterwards: an audited late adjustment, not planned.
+    const windows = await result.target.api.json<{
+      items: { status: string; adjustment: { kinds: string[] } | null }[]
+    }>('GET', `/v1/sla/maintenance?month=${result.month}`)
+    expect(windows.items).toEqual([
+      expect.objectContaining({
+        status: 'adjustment',
+        adjustment: expect.objectContaining({ kinds: ['late'] }),
+      }),
+    ])
+
     const { live } = result
     expect(live.workerKill).toMatchObject({ status: 'succeeded', reclaimed: true })
     expect(live.incidents.map((i) => i.rule)).toContain('success_rate_burn')

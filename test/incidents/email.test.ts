@@ -172,8 +172,9 @@ describe('incident e-mail', () => {
 
 describe('SLA e-mail', () => {
   it('e-mails a credit in the plan currency, with the report link, to the contacts of the monthly report', async () => {
-    // The factory was down for the first 44 minutes of September.
-    await insertGolden(s.deps.clickhouse!, heartbeats(parseMonth('2025-09'), new Set(range(0, 44))))
+    // The factory was down for 44 minutes of September, from 01:00 (minutes before its first signal
+    // ever would not be in service: docs/sla.md, "Service start").
+    await insertGolden(s.deps.clickhouse!, heartbeats(parseMonth('2025-09'), new Set(range(60, 44))))
     expect((await s.api('POST', '/v1/sla/close?month=2025-09')).status).toBe(200)
     for (const address of ['cfo@acme.example', 'ops@acme.example']) {
       const mail = await waitForMail(address, 'sla.credit_issued')

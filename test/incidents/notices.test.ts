@@ -64,7 +64,14 @@ describe('what works', () => {
     try {
       const webhookUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/`
       expect(
-        (await s.api('POST', '/v1/customers', { id: 'initech', name: 'Initech', webhookUrl })).status,
+        (
+          await s.api('POST', '/v1/customers', {
+            id: 'initech',
+            name: 'Initech',
+            webhookUrl,
+            webhookSecret: 's'.repeat(24),
+          })
+        ).status,
       ).toBe(201)
       await queueCustomerNotification(s.deps.pool, {
         customerId: 'initech',
@@ -81,8 +88,29 @@ describe('what works', () => {
         customerId: 'initech',
         payload: { amount: '12.00' },
       })
-      // Unsigned: this customer has no webhook secret.
-      expect(seen[0]!.headers['x-steward-signature']).toBeUndefined()
+      // Signed with the customer's secret over "<timestamp>.<body>".
+      const h = seen[0]!.headers
+      const mac = createHmac('sha256', 's'.repeat(24)).update(`${h['x-steward-timestamp']}.${seen[0]!.body}`)
+      expect(h['x-steward-signature']).toBe(`v1=${mac.digest('hex')}`)
+
+      // A webhook stored before secrets were required is never sent unsigned: the notice is skipped.
+      await s.deps.pool.query("UPDATE customers SET webhook_secret = NULL WHERE id = 'initech'")
+      await queueCustomerNotification(s.deps.pool, {
+        customerId: 'initech',
+        kind: 'sla.credit_issued',
+        dedupKey: 'credit:2026-02',
+        payload: { amount: '3.00' },
+      })
+      const skipped = async () =>
+        (
+          await s.deps.pool.query<{ status: string; last_error: string }>(
+            `SELECT d.status, d.last_error FROM incident_deliveries d
+             JOIN customer_notifications n ON n.id = d.notification_id WHERE n.dedup_key = 'credit:2026-02'`,
+          )
+        ).rows[0]
+      await waitFor(async () => (await skipped())?.status === 'skipped', 'the unsigned notice skipped')
+      expect((await skipped())?.last_error).toMatch(/no signing secret/)
+      expect(seen).toHaveLength(3)
     } finally {
       flaky.close()
     }

@@ -99,12 +99,11 @@ describe('a failure burst', () => {
     expect(acceptedFor(incidentId, 'acknowledge')).toHaveLength(1)
   })
 
-  it('resolves after the condition stays clear, with the same dedup key, and emits a recovery event', async () => {
+  it('resolves as soon as the SLI has recovered, with the same dedup key, and emits a recovery event', async () => {
     // Recovery: plenty of successful runs after the burst bring every window under its burn rate.
+    // An SLO rule does not wait out resolveAfterMinutes: the customer's success rate is back.
     await insertEvents(s.deps.clickhouse!, runs('acme', minutes(t0, 8), 3000, 0, 4 * 60_000))
-    await evaluateAt(s, minutes(t0, 8)) // clear: starts the hysteresis clock
-    expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('acknowledged')
-    await evaluateAt(s, minutes(t0, 13)) // clear for 5 min: resolves
+    await evaluateAt(s, minutes(t0, 8))
     expect((await openIncidents(s, 'success_rate_burn', 'customer:acme'))[0]!.status).toBe('resolved')
     await delivered(incidentId, 3)
     expect(acceptedFor(incidentId, 'resolve')).toHaveLength(1)
@@ -135,24 +134,25 @@ describe('a failure burst', () => {
 })
 
 describe('severity', () => {
-  it('opens a slow burn as a warning and escalates the same alert when it turns into a page', async () => {
+  it('records a slow burn as a ticket without paging, and pages the same incident when it turns into a page', async () => {
     const t0 = testEpoch()
     // 2 % of runs failing for five hours: twice the 1 % budget — the 3-day ticket pair only.
     await insertEvents(s.deps.clickhouse!, runs('slowburn', t0, 1000, 20, 5 * 3_600_000))
     await evaluateAt(s, t0)
     const [inc] = await openIncidents(s, 'success_rate_burn', 'customer:slowburn')
-    await delivered(inc!.id, 1)
+    expect(inc).toMatchObject({ status: 'triggered', paged: false })
     const severities = () =>
       acceptedFor(inc!.id, 'trigger').map(
         (r) => (r.body as { payload: { severity: string } }).payload.severity,
       )
-    expect(severities()).toEqual(['warning'])
+    // Recorded, not paged: nothing is queued for PagerDuty (and no customer is told).
+    expect(await deliveriesOf(s, inc!.id)).toEqual([])
     // Then half the runs of the last minutes fail: the 1 h / 5 min page pair fires.
     await insertEvents(s.deps.clickhouse!, runs('slowburn', minutes(t0, 2), 40, 30, 3 * 60_000))
     await evaluateAt(s, minutes(t0, 2))
     expect(await openIncidents(s, 'success_rate_burn', 'customer:slowburn')).toHaveLength(1)
-    await delivered(inc!.id, 2)
-    expect(severities()).toEqual(['warning', 'critical'])
+    await delivered(inc!.id, 1)
+    expect(severities()).toEqual(['critical'])
     const detail = (await (await s.api('GET', `/v1/incidents/${inc!.id}`)).json()) as {
       severity: string
       timeline: { message: string }[]
@@ -309,6 +309,7 @@ describe('PagerDuty webhooks', () => {
     const body = JSON.stringify({
       event: {
         id: 'EV2',
+        occurred_at: new Date().toISOString(),
         event_type: 'incident.resolved',
         data: { id: 'PD2', type: 'incident', incident_key: inc!.id },
       },
@@ -323,12 +324,12 @@ describe('PagerDuty webhooks', () => {
     expect(after!.status).toBe('resolved')
     await incidentsOf(s).deliver()
     expect(eventsFor(inc!.id).map((r) => r.body?.event_action)).toEqual(['trigger'])
-    // The same delivery again (PagerDuty retries webhooks) changes nothing.
+    // The same delivery again (PagerDuty retries webhooks) is a duplicate and changes nothing.
     const again = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, {
       'content-type': 'application/json',
       'x-pagerduty-signature': signature,
     })
-    expect(await again.json()).toMatchObject({ status: 'unchanged' })
+    expect(await again.json()).toMatchObject({ status: 'duplicate' })
   })
 })
 

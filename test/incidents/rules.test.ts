@@ -8,15 +8,31 @@ import { evaluateBurn } from '../../src/incidents/burn.ts'
 import type { BurnPair } from '../../src/incidents/config.ts'
 import { runRules } from '../../src/incidents/rules.ts'
 import { getQueueStats } from '../../src/orchestrator/index.ts'
+import { priceListSchema } from '../../src/pricing/index.ts'
+import { alertTargets, factoryMinutes } from '../../src/sla/alerting.ts'
+import { slaConfigSchema } from '../../src/sla/config.ts'
+import type { SlaContext } from '../../src/sla/index.ts'
+import { customerDirectory } from '../../src/tenants/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 import { insertEvents, minutes, testIncidentsConfig } from './support.ts'
 
 let pool: Pool
 let ch: ClickHouseHandle
+let sla: SlaContext
 beforeAll(async () => {
   ;({ pool } = await createTestPool())
   ch = await openTestClickHouse()
   await migrate({ pool, clickhouse: ch.client, log: quietLog })
+  // Two plans far apart: the burn-rate rules must judge each customer against its own.
+  sla = {
+    pool,
+    ch: ch.client,
+    config: slaConfigSchema.parse({
+      plans: { strict: { successRateTarget: 99.9 }, lenient: { successRateTarget: 50 } },
+    }),
+    prices: priceListSchema.parse(undefined),
+    tenants: customerDirectory(pool),
+  }
 })
 afterAll(async () => {
   await pool?.end()
@@ -28,25 +44,32 @@ const all = testIncidentsConfig({
     uptime: { enabled: true },
     telemetryLag: { enabled: true },
     queueWithoutWorkers: { enabled: true, minOldestAgeSeconds: 60 },
-    successRate: { enabled: false },
+    successRate: { enabled: true },
     dlqGrowth: { enabled: false },
     // The SLA engine's late data has its own test (test/sla/late-data.test.ts).
     slaLateData: { enabled: false },
   },
 }).rules
+const sources = () => ({
+  pool,
+  clickhouse: ch.client,
+  queueStats: () => getQueueStats(pool),
+  heldMonths: async () => [],
+  alertTargets: (now: Date) => alertTargets(sla, now),
+  factoryMinutes: (from: Date, to: Date) => factoryMinutes(sla, from, to),
+})
 /** What fires at `now`, among `rules` (every test writes its own signal; older ones keep firing). */
 const firing = async (now: Date, ...rules: string[]) =>
-  (await runRules({ pool, clickhouse: ch.client, queueStats: () => getQueueStats(pool) }, all, now)).flatMap(
-    (r) => {
-      expect(r, r.error).toMatchObject({ ok: true })
-      return rules.includes(r.rule) ? r.findings.map((f) => `${r.rule}/${f.scope}`) : []
-    },
-  )
+  (await runRules(sources(), all, now)).flatMap((r) => {
+    if (!rules.includes(r.rule)) return []
+    expect(r, r.error).toMatchObject({ ok: true })
+    return r.findings.map((f) => `${r.rule}/${f.scope}`)
+  })
 
 describe('burn rates (SRE workbook pairs)', () => {
   const pairs: BurnPair[] = [
-    { longMinutes: 60, shortMinutes: 5, burn: 14.4, severity: 'critical' },
-    { longMinutes: 4320, shortMinutes: 360, burn: 1, severity: 'warning' },
+    { longMinutes: 60, shortMinutes: 5, burn: 14.4, severity: 'critical', action: 'page' },
+    { longMinutes: 4320, shortMinutes: 360, burn: 1, severity: 'warning', action: 'ticket' },
   ]
   const counts = (c: Record<number, [number, number]>) =>
     new Map(Object.entries(c).map(([w, [bad, total]]) => [Number(w), { bad, total }]))
@@ -73,7 +96,7 @@ describe('burn rates (SRE workbook pairs)', () => {
 })
 
 describe('rules on real telemetry', () => {
-  it('fires the uptime burn when control-plane heartbeats stop, judging only minutes after the first signal', async () => {
+  it('fires the uptime burn when control-plane heartbeats stop and no instance serves, and stops once the newest minute is up', async () => {
     const now = new Date(Date.UTC(2026, 1, 3, 12, 0))
     const beat = (m: number, healthy = true) => ({
       type: 'heartbeat' as const,
@@ -82,19 +105,68 @@ describe('rules on real telemetry', () => {
       healthy,
       ts: minutes(now, m).toISOString(),
     })
+    // The witness: an instance served from 11:50 until 13:12, then nothing served.
+    await witness(minutes(now, -10), minutes(now, 72))
     // Three healthy minutes only: not enough history to judge an outage from the missing ones.
     await insertEvents(
       ch.client,
       [-4, -3, -2].map((m) => beat(m)),
     )
     expect(await firing(now, 'uptime_burn')).toEqual([])
-    // An hour of heartbeats, then ten minutes unhealthy or silent.
+    // An hour of heartbeats, ten silent minutes the witness saw served (telemetry missing: not
+    // down), three unhealthy ones, then silence with no instance serving (down).
     const later = minutes(now, 80)
     await insertEvents(ch.client, [
       ...Array.from({ length: 60 }, (_, i) => beat(i)),
       ...[70, 71, 72].map((m) => beat(m, false)),
     ])
-    expect(await firing(later, 'uptime_burn')).toEqual(['uptime_burn/'])
+    const results = await runRules(sources(), all, later)
+    const burn = results.find((r) => r.rule === 'uptime_burn')!
+    expect(burn).toMatchObject({ ok: true, resolvesOnRecovery: true })
+    expect(burn.findings[0]?.details).toMatchObject({ downMinutes: 9, slo: 0.999, alert: 'page' })
+    // The SLI recovers: the newest judged minute is up again, so the rule is clear at once.
+    await insertEvents(ch.client, [beat(78)])
+    expect(await firing(later, 'uptime_burn')).toEqual([])
+  })
+
+  it('does not read a stalled relay as downtime: silent minutes the witness saw served are not judged', async () => {
+    const now = new Date(Date.UTC(2026, 1, 7, 12, 0))
+    await witness(minutes(now, -120), minutes(now, 5))
+    await insertEvents(
+      ch.client,
+      Array.from({ length: 60 }, (_, i) => ({
+        type: 'heartbeat' as const,
+        instanceId: 'cp-1',
+        component: 'control_plane' as const,
+        healthy: true,
+        ts: minutes(now, -120 + i).toISOString(),
+      })),
+    )
+    // The last hour has no heartbeat in ClickHouse, but an instance served throughout it.
+    expect(await firing(now, 'uptime_burn')).toEqual([])
+  })
+
+  it("judges each customer's run success rate against its own plan", async () => {
+    await pool.query(
+      `INSERT INTO customers (id, name, created_at) VALUES ('strict', 'strict', '2020-01-01'), ('lenient', 'lenient', '2020-01-01')`,
+    )
+    const now = new Date(Date.UTC(2026, 1, 8, 12, 0))
+    // 2 of 10 runs failed in the last 5 minutes for both: a 200x burn of a 99.9% plan, 0.4x of 50%.
+    const runs = (customerId: string) =>
+      Array.from({ length: 10 }, (_, i) => ({
+        type: 'run' as const,
+        customerId,
+        runId: `${customerId}-${i}`,
+        runType: 't',
+        action: i < 2 ? ('failed' as const) : ('succeeded' as const),
+        ...(i < 2 ? { errorClass: 'agent' as const } : {}),
+        durationMs: 1000,
+        ts: new Date(now.getTime() - 10_000 - i * 10_000).toISOString(),
+      }))
+    await insertEvents(ch.client, [...runs('strict'), ...runs('lenient')])
+    const results = await runRules(sources(), all, now)
+    const success = results.find((r) => r.rule === 'success_rate_burn')!
+    expect(success.findings.map((f) => [f.scope, f.details.slo])).toEqual([['customer:strict', 0.999]])
   })
 
   it('fires on repeated failed probes whose latest result failed, not on a recovered target', async () => {
@@ -157,6 +229,27 @@ describe('rules on real telemetry', () => {
     ])
   })
 
+  it('does not judge customer-facing rules while telemetry is behind; the lag is its own incident', async () => {
+    const now = new Date(Date.UTC(2026, 1, 8, 12, 0))
+    await pool.query(
+      `INSERT INTO telemetry_outbox (event_id, body, enqueued_at) VALUES ('e-stalled', '{}', now() - interval '10 minutes')`,
+    )
+    try {
+      const results = await runRules(sources(), all, now)
+      for (const rule of ['success_rate_burn', 'uptime_burn', 'probe_failures', 'worker_error_rate'])
+        expect(results.find((r) => r.rule === rule)).toMatchObject({
+          ok: false,
+          error: expect.stringMatching(/behind/),
+        })
+      expect(results.find((r) => r.rule === 'telemetry_lag')).toMatchObject({
+        ok: true,
+        findings: [{ scope: '' }],
+      })
+    } finally {
+      await pool.query(`DELETE FROM telemetry_outbox WHERE event_id = 'e-stalled'`)
+    }
+  })
+
   it('reports a rule whose source is unavailable as not evaluated, instead of clear', async () => {
     const results = await runRules({ pool, queueStats: () => getQueueStats(pool) }, all, new Date())
     const probe = results.find((r) => r.rule === 'probe_failures')!
@@ -164,3 +257,12 @@ describe('rules on real telemetry', () => {
     expect(results.find((r) => r.rule === 'telemetry_lag')).toMatchObject({ ok: true })
   })
 })
+
+/** A span of the witness: an instance served without a gap from `from` to `to`. */
+async function witness(from: Date, to: Date) {
+  await pool.query('INSERT INTO sla_witness (instance_id, first_beat, last_beat) VALUES ($1, $2, $3)', [
+    'cp-1',
+    from,
+    to,
+  ])
+}

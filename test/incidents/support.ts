@@ -38,7 +38,12 @@ export async function startIncidentSteward(
 ): Promise<TestSteward> {
   return startTestSteward({
     env: pd ? { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_HOST: pd.host } : {},
-    file: { incidents: testIncidentsConfig(over, pd?.caFile), ...file },
+    // The burn-rate SLOs come from the plans: these customers' plans promise 99 % of runs.
+    file: {
+      incidents: testIncidentsConfig(over, pd?.caFile),
+      sla: { defaultPlan: { successRateTarget: 99 } },
+      ...file,
+    },
   })
 }
 

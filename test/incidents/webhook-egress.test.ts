@@ -28,7 +28,12 @@ beforeAll(async () => {
     ['initech', `${internal.base}/hook`],
     ['hooli', `${allowed.base}/hook`],
   ] as const) {
-    const res = await s.api('POST', '/v1/customers', { id, name: id, webhookUrl: url })
+    const res = await s.api('POST', '/v1/customers', {
+      id,
+      name: id,
+      webhookUrl: url,
+      webhookSecret: 's'.repeat(24),
+    })
     expect(res.status).toBe(201)
   }
 })

@@ -1,6 +1,6 @@
 // POST /v1/integrations/pagerduty/webhook: what works (acknowledge mirrored, secret rotation), what
 // is refused (an oversized body), who is refused (a missing or wrong signature, or one over another
-// body). Resolves mirrored without echo: test/incidents/paging.test.ts.
+// body, a replayed or stale event). Resolves mirrored without echo: test/incidents/paging.test.ts.
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { getIncident as get, useIncidentScene } from './routes/steward.ts'
@@ -12,10 +12,12 @@ const signed = (body: string, secret = WEBHOOK_SECRET) => ({
   'content-type': 'application/json',
   'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}`,
 })
-const pdEvent = (type: string, key: string) =>
+let eventIds = 0
+const pdEvent = (type: string, key: string, opts: { id?: string; occurredAt?: Date } = {}) =>
   JSON.stringify({
     event: {
-      id: 'EV1',
+      id: opts.id ?? `EV${++eventIds}`,
+      occurred_at: (opts.occurredAt ?? new Date()).toISOString(),
       event_type: type,
       resource_type: 'incident',
       data: { id: 'PD1', type: 'incident', incident_key: key },
@@ -55,6 +57,43 @@ describe('what is refused', () => {
     const res = await s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(body))
     expect(res.status).toBe(413)
     expect((await get(s, globexIncident)).status).toBe('triggered')
+  })
+})
+
+describe('replays', () => {
+  const post = (body: string) =>
+    scene.s.api('POST', '/v1/integrations/pagerduty/webhook', body, null, signed(body))
+
+  it('answers a redelivered event id as a duplicate and changes nothing', async () => {
+    const { s, globexIncident } = scene
+    const first = pdEvent('incident.priority_updated', globexIncident, { id: 'EV-replayed' })
+    expect(await (await post(first)).json()).toMatchObject({ status: 'noted' })
+    // The same signed event id, now carrying a resolve: applied once only, so nothing happens.
+    const replay = pdEvent('incident.resolved', globexIncident, { id: 'EV-replayed' })
+    const res = await post(replay)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'duplicate' })
+    expect((await get(s, globexIncident)).status).toBe('triggered')
+  })
+
+  it('answers an event older than the replay window (or from the future) as stale, changing nothing', async () => {
+    const { s, globexIncident } = scene
+    for (const occurredAt of [new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() + 3_600_000)]) {
+      const res = await post(pdEvent('incident.resolved', globexIncident, { occurredAt }))
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ status: 'stale' })
+    }
+    expect((await get(s, globexIncident)).status).toBe('triggered')
+  })
+
+  it('refuses an event without id or occurred_at with 400', async () => {
+    const body = JSON.stringify({
+      event: { event_type: 'incident.resolved', data: { incident_key: scene.globexIncident } },
+    })
+    const res = await post(body)
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/occurred_at/)
+    expect((await get(scene.s, scene.globexIncident)).status).toBe('triggered')
   })
 })
 

@@ -38,8 +38,9 @@ describe('steward report sla-credits', () => {
     expect(await p.exited).toBe(0)
     const lines = readFileSync(out, 'utf8').trim().split('\r\n')
     expect(lines[0]).toMatch(/^customer_id,month,status,plan_version,uptime_percent,/)
-    // No telemetry at all in that month: every minute counts as down (customer-favourable).
-    expect(lines[1]).toMatch(/^acme,2025-09,provisional,0,0,99\.9,43200,43200,0,/)
+    // No telemetry and no witness at all: the factory never served, so nothing of that month is in
+    // service and nothing is down (a silent month is never a credit).
+    expect(lines[1]).toMatch(/^acme,2025-09,provisional,0,100,99\.9,0,0,0,/)
   })
 
   it('refuses a bad month with a message and exit code 2', async () => {

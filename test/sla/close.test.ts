@@ -1,5 +1,7 @@
 // The monthly close: immutable records, issued once (also when run twice or concurrently),
-// billing adjustments, customer notices, the ClickHouse copy, and catching up every past month.
+// billing adjustments, customer notices, the ClickHouse copy, and catching up every past month in
+// service. History: September and October 2025 as imported heartbeats (no witness), then the
+// installation first served on 1 November and ran all November (witness), then went silent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chQuery } from '../../src/db/clickhouse.ts'
 import { closeDueMonths, closeMonth } from '../../src/sla/index.ts'
@@ -11,11 +13,13 @@ import {
   parseMonth,
   range,
   type SlaTestEnv,
+  witnessSpan,
 } from './golden.ts'
 
 let env: SlaTestEnv
 const sept = parseMonth('2025-09')
 const oct = parseMonth('2025-10')
+const nov = parseMonth('2025-11')
 const after = new Date('2025-12-01T00:15:00Z')
 
 beforeAll(async () => {
@@ -23,10 +27,14 @@ beforeAll(async () => {
   await addCustomers(env.pool, ['acme', 'globex'], '2025-08-15T00:00:00Z')
   // a customer that only arrived in October gets no September record
   await addCustomers(env.pool, ['newco'], '2025-10-05T00:00:00Z')
+  // September's 44 down minutes start at 01:00: minutes before the first signal ever would not be
+  // in service (there is no witness before November).
   await insertEvents(env.ch, [
-    ...heartbeats(sept, new Set(range(0, 44))),
+    ...heartbeats(sept, new Set(range(60, 44))),
     ...heartbeats(oct, new Set(range(0, 10))),
+    ...heartbeats(nov),
   ])
+  await witnessSpan(env.pool, '2025-11-01T00:00:00Z', '2025-12-01T00:00:00Z')
 })
 afterAll(async () => {
   await env?.close()
@@ -47,7 +55,14 @@ const credits = async () =>
 describe('closing a month', () => {
   it('issues one immutable record per customer with the inputs behind it', async () => {
     const r = await closeMonth(env, sept, after)
-    expect(r).toEqual({ month: '2025-09', computed: 2, issued: 2 })
+    expect(r).toEqual({
+      month: '2025-09',
+      status: 'closed',
+      computed: 2,
+      issued: 2,
+      reason: null,
+      hold: null,
+    })
     const { rows } = await env.pool.query(
       `SELECT customer_id, plan_version, credit_percent::float8 AS pct, credit_cents, tiers, inputs, inputs_sha256 FROM sla_credits WHERE customer_id = 'acme'`,
     )
@@ -89,7 +104,12 @@ describe('closing a month', () => {
   })
 
   it('issues nothing twice when run again', async () => {
-    expect(await closeMonth(env, sept, after)).toEqual({ month: '2025-09', computed: 0, issued: 0 })
+    expect(await closeMonth(env, sept, after)).toMatchObject({
+      month: '2025-09',
+      status: 'closed',
+      computed: 0,
+      issued: 0,
+    })
     expect(await credits()).toHaveLength(2)
     const { rows } = await env.pool.query('SELECT count(*)::int AS n FROM customer_notifications')
     expect(rows[0].n).toBe(2)
@@ -112,6 +132,14 @@ describe('closing a month', () => {
     expect(newco[0].u).toMatchObject({ notInServiceMinutes: 4 * 1440, downMinutes: 0, percent: 100 })
     const { rows } = await env.pool.query(`SELECT count(*)::int AS n FROM sla_billing_adjustments`)
     expect(rows[0].n).toBe(2)
+  })
+
+  it("never closes a month before the factory was in service, whatever the customers' since says", async () => {
+    // acme and globex are customers since 15 August; the first signal of all is on 1 September.
+    await expect(closeMonth(env, parseMonth('2025-08'), after)).rejects.toThrow(
+      /2025-08 was not in service \(in service since 2025-09-01T00:00:00.000Z\)/,
+    )
+    expect((await credits()).filter((c) => c.month === '2025-08')).toEqual([])
   })
 
   it('refuses to close a month that has not ended', async () => {
@@ -158,14 +186,20 @@ describe('closing a month', () => {
   })
 })
 
-describe('the scheduled close', () => {
-  it('defers a month while the outbox holds events enqueued before it ended', async () => {
+describe('the scheduled close and the manual close: one path', () => {
+  it('defers a month while the outbox holds events enqueued before it ended, scheduled or manual', async () => {
     await env.pool.query(
       `INSERT INTO telemetry_outbox (event_id, body, enqueued_at) VALUES ('late', '{}', '2025-11-30T23:00:00Z')`,
     )
     const r = await closeDueMonths(env, after)
     expect(r.closed).toEqual([])
     expect(r.deferred.map((d) => d.month)).toEqual(['2025-11'])
+    expect(await closeMonth(env, nov, after)).toMatchObject({
+      status: 'deferred',
+      issued: 0,
+      reason: expect.stringMatching(/1 telemetry events are still in the outbox/),
+    })
+    expect((await credits()).filter((c) => c.month === '2025-11')).toEqual([])
     await env.pool.query(`DELETE FROM telemetry_outbox`)
   })
 
@@ -177,8 +211,10 @@ describe('the scheduled close', () => {
       ['2025-12', 3],
     ])
     expect((await closeDueMonths(env, now)).closed).toEqual([])
-    // November had no signal at all: every minute is down (customer-favourable), 100% credit.
-    const nov = (await credits()).filter((c) => c.month === '2025-11')
-    expect(nov.map((c) => c.credit_percent)).toEqual(['100', '100', '100'])
+    // November: served (witness) and signalled throughout. December: the installation had served,
+    // then neither ClickHouse nor the witness shows any life: real downtime, a 100% credit.
+    const byMonth = async (m: string) => (await credits()).filter((c) => c.month === m)
+    expect((await byMonth('2025-11')).map((c) => c.credit_percent)).toEqual(['0', '0', '0'])
+    expect((await byMonth('2025-12')).map((c) => c.credit_percent)).toEqual(['100', '100', '100'])
   })
 })

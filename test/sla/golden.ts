@@ -5,7 +5,7 @@ import type { z } from 'zod'
 import type { ClickHouseClient } from '../../src/db/clickhouse.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import type { Pool } from '../../src/db/postgres.ts'
-import { TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
+import { type EventSource, TelemetryEvent, type TelemetryEventInput, toRow } from '../../src/ingest/index.ts'
 import { type PriceListInput, priceListSchema } from '../../src/pricing/index.ts'
 import { slaConfigSchema } from '../../src/sla/config.ts'
 import type { SlaContext } from '../../src/sla/index.ts'
@@ -13,10 +13,14 @@ import { type Month, parseMonth } from '../../src/sla/months.ts'
 import { customerDirectory } from '../../src/tenants/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
 
-/** An event as producers write it, its id optional (distributes over the union of event types). */
+/**
+ * An event as producers write it, its id optional (distributes over the union of event types), and
+ * who sent it (`source`: 'steward' unless given; the operator's admin token is 'operator', a
+ * customer's token 'customer').
+ */
 export type GoldenEvent = TelemetryEventInput extends infer T
   ? T extends unknown
-    ? Omit<T, 'eventId'> & { eventId?: string }
+    ? Omit<T, 'eventId'> & { eventId?: string; source?: EventSource }
     : never
   : never
 
@@ -27,15 +31,15 @@ export type GoldenEvent = TelemetryEventInput extends infer T
 export async function insertEvents(ch: ClickHouseClient, events: GoldenEvent[]): Promise<void> {
   const parsed = new Map<string, TelemetryEvent>()
   const row = (e: GoldenEvent) => {
-    const { ts, eventId, ...shape } = e
+    const { ts, eventId, source, ...shape } = e
     const key = JSON.stringify(shape)
     let template = parsed.get(key)
     if (!template) {
-      template = TelemetryEvent.parse({ eventId: 'template', ...e })
+      template = TelemetryEvent.parse({ eventId: 'template', ...shape, ts })
       parsed.set(key, template)
     }
     if (Number.isNaN(Date.parse(ts))) throw new Error(`bad ts ${ts}`)
-    return toRow({ ...template, eventId: eventId ?? randomUUID(), ts })
+    return toRow({ ...template, eventId: eventId ?? randomUUID(), ts }, source ?? 'steward')
   }
   for (let i = 0; i < events.length; i += 50_000) {
     const values = events.slice(i, i + 50_000).map(row)
@@ -105,6 +109,15 @@ export async function addCustomers(pool: Pool, ids: string[], createdAt = '2020-
   for (const id of ids) {
     await pool.query('INSERT INTO customers (id, name, created_at) VALUES ($1, $1, $2)', [id, createdAt])
   }
+}
+
+/** A span of the witness: instance `instanceId` beat without a gap from `from` to `to`. */
+export async function witnessSpan(pool: Pool, from: string, to: string, instanceId = 'cp-1') {
+  await pool.query('INSERT INTO sla_witness (instance_id, first_beat, last_beat) VALUES ($1, $2, $3)', [
+    instanceId,
+    from,
+    to,
+  ])
 }
 
 export { parseMonth }

@@ -18,11 +18,14 @@ describe('the API document', () => {
     const doc = await json(await s.api('GET', '/openapi.json', undefined, null))
     const paths = Object.keys(doc.paths).filter((p) => p.includes('/sla/'))
     expect(paths.sort()).toEqual([
+      '/v1/sla/audit',
       '/v1/sla/billing-adjustments',
       '/v1/sla/close',
       '/v1/sla/credits',
       '/v1/sla/credits/{id}/adjustments',
       '/v1/sla/maintenance',
+      '/v1/sla/maintenance/{id}',
+      '/v1/sla/months/{month}/release',
       '/v1/sla/plans/{customerId}',
       '/v1/sla/recompute',
       '/v1/sla/status',
@@ -33,7 +36,9 @@ describe('the API document', () => {
 describe('scheduled jobs', () => {
   it('registers the refresh and the monthly close with their cron expressions', () => {
     const jobs = Object.fromEntries(s.deps.scheduler.jobs().map((j) => [j.name, j.cron]))
-    expect(jobs).toMatchObject({ 'sla.refresh': '*/5 * * * *', 'sla.monthly-close': '15 * 1 * *' })
+    // The close runs hourly (not only on the 1st): a deferred or held month closes on the first run
+    // after it clears, whatever the day.
+    expect(jobs).toMatchObject({ 'sla.refresh': '*/5 * * * *', 'sla.monthly-close': '15 * * * *' })
   })
 
   it('refreshes month-to-date figures into sla_monthly and takes an RPO sample', async () => {

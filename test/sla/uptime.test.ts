@@ -72,25 +72,26 @@ describe('monthly uptime', () => {
     expect(acme.evaluation).toMatchObject({ creditPercent: 10, feeCents: 100_000, creditCents: 10_000 })
   })
 
-  it('counts a minute with no signal, or only unhealthy ones, as down, and a healthy probe as up', async () => {
+  it('counts a minute with no signal (and no witness), or only unhealthy ones, as down, and a healthy probe as up', async () => {
     const nov = parseMonth('2025-11')
-    const down = new Set([0, 1, 2, 3])
+    // Minutes 100-103 of the month; the minutes before the first signal of all would not be in service.
+    const down = new Set([100, 101, 102, 103])
     const events = heartbeats(nov, down)
-    // minute 1: an unhealthy heartbeat only; minute 2: a failed probe only; minute 3: an ok probe.
+    // 100: nothing; 101: an unhealthy heartbeat only; 102: a failed probe only; 103: an ok probe.
     events.push(
       {
         type: 'heartbeat',
-        ts: '2025-11-01T00:01:10Z',
+        ts: '2025-11-01T01:41:10Z',
         instanceId: 'cp-1',
         component: 'control_plane',
         healthy: false,
       },
-      { type: 'probe', ts: '2025-11-01T00:02:10Z', target: 'api', ok: false, latencyMs: 5000 },
-      { type: 'probe', ts: '2025-11-01T00:03:10Z', target: 'api', ok: true, latencyMs: 40 },
+      { type: 'probe', ts: '2025-11-01T01:42:10Z', target: 'api', ok: false, latencyMs: 5000 },
+      { type: 'probe', ts: '2025-11-01T01:43:10Z', target: 'api', ok: true, latencyMs: 40 },
       // a worker heartbeat says nothing about the control plane
       {
         type: 'heartbeat',
-        ts: '2025-11-01T00:00:10Z',
+        ts: '2025-11-01T01:40:10Z',
         instanceId: 'w-1',
         component: 'worker',
         healthy: true,
@@ -100,7 +101,7 @@ describe('monthly uptime', () => {
     const f = await computeMonth(env, nov, ['acme'])
     expect(f.overall.uptime.downMinutes).toBe(3)
     expect(f.overall.uptime.downtimePeriods[0]).toMatchObject({
-      start: '2025-11-01T00:00:00.000Z',
+      start: '2025-11-01T01:40:00.000Z',
       minutes: 3,
     })
   })

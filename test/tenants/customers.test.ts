@@ -114,6 +114,33 @@ describe('what is refused', () => {
     expect(res.status).toBe(409)
     expect(((await (await s.api('GET', '/v1/customers/acme')).json()) as { name: string }).name).toBe('acme')
   })
+
+  it('refuses a webhook without a signing secret, naming webhookSecret, and stores nothing', async () => {
+    const url = 'https://hooks.example.com/steward'
+    const created = await s.api('POST', '/v1/customers', { id: 'unsigned', name: 'U', webhookUrl: url })
+    expect(created.status).toBe(400)
+    const problem = (await created.json()) as { errors: { path: string }[] }
+    expect(problem.errors.map((e) => e.path)).toEqual(['webhookSecret'])
+    expect((await s.api('GET', '/v1/customers/unsigned')).status).toBe(404)
+
+    const patched = await s.api('PATCH', '/v1/customers/globex', { webhookUrl: url })
+    expect(patched.status).toBe(400)
+    expect(((await patched.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe('webhookSecret')
+    const globex = (await (await s.api('GET', '/v1/customers/globex')).json()) as {
+      webhookUrl: string | null
+    }
+    expect(globex.webhookUrl).toBeNull()
+  })
+
+  it('keeps a stored secret when only the webhook URL changes', async () => {
+    const secret = 'k'.repeat(24)
+    const first = { webhookUrl: 'https://hooks.example.com/a', webhookSecret: secret }
+    expect((await s.api('PATCH', '/v1/customers/globex', first)).status).toBe(200)
+    const moved = await s.api('PATCH', '/v1/customers/globex', { webhookUrl: 'https://hooks.example.com/b' })
+    expect(moved.status).toBe(200)
+    expect(((await moved.json()) as { webhookUrl: string }).webhookUrl).toBe('https://hooks.example.com/b')
+    expect((await s.api('PATCH', '/v1/customers/globex', { webhookUrl: null })).status).toBe(200)
+  })
 })
 
 describe('who is refused', () => {

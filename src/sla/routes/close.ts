@@ -88,7 +88,7 @@ export function closeRoutes(ctx: SlaContext) {
       method: 'post',
       path: '/sla/close',
       tags: ['sla'],
-      summary: 'Close a past month now (admin); customers already closed are left as they are',
+      summary: "Close a past month now (admin), through the scheduled close's path: closed, deferred or held",
       security,
       request: { query: z.object({ month: MonthParam }) },
       responses: {

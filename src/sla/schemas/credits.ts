@@ -2,6 +2,7 @@
 // (closed records and provisional figures) and what one close run did.
 import { z } from '@hono/zod-openapi'
 import { CustomerMonth, TierHit } from './figures.ts'
+import { MonthHold } from './holds.ts'
 import { CreditAdjustment } from './ledger.ts'
 import { count, instant, MonthKey, percent } from './plan.ts'
 
@@ -57,8 +58,11 @@ export type BillingAdjustment = z.infer<typeof BillingAdjustment>
 export const CreditReportItem = z
   .object({
     ...creditShape,
-    /** 'closed': the immutable record; 'provisional': the month is not closed for this customer yet. */
-    status: z.enum(['closed', 'provisional']),
+    /**
+     * 'closed': the immutable record; 'provisional': the month is not closed for this customer yet;
+     * 'held': not closed because the month is held (the report's `hold` says why).
+     */
+    status: z.enum(['closed', 'provisional', 'held']),
     creditId: z.number().int().nullable(),
     inputsSha256: z.string().nullable(),
     /** The record's corrections in order (ledger.ts); empty before the close. */
@@ -73,7 +77,13 @@ export const CreditReportItem = z
 export type CreditReportItem = z.infer<typeof CreditReportItem>
 
 export const CreditReport = z
-  .object({ month: MonthKey, generatedAt: instant, items: z.array(CreditReportItem) })
+  .object({
+    month: MonthKey,
+    generatedAt: instant,
+    /** The month's hold (null: never held): while 'held', no record is issued. */
+    hold: MonthHold.nullable(),
+    items: z.array(CreditReportItem),
+  })
   .openapi('CreditReport')
 export type CreditReport = z.infer<typeof CreditReport>
 
@@ -81,10 +91,20 @@ export type CreditReport = z.infer<typeof CreditReport>
 export const CloseResult = z
   .object({
     month: MonthKey,
+    /**
+     * closed: every customer of the month has its record; deferred: the outbox still holds
+     * telemetry of the month (retried by the next run); held: telemetry is missing for minutes the
+     * witness saw served (an admin releases it).
+     */
+    status: z.enum(['closed', 'deferred', 'held']),
     /** Customers computed in this run (those without a record). */
     computed: count,
     /** Records this run wrote. */
     issued: count,
+    /** Why the month was deferred or held. */
+    reason: z.string().nullable(),
+    /** The month's hold, if it was ever held. */
+    hold: MonthHold.nullable(),
   })
   .openapi('CloseResult')
 export type CloseResult = z.infer<typeof CloseResult>

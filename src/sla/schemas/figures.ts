@@ -20,8 +20,10 @@ export const UptimeFigures = z
     percent,
     minutes: count,
     maintenanceMinutes: count,
-    /** Minutes before the customer existed (created mid-month): not counted. */
+    /** Minutes before the installation first served, or before the customer's `since`: not counted. */
     notInServiceMinutes: count,
+    /** Minutes without any signal that the witness saw served: telemetry missing, not counted. */
+    unmeasuredMinutes: count,
     eligibleMinutes: count,
     upMinutes: count,
     downMinutes: count,
@@ -100,34 +102,55 @@ const ExecutionTimeFigures = z.object({
 })
 export type ExecutionTimeFigures = z.infer<typeof ExecutionTimeFigures>
 
+/** One recovery: what failed (`ref`), from when until it was whole again. */
+const Recovery = z.object({ ref: z.string(), startedAt: instant, recoveredAt: instant, seconds: z.number() })
+
 export const RtoFigures = z
   .object({
     kind: z.enum(recoveryKinds),
     targetSeconds: z.number(),
+    /** Recoveries that ended in the month (measured from facts: docs/sla.md). */
     recoveries: count,
     withinTarget: count,
     worstSeconds: z.number().nullable(),
     p50Seconds: z.number().nullable(),
     p95Seconds: z.number().nullable(),
     met: z.boolean(),
-    /** The recoveries that missed the target (event id, seconds), for a dispute (at most 100). */
-    breaches: z.array(z.object({ eventId: z.string(), seconds: z.number() })),
+    /** The recoveries that missed the target, for a dispute (at most 100). */
+    breaches: z.array(Recovery),
   })
   .openapi('RtoFigures')
 export type RtoFigures = z.infer<typeof RtoFigures>
 
 export const RpoFigures = z
   .object({
+    /** `postgres:<replica>`, or `postgres` when there was no replica (nothing to measure). */
     source: z.string(),
     targetSeconds: z.number(),
     samples: count,
+    /** Samples that measured a lag (an unmeasured one is never read as 0). */
+    measuredSamples: count,
     withinTarget: count,
-    worstSeconds: z.number(),
-    compliancePercent: percent,
-    met: z.boolean(),
+    worstSeconds: z.number().nullable(),
+    compliancePercent: percent.nullable(),
+    /** 'unmeasured' when no sample measured anything: never 'met'. */
+    status: z.enum(['met', 'missed', 'unmeasured']),
+    met: z.boolean().nullable(),
   })
   .openapi('RpoFigures')
 export type RpoFigures = z.infer<typeof RpoFigures>
+
+/** How far behind the telemetry pipeline was (age of the oldest event not yet in ClickHouse). */
+export const TelemetryFreshness = z
+  .object({
+    targetSeconds: z.number(),
+    samples: count,
+    withinTarget: count,
+    worstSeconds: z.number().nullable(),
+    compliancePercent: percent.nullable(),
+  })
+  .openapi('TelemetryFreshness')
+export type TelemetryFreshness = z.infer<typeof TelemetryFreshness>
 
 export const TierHit = z
   .object({
@@ -157,6 +180,35 @@ export type Evaluation = z.infer<typeof Evaluation>
 
 const period = z.enum(['complete', 'month-to-date'])
 
+/** Probes the customer sent with its own token: its evidence, counted only when its plan opts in. */
+export const CustomerProbes = z
+  .object({
+    /** Whether they judged the customer's minutes (plan `customerProbes: 'counted'`). */
+    counted: z.boolean(),
+    /** Minutes (so far) with at least one of them. */
+    minutes: count,
+    /** Minutes in which they failed (by the probe quorum), and when (at most the first 100 periods). */
+    failedMinutes: count,
+    failedPeriods: z.array(DowntimePeriod),
+  })
+  .openapi('CustomerProbes')
+
+/**
+ * ClickHouse's signal coverage against the witness: minutes an instance served throughout (the
+ * witness) for which ClickHouse holds no factory signal. Any at close holds the month.
+ */
+export const Coverage = z
+  .object({
+    /** The first in-service minute there ever was (null: never in service). */
+    inServiceSince: instant.nullable(),
+    witnessedMinutes: count,
+    /** Witnessed minutes without any factory signal in ClickHouse (maintenance minutes included). */
+    missingMinutes: count,
+    missingPeriods: z.array(DowntimePeriod),
+  })
+  .openapi('SignalCoverage')
+export type Coverage = z.infer<typeof Coverage>
+
 /** One customer's month, evaluated against its plan: what a credit is computed from, and kept with it. */
 export const CustomerMonth = z
   .object({
@@ -172,6 +224,7 @@ export const CustomerMonth = z
       target: percent,
       allowedDowntimeMinutes: z.number().nonnegative(),
       met: z.boolean(),
+      customerProbes: CustomerProbes,
     }),
     success: z.object({ ...SuccessFigures.shape, target: percent, met: z.boolean() }),
     jobs: JobFigures,
@@ -184,6 +237,7 @@ export const CustomerMonth = z
     ),
     rto: z.array(RtoFigures),
     rpo: z.array(RpoFigures),
+    telemetryFreshness: TelemetryFreshness,
     cost: CostFigures,
     maintenance: z.array(MaintenanceWindow),
     evaluation: Evaluation,
@@ -198,7 +252,11 @@ export const MonthFigures = z
     computedAt: instant,
     source: FigureSource,
     /** The factory as a whole (signals of customer ''; factory-wide maintenance only). */
-    overall: z.object({ uptime: UptimeFigures, maintenance: z.array(MaintenanceWindow) }),
+    overall: z.object({
+      uptime: UptimeFigures,
+      maintenance: z.array(MaintenanceWindow),
+      coverage: Coverage,
+    }),
     customers: z.array(CustomerMonth),
   })
   .openapi('MonthFigures')

@@ -2,6 +2,7 @@
 // the plan in force for a month, and planned maintenance windows. One zod schema per resource;
 // the TypeScript types are inferred from them and the routes declare them as their bodies.
 import { z } from '@hono/zod-openapi'
+import { FIRST_MONTH, isMonthKey, LAST_MONTH } from '../months.ts'
 
 /** A percentage, 0 to 100. */
 export const percent = z.number().min(0).max(100)
@@ -11,6 +12,7 @@ export const instant = z.iso.datetime()
 export const MonthKey = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+  .refine(isMonthKey, `must be between ${FIRST_MONTH} and ${LAST_MONTH}`)
   .openapi({ example: '2026-10' })
 
 /** The largest monthly fee (currency units): 10^12, whose cents are far inside exact integers. */
@@ -66,6 +68,13 @@ export const planSchema = z
       .prefault({}),
     /** Total credit cap (% of the monthly fee). */
     capPercent: percent.default(100),
+    /**
+     * Probes the customer sends with its own token: 'evidence' (stored and shown, never moving a
+     * credit) or 'counted' (they judge its minutes like the operator's probes).
+     */
+    customerProbes: z.enum(['evidence', 'counted']).default('evidence'),
+    /** Planned maintenance minutes a month may exclude; more need an audited adjustment. */
+    maintenanceCapMinutes: z.number().int().nonnegative().default(240),
   })
   .strict()
   .openapi('Plan')
@@ -97,6 +106,16 @@ export const maintenanceWindowSchema = z
     reason: z.string().min(1).max(500),
     /** Only this customer's figures; absent: every customer and the factory. */
     customerId: z.string().min(1).optional(),
+    /**
+     * Needed when the window is late (less than `sla.maintenanceNoticeHours` notice) or takes a
+     * customer past its plan's monthly cap: it is then entered as an audited adjustment.
+     */
+    adjustment: z
+      .object({ reason: z.string().trim().min(3).max(1000) })
+      .strict()
+      .optional(),
+    /** Who declares it, as the operator names themselves (recorded with the token kind). */
+    actor: z.string().trim().min(1).max(200).optional(),
   })
   .strict()
   .refine((w) => Date.parse(w.end) > Date.parse(w.start), {
@@ -104,17 +123,31 @@ export const maintenanceWindowSchema = z
     path: ['end'],
   })
   .openapi('NewMaintenanceWindow')
+export type NewMaintenanceWindow = z.infer<typeof maintenanceWindowSchema>
 
 export const MaintenanceWindow = z
   .object({
-    /** null for a window of the config file. */
-    id: z.number().int().nullable(),
+    id: z.number().int(),
+    /** Declared in the config file ('config') or through the API ('api'). */
     source: z.enum(['config', 'api']),
     /** null: factory-wide (every customer and the factory). */
     customerId: z.string().nullable(),
     start: instant,
     end: instant,
     reason: z.string(),
+    /** When Steward learnt of it (for a config window: when it first read it), and who declared it. */
+    declaredAt: instant,
+    declaredBy: z.string(),
+    /**
+     * planned: with notice, within the cap; adjustment: late or over the cap, entered with a
+     * reason; refused: a config window that needed a reason and had none; cancelled. Only planned
+     * windows and adjustments exclude minutes.
+     */
+    status: z.enum(['planned', 'adjustment', 'refused', 'cancelled']),
+    adjustment: z.object({ kinds: z.array(z.enum(['late', 'over_cap'])), reason: z.string() }).nullable(),
+    cancelledAt: instant.nullable(),
+    cancelledBy: z.string().nullable(),
+    cancelReason: z.string().nullable(),
   })
   .openapi('MaintenanceWindow')
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>

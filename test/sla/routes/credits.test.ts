@@ -25,7 +25,8 @@ describe('what works', () => {
     const before = await json(await s.api('GET', '/v1/sla/credits?month=2025-09'))
     expect(before.items.map((i: Json) => i.status)).toEqual(['provisional', 'provisional'])
     const closed = await json(await s.api('POST', '/v1/sla/close?month=2025-09'))
-    expect(closed).toEqual({ month: '2025-09', computed: 2, issued: 2 })
+    expect(closed).toMatchObject({ month: '2025-09', status: 'closed', computed: 2, issued: 2 })
+    expect(before.hold).toBeNull()
     const after = await json(await s.api('GET', '/v1/sla/credits?month=2025-09'))
     expect(after.items.map((i: Json) => [i.customerId, i.status, i.creditPercent, i.creditCents])).toEqual([
       ['acme', 'closed', 10, 10_000],
