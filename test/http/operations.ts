@@ -37,6 +37,10 @@ const PATH_IDS: [RegExp, string, (t: TenantIds, sc: TenancyScene) => string][] =
   [/^\/v1\/dlq\/\{jobId\}/, 'jobId', (t) => t.deadJobId],
   [/^\/v1\/sla\/credits\/\{id\}/, 'id', (t) => t.creditId],
   [/^\/v1\/sla\/plans\/\{customerId\}$/, 'customerId', (t) => t.customerId],
+  // The scene's one maintenance window is B's; only the admin cancels windows.
+  [/^\/v1\/sla\/maintenance\/\{id\}$/, 'id', (_, sc) => sc.maintenanceId],
+  // The closed month of the scene, with a credit for each customer.
+  [/^\/v1\/sla\/months\/\{month\}\//, 'month', () => '2025-09'],
   [/^\/v1\/incidents\/\{id\}/, 'id', (t) => t.incidentId],
   // The one silence of the scene is B's (scope customer:B); only the admin ends silences.
   [/^\/v1\/incident-silences\/\{id\}$/, 'id', (_, sc) => sc.silenceId],
@@ -128,7 +132,10 @@ export function exampleBody(o: Operation, t: TenantIds): unknown {
       end: '2025-09-20T01:00:00Z',
       reason: 'sweep',
       customerId: t.customerId,
+      adjustment: { reason: 'declared late by the sweep' },
     },
+    'DELETE /v1/sla/maintenance/{id}': { reason: 'cancelled by the sweep' },
+    'POST /v1/sla/months/{month}/release': { reason: 'released by the sweep' },
     'PATCH /v1/incidents/{id}': { rootCause: 'sweep' },
     'POST /v1/incidents/{id}/updates': { message: 'sweep' },
     'POST /v1/incident-silences': {

@@ -274,18 +274,31 @@ const containers = (v: unknown, out: Container[] = []): Container[] => {
   return out
 }
 
+/**
+ * A deep copy (own keys, `__proto__` included, kept as keys): fast-check hands out the same
+ * constant instances again, so nothing generated may be changed or shared in place.
+ */
+function copy(v: unknown): unknown {
+  if (!isContainer(v)) return v
+  if (Array.isArray(v)) return v.map(copy)
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v))
+    Object.defineProperty(out, k, { value: copy(x), enumerable: true, configurable: true, writable: true })
+  return out
+}
+
 export function mutate(body: unknown, mutations: Mutation[]): unknown {
-  let v: unknown = structuredClone(body)
+  let v: unknown = copy(body)
   for (const m of mutations) {
     if (m.op === 'whole') {
-      v = m.value === 'wrap-in-array' ? [v] : m.value
+      v = m.value === 'wrap-in-array' ? [v] : copy(m.value)
       continue
     }
     if (m.op === 'add') {
       const all = containers(v).filter((c) => !Array.isArray(c)) as Record<string, unknown>[]
       if (all.length)
         Object.defineProperty(all[m.pick % all.length], m.key, {
-          value: m.value,
+          value: copy(m.value),
           enumerable: true,
           configurable: true,
           writable: true,
@@ -295,7 +308,7 @@ export function mutate(body: unknown, mutations: Mutation[]): unknown {
     const all = places(v)
     if (!all.length) continue
     const [c, k] = all[m.pick % all.length]!
-    if (m.op === 'replace') (c as Record<string | number, unknown>)[k] = m.value
+    if (m.op === 'replace') (c as Record<string | number, unknown>)[k] = copy(m.value)
     else if (Array.isArray(c)) c.splice(k as number, 1)
     else delete c[k as string]
   }
