@@ -98,11 +98,20 @@ export const PlanVersion = z
   .openapi('PlanVersion')
 export type PlanVersion = z.infer<typeof PlanVersion>
 
+/**
+ * An instant (ISO 8601, any offset) inside the months Steward can hold: a window's minutes are
+ * counted per month, and a start in year 0000 answered 500 when its month was computed.
+ */
+const heldInstant = z.iso.datetime({ offset: true }).refine((s) => {
+  const t = Date.parse(s)
+  return !Number.isNaN(t) && isMonthKey(new Date(t).toISOString().slice(0, 7))
+}, `must be between ${FIRST_MONTH} and ${LAST_MONTH} (UTC)`)
+
 /** A window as declared: in the config file (`sla.maintenance`) or by POST /v1/sla/maintenance. */
 export const maintenanceWindowSchema = z
   .object({
-    start: z.iso.datetime({ offset: true }),
-    end: z.iso.datetime({ offset: true }),
+    start: heldInstant,
+    end: heldInstant,
     reason: z.string().min(1).max(500),
     /** Only this customer's figures; absent: every customer and the factory. */
     customerId: z.string().min(1).optional(),
