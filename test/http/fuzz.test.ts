@@ -12,8 +12,9 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, type TestSteward } from '../helpers/app.ts'
+import { serialize } from './hostile-values.ts'
 import { exampleBody, type Json, type Operation, operationsOf, urlFor } from './operations.ts'
-import { bodies, serialize } from './schema-arbitrary.ts'
+import { bodies } from './schema-arbitrary.ts'
 import { settle, startTenancyScene, type TenancyScene, watchRowChanges } from './tenancy-scene.ts'
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31)
