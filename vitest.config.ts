@@ -10,6 +10,7 @@ export default defineConfig({
     globalSetup: ['test/setup/global.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // route-coverage: every documented operation must answer a 2xx in some test (whole runs only).
+    reporters: ['default', './test/setup/route-coverage.ts'],
   },
 })

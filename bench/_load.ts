@@ -10,6 +10,8 @@ export interface LoadSpec {
   body?: string
   /** Sent in turn, one per request (instead of `body`). */
   bodies?: string[]
+  /** Binary bodies (base64, decoded by the generator), sent in turn like `bodies`. */
+  binaryBodies?: string[]
   connections: number
   /** Seconds to run (unless `amount` is given). */
   duration?: number

@@ -5,9 +5,12 @@
 // - http: POST /v1/events (JSON array, batches of 100 and 1,000, concurrent producers) until the
 //   202, i.e. durable in the PostgreSQL outbox; with the 202 latency p50/p99;
 // - relay: the outbox relay draining what HTTP wrote into ClickHouse, against raw inserts of the
-//   relay's batch size.
+//   relay's batch size;
+// - otlp: POST /v1/otlp/v1/traces, binary protobuf bodies of 1,000 spans (half GenAI model calls,
+//   each also a usage event), until the 200 (durable in the outbox), in spans/s; against raw inserts
+//   of the rows the receiver makes of the same spans (otel_traces and the usage events).
 // Each scenario runs `rounds` times (min/median/max). The HTTP producers are autocannon in a child
-// process (bench/_load.ts), each body sent once; the 202 latencies are the medians over rounds of
+// process (bench/_load.ts), each body sent once; the latencies are the medians over rounds of
 // each round's p50/p99. Figures last, as one JSON line.
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,6 +23,7 @@ import { OutboxRelay, type TelemetryEvent, toRow } from '../src/ingest/index.ts'
 import { createLogger } from '../src/log.ts'
 import { loadConfig, startSteward } from '../src/server/index.ts'
 import { loadFromChild } from './_load.ts'
+import { type SpanBatch, spanBatches } from './_otlp-spans.ts'
 
 const ADMIN = 'bench-admin-token-0123456789'
 
@@ -190,12 +194,33 @@ export async function run(argv: string[]): Promise<void> {
       })
       .then(() => {})
 
+  // The receiver's rows of a batch of spans, inserted as the relay would: one insert per table.
+  const rawSpans = async (batch: SpanBatch) => {
+    for (const [table, values] of batch.rows)
+      await ch.insert({
+        table,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: randomUUID() },
+      })
+  }
+  const OTLP_BATCH = 1000
+
   const rate: Record<string, number[]> = {}
-  const latency: Record<string, number[]> = { p50_100: [], p99_100: [], p50_1000: [], p99_1000: [] }
+  const latency: Record<string, number[]> = {
+    p50_100: [],
+    p99_100: [],
+    p50_1000: [],
+    p99_1000: [],
+    p50_otlp: [],
+    p99_otlp: [],
+  }
+  const SPANS = new Set(['raw_otlp', 'otlp_1000'])
   const record = (name: string, rows: number, seconds: number) => {
     rate[name] ??= []
     rate[name].push(rows / seconds)
-    process.stdout.write(`${name.padEnd(12)} ${String(Math.round(rows / seconds)).padStart(8)} rows/s\n`)
+    const unit = SPANS.has(name) ? 'spans/s' : 'rows/s'
+    process.stdout.write(`${name.padEnd(12)} ${String(Math.round(rows / seconds)).padStart(8)} ${unit}\n`)
   }
 
   process.stdout.write(
@@ -229,6 +254,29 @@ export async function run(argv: string[]): Promise<void> {
     const t0 = performance.now()
     const shipped = await relay.drain()
     record('relay', shipped, (performance.now() - t0) / 1000)
+
+    record(
+      'raw_otlp',
+      events,
+      await timed(await spanBatches(events, OTLP_BATCH, ingest.http), concurrency, rawSpans),
+    )
+    const otlp = await spanBatches(events, OTLP_BATCH, ingest.http)
+    const sent = await loadFromChild({
+      url: `${steward.url}/v1/otlp/v1/traces`,
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-protobuf' },
+      binaryBodies: otlp.map(({ body }) => Buffer.from(body).toString('base64')),
+      connections: Math.min(concurrency, otlp.length),
+      amount: otlp.length,
+    })
+    if (sent.non2xx || sent.errors)
+      throw new Error(`POST /v1/otlp/v1/traces: ${sent.non2xx} non-2xx, ${sent.errors} errors`)
+    latency.p50_otlp!.push(sent.p50Ms)
+    latency.p99_otlp!.push(sent.p99Ms)
+    const otlpSeconds = sent.seconds
+    record('otlp_1000', events, otlpSeconds)
+    // Drained outside the timings, so the next round's relay drains only what HTTP wrote.
+    await relay.drain()
   }
 
   await steward.stop()
@@ -243,15 +291,23 @@ export async function run(argv: string[]): Promise<void> {
     rounds,
     concurrency,
     relay_batch_size: relayBatch,
-    rows_per_s: Object.fromEntries(Object.keys(rate).map((k) => [k, stats(rate[k]!)])),
+    rows_per_s: Object.fromEntries(
+      Object.keys(rate)
+        .filter((k) => !SPANS.has(k))
+        .map((k) => [k, stats(rate[k]!)]),
+    ),
+    spans_per_s: Object.fromEntries([...SPANS].map((k) => [k, stats(rate[k]!)])),
     latency_202_ms: {
       batch_100: { p50: stats(latency.p50_100!).median, p99: stats(latency.p99_100!).median },
       batch_1000: { p50: stats(latency.p50_1000!).median, p99: stats(latency.p99_1000!).median },
+      otlp_1000: { p50: stats(latency.p50_otlp!).median, p99: stats(latency.p99_otlp!).median },
     },
     http_100_to_raw_ratio: ratio(med('http_100'), med('raw_100')),
     http_to_raw_ratio: ratio(med('http_1000'), med('raw_1000')),
     relay_to_raw_ratio: ratio(med('relay'), med('raw_relay')),
     goal_http_1000_at_least_half_raw: med('http_1000') >= med('raw_1000') / 2,
+    otlp_to_raw_ratio: ratio(med('otlp_1000'), med('raw_otlp')),
+    goal_otlp_at_least_half_raw: med('otlp_1000') >= med('raw_otlp') / 2,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }

@@ -14,6 +14,7 @@ usage:
   steward worker [--pool NAME] [--concurrency N]  a data-plane worker process (PostgreSQL only)
   steward migrate                                 apply PostgreSQL and ClickHouse migrations
   steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]
+  steward report costs --month YYYY-MM [--format json|csv|html] [--out FILE]
   steward demo                                    simulate a month of factory work, then print the SLA summary
 
 environment: DATABASE_URL, CLICKHOUSE_URL (unset: embedded), STEWARD_DATA_DIR (./.steward), PORT (8080),

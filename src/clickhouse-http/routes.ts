@@ -104,11 +104,18 @@ const ClickHouseParams = z.object({
   password: z.string().optional(),
 })
 
+const text = { schema: { type: 'string' as const } }
+// What contentType() can answer; JSON formats vary in shape (JSON, JSONCompact, ...): any value.
+const RESULT_CONTENT = {
+  'text/tab-separated-values': text,
+  'text/csv': text,
+  'text/plain': text,
+  'application/json': { schema: {} },
+  'application/x-ndjson': { schema: {} },
+  'application/octet-stream': { schema: { type: 'string' as const, format: 'binary' } },
+}
 /** A ClickHouse exception: its text, as ClickHouse answers it. */
-const exception = (description: string) => ({
-  description,
-  content: { 'text/plain': { schema: z.string() } },
-})
+const exception = (description: string) => ({ description, content: { 'text/plain': text } })
 
 const route = (method: 'get' | 'post', summary: string) =>
   createRoute({
@@ -121,7 +128,10 @@ const route = (method: 'get' | 'post', summary: string) =>
     security: [{ clickhouseBasicAuth: [] }],
     request: { query: ClickHouseParams.passthrough() },
     responses: {
-      200: { description: 'The result in the asked format' },
+      200: {
+        description: 'The result in the asked format (FORMAT clause, else default_format, else TSV)',
+        content: RESULT_CONTENT,
+      },
       400: exception('ClickHouse exception (text body, X-ClickHouse-Exception-Code)'),
       403: exception('Authentication failed (ClickHouse code 516)'),
       404: {
@@ -191,7 +201,7 @@ export function clickHouseHttpRoutes(opts: ClickHouseHttpOptions) {
       tags: ['grafana'],
       summary: 'ClickHouse HTTP interface liveness: "Ok." (no credentials, as ClickHouse)',
       responses: {
-        200: { description: 'Ok.', content: { 'text/plain': { schema: z.string() } } },
+        200: { description: 'Ok.', content: { 'text/plain': text } },
         404: {
           description: 'Steward uses an external ClickHouse server',
           content: problems('not_found')[404]!.content,

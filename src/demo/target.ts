@@ -70,6 +70,8 @@ export const demoPrices = {
     { pool: 'gpu', effectiveFrom: '2020-01-01', perWorkerSecond: 0.003 },
     { pool: 'batch', effectiveFrom: '2020-01-01', perWorkerSecond: 0.0002 },
   ],
+  fixed: [],
+  allocation: 'equal' as const,
 }
 
 async function startWebhookReceiver(): Promise<WebhookReceiver> {

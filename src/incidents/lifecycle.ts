@@ -137,20 +137,18 @@ export async function openIncident(
     )
     return i
   }
-  const n = await notifyCustomers(
-    db,
-    i,
-    'incident.investigating',
-    'investigating',
-    'We are investigating an issue affecting your runs.',
-    at,
-    ctx,
-  )
-  if (n)
-    await addTimeline(db, id, 'notification', `"investigating" notice queued for ${n} customer(s)`, {}, at)
+  await noticeInvestigating(db, i, at, ctx)
   if (!ctx.paging) await addTimeline(db, id, 'note', 'paging disabled (no PagerDuty routing key)', {}, at)
   await pageUnlessSilenced(db, i, ctx, at)
   return i
+}
+
+/** Tells the affected customers an incident is being investigated (once: the notice's key). */
+async function noticeInvestigating(db: PoolClient, i: Incident, at: Date, ctx: LifecycleContext) {
+  const message = 'We are investigating an issue affecting your runs.'
+  const n = await notifyCustomers(db, i, 'incident.investigating', 'investigating', message, at, ctx)
+  if (n)
+    await addTimeline(db, i.id, 'notification', `"investigating" notice queued for ${n} customer(s)`, {}, at)
 }
 
 /** Records a firing evaluation on an open incident: raises severity, pages if not paged yet. */
@@ -183,24 +181,7 @@ export async function stillFiring(
   }
   // From a ticket to a page: the customers hear of it now (the notice's key makes it once).
   if (wasTicket && !isTicket(i)) {
-    const n = await notifyCustomers(
-      db,
-      i,
-      'incident.investigating',
-      'investigating',
-      'We are investigating an issue affecting your runs.',
-      at,
-      ctx,
-    )
-    if (n)
-      await addTimeline(
-        db,
-        i.id,
-        'notification',
-        `"investigating" notice queued for ${n} customer(s)`,
-        {},
-        at,
-      )
+    await noticeInvestigating(db, i, at, ctx)
   }
   await pageUnlessSilenced(db, i, ctx, at)
 }

@@ -161,7 +161,7 @@ export const createIngest = defineModule(
 )
 
 export * from './events.ts'
-export type { RunLinks } from './otlp/admit.ts'
+export type { RunLink, RunLinks } from './otlp/admit.ts'
 export {
   appendEvents,
   type EventSource,
@@ -172,3 +172,4 @@ export {
 } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'
+export { attemptSpanId, attemptTraceContext, runTraceId } from './trace-context.ts'

@@ -16,6 +16,15 @@ import { createHash } from 'node:crypto'
 
 const UUID = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i
 
+/**
+ * The W3C trace id of a run (32 lowercase hex digits). Runs have UUIDs; an id that is not one (a
+ * run written by hand) gets a hash of itself, a trace the receiver cannot read back to the run.
+ */
+export function runTraceId(runId: string): string {
+  if (UUID.test(runId)) return runId.replaceAll('-', '').toLowerCase()
+  return createHash('sha256').update(runId).digest('hex').slice(0, 32)
+}
+
 /** The run a trace id would be (the UUID it spells), or undefined. */
 export function runIdOfTrace(traceId: string): string | undefined {
   if (!/^[0-9a-f]{32}$/.test(traceId)) return undefined
@@ -27,6 +36,21 @@ export function runIdOfTrace(traceId: string): string | undefined {
 export function attemptSpanId(jobId: string, attempt: number): string {
   const id = createHash('sha256').update(`${jobId}/${attempt}`).digest('hex').slice(0, 16)
   return /^0+$/.test(id) ? '0000000000000001' : id
+}
+
+export interface AttemptTraceContext {
+  /** `00-<trace id>-<span id>-01`: the attempt's span, sampled. */
+  traceparent: string
+  /** `steward=<job id>`: names the job for every span below the attempt. */
+  tracestate: string
+}
+
+/** The trace context of attempt `attempt` of job `jobId` of run `runId`. */
+export function attemptTraceContext(runId: string, jobId: string, attempt: number): AttemptTraceContext {
+  return {
+    traceparent: `00-${runTraceId(runId)}-${attemptSpanId(jobId, attempt)}-01`,
+    tracestate: `steward=${jobId}`,
+  }
 }
 
 /** The job a span's trace state names (`steward=<job id>`), or undefined. */

@@ -6,10 +6,20 @@
 import type { z } from 'zod'
 import { ValidationError } from '../errors.ts'
 
+/**
+ * AI token usage of a step. As in the OpenTelemetry GenAI conventions, `inputTokens` includes the
+ * cache tokens and `outputTokens` the reasoning tokens; each subset is priced at its own price.
+ */
 export interface Usage {
   model: string
   inputTokens: number
   outputTokens: number
+  /** Of the input tokens, read from the prompt cache. */
+  cacheReadTokens?: number
+  /** Of the input tokens, written to the prompt cache. */
+  cacheWriteTokens?: number
+  /** Of the output tokens, spent on reasoning. */
+  reasoningTokens?: number
 }
 
 export interface JobContext {
@@ -35,6 +45,14 @@ export interface JobContext {
    * attempt that lost its job is never counted.
    */
   reportUsage(usage: Usage): Promise<void>
+  /**
+   * This attempt's W3C trace context (`00-<run's trace id>-<attempt's span id>-01`): pass it on
+   * (the `http` kind sends it as the `traceparent` header) and the spans the work sends to
+   * /v1/otlp join the run and this job (docs/telemetry.md, "Trace context").
+   */
+  traceparent: string
+  /** The attempt's `tracestate` (`steward=<job id>`), to pass on with `traceparent`. */
+  tracestate: string
   /**
    * Aborted on timeout, cancellation, lost lease, a lease this worker could not renew in time
    * (fenced: PostgreSQL unreachable), or worker shutdown past its grace period. Its `reason` is an

@@ -2,6 +2,9 @@
 // HTTP request. Every request goes through an egress policy (src/egress): a customer's step cannot
 // reach loopback, private or metadata addresses unless the operator allowlisted them.
 //
+// Every request carries the step's idempotency key, its job, run and attempt, and the attempt's W3C
+// trace context (`traceparent`, `tracestate`; these replace any the step's input set).
+//
 // Outcome: 2xx succeeds with `{ status, body }` (JSON when it parses; `truncated: true` and the text
 // when the reply passed the policy's byte cap). A refused destination, a bad redirect, and other 4xx
 // fail the step (validation, no retry); 408/409/425/429/5xx, timeouts and network errors are
@@ -44,7 +47,14 @@ export type HttpInput = z.output<typeof httpInputSchema>
 const retryableStatus = new Set([408, 409, 425, 429])
 
 /** Headers Steward sets on every call: they go along on a redirect to another origin. */
-const stewardHeaders = ['idempotency-key', 'x-steward-job-id', 'x-steward-run-id', 'x-steward-attempt']
+const stewardHeaders = [
+  'idempotency-key',
+  'x-steward-job-id',
+  'x-steward-run-id',
+  'x-steward-attempt',
+  'traceparent',
+  'tracestate',
+]
 
 /** The `http` kind, sending through `policy`. */
 export function httpHandler(policy: EgressPolicy): HandlerDefinition<HttpInput> {
@@ -61,6 +71,9 @@ export function httpHandler(policy: EgressPolicy): HandlerDefinition<HttpInput> 
           'x-steward-job-id': ctx.jobId,
           'x-steward-run-id': ctx.runId,
           'x-steward-attempt': String(ctx.attempt),
+          // The attempt's span: the receiver's spans join the run and this job (W3C trace context).
+          traceparent: ctx.traceparent,
+          tracestate: ctx.tracestate,
         },
         body: i.method === 'GET' || i.body === undefined ? undefined : JSON.stringify(i.body),
         keepOnCrossOrigin: stewardHeaders,

@@ -8,6 +8,7 @@
 // (`uses.handlers`, from startSteward's `handlers`).
 import type { EgressPolicy } from '../egress/index.ts'
 import { createRouter } from '../http/openapi.ts'
+import type { RunLinks } from '../ingest/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
 import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
@@ -21,6 +22,7 @@ import { dlqRoutes } from './routes/dlq.ts'
 import { jobRoutes } from './routes/jobs.ts'
 import { runRoutes } from './routes/runs.ts'
 import { workerRoutes } from './routes/workers.ts'
+import { runLinks } from './run-links.ts'
 import type { QueueStat, ResumedRun } from './schemas.ts'
 import { getDlqSize, getQueueStats } from './stats.ts'
 import { sweep, Worker } from './worker.ts'
@@ -43,6 +45,8 @@ export interface OrchestratorModule extends StewardModule {
   customerPools(customerId: string): Promise<CustomerPool[]>
   /** Resumes a failed or cancelled run of `customerId` (another customer's run: NotFoundError). */
   resumeRun(customerId: string, runId: string): Promise<ResumedRun>
+  /** Runs and their jobs by run or job id: the OTLP receiver links spans to them (docs/telemetry.md). */
+  runLinks: RunLinks
 }
 
 export interface OrchestratorUses {
@@ -102,6 +106,7 @@ export const createOrchestrator = defineModule(
       metrics,
       queueStats: () => getQueueStats(deps.pool, cfg),
       dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
+      runLinks: (q) => runLinks(deps.pool, q),
       defaultPool: cfg.pool,
       customerRuns: (customerId, limit) => customerRuns(deps.pool, customerId, limit),
       customerPools: (customerId) => customerPools(deps.pool, customerId),

@@ -39,8 +39,19 @@ const simulate = defineHandler(
           model: z.string().min(1).max(128),
           inputTokens: z.number().int().min(0),
           outputTokens: z.number().int().min(0),
+          cacheReadTokens: z.number().int().min(0).optional(),
+          cacheWriteTokens: z.number().int().min(0).optional(),
+          reasoningTokens: z.number().int().min(0).optional(),
         })
         .strict()
+        .refine((u) => (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0) <= u.inputTokens, {
+          path: ['cacheReadTokens'],
+          message: 'cache tokens are part of inputTokens: their sum must not exceed it',
+        })
+        .refine((u) => (u.reasoningTokens ?? 0) <= u.outputTokens, {
+          path: ['reasoningTokens'],
+          message: 'reasoning tokens are part of outputTokens: they must not exceed it',
+        })
         .optional(),
     })
     .strict(),

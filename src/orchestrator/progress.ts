@@ -22,8 +22,9 @@ const SQL = {
   checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE ${LIVE_LEASE}`,
   usage: `
     WITH live AS (SELECT id, run_id, attempt FROM jobs WHERE ${LIVE_LEASE} FOR SHARE)
-    INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens)
-    SELECT id, run_id, attempt, $4, $5, $6 FROM live
+    INSERT INTO job_usage (job_id, run_id, attempt, model, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, reasoning_tokens)
+    SELECT id, run_id, attempt, $4, $5, $6, $7, $8, $9 FROM live
     RETURNING id`,
 }
 
@@ -41,6 +42,11 @@ export async function saveCheckpoint(pool: Pool, l: Lease, data: unknown): Promi
 /** Records a handler's AI usage and its telemetry event; false (nothing written) when the lease is not live. */
 export async function recordUsage(pool: Pool, l: Lease, u: Usage): Promise<boolean> {
   const { job, workerId } = l
+  const subsets = {
+    cacheReadTokens: u.cacheReadTokens ?? 0,
+    cacheWriteTokens: u.cacheWriteTokens ?? 0,
+    reasoningTokens: u.reasoningTokens ?? 0,
+  }
   return retryingTransaction(pool, async (c) => {
     const res = await c.query(SQL.usage, [
       job.id,
@@ -49,8 +55,12 @@ export async function recordUsage(pool: Pool, l: Lease, u: Usage): Promise<boole
       u.model,
       u.inputTokens,
       u.outputTokens,
+      subsets.cacheReadTokens,
+      subsets.cacheWriteTokens,
+      subsets.reasoningTokens,
     ])
     if (!res.rowCount) return false
+    // The event validates the counts (subsets within their totals); a refusal rolls the row back.
     await appendEvents(c, [
       {
         type: 'usage',
@@ -63,6 +73,7 @@ export async function recordUsage(pool: Pool, l: Lease, u: Usage): Promise<boole
         model: u.model,
         inputTokens: u.inputTokens,
         outputTokens: u.outputTokens,
+        ...subsets,
       },
     ])
     return true

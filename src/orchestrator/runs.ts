@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { transaction } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../errors.ts'
-import { appendEvents } from '../ingest/index.ts'
+import { appendEvents, attemptSpanId, runTraceId } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
@@ -56,7 +56,10 @@ const SQL = {
   runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
   runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
   runUsage: `SELECT model, to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-               sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens
+               sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,
+               sum(cache_read_tokens)::bigint AS cache_read_tokens,
+               sum(cache_write_tokens)::bigint AS cache_write_tokens,
+               sum(reasoning_tokens)::bigint AS reasoning_tokens
              FROM job_usage WHERE run_id = $1 GROUP BY model, day ORDER BY model, day`,
   listRuns: `
     SELECT * FROM runs
@@ -74,9 +77,18 @@ export async function createRun(
   handlers: Handlers,
   req: RunRequest,
 ): Promise<CreatedRun & { created: boolean }> {
+  const created = (r: { id: string; status: RunStatus }, isNew: boolean) => ({
+    id: r.id,
+    status: r.status,
+    traceId: runTraceId(r.id),
+    created: isNew,
+  })
   if (req.idempotencyKey) {
-    const prior = await pool.query<CreatedRun>(SQL.byKey, [req.customerId, req.idempotencyKey])
-    if (prior.rows[0]) return { ...prior.rows[0], created: false }
+    const prior = await pool.query<{ id: string; status: RunStatus }>(SQL.byKey, [
+      req.customerId,
+      req.idempotencyKey,
+    ])
+    if (prior.rows[0]) return created(prior.rows[0], false)
   }
   const id = randomUUID()
   const needed = new Set(req.steps.flatMap((s) => s.dependsOn ?? []))
@@ -114,13 +126,16 @@ export async function createRun(
       })
     if (!inserted.rows[0]?.created) {
       // Lost a race on the same idempotency key: answer with the winner's run.
-      const prior = await c.query<CreatedRun>(SQL.byKey, [req.customerId, req.idempotencyKey])
-      return { ...prior.rows[0]!, created: false }
+      const prior = await c.query<{ id: string; status: RunStatus }>(SQL.byKey, [
+        req.customerId,
+        req.idempotencyKey,
+      ])
+      return created(prior.rows[0]!, false)
     }
     await appendEvents(c, [
       runEvent({ id, customer_id: req.customerId, project_id: req.projectId, type: req.type }, 'created'),
     ])
-    return { id, status: 'queued' as const, created: true }
+    return created({ id, status: 'queued' }, true)
   })
 }
 
@@ -189,6 +204,9 @@ interface UsageRow {
   day: string
   input_tokens: string
   output_tokens: string
+  cache_read_tokens: string
+  cache_write_tokens: string
+  reasoning_tokens: string
 }
 
 export function toRun(r: RunRow): Run {
@@ -201,6 +219,7 @@ export function toRun(r: RunRow): Run {
     status: r.status,
     errorClass: r.error_class,
     idempotencyKey: r.idempotency_key,
+    traceId: runTraceId(r.id),
     createdAt: iso(r.created_at),
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
@@ -219,6 +238,7 @@ function toAttempt(a: AttemptRow): Attempt {
     finishedAt: isoOrNull(a.finished_at),
     durationMs: a.duration_ms,
     retryDelayMs: a.retry_delay_ms,
+    spanId: attemptSpanId(a.job_id, a.attempt),
   }
 }
 
@@ -262,27 +282,27 @@ export type PriceFn = (work: WorkUsage[], tokens: TokenUsage[]) => CostFigures
 
 function runCost(jobs: JobRow[], attempts: AttemptRow[], usage: UsageRow[], price: PriceFn): RunCost {
   const workerMs = jobs.reduce((s, j) => s + Number(j.worker_ms), 0)
-  const tokens = new Map<string, { model: string; inputTokens: number; outputTokens: number }>()
-  for (const u of usage) {
-    const t = tokens.get(u.model) ?? { model: u.model, inputTokens: 0, outputTokens: 0 }
-    t.inputTokens += Number(u.input_tokens)
-    t.outputTokens += Number(u.output_tokens)
-    tokens.set(u.model, t)
-  }
-  const poolOfJob = new Map(jobs.map((j) => [j.id, j.pool]))
-  const work = attempts
-    .filter((a) => a.duration_ms !== null)
-    .map((a) => ({ pool: poolOfJob.get(a.job_id) ?? '', d: utcDay(a.started_at), ms: Number(a.duration_ms) }))
   const toks = usage.map((u) => ({
     model: u.model,
     d: u.day,
     i: Number(u.input_tokens),
     o: Number(u.output_tokens),
+    cr: Number(u.cache_read_tokens),
+    cw: Number(u.cache_write_tokens),
+    r: Number(u.reasoning_tokens),
   }))
+  const poolOfJob = new Map(jobs.map((j) => [j.id, j.pool]))
+  const work = attempts
+    .filter((a) => a.duration_ms !== null)
+    .map((a) => ({ pool: poolOfJob.get(a.job_id) ?? '', d: utcDay(a.started_at), ms: Number(a.duration_ms) }))
   const priced = price(work, toks)
   return {
     workerSeconds: workerMs / 1000,
-    tokens: [...tokens.values()],
+    // The priced figures count tokens per model too: one sum, in the order models were first used.
+    tokens: [...new Set(toks.map((t) => t.model))].map((model) => {
+      const { cost: _, ...counts } = priced.byModel[model]!
+      return { model, ...counts }
+    }),
     currency: priced.currency,
     total: priced.total,
     infrastructure: priced.infrastructure,

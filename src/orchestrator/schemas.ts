@@ -44,6 +44,8 @@ const runFields = {
   /** The class of the last failure of the job that failed the run. */
   errorClass: FailureClass.nullable(),
   idempotencyKey: z.string().nullable(),
+  /** The run's W3C trace id (32 hex digits): its job attempts are spans of this trace. */
+  traceId: z.string(),
   createdAt: time,
   startedAt: time.nullable(),
   finishedAt: time.nullable(),
@@ -62,7 +64,14 @@ export const CancelRequest = z
 export const Run = z.object(runFields).openapi('Run')
 export type Run = z.infer<typeof Run>
 
-export const CreatedRun = z.object({ id: z.string(), status: RunStatus }).openapi('CreatedRun')
+export const CreatedRun = z
+  .object({
+    id: z.string(),
+    status: RunStatus,
+    /** The run's W3C trace id: spans sent to /v1/otlp in this trace join the run. */
+    traceId: z.string(),
+  })
+  .openapi('CreatedRun')
 export type CreatedRun = z.infer<typeof CreatedRun>
 
 export const ResumedRun = z
@@ -88,6 +97,8 @@ export const Attempt = z
     durationMs: count.nullable(),
     /** For a retried attempt: the backoff before the next one could start. */
     retryDelayMs: count.nullable(),
+    /** The attempt's span id in the run's trace (its handler's `traceparent`). */
+    spanId: z.string(),
   })
   .openapi('Attempt')
 export type Attempt = z.infer<typeof Attempt>
@@ -178,7 +189,16 @@ const priced = CostFigures.shape
 export const RunCost = z
   .object({
     workerSeconds: z.number(),
-    tokens: z.array(z.object({ model: z.string(), inputTokens: count, outputTokens: count })),
+    tokens: z.array(
+      z.object({
+        model: z.string(),
+        inputTokens: count,
+        outputTokens: count,
+        cacheReadTokens: count,
+        cacheWriteTokens: count,
+        reasoningTokens: count,
+      }),
+    ),
     currency: priced.currency,
     total: priced.total,
     infrastructure: priced.infrastructure,

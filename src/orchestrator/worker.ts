@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
+import { attemptTraceContext } from '../ingest/index.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
 import { claimJobs } from './claim.ts'
@@ -256,6 +257,7 @@ export class Worker {
         if (!(await recordUsage(pool, lease, u))) lost()
         live()
       },
+      ...attemptTraceContext(job.run_id, job.id, job.attempt),
     }
     const timer = job.timeout_ms
       ? setTimeout(() => ac.abort(new AbortReason('timeout')), job.timeout_ms)

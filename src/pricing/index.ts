@@ -26,6 +26,7 @@ export const createPricing = defineModule('prices', priceListSchema, (ctx): Pric
   }
 })
 
+export { allocateCents, type FixedCostOfMonth, fixedCostOfMonth } from './fixed.ts'
 export { CostAccumulator, CostFigures, type TokenUsage, type WorkUsage } from './price.ts'
-export { type PriceList, type PriceListInput, priceListSchema } from './schema.ts'
+export { allocationPolicySchema, type PriceList, type PriceListInput, priceListSchema } from './schema.ts'
 export { syncPrices } from './sync.ts'

@@ -52,6 +52,12 @@ export const CostFigures = z
     currency: z.string(),
     /** The total in cents: the exact sum of every priced line, rounded half up once. */
     totalCents: z.number().int(),
+    /**
+     * Of `totalCents`: the worker-seconds, their exact sum rounded half up once; the AI tokens are
+     * the rest (`totalCents - infrastructureCents`), so the two add up to the total. Absent from
+     * figures priced before it was kept.
+     */
+    infrastructureCents: z.number().int().optional(),
     /** The total in units, to 6 decimals (display; `totalCents` is what is billed and reported). */
     total: z.number(),
     infrastructure: z.number(),
@@ -126,6 +132,7 @@ export class CostAccumulator {
   private readonly unpricedModels = new Set<string>()
   private readonly unpricedPools = new Set<string>()
   private exact = 0n
+  private exactInfrastructure = 0n
   constructor(
     private readonly prices: PriceList,
     currency: string = prices.currency,
@@ -133,6 +140,7 @@ export class CostAccumulator {
     this.f = {
       currency,
       totalCents: 0,
+      infrastructureCents: 0,
       total: 0,
       infrastructure: 0,
       ai: 0,
@@ -163,7 +171,9 @@ export class CostAccumulator {
     if (!price) this.unpricedPools.add(r.pool)
     const amount = seconds * (price?.perWorkerSecond ?? 0)
     // Handler time is whole milliseconds (a sum of them); a fraction would be a producer's.
-    this.exact += BigInt(Math.round(Number(r.ms))) * exactPrice(price?.perWorkerSecond ?? 0) * 1000n
+    const exact = BigInt(Math.round(Number(r.ms))) * exactPrice(price?.perWorkerSecond ?? 0) * 1000n
+    this.exact += exact
+    this.exactInfrastructure += exact
     this.f.workerSeconds += seconds
     this.f.byPool[r.pool] ??= { workerSeconds: 0, cost: 0 }
     const pool = this.f.byPool[r.pool]!
@@ -204,6 +214,7 @@ export class CostAccumulator {
   done(): CostFigures {
     const f = this.f
     f.totalCents = toCents(this.exact)
+    f.infrastructureCents = toCents(this.exactInfrastructure)
     f.total = round6(f.total)
     f.infrastructure = round6(f.infrastructure)
     f.ai = round6(f.ai)

@@ -33,14 +33,46 @@ export const poolPriceSchema = z
   })
   .strict()
 
+/**
+ * One component of the control plane's fixed monthly cost (database, queue, replicas, ClickHouse,
+ * monitoring...): `monthlyAmount` from its effective UTC day until the next entry of the same
+ * component (docs/cost.md).
+ */
+export const fixedCostSchema = z
+  .object({
+    component: z.string().min(1).max(128),
+    effectiveFrom: day,
+    monthlyAmount: z.number().nonnegative().max(1e12),
+    /** Must be the list's currency: there are no exchange rates (docs/cost.md). */
+    currency,
+  })
+  .strict()
+
+/** How the fixed cost is shared among the customers of a month (docs/cost.md, "Allocation"). */
+export const allocationPolicySchema = z.enum(['equal', 'proportional', 'fixed_percent'])
+
 export const priceListSchema = z
   .object({
-    /** Currency of every price (cost figures are reported in it). */
+    /** Currency of every price (cost figures are reported in it): the one reporting currency. */
     currency: currency.default('USD'),
     models: z.array(modelPriceSchema).default([]),
     pools: z.array(poolPriceSchema).default([]),
+    /** The control plane's fixed monthly cost, as a price list of named components. */
+    fixed: z.array(fixedCostSchema).default([]),
+    /** How the fixed cost is allocated to customers: `equal`, `proportional` or `fixed_percent`. */
+    allocation: allocationPolicySchema.default('equal'),
   })
   .strict()
+  .superRefine((list, ctx) => {
+    list.fixed.forEach((f, i) => {
+      if (f.currency !== list.currency)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fixed', i, 'currency'],
+          message: `fixed cost "${f.component}" is in ${f.currency} but prices are reported in ${list.currency}; no exchange rates are configured`,
+        })
+    })
+  })
   .prefault({})
 
 export type PriceList = z.output<typeof priceListSchema>

@@ -7,7 +7,7 @@ import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
 import { createIngest } from '../ingest/index.ts'
 import type { ModuleContext, Platform, StewardModule } from '../module.ts'
-import { createOrchestrator, type HandlerDefinition } from '../orchestrator/index.ts'
+import { createOrchestrator, type HandlerDefinition, type OrchestratorModule } from '../orchestrator/index.ts'
 import { createPortal } from '../portal/index.ts'
 import { createPricing } from '../pricing/index.ts'
 import { createSla } from '../sla/index.ts'
@@ -65,14 +65,20 @@ export function composeModules(
   const tenants = createTenants(slice(config.tenants), {})
   const pricing = createPricing(slice(config.prices), {})
   const egress = createEgress(slice(config.egress), {})
+  // Ingest links OTLP spans to runs, which the orchestrator (a layer above) owns: it gets a function
+  // that asks the orchestrator once it exists (spans arrive only after start-up).
+  let orchestrator: OrchestratorModule | undefined
   const ingest = want('ingest')
-    ? createIngest(slice(config.ingest), { contractStarts: tenants.contractStarts })
+    ? createIngest(slice(config.ingest), {
+        contractStarts: tenants.contractStarts,
+        runLinks: want('orchestrator') ? (q) => orchestrator!.runLinks(q) : undefined,
+      })
     : undefined
   // The orchestrator keeps a run's history until its SLA month is closed. Which months are is the
   // SLA engine's knowledge, a layer above: handed down as a function, bound to sla once it exists
   // (called only by the hourly retention job). Without sla no month counts as closed: nothing goes.
   let closedUntil = (): Promise<Date | null> => Promise.resolve(null)
-  const orchestrator = want('orchestrator')
+  orchestrator = want('orchestrator')
     ? createOrchestrator(slice(config.orchestrator), {
         tenants,
         pricing,

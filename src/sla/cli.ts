@@ -1,4 +1,5 @@
-// `steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]`.
+// `steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]`
+// and `steward report costs --month YYYY-MM [--format json|csv|html] [--out FILE]` (docs/cost.md).
 // Talks to a running `serve` at config.stewardUrl when one answers (chDB binds one data directory
 // per process, so a second process must not open it); opens the engines itself only when none does.
 import { existsSync, readFileSync } from 'node:fs'
@@ -13,6 +14,8 @@ import { createLogger } from '../log.ts'
 import type { PriceList } from '../pricing/index.ts'
 import { type CustomerSettings, customerDirectory } from '../tenants/index.ts'
 import type { SlaConfig } from './config.ts'
+import { renderCostCsv, renderCostHtml } from './cost-render.ts'
+import { buildCostReport } from './costs.ts'
 import { syncConfigMaintenance } from './maintenance.ts'
 import { isMonthKey, parseMonth } from './months.ts'
 import { buildCreditReport, renderCsv, renderHtml } from './report.ts'
@@ -31,11 +34,14 @@ type ReportConfig = PlatformConfig & {
 }
 
 const USAGE =
-  'usage: steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]'
+  'usage: steward report sla-credits --month YYYY-MM [--customer ID] [--format json|csv|html] [--out FILE]\n' +
+  '       steward report costs --month YYYY-MM [--format json|csv|html] [--out FILE]'
+const reports = ['sla-credits', 'costs'] as const
 const formats = ['json', 'csv', 'html'] as const
 type Format = (typeof formats)[number]
 
 interface ReportArgs {
+  report: (typeof reports)[number]
   month: string
   customer?: string
   format: Format
@@ -44,7 +50,8 @@ interface ReportArgs {
 
 export function parseReportArgs(args: string[]): ReportArgs {
   const [what, ...rest] = args
-  if (what !== 'sla-credits') throw new ReportUsageError(`unknown report "${what ?? ''}"\n${USAGE}`)
+  const report = reports.find((r) => r === what)
+  if (!report) throw new ReportUsageError(`unknown report "${what ?? ''}"\n${USAGE}`)
   let values: { month?: string; customer?: string; format?: string; out?: string }
   try {
     values = parseArgs({
@@ -61,9 +68,11 @@ export function parseReportArgs(args: string[]): ReportArgs {
   }
   if (!values.month || !isMonthKey(values.month))
     throw new ReportUsageError(`--month must be YYYY-MM\n${USAGE}`)
+  if (report === 'costs' && values.customer !== undefined)
+    throw new ReportUsageError(`the costs report lists every customer: --customer does not apply\n${USAGE}`)
   const format = (values.format ?? 'json') as Format
   if (!formats.includes(format)) throw new ReportUsageError(`--format must be one of ${formats.join(', ')}`)
-  return { month: values.month, customer: values.customer, format, out: values.out }
+  return { report, month: values.month, customer: values.customer, format, out: values.out }
 }
 
 function adminToken(config: ReportConfig): string | undefined {
@@ -85,7 +94,8 @@ async function fromServe(config: ReportConfig, a: ReportArgs): Promise<string | 
   if (!token) throw new ReportUsageError(`a steward answers at ${base} but no admin token is configured`)
   const q = new URLSearchParams({ month: a.month, format: a.format })
   if (a.customer) q.set('customerId', a.customer)
-  const res = await fetch(`${base}/v1/sla/credits?${q}`, {
+  const path = a.report === 'costs' ? '/v1/costs' : '/v1/sla/credits'
+  const res = await fetch(`${base}${path}?${q}`, {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(120_000),
   })
@@ -121,7 +131,14 @@ async function fromEngines(config: ReportConfig, a: ReportArgs): Promise<string>
       }
       // As serve does at start: the config file's maintenance windows, judged when first seen.
       await syncConfigMaintenance(ctx)
-      const report = await buildCreditReport(ctx, parseMonth(a.month), a.customer)
+      const month = parseMonth(a.month)
+      if (a.report === 'costs') {
+        const report = await buildCostReport(ctx, month)
+        if (a.format === 'csv') return renderCostCsv(report)
+        if (a.format === 'html') return renderCostHtml(report)
+        return `${JSON.stringify(report, null, 2)}\n`
+      }
+      const report = await buildCreditReport(ctx, month, a.customer)
       if (a.format === 'csv') return renderCsv(report)
       if (a.format === 'html') return renderHtml(report)
       return `${JSON.stringify(report, null, 2)}\n`

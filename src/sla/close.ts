@@ -13,11 +13,14 @@
 // - a month whose ClickHouse signal coverage disagrees with the witness (minutes an instance
 //   served with no signal in ClickHouse: telemetry lost) is held, not closed, until an admin
 //   releases it (holds.ts);
+// - the month's profitability is frozen from those records (costs.ts) before the month is recorded
+//   as closed, so a crash in between freezes it on the next run;
 // - the ClickHouse copy (sla_monthly) is rewritten from the records until a write succeeds.
 import type { Queryable } from '../db/postgres.ts'
 import { ConflictError } from '../errors.ts'
 import { type OutboxLag, outboxLag } from '../ingest/index.ts'
 import type { SlaContext } from './context.ts'
+import { freezeCosts } from './costs.ts'
 import { creditedCustomers, issueCredit, listCredits, writeSlaMonthly } from './credits.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
@@ -90,6 +93,8 @@ async function attemptClose(ctx: SlaContext, month: Month, now: Date, lag: Outbo
   }
   let issued = 0
   for (const m of figures.customers) if (await issueCredit(ctx.pool, m, month)) issued++
+  // The month's profitability, from the records just issued (costs.ts); before the month counts as closed.
+  await freezeCosts(ctx, month, uptime, now)
   await ctx.pool.query(SQL.recordClose, [firstDay(month), existed.length])
   await exportToClickHouse(ctx, month)
   ctx.log?.info('sla month closed', { month: month.key, computed: ids.length, issued })

@@ -65,7 +65,7 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v)
 }
 
-export const inputsHash = (inputs: CustomerMonth) =>
+export const inputsHash = (inputs: unknown) =>
   createHash('sha256').update(canonicalJson(inputs)).digest('hex')
 
 /** Writes the record (and its adjustment and notice) unless one exists; true when this call wrote it. */

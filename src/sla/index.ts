@@ -24,6 +24,7 @@ import { buildCreditReport } from './report.ts'
 import { adjustmentRoutes } from './routes/adjustments.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { closeRoutes } from './routes/close.ts'
+import { costRoutes } from './routes/costs.ts'
 import { creditRoutes } from './routes/credits.ts'
 import { maintenanceRoutes } from './routes/maintenance.ts'
 import { monthRoutes } from './routes/months.ts'
@@ -106,6 +107,7 @@ function slaRoutes(ctx: SlaContext, dlqSize: (customerId?: string) => Promise<nu
     maintenanceRoutes(ctx),
     monthRoutes(ctx),
     auditRoutes(ctx),
+    costRoutes(ctx),
   ])
     app.route('/', routes)
   return app

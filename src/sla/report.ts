@@ -112,7 +112,7 @@ export const CSV_COLUMNS = [
 const adjustmentText = (a: CreditReportItem['adjustments'][number]) =>
   `#${a.seq} ${a.createdAt.slice(0, 10)} ${a.kind} ${formatCents(a.amountCents)} by ${a.actor}: ${a.reason}`
 
-function csvField(v: unknown): string {
+export function csvField(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v)
   // Quote when needed; a leading = + - @ is neutralised so spreadsheets do not run it as a formula.
   const safe = /^[=+\-@]/.test(s) && Number.isNaN(Number(s)) ? `'${s}` : s
@@ -159,7 +159,7 @@ export function renderCsv(report: CreditReport): string {
   return `${lines.join('\r\n')}\r\n`
 }
 
-const esc = (v: unknown) => String(v ?? '—').replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+export const esc = (v: unknown) => String(v ?? '—').replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 /** A percentage on the page: rounded down to two decimals, so 99.8999 is "99.89%", never "99.9%". */
 const pct = (p: number) => `${esc(formatPercent(p))}%`
 

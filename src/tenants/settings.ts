@@ -40,6 +40,18 @@ export const CustomerSettings = z
     priority: priorityRange.prefault({}),
     /** Job kinds this customer may submit (null: every kind). */
     allowedKinds: z.array(kindName).max(1000).nullable().default(null),
+    /**
+     * The customer's share of the control plane's fixed cost, in % (up to 4 decimals), when the
+     * allocation policy is `fixed_percent` (null: a share of what the others' percentages leave;
+     * docs/cost.md).
+     */
+    fixedCostPercent: z
+      .number()
+      .min(0)
+      .max(100)
+      .refine((p) => Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'at most 4 decimals')
+      .nullable()
+      .default(null),
     /** A monthly budget in the customer's plan currency (null: none). */
     budget: z
       .object({

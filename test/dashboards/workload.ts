@@ -54,6 +54,8 @@ export const PRICES: PriceList = {
     { pool: 'cpu', effectiveFrom: '2026-01-01', perWorkerSecond: 0.001 },
     { pool: 'gpu', effectiveFrom: '2026-01-01', perWorkerSecond: 0.01 },
   ],
+  fixed: [],
+  allocation: 'equal',
 }
 
 function runEvents(r: SeedRun): TelemetryEventInput[] {

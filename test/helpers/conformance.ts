@@ -3,8 +3,11 @@
 // validate against the declared schema (JSON Schema 2020-12, as OpenAPI 3.1 uses), with every
 // object closed: a field the document does not describe is an error, so a client generated from
 // /openapi.json knows everything it gets back. Every test's `s.api(...)` call goes through it.
+import { appendFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
+import { ROUTE_COVERAGE_DIR } from '../setup/route-coverage.ts'
 
 // ajv-formats is CommonJS with its function also on `.default`; the types only know the latter.
 const addFormats = formats as unknown as typeof formats.default
@@ -64,6 +67,14 @@ export class Conformance {
 
   constructor(doc: OpenApiDocument) {
     addFormats(this.ajv)
+    // The route-coverage reporter (test/setup/route-coverage.ts) compares these with the 2xx seen.
+    const dir = process.env[ROUTE_COVERAGE_DIR]
+    if (dir) {
+      const documented = Object.entries(doc.paths).flatMap(([t, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${t}`),
+      )
+      writeFileSync(join(dir, `documented-${process.pid}.json`), JSON.stringify(documented))
+    }
     // OpenAPI's own annotation keywords.
     this.ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs'])
     this.ajv.addSchema({ $id: 'openapi', $defs: toAjvRefs(closeObjects(doc.components?.schemas ?? {})) })
@@ -98,6 +109,13 @@ export class Conformance {
       .filter((r) => r.method === method.toUpperCase() && r.re.test(path))
       .sort((a, b) => a.params - b.params)[0]
     if (!route) return
+    await this.checkRoute(route, res)
+    const dir = process.env[ROUTE_COVERAGE_DIR]
+    if (dir && res.status >= 200 && res.status < 300)
+      appendFileSync(join(dir, `covered-${process.pid}.txt`), `${route.method} ${route.template}\n`)
+  }
+
+  private async checkRoute(route: { method: string; template: string; op: Operation }, res: Response) {
     const where = `${route.method} ${route.template} answered ${res.status}`
     const documented = route.op.responses?.[String(res.status)]
     if (!documented) {

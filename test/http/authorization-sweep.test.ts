@@ -77,6 +77,7 @@ const RULES: Record<string, Rule> = {
   'DELETE /v1/sla/maintenance/{id}': admin,
   'POST /v1/sla/months/{month}/release': admin,
   'GET /v1/sla/audit': admin,
+  'GET /v1/costs': admin,
   'GET /v1/incidents': tenant,
   'GET /v1/incidents/{id}': tenant,
   'PATCH /v1/incidents/{id}': admin,

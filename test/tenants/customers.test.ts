@@ -50,6 +50,7 @@ describe('customer settings', () => {
       concurrency: { perPool: {}, perRun: null },
       priority: { min: 0, max: 0 },
       allowedKinds: null,
+      fixedCostPercent: null,
       budget: null,
     })
   })

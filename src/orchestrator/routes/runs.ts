@@ -52,7 +52,7 @@ export function runRoutes({ pool, config: cfg, handlers, pricing, tenants }: Run
       if (c.var.principal.kind === 'customer')
         checkCustomerSettings(body, await tenants.settingsOf(body.customerId))
       const run = await createRun(pool, cfg, handlers, body)
-      return c.json({ id: run.id, status: run.status }, run.created ? 201 : 200)
+      return c.json({ id: run.id, status: run.status, traceId: run.traceId }, run.created ? 201 : 200)
     },
   )
 

@@ -35,7 +35,16 @@ describe('running a run', () => {
     const finished = (k: string) => Date.parse(step(r, k).attempts[0].finishedAt)
     expect(started('c')).toBeGreaterThanOrEqual(finished('a'))
     expect(started('c')).toBeGreaterThanOrEqual(finished('b'))
-    expect(r.cost.tokens).toEqual([{ model: 'gpt-x', inputTokens: 10, outputTokens: 5 }])
+    expect(r.cost.tokens).toEqual([
+      {
+        model: 'gpt-x',
+        inputTokens: 10,
+        outputTokens: 5,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+      },
+    ])
     expect(r.cost.workerSeconds).toBeGreaterThan(0)
     const { rows } = await s.deps.pool.query(
       `SELECT body FROM telemetry_outbox WHERE body->>'type' = 'usage' AND body->>'runId' = $1`,
