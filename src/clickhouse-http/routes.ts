@@ -16,7 +16,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../http/auth.ts'
 import { sha256 } from '../http/auth.ts'
 import { problemJson } from '../http/errors.ts'
-import { createRouter } from '../http/openapi.ts'
+import { createRouter, problems } from '../http/openapi.ts'
 import type { ClickHouseHttpConfig } from './config.ts'
 import { ClickHouseError, chError, errorResponse } from './errors.ts'
 import { runQuery } from './execute.ts'
@@ -114,6 +114,8 @@ const RESULT_CONTENT = {
   'application/x-ndjson': { schema: {} },
   'application/octet-stream': { schema: { type: 'string' as const, format: 'binary' } },
 }
+/** A ClickHouse exception: its text, as ClickHouse answers it. */
+const exception = (description: string) => ({ description, content: { 'text/plain': text } })
 
 const route = (method: 'get' | 'post', summary: string) =>
   createRoute({
@@ -130,9 +132,12 @@ const route = (method: 'get' | 'post', summary: string) =>
         description: 'The result in the asked format (FORMAT clause, else default_format, else TSV)',
         content: RESULT_CONTENT,
       },
-      400: { description: 'ClickHouse exception (text body, X-ClickHouse-Exception-Code)' },
-      403: { description: 'Authentication failed (ClickHouse code 516)' },
-      404: { description: 'Steward uses an external ClickHouse server (problem+json), or an unknown table' },
+      400: exception('ClickHouse exception (text body, X-ClickHouse-Exception-Code)'),
+      403: exception('Authentication failed (ClickHouse code 516)'),
+      404: {
+        description: 'Steward uses an external ClickHouse server (problem+json), or an unknown table',
+        content: { ...exception('').content, ...problems('not_found')[404]!.content },
+      },
     },
   })
 
@@ -197,7 +202,10 @@ export function clickHouseHttpRoutes(opts: ClickHouseHttpOptions) {
       summary: 'ClickHouse HTTP interface liveness: "Ok." (no credentials, as ClickHouse)',
       responses: {
         200: { description: 'Ok.', content: { 'text/plain': text } },
-        404: { description: 'Steward uses an external ClickHouse server' },
+        404: {
+          description: 'Steward uses an external ClickHouse server',
+          content: problems('not_found')[404]!.content,
+        },
       },
     }),
     ((c: Context<AppEnv>) => (opts.embeddedPath === undefined ? external(c) : c.text('Ok.\n', 200))) as never,

@@ -4,6 +4,11 @@
 // NUL and lone surrogates in text and jsonb, so one such byte in a shared statement (a group
 // commit, a batch of job results) would fail every tenant's rows in it; refusing it at the door
 // with a 400 naming the field keeps it out.
+//
+// The same walk bounds nesting: a value deeper than MAX_NESTING levels is refused with a 400 naming
+// where it goes too deep. JSON.parse takes any depth, but every recursive walk after it (this one,
+// JSON.stringify of a step's input into jsonb, PostgreSQL's own parser) exhausts its stack on a
+// few thousand levels, which answered 500 before.
 import type { FieldProblem } from '../errors.ts'
 
 // C0 controls except \t \n \r, and DEL: matching them is the point of this pattern.
@@ -21,11 +26,25 @@ function textProblem(s: string): string | undefined {
   return undefined
 }
 
-/** Every string (or key) in `value` that breaks the rule, named by its JSON path under `prefix`. */
+/** Arrays and objects nested deeper than this in one value are refused. */
+export const MAX_NESTING = 64
+
+/**
+ * Every string (or key) in `value` that breaks the rule, and every place nested deeper than
+ * MAX_NESTING, named by its JSON path under `prefix`.
+ */
 export function badTextFields(value: unknown, prefix: (string | number)[] = [], limit = 100): FieldProblem[] {
   const out: FieldProblem[] = []
   const walk = (v: unknown, path: (string | number)[]) => {
     if (out.length >= limit) return
+    if (v !== null && typeof v === 'object' && path.length - prefix.length >= MAX_NESTING) {
+      out.push({
+        path: path.join('.') || '(body)',
+        message: `must not nest arrays or objects deeper than ${MAX_NESTING} levels`,
+        code: 'too_deep',
+      })
+      return
+    }
     if (typeof v === 'string') {
       const message = textProblem(v)
       if (message) out.push({ path: path.join('.') || '(body)', message, code: 'invalid_text' })

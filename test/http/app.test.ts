@@ -108,6 +108,47 @@ describe('errors are problem+json', () => {
     expect((await s.api('POST', '/v1/customers', { id: 'tabs', name: 'a\tb\nc\r' })).status).toBe(201)
   })
 
+  it('400 naming where a body nests deeper than 64 levels, at any depth, storing nothing', async () => {
+    const deep = (levels: number, asArray: boolean) =>
+      asArray
+        ? `${'['.repeat(levels)}1${']'.repeat(levels)}`
+        : `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`
+    for (const levels of [65, 5_000, 100_000])
+      for (const asArray of [true, false]) {
+        const body = await expectProblem(
+          await s.api(
+            'POST',
+            '/v1/customers',
+            `{"id":"deep","name":"Deep","since":${deep(levels, asArray)}}`,
+          ),
+          400,
+        )
+        expect(body.errors).toContainEqual(
+          expect.objectContaining({ path: expect.stringMatching(/^since\./), code: 'too_deep' }),
+        )
+      }
+    await expectProblem(await s.api('GET', '/v1/customers/deep'), 404)
+    // A step's free-form input fills the 64 levels (counted from the body: body, steps, step, then
+    // 61 of its own) and is stored; one level more is refused.
+    const input = JSON.parse(deep(61, false))
+    const run = await s.api('POST', '/v1/runs', {
+      customerId: 'tabs',
+      projectId: 'p',
+      type: 'build',
+      steps: [{ key: 'a', kind: 'noop', input }],
+    })
+    expect(run.status).toBe(201)
+    await expectProblem(
+      await s.api('POST', '/v1/runs', {
+        customerId: 'tabs',
+        projectId: 'p',
+        type: 'build',
+        steps: [{ key: 'a', kind: 'noop', input: { deeper: input } }],
+      }),
+      400,
+    )
+  })
+
   it('413 for a body over the limit', async () => {
     const big = JSON.stringify({ id: 'big', name: 'x'.repeat(2 * 1024 * 1024) })
     await expectProblem(await s.api('POST', '/v1/customers', big), 413)

@@ -15,6 +15,9 @@ export const MonthKey = z
   .refine(isMonthKey, `must be between ${FIRST_MONTH} and ${LAST_MONTH}`)
   .openapi({ example: '2026-10' })
 
+/** The largest monthly fee (currency units): 10^12, whose cents are far inside exact integers. */
+export const MAX_MONTHLY_FEE = 1_000_000_000_000
+
 /** A credit tier: a figure below `below` (%) earns `credit` (% of the monthly fee). */
 const Tier = z.object({ below: percent, credit: percent }).strict()
 
@@ -38,7 +41,11 @@ export const planSchema = z
      */
     successRateMinimumRuns: count.default(0),
     executionTime: z.record(z.string().max(128), ExecutionTarget).default({}),
-    monthlyFee: z.number().nonnegative().default(0),
+    /**
+     * In currency units. Bounded so that its cents, and every sum of credits over it, stay exact
+     * integers (a fee of 1e308 was stored, and every close or dry run of its month answered 500).
+     */
+    monthlyFee: z.number().nonnegative().max(MAX_MONTHLY_FEE).default(0),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, 'ISO 4217 code')
@@ -91,11 +98,20 @@ export const PlanVersion = z
   .openapi('PlanVersion')
 export type PlanVersion = z.infer<typeof PlanVersion>
 
+/**
+ * An instant (ISO 8601, any offset) inside the months Steward can hold: a window's minutes are
+ * counted per month, and a start in year 0000 answered 500 when its month was computed.
+ */
+const heldInstant = z.iso.datetime({ offset: true }).refine((s) => {
+  const t = Date.parse(s)
+  return !Number.isNaN(t) && isMonthKey(new Date(t).toISOString().slice(0, 7))
+}, `must be between ${FIRST_MONTH} and ${LAST_MONTH} (UTC)`)
+
 /** A window as declared: in the config file (`sla.maintenance`) or by POST /v1/sla/maintenance. */
 export const maintenanceWindowSchema = z
   .object({
-    start: z.iso.datetime({ offset: true }),
-    end: z.iso.datetime({ offset: true }),
+    start: heldInstant,
+    end: heldInstant,
     reason: z.string().min(1).max(500),
     /** Only this customer's figures; absent: every customer and the factory. */
     customerId: z.string().min(1).optional(),

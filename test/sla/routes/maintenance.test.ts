@@ -137,6 +137,23 @@ describe('what is refused', () => {
     expect(await windows()).toBe(before)
   })
 
+  it('refuses a window outside the months Steward holds (1970-01 to 2105-12), naming the field, and stores nothing', async () => {
+    const before = await windows()
+    const adjustment = { reason: 'declared late on purpose' }
+    for (const [start, end, field] of [
+      ['0000-01-01T00:00:00Z', '2025-09-20T01:00:00Z', 'start'],
+      ['1969-12-31T23:00:00Z', '1970-01-01T01:00:00Z', 'start'],
+      ['1970-01-01T00:30:00+01:00', '1970-01-01T02:00:00Z', 'start'],
+      ['2105-12-31T23:00:00Z', '2106-01-01T00:00:00Z', 'end'],
+      ['2025-09-20T00:00:00Z', '9999-12-31T23:59:59Z', 'end'],
+    ]) {
+      const res = await s.api('POST', '/v1/sla/maintenance', { start, end, reason: 'x', adjustment })
+      expect(res.status, `${start} – ${end}`).toBe(400)
+      expect((await json(res)).errors.map((e: Json) => e.path)).toEqual([field])
+    }
+    expect(await windows()).toBe(before)
+  })
+
   it('answers 404 for an unknown window, 409 for one cancelled already, 400 without a reason', async () => {
     expect((await s.api('DELETE', '/v1/sla/maintenance/999999', { reason: 'typo fix' })).status).toBe(404)
     const w = await json(await s.api('POST', '/v1/sla/maintenance', ahead(6, 10)))

@@ -41,6 +41,29 @@ describe('what is refused', () => {
     expect((await json(bad)).errors[0].path).toMatch(/^plan\.tiers\.uptime\.0\.below/)
   })
 
+  it('refuses a monthly fee over 10^12 naming plan.monthlyFee, storing no version; the month still closes', async () => {
+    const versions = async () => (await json(await s.api('GET', '/v1/sla/plans/globex'))).items.length
+    const before = await versions()
+    for (const monthlyFee of [1e308, 1_000_000_000_000.01]) {
+      const bad = await s.api('POST', '/v1/sla/plans/globex', {
+        plan: { monthlyFee },
+        effectiveFrom: '2025-09',
+      })
+      expect(bad.status).toBe(400)
+      expect((await json(bad)).errors[0].path).toBe('plan.monthlyFee')
+    }
+    expect(await versions()).toBe(before)
+    // The largest fee is priced exactly: 25% of 10^14 cents.
+    const top = { plan: { monthlyFee: 1_000_000_000_000 }, effectiveFrom: '2025-09' }
+    expect((await s.api('POST', '/v1/sla/plans/globex', top)).status).toBe(201)
+    const dry = await json(await s.api('POST', '/v1/sla/recompute?month=2025-09&customerId=globex'))
+    expect(dry.customers[0].evaluation).toMatchObject({
+      creditPercent: 25,
+      feeCents: 100_000_000_000_000,
+      creditCents: 25_000_000_000_000,
+    })
+  })
+
   it('answers 404 for an unknown customer', async () => {
     expect((await s.api('POST', '/v1/sla/plans/nobody', { plan: {} })).status).toBe(404)
   })
