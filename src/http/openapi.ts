@@ -77,3 +77,12 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
 })
 
 export const security = [{ bearerAuth: [] }]
+
+/** The path of a resource keyed by a PostgreSQL serial: `{id}`, a positive integer. */
+export const SerialIdParams = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+})

@@ -1,8 +1,8 @@
 // /v1/incident-silences: silences and maintenance windows (admin). An incident matching an active
 // silence is recorded and shown but not paged.
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import { requireAdmin } from '../../http/auth.ts'
-import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
+import { createRouter, jsonContent, problems, SerialIdParams, security } from '../../http/openapi.ts'
 import { NewSilence, Silence } from '../schemas.ts'
 import { createSilence, endSilence } from '../silences.ts'
 import type { RouteDeps } from './views.ts'
@@ -37,13 +37,7 @@ export function silenceRoutes(d: Pick<RouteDeps, 'pool'>) {
       summary: 'End a silence now (admin)',
       security,
       request: {
-        params: z.object({
-          id: z.coerce
-            .number()
-            .int()
-            .positive()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
+        params: SerialIdParams,
       },
       responses: {
         204: { description: 'Ended' },

@@ -3,7 +3,7 @@
 // declares one (late or over-cap ones as an adjustment with a reason) or cancels one (audited).
 import { createRoute, z } from '@hono/zod-openapi'
 import { customerScope, requireAdmin } from '../../http/auth.ts'
-import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
+import { createRouter, jsonContent, problems, SerialIdParams, security } from '../../http/openapi.ts'
 import type { SlaContext } from '../context.ts'
 import { addMaintenanceWindow, cancelMaintenanceWindow, maintenanceWindows } from '../maintenance.ts'
 import { monthOf, parseMonth } from '../months.ts'
@@ -71,13 +71,7 @@ export function maintenanceRoutes(ctx: SlaContext) {
       summary: 'Cancel a maintenance window (admin, with a reason): kept, marked cancelled, audited',
       security,
       request: {
-        params: z.object({
-          id: z.coerce
-            .number()
-            .int()
-            .positive()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
+        params: SerialIdParams,
         body: { content: { 'application/json': { schema: Decision } }, required: true },
       },
       responses: {
