@@ -5,6 +5,7 @@
 // value in the HTML is escaped, and the HTML loads nothing (inline styles, no images, no scripts,
 // links only to this Steward's API and status page); the subject is one line (whitespace collapsed,
 // at most 200 characters), whatever the operator's or the rule's text holds.
+import { BudgetNotice } from '../budgets/index.ts'
 import { SlaNotice } from '../sla/index.ts'
 import { IncidentNotice } from './schemas.ts'
 
@@ -144,7 +145,33 @@ function slaLetter(kind: string, n: SlaNotice, ctx: LetterContext): Letter {
   }
 }
 
+const POLICY_AT_100: Record<BudgetNotice['policy'], string> = {
+  notify: 'nothing changes: you are notified only',
+  fallback: 'steps that declare a fallback run it instead',
+  pause: 'new runs stay queued until the budget is raised or the month turns',
+}
+
+function budgetLetter(n: BudgetNotice, ctx: LetterContext): Letter {
+  const what = n.metric === 'aiTokens' ? 'AI token' : 'total cost'
+  const facts: [string, string][] = [
+    ['Month', n.month],
+    ['Budget', `${n.budget} ${n.currency} (${what})`],
+    ['Spent so far', `${n.spent} ${n.currency}`],
+    ['Forecast for the month', `${n.forecast.monthEnd} ${n.currency}`],
+  ]
+  if (n.forecast.reachesBudgetAt) facts.push(['Budget reached at this rate', utc(n.forecast.reachesBudgetAt)])
+  facts.push(['At 100%', POLICY_AT_100[n.policy]])
+  return {
+    subject: `Budget ${n.threshold}% reached for ${n.month}: ${n.spent} of ${n.budget} ${n.currency}`,
+    heading: `${n.threshold}% of your ${what} budget for ${n.month}`,
+    lead: `${ctx.customerName} has spent ${n.spent} ${n.currency} of its ${n.budget} ${n.currency} ${what} budget for ${n.month}.`,
+    facts,
+    links: [{ label: 'Budget status (API, with your token)', href: `${ctx.apiBase}${n.status}` }],
+  }
+}
+
 function letterOf(notice: NoticeForEmail, ctx: LetterContext): Letter {
+  if (notice.kind === 'budget.threshold') return budgetLetter(BudgetNotice.parse(notice.payload), ctx)
   if (notice.kind.startsWith('incident.'))
     return incidentLetter(notice.kind, IncidentNotice.parse(notice.payload), ctx)
   if (notice.kind.startsWith('sla.')) return slaLetter(notice.kind, SlaNotice.parse(notice.payload), ctx)

@@ -13,6 +13,8 @@
 //   customer's advisory lock (held to commit), by a statement that starts after the lock was
 //   taken, so it counts every running job of every earlier claim. Only claims raise a running
 //   count; every other transition lowers it. Customers without caps never take the lock;
+// - a customer's hold (customer-controls.ts) keeps the jobs of its runs that have not started out
+//   of every claim; jobs of its started runs are claimed as usual;
 // - a cap applies to claims that start after the settings change committed (jobs already running
 //   above a lowered cap finish; no new one starts until the customer is under it).
 //
@@ -44,6 +46,8 @@ const ranked = `
   , share AS (
     SELECT c.customer_id, coalesce(s.weight, 1)::float8 AS weight, (s.per_pool ->> $1)::int AS cap,
            s.per_run AS run_cap,
+           EXISTS (SELECT 1 FROM customer_controls h WHERE h.customer_id = c.customer_id AND h.hold_by IS NOT NULL)
+             AS held,
            (SELECT count(*) FROM jobs r
             WHERE r.pool = $1 AND r.customer_id = c.customer_id AND r.status = 'running')::int AS running
     FROM cust c
@@ -62,6 +66,7 @@ const ranked = `
                    (SELECT count(*) FROM jobs r WHERE r.run_id = j.run_id AND r.status = 'running') END AS run_running
           FROM jobs j
           WHERE j.pool = $1 AND j.customer_id = sh.customer_id AND j.status = 'queued' AND j.run_at <= now()
+            AND (NOT sh.held OR EXISTS (SELECT 1 FROM runs u WHERE u.id = j.run_id AND u.status <> 'queued'))
             AND (sh.run_cap IS NULL
                  OR (SELECT count(*) FROM jobs r WHERE r.run_id = j.run_id AND r.status = 'running') < sh.run_cap)
           ORDER BY j.priority DESC, j.run_at, j.id LIMIT $2

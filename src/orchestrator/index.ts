@@ -6,6 +6,7 @@
 // that runs even with zero workers (so jobs of killed `steward worker` processes are reclaimed), and
 // the queue metrics. Routes and workers share one set of kinds: the built-ins and the application's
 // (`uses.handlers`, from startSteward's `handlers`).
+import type { Queryable } from '../db/postgres.ts'
 import type { EgressPolicy } from '../egress/index.ts'
 import { createRouter } from '../http/openapi.ts'
 import type { RunLinks } from '../ingest/index.ts'
@@ -14,6 +15,12 @@ import type { PricingModule } from '../pricing/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { orchestratorConfigSchema } from './config.ts'
 import { type CustomerPool, type CustomerRun, customerPools, customerRuns, resumeOwnRun } from './customer.ts'
+import {
+  type ControlReason,
+  type CustomerControl,
+  getCustomerControl,
+  setCustomerControl,
+} from './customer-controls.ts'
 import type { HandlerDefinition } from './handlers.ts'
 import { handlerSet } from './kinds.ts'
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics.ts'
@@ -47,6 +54,17 @@ export interface OrchestratorModule extends StewardModule {
   resumeRun(customerId: string, runId: string): Promise<ResumedRun>
   /** Runs and their jobs by run or job id: the OTLP receiver links spans to them (docs/telemetry.md). */
   runLinks: RunLinks
+  /** A customer's hold and fallback mode (customer-controls.ts). */
+  customerControl(customerId: string, db?: Queryable): Promise<CustomerControl>
+  /**
+   * Sets a customer's hold and fallback mode (null lifts one); in `db`'s transaction when given,
+   * so the caller's record of why commits with it.
+   */
+  setCustomerControl(
+    customerId: string,
+    next: { hold: ControlReason | null; fallback: ControlReason | null },
+    db?: Queryable,
+  ): Promise<CustomerControl>
 }
 
 export interface OrchestratorUses {
@@ -107,6 +125,8 @@ export const createOrchestrator = defineModule(
       queueStats: () => getQueueStats(deps.pool, cfg),
       dlqSize: (customerId) => getDlqSize(deps.pool, customerId),
       runLinks: (q) => runLinks(deps.pool, q),
+      customerControl: (customerId, db) => getCustomerControl(db ?? deps.pool, customerId),
+      setCustomerControl: (customerId, next, db) => setCustomerControl(deps.pool, customerId, next, db),
       defaultPool: cfg.pool,
       customerRuns: (customerId, limit) => customerRuns(deps.pool, customerId, limit),
       customerPools: (customerId) => customerPools(deps.pool, customerId),
@@ -147,6 +167,7 @@ export const createOrchestrator = defineModule(
 export { workerCommand } from './cli.ts'
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
 export type { CustomerPool, CustomerRun } from './customer.ts'
+export type { ControlReason, CustomerControl } from './customer-controls.ts'
 /** @public */
 export {
   AgentError,

@@ -3,7 +3,8 @@
 // The explanation reads what the claim reads (claim.ts): the pool's live workers, the customer's
 // weight and caps (the tenants' `customer_scheduling`, the documented exception, sql.ts), running
 // and ready jobs per customer. It is a snapshot: by the time it is read the job may have started.
-// Reasons, first that holds: dependencies not yet succeeded; a retry's backoff; no live worker in
+// Reasons, first that holds: dependencies not yet succeeded; the customer's hold on runs that
+// have not started (customer-controls.ts); a retry's backoff; no live worker in
 // the pool; the customer at a cap (its pool's, then its run's); else its place in the claim order.
 import type { Queryable } from '../db/postgres.ts'
 import { NotFoundError } from '../errors.ts'
@@ -34,8 +35,12 @@ const SQL = {
        WHERE o.pool = q.pool AND o.customer_id = q.customer_id AND o.status = 'queued' AND o.run_at <= now()
          AND (o.priority > q.priority OR (o.priority = q.priority AND (o.run_at, o.id) < (q.run_at, q.id))))::int
         AS own_ahead,
-      coalesce(s.weight, 1)::float8 AS weight, (s.per_pool ->> q.pool)::int AS cap, s.per_run AS run_cap
+      coalesce(s.weight, 1)::float8 AS weight, (s.per_pool ->> q.pool)::int AS cap, s.per_run AS run_cap,
+      h.hold_by, h.hold_detail, h.hold_since
     FROM jobs q LEFT JOIN ${schedulingOf('q.customer_id')} s ON true
+      LEFT JOIN customer_controls h
+        ON h.customer_id = q.customer_id AND h.hold_by IS NOT NULL
+       AND EXISTS (SELECT 1 FROM runs u WHERE u.id = q.run_id AND u.status = 'queued')
     WHERE q.id = ANY ($1::text[]) AND q.status = 'queued'`,
   // Per customer with ready or running jobs in these pools ($1): the ready jobs a claim could take
   // (a run at its per-run cap holds its jobs back), the running ones, its weight and its cap.
@@ -73,6 +78,10 @@ interface QueuedRow {
   weight: number
   cap: number | null
   run_cap: number | null
+  /** The customer's hold, when the job's run has not started (it keeps the job queued). */
+  hold_by: string | null
+  hold_detail: string | null
+  hold_since: Date | null
 }
 
 interface LoadRow {
@@ -103,6 +112,8 @@ function othersAhead(key: number, others: LoadRow[]): { jobs: number; customers:
 }
 
 function queuedReason(q: QueuedRow, load: LoadRow[]): Waiting {
+  if (q.hold_by && q.hold_detail && q.hold_since)
+    return { reason: 'paused', by: q.hold_by, since: q.hold_since.toISOString(), detail: q.hold_detail }
   if (q.later)
     return {
       reason: 'backoff',

@@ -39,14 +39,23 @@ const SQL = {
       INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
       VALUES ($1, $2, $3, $4, $5, $6, $8)
       ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING id
+    ), mode AS (
+      -- The customer's fallback mode (customer-controls.ts): steps with a fallback start on it.
+      SELECT EXISTS (SELECT 1 FROM customer_controls WHERE customer_id = $2 AND fallback_by IS NOT NULL) AS on
     ), ins AS (
       INSERT INTO jobs (id, run_id, customer_id, project_id, run_type, priority, step_key, kind, pool, input,
-                        depends_on, has_dependents, fallback, max_attempts, backoff_ms, timeout_ms, status)
-      SELECT j.id, r.id, $2, $3, $4, $5, j.step_key, j.kind, j.pool, j.input, j.depends_on, j.has_dependents,
-             j.fallback, j.max_attempts, j.backoff_ms, j.timeout_ms, j.status
+                        depends_on, has_dependents, fallback, max_attempts, backoff_ms, timeout_ms, status,
+                        using_fallback, primary_step)
+      SELECT j.id, r.id, $2, $3, $4, $5, j.step_key,
+             CASE WHEN sw THEN j.fallback->>'kind' ELSE j.kind END,
+             CASE WHEN sw THEN j.fallback->>'pool' ELSE j.pool END,
+             CASE WHEN sw THEN coalesce(j.fallback->'input', j.input) ELSE j.input END,
+             j.depends_on, j.has_dependents, j.fallback, j.max_attempts, j.backoff_ms, j.timeout_ms, j.status,
+             sw, CASE WHEN sw THEN jsonb_build_object('kind', j.kind, 'pool', j.pool, 'input', j.input) END
       FROM r, jsonb_to_recordset($7::jsonb) AS j(id text, step_key text, kind text, pool text, input jsonb,
         depends_on text[], has_dependents boolean, fallback jsonb, max_attempts int, backoff_ms int,
         timeout_ms int, status text)
+        CROSS JOIN LATERAL (SELECT j.fallback IS NOT NULL AND (SELECT mode.on FROM mode) AS sw) s
       RETURNING pool, status
     ), woken AS (
       SELECT pg_notify('${JOBS_CHANNEL}', p.pool) FROM (SELECT DISTINCT pool FROM ins WHERE status = 'queued') p
@@ -173,6 +182,7 @@ export interface JobRow extends JobDims {
   reclaims: number
   max_attempts: number
   using_fallback: boolean
+  primary_step: unknown
   run_at: Date
   output: unknown
   checkpoint: unknown
@@ -257,6 +267,7 @@ export function toJob(j: JobRow, attempts: AttemptRow[], waiting: Waiting | null
     reclaims: j.reclaims,
     maxAttempts: j.max_attempts,
     usingFallback: j.using_fallback,
+    fallbackCause: !j.using_fallback ? null : j.primary_step ? 'mode' : 'failure',
     runAt: iso(j.run_at),
     output: j.output ?? null,
     checkpoint: j.checkpoint ?? null,

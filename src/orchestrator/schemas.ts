@@ -118,6 +118,14 @@ export const Waiting = z
       detail,
     }),
     z.object({
+      reason: z.literal('paused'),
+      /** Who holds the customer's runs that have not started: `budget` (its budget policy) or `admin`. */
+      by: z.string(),
+      since: time,
+      /** e.g. "budget reached: total cost 512.30 USD of a 500.00 USD budget for 2026-11". */
+      detail,
+    }),
+    z.object({
       reason: z.literal('backoff'),
       /** It was retried after a failure and may not start before this. */
       until: time,
@@ -162,6 +170,11 @@ const jobFields = {
   reclaims: count,
   maxAttempts: count,
   usingFallback: z.boolean(),
+  /**
+   * Why it is on its fallback: `failure` (an agent failure of its own kind), `mode` (the customer's
+   * fallback mode, e.g. its budget policy, switched it before it started); null when it is not.
+   */
+  fallbackCause: z.enum(['failure', 'mode']).nullable(),
   runAt: time,
   /** The handler's result (any JSON), null until the step succeeded. */
   output: z.unknown().nonoptional(),

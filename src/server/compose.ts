@@ -1,7 +1,8 @@
 // The composition root's wiring: every module gets the platform, its own config slice and the
 // services of the lower modules it uses, in layer order (tenants, pricing, ingest → orchestrator →
-// sla → incidents → status → portal). This is the only place that knows every module.
+// sla → budgets → incidents → status → portal). This is the only place that knows every module.
 
+import { createBudgets } from '../budgets/index.ts'
 import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { createEgress } from '../egress/index.ts'
 import { createIncidents } from '../incidents/index.ts'
@@ -22,6 +23,7 @@ const MODULE_NAMES = [
   'ingest',
   'orchestrator',
   'sla',
+  'budgets',
   'incidents',
   'status',
   'portal',
@@ -37,6 +39,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   ingest: ['tenants'],
   orchestrator: ['tenants', 'pricing', 'egress'],
   sla: ['tenants', 'pricing', 'orchestrator'],
+  budgets: ['tenants', 'orchestrator', 'sla'],
   incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
   portal: ['tenants', 'orchestrator', 'sla', 'incidents', 'status'],
@@ -90,6 +93,10 @@ export function composeModules(
   const sla =
     orchestrator && want('sla') ? createSla(slice(config.sla), { tenants, pricing, orchestrator }) : undefined
   if (sla) closedUntil = () => sla.closedUntil()
+  const budgets =
+    orchestrator && sla && want('budgets')
+      ? createBudgets(slice(config.budgets), { tenants, sla, orchestrator })
+      : undefined
   const incidents =
     orchestrator && sla && want('incidents')
       ? createIncidents(slice(config.incidents), {
@@ -139,6 +146,7 @@ export function composeModules(
     ingest,
     orchestrator,
     sla,
+    budgets,
     incidents,
     status,
     portal,

@@ -1,6 +1,7 @@
 // The config file's schema, assembled from the sections the modules declare (each module owns the
 // key and zod schema of its section), and `loadConfig`: env + file, parsed once at start-up.
 import { z } from 'zod'
+import { createBudgets } from '../budgets/index.ts'
 import { createClickHouseHttp } from '../clickhouse-http/index.ts'
 import { ConfigError, type PlatformConfig, parseConfig } from '../config.ts'
 import { clusterNameSchema } from '../db/cluster.ts'
@@ -22,6 +23,7 @@ const sections = z
     [createOrchestrator.configKey]: createOrchestrator.configSchema.prefault({}),
     [createIngest.configKey]: createIngest.configSchema.prefault({}),
     [createSla.configKey]: createSla.configSchema.prefault({}),
+    [createBudgets.configKey]: createBudgets.configSchema,
     [createIncidents.configKey]: createIncidents.configSchema.prefault({}),
     [createStatus.configKey]: createStatus.configSchema.prefault({}),
     [createPortal.configKey]: createPortal.configSchema.prefault({}),

@@ -33,6 +33,7 @@ import { statusRoutes } from './routes/status.ts'
 import { currentRpo, recordRpoSamples } from './rpo.ts'
 import { recordQueueSample } from './rto.ts'
 import type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
+import { type MonthSpend, spendSoFar } from './spend.ts'
 import { type CustomerStatus, slaStatus } from './status.ts'
 import { lastBeatOf, startWitness } from './witness.ts'
 
@@ -49,6 +50,7 @@ export { renderCsv, renderHtml } from './report.ts'
 export type { BillingAdjustment, CreditReport } from './schemas/credits.ts'
 export type { MonthFigures } from './schemas/figures.ts'
 export { SlaNotice } from './schemas/notices.ts'
+export type { MonthSpend } from './spend.ts'
 export { type CreditSoFar, type CustomerStatus, creditSoFar } from './status.ts'
 
 export const SLA_JOBS = {
@@ -150,6 +152,8 @@ export interface SlaModule extends StewardModule {
   alertTargets(now: Date): Promise<AlertTargets>
   /** The factory's minutes over [from, to) as the monthly figures judge them (alerting.ts). */
   factoryMinutes(from: Date, to: Date): Promise<MinuteVerdict[]>
+  /** Each customer's variable cost so far in the month of `now`, with its plan's currency (spend.ts). */
+  spendSoFar(customerIds: string[], now: Date): Promise<Map<string, MonthSpend>>
 }
 
 export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUses): SlaModule => {
@@ -174,6 +178,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
       creditReport: needsClickHouse,
       alertTargets: () => Promise.reject(new Error('SLA alert targets need ClickHouse (serve)')),
       factoryMinutes: () => Promise.reject(new Error('factory minutes need ClickHouse (serve)')),
+      spendSoFar: () => Promise.reject(new Error('spending needs ClickHouse (serve)')),
     }
   }
   const ctx: SlaContext = {
@@ -221,6 +226,7 @@ export const createSla = defineModule('sla', slaConfigSchema, (deps, uses: SlaUs
     creditReport: (customerId, month) => buildCreditReport(ctx, parseMonth(month), customerId),
     alertTargets: (now) => alertTargets(ctx, now),
     factoryMinutes: (from, to) => factoryMinutes(ctx, from, to),
+    spendSoFar: (ids, now) => spendSoFar(ctx, ids, now),
     routes: slaRoutes(ctx, uses.orchestrator.dlqSize),
     // The witness: this instance's liveness in PostgreSQL, independent of ClickHouse (witness.ts).
     async start() {

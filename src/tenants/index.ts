@@ -65,6 +65,6 @@ export const createTenants = defineModule('tenants', tenantsConfigSchema, (ctx):
 })
 
 export { receives } from './contacts.ts'
-export { type Customer, type CustomerContact, DisplayName } from './schemas.ts'
+export { type Customer, type CustomerContact, CustomerId, DisplayName } from './schemas.ts'
 export type { CustomerSettings } from './settings.ts'
 export { tokenResolver } from './store.ts'

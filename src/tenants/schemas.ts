@@ -67,7 +67,8 @@ export const IssuedToken = z
 /**
  * The notices a contact may receive by e-mail: an incident opened (`incident.investigating`), an
  * operator's update (`incident.update`), its resolution (`incident.resolved`), an SLA credit
- * (`sla.credit_issued`) and the monthly SLA report (`sla.monthly_report`). The kinds are those of
+ * (`sla.credit_issued`), the monthly SLA report (`sla.monthly_report`) and a budget threshold
+ * crossed (`budget.threshold`: 50, 80 and 100% of a monthly budget). The kinds are those of
  * the webhook notices (X-Steward-Event). In a month with a credit, the report is the credit notice:
  * a contact with either SLA kind receives it.
  */
@@ -78,6 +79,7 @@ export const NoticeKind = z
     'incident.resolved',
     'sla.credit_issued',
     'sla.monthly_report',
+    'budget.threshold',
   ])
   .openapi('NoticeKind')
 export type NoticeKind = z.infer<typeof NoticeKind>

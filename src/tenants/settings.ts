@@ -13,7 +13,11 @@ import ipaddr from 'ipaddr.js'
 
 const poolName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a pool name')
 const kindName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'not a job kind')
-const amount = z.number().nonnegative().max(1e12)
+const amount = z
+  .number()
+  .nonnegative()
+  .max(1e12)
+  .refine((a) => Math.abs(a * 100 - Math.round(a * 100)) < 1e-6, 'at most 2 decimals (cents)')
 
 const priorityRange = z
   .object({
@@ -52,7 +56,10 @@ export const CustomerSettings = z
       .refine((p) => Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'at most 4 decimals')
       .nullable()
       .default(null),
-    /** A monthly budget in the customer's plan currency (null: none). */
+    /**
+     * A monthly budget in the customer's plan currency (null: none): thresholds at 50, 80 and 100%
+     * notify the customer; at 100% `action` applies (docs/cost.md, "Budgets").
+     */
     budget: z
       .object({
         /** Budget for AI tokens (absent: none). */

@@ -49,6 +49,8 @@ const RULES: Record<string, Rule> = {
   'DELETE /v1/customers/{id}/tokens/{tokenId}': admin,
   'GET /v1/customers/{id}/contacts': tenant,
   'PUT /v1/customers/{id}/contacts': admin,
+  'GET /v1/customers/{id}/budget': tenant,
+  'POST /v1/customers/{id}/budget/actions': admin,
   'POST /v1/events': tenant,
   'POST /v1/otlp/v1/traces': otlp,
   'POST /v1/otlp/v1/logs': otlp,

@@ -80,6 +80,7 @@ export function exampleBody(o: Operation, t: TenantIds): unknown {
     'PATCH /v1/customers/{id}': { name: 'Renamed by the sweep' },
     'POST /v1/customers/{id}/tokens': { name: 'sweep' },
     'PUT /v1/customers/{id}/contacts': { contacts: [{ email: 'sweep@example.com' }] },
+    'POST /v1/customers/{id}/budget/actions': { action: 'release', reason: 'released by the sweep' },
     'POST /v1/events': [
       {
         eventId: 'sweep-probe',

@@ -211,6 +211,38 @@ describe('SLA e-mail', () => {
   })
 })
 
+describe('budget e-mail', () => {
+  it('e-mails a crossed budget threshold, with the forecast and the status link, to the contacts of that kind', async () => {
+    await queueCustomerNotification(s.deps.pool, {
+      customerId: 'acme',
+      kind: 'budget.threshold',
+      dedupKey: 'budget:2026-11:total:30000:80',
+      payload: {
+        month: '2026-11',
+        metric: 'total',
+        threshold: 80,
+        currency: 'EUR',
+        budget: '300.00',
+        spent: '240.00',
+        budgetCents: 30_000,
+        spentCents: 24_000,
+        policy: 'pause',
+        forecast: { monthEnd: '370.35', reachesBudgetAt: '2026-11-25T07:13:55.480Z' },
+        status: '/v1/customers/acme/budget',
+      },
+    })
+    const mail = await waitForMail('ops@acme.example', 'budget.threshold')
+    expect(mail.parsed.subject).toBe('[Steward] Budget 80% reached for 2026-11: 240.00 of 300.00 EUR')
+    expect(mail.parsed.text).toContain('Forecast for the month:')
+    expect(mail.parsed.text).toContain('370.35 EUR')
+    expect(mail.parsed.text).toContain('2026-11-25 07:13 UTC')
+    expect(mail.parsed.text).toContain('new runs stay queued until the budget is raised or the month turns')
+    expect(mail.parsed.text).toContain('https://steward.example/v1/customers/acme/budget')
+    // The CFO asked for the monthly report only.
+    expect(mailTo('cfo@acme.example', 'budget.threshold')).toEqual([])
+  })
+})
+
 /** A monthly-report notice, queued as the SLA close queues it. */
 async function queueReport(customerId: string, month: string) {
   await queueCustomerNotification(s.deps.pool, {

@@ -50,6 +50,7 @@ describe('what works', () => {
             'incident.resolved',
             'sla.credit_issued',
             'sla.monthly_report',
+            'budget.threshold',
           ],
         },
         { email: 'cfo@acme.example', name: '', notices: ['sla.credit_issued', 'sla.monthly_report'] },
