@@ -83,10 +83,14 @@ const ranked = `
  * Locks (SKIP LOCKED) and starts the first `limit` of the ranked candidates that `eligible` admits:
  * the jobs go to running under this worker's lease, their attempts start, their runs start.
  */
-const start = (eligible: string, limit: string) => `
+const start = (eligible: string, limit: string, open: string) => `
   , next AS (
-    SELECT j.id FROM ranked c JOIN jobs j ON j.id = c.id
+    SELECT j.id FROM (
+      SELECT r.*, row_number() OVER (ORDER BY r.key, r.priority DESC, r.run_at, r.id) AS pos FROM ranked r
+    ) c JOIN jobs j ON j.id = c.id
     WHERE ${eligible} AND j.status = 'queued' AND j.run_at <= now()
+      -- Headroom: past the open slots, only the first job of a customer with none running here.
+      AND (${open} >= ${limit} OR c.pos <= ${open} OR (c.running = 0 AND c.n = 1))
     ORDER BY c.key, c.priority DESC, c.run_at, c.id
     LIMIT ${limit}
     FOR UPDATE OF j SKIP LOCKED
@@ -109,7 +113,8 @@ const start = (eligible: string, limit: string) => `
 // transaction that began before its dependency committed must still show a later start.
 const SQL = {
   /**
-   * The first pass ($1 pool, $2 free slots, $3 worker, $4 lease ms): customers without caps are
+   * The first pass ($1 pool, $2 free slots, $3 worker, $4 lease ms, $5 of the slots open to any
+   * customer, the rest headroom): customers without caps are
    * claimed at once; the slots that fair share gives to customers with caps are left free and
    * those customers named (`deferred`), for a second pass under their locks. Always one row at
    * least (job columns null when nothing was claimed).
@@ -126,7 +131,7 @@ const SQL = {
     ${ranked}
     , top AS (SELECT customer_id, constrained FROM ranked ORDER BY key, priority DESC, run_at, id LIMIT $2)
     , deferred AS (SELECT customer_id, count(*)::int AS slots FROM top WHERE constrained GROUP BY customer_id)
-    ${start('NOT c.constrained', '$2 - (SELECT coalesce(sum(slots), 0) FROM deferred)::int')}
+    ${start('NOT c.constrained', '$2 - (SELECT coalesce(sum(slots), 0) FROM deferred)::int', '$5::int')}
     SELECT claimed.*, d.deferred, d.slots
     FROM (SELECT array_agg(customer_id ORDER BY customer_id) AS deferred, coalesce(sum(slots), 0)::int AS slots
           FROM deferred) d
@@ -135,12 +140,12 @@ const SQL = {
   lockCustomers: `SELECT pg_advisory_xact_lock(${CAP_LOCK}, hashtext(c)) FROM unnest($1::text[]) AS c`,
   /**
    * The second pass, under the locks of the customers $5 (their running counts are exact now):
-   * up to $2 of their jobs, by fair share among them.
+   * up to $2 of their jobs, by fair share among them ($6 open to any, as in the first pass).
    */
   claimLocked: `
     WITH cust AS (SELECT unnest($5::text[]) AS customer_id)
     ${ranked}
-    ${start('true', '$2')}
+    ${start('true', '$2', '$6::int')}
     SELECT * FROM claimed`,
 }
 
@@ -148,13 +153,20 @@ export interface ClaimRequest {
   poolName: string
   limit: number
   leaseMs: number
+  /**
+   * Of the `limit` slots, how many any customer may take (default: all). The others are the
+   * worker's headroom (`orchestrator.headroomSlots`): only for a customer with no job running in
+   * the pool, its first, so a newcomer starts at once while another customer fills the pool.
+   */
+  open?: number
 }
 
 type ClaimRow = ClaimedJob & { priority: number; run_started: boolean }
 
 /** Claims inside the caller's transaction; returns the jobs and the events to append. */
 export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
-  const args = [r.poolName, r.limit, workerId, r.leaseMs]
+  const anyone = Math.min(r.limit, r.open ?? r.limit)
+  const args = [r.poolName, r.limit, workerId, r.leaseMs, anyone]
   const open = await c.query<ClaimRow & { deferred: string[] | null; slots: number }>(
     prepared('claimOpen', SQL.claimOpen, args),
   )
@@ -165,7 +177,14 @@ export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) 
     const customers = [...first.deferred].sort()
     await c.query(prepared('lockCustomers', SQL.lockCustomers, [customers]))
     const locked = await c.query<ClaimRow>(
-      prepared('claimLocked', SQL.claimLocked, [r.poolName, first.slots, workerId, r.leaseMs, customers]),
+      prepared('claimLocked', SQL.claimLocked, [
+        r.poolName,
+        first.slots,
+        workerId,
+        r.leaseMs,
+        customers,
+        anyone,
+      ]),
     )
     rows.push(...locked.rows)
   }
@@ -185,11 +204,12 @@ export async function claimJobs(
   workerId: string,
   limit: number,
   leaseMs: number,
+  open = limit,
 ): Promise<ClaimedJob[]> {
   return retryingTransaction(
     pool,
     async (c) => {
-      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs })
+      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs, open })
       await appendEvents(c, events)
       return rows
     },

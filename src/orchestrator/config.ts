@@ -11,6 +11,13 @@ export const orchestratorConfigSchema = z
     workers: z.number().int().min(0).max(256).default(2),
     /** Jobs each in-process worker runs at once. */
     concurrency: z.number().int().min(1).max(256).default(4),
+    /**
+     * Of each worker's `concurrency` slots, how many it keeps as headroom: only a customer with no
+     * job running in the pool may take one (its first job), so a newcomer's run starts at once
+     * while another customer's backlog fills the pool. 0 (default): every slot for anyone. Costs
+     * a customer alone in the pool that many slots per worker (docs/orchestrator.md, "Fair share").
+     */
+    headroomSlots: z.number().int().min(0).max(255).default(0),
     /** The pool in-process workers serve. */
     pool: poolName.default('default'),
     /** Pool of each kind (overrides the pool given to defineHandler; built-ins default to "default"). */

@@ -136,11 +136,14 @@ export class SuccessBatcher {
   private flushScheduled = false
   private commits = 0
 
-  /** `claim()`: where the next jobs come from, or undefined to claim none (stopping). */
+  /**
+   * `claim(freed)`: where the next jobs come from once `freed` jobs finish, or undefined to claim
+   * none (stopping).
+   */
   constructor(
     private readonly pool: Pool,
     private readonly workerId: string,
-    private readonly claim: () => Omit<ClaimRequest, 'limit'> | undefined,
+    private readonly claim: (freed: number) => Omit<ClaimRequest, 'limit'> | undefined,
   ) {}
 
   /** Resolves once the success is committed (or its lease found lost). */
@@ -164,7 +167,7 @@ export class SuccessBatcher {
     if (this.commits >= MAX_COMMITS || this.pending.length === 0) return
     this.commits++
     const batch = this.pending.splice(0, MAX_BATCH)
-    const claim = this.claim()
+    const claim = this.claim(batch.length)
     const claimedFrom = performance.now()
     try {
       const res = await succeedJobs(

@@ -92,8 +92,10 @@ export class Worker {
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
-    this.successes = new SuccessBatcher(o.pool, this.id, () =>
-      this.stopping ? undefined : { poolName: this.poolName, leaseMs: o.config.leaseMs },
+    this.successes = new SuccessBatcher(o.pool, this.id, (freed) =>
+      this.stopping
+        ? undefined
+        : { poolName: this.poolName, leaseMs: o.config.leaseMs, open: this.openSlots(freed) },
     )
     this.listener = new JobsListener(o.pool, this.log, {
       onJobs: (pool) => pool === this.poolName && this.signal(),
@@ -104,6 +106,15 @@ export class Worker {
       // Jobs that became ready while nobody listened sent their NOTIFY into the void.
       onListening: () => this.signal(),
     })
+  }
+
+  /**
+   * Slots any customer may take once `freed` of the running jobs finish: the concurrency less the
+   * headroom (at most concurrency − 1) less the jobs still running.
+   */
+  private openSlots(freed: number): number {
+    const headroom = Math.min(this.o.config.headroomSlots, this.concurrency - 1)
+    return Math.max(0, this.concurrency - headroom - (this.running.size - freed))
   }
 
   get inFlight(): number {
@@ -173,7 +184,7 @@ export class Worker {
         let jobs: ClaimedJob[] = []
         const from = performance.now()
         try {
-          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs)
+          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs, this.openSlots(0))
         } catch (err) {
           this.log.warn('claim failed', { error: err })
         }

@@ -66,6 +66,40 @@ describe('a flood from one customer', () => {
   })
 })
 
+describe('headroom', () => {
+  it("keeps a slot per worker for a newcomer, so its run starts while another's backlog fills the pool", async () => {
+    s = await startTestSteward({
+      file: { orchestrator: fastConfig({ workers: 1, concurrency: 4, headroomSlots: 1 }) },
+    })
+    await customer(s, 'noisy')
+    await customer(s, 'quiet')
+    await submit(s, wide('noisy', 40, { kind: 'sleep', input: { ms: 2_000 } }, 1000))
+    const running = async (customerId: string) =>
+      (
+        await s!.deps.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM jobs WHERE customer_id = $1 AND status = 'running'`,
+          [customerId],
+        )
+      ).rows[0]!.n
+    const until = async (ok: () => Promise<boolean>) => {
+      while (!(await ok())) await new Promise((r) => setTimeout(r, 20))
+    }
+    await until(async () => (await running('noisy')) === 3)
+    // The fourth slot stays free for a customer with nothing running: the noisy backlog waits.
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await running('noisy')).toBe(3)
+    const quiet = await submit(
+      s,
+      run([{ key: 'q', kind: 'sleep', input: { ms: 1 } }], { customerId: 'quiet' }),
+    )
+    const done: Json = await waitForRun(s, quiet)
+    expect(done.status).toBe('succeeded')
+    // It ran while the noisy customer's 2-second jobs still held their three slots.
+    expect(await running('noisy')).toBe(3)
+    expect(await queuedOf(s, 'noisy')).toBeGreaterThan(30)
+  })
+})
+
 describe('weights', () => {
   it('shares a pool by weight while every customer has a backlog', async () => {
     s = await startTestSteward({ file: { orchestrator: fastConfig({ workers: 0 }) } })
