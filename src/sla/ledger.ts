@@ -6,7 +6,7 @@
 //   its actor and the credit's net and state after it; corrections of one credit are serialised
 //   (the record's row is locked) and numbered 1, 2, ... (unique per credit);
 // - an impossible correction (voiding a void credit, reissuing a credit that is not void, an
-//   amount below zero or above the month's fee, goodwill on a void credit) is refused with the
+//   amount below zero, a net above the month's fee, goodwill on a void credit) is refused with the
 //   field named, and writes nothing;
 // - the billing adjustment (when money moves), the customer notice and the resolution of the
 //   credit's open late-data finding commit in the same transaction as the correction.
@@ -137,6 +137,13 @@ function apply(
   }
   if (status === 'void') refuse('kind', `credit ${creditId} is void: reissue it instead`)
   if (amountCents <= 0) refuse('amountCents', 'a goodwill credit must be above zero')
+  // A credit never exceeds what the customer paid for the month (as a reissue, and the credit
+  // tiers' cap of 100%): more would be a refund, not a credit, and unbounded amounts lose cents.
+  if (net + amountCents > feeCents)
+    refuse(
+      'amountCents',
+      `the credit's net cannot exceed the month's fee (${feeCents} cents): at most ${feeCents - net} cents of goodwill`,
+    )
   return { amount: amountCents, net: net + amountCents, status: 'active' as const }
 }
 

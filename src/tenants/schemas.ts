@@ -30,7 +30,11 @@ export const NewCustomer = z
     webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecret: z.string().min(16).max(200).optional(),
     /** When the customer's contract began (onboarding an existing customer); default now. SLA months before it are not closed. */
-    since: z.iso.datetime({ offset: true }).optional(),
+    since: z.iso
+      .datetime({ offset: true })
+      // The SLA months a contract can have: 1970-01 to 2105-12 (docs/sla.md).
+      .refine((t) => Date.parse(t) >= 0 && Date.parse(t) < Date.UTC(2106, 0, 1), 'not between 1970 and 2105')
+      .optional(),
   })
   .strict()
   .openapi('NewCustomer')

@@ -116,6 +116,17 @@ describe('what is refused', () => {
     expect(((await (await s.api('GET', '/v1/customers/acme')).json()) as { name: string }).name).toBe('acme')
   })
 
+  it('refuses a contract start outside 1970..2105, naming since, and stores nothing', async () => {
+    for (const since of ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2106-01-01T00:00:00Z']) {
+      const res = await s.api('POST', '/v1/customers', { id: 'ancient', name: 'A', since })
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual([
+        'since',
+      ])
+    }
+    expect((await s.api('GET', '/v1/customers/ancient')).status).toBe(404)
+  })
+
   it('refuses a webhook without a signing secret, naming webhookSecret, and stores nothing', async () => {
     const url = 'https://hooks.example.com/steward'
     const created = await s.api('POST', '/v1/customers', { id: 'unsigned', name: 'U', webhookUrl: url })

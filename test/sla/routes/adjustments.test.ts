@@ -198,6 +198,13 @@ describe('what is refused', () => {
     ],
     ['goodwill of nothing', 'acme', [], { kind: 'goodwill', amountCents: 0, reason: 'r' }, 'amountCents'],
     [
+      'goodwill that takes the credit past the month’s fee',
+      'acme',
+      [],
+      { kind: 'goodwill', amountCents: 2 ** 53 - 1, reason: 'r' },
+      'amountCents',
+    ],
+    [
       'goodwill on a void credit',
       'globex',
       [{ kind: 'void', reason: 'a' }],
