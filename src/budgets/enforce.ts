@@ -2,16 +2,17 @@
 //
 // Guarantees:
 // - a threshold (50, 80, 100% of a budget) is recorded once per customer, month, metric and
-//   budget amount, and its notice is queued in the same transaction: crossed once, one notice,
-//   however many evaluations or instances see it;
+//   budget amount, and its notice and telemetry event (type `budget`) are queued in the same
+//   transaction: crossed once, one notice, one event, however many evaluations or instances see it;
 // - at 100% the policy acts (`fallback` or `pause`; `notify` only notifies), in the transaction
-//   that records the action, and is lifted, recorded, when the spend is under the budget again (a
+//   that records the action and its event, and is lifted, recorded, when the spend is under the budget again (a
 //   budget raised or removed), the policy changes, the month turns, or an admin releases it;
 // - nothing is guessed: a customer whose plan currency is not the costs' is `unmeasured` and its
 //   state is left as it is; when ClickHouse cannot say what was spent the evaluation fails and
 //   changes nothing; priced usage is a lower bound when some usage has no price (`unpriced`);
 // - one customer's failure does not stop the others' evaluation.
 import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
+import { appendEvents } from '../ingest/index.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
 import type { ControlReason, OrchestratorModule } from '../orchestrator/index.ts'
 import { formatCents, type MonthSpend, type SlaModule } from '../sla/index.ts'
@@ -96,6 +97,26 @@ function why(x: MeasuredMetric, currency: string, month: string): ControlReason 
   }
 }
 
+/** An action appended to `budget_actions`, and its telemetry event, in the caller's transaction. */
+async function recordAction(
+  db: Queryable,
+  a: Parameters<typeof appendAction>[1] & { metric?: MeasuredMetric },
+): Promise<void> {
+  await appendAction(db, a)
+  await appendEvents(db, [
+    {
+      type: 'budget',
+      customerId: a.customerId,
+      action: a.action,
+      cause: a.cause,
+      ts: a.at.toISOString(),
+      ...(a.metric
+        ? { metric: a.metric.metric, budgetCents: a.metric.budgetCents, spentCents: a.metric.spentCents }
+        : {}),
+    },
+  ])
+}
+
 /** A new month for the enforcement: the last month's action lifted (recorded), nothing released. */
 async function turnMonth(
   ctx: BudgetContext,
@@ -149,6 +170,18 @@ async function evaluateCustomer(
           if (!(await recordCrossing(db, at))) continue
           crossed++
           ctx.onCrossing?.(x.metric, threshold)
+          await appendEvents(db, [
+            {
+              type: 'budget',
+              customerId: id,
+              action: 'threshold',
+              metric: x.metric,
+              threshold,
+              budgetCents: x.budgetCents,
+              spentCents: x.spentCents,
+              ts: now.toISOString(),
+            },
+          ])
           const f = forecast(x.spentCents, x.budgetCents, from, now, end)
           const payload: BudgetNotice = {
             month,
@@ -191,7 +224,7 @@ async function evaluateCustomer(
           : reached
             ? 'policy changed'
             : 'budget raised'
-      await appendAction(db, {
+      await recordAction(db, {
         customerId: id,
         month,
         action: desired ?? 'lift',
@@ -199,6 +232,7 @@ async function evaluateCustomer(
         actor: 'steward',
         reason: desired ? reason!.detail : null,
         at: now,
+        metric: reached,
       })
       e = { ...e, applied: desired, appliedAt: desired ? now : null }
     }
@@ -264,7 +298,7 @@ export async function adminAction(
       if (e.applied) await ctx.orchestrator.setCustomerControl(customerId, { hold: null, fallback: null }, db)
       e = { ...e, applied: null, appliedAt: null, released: true, releasedAt: now }
     } else e = { ...e, released: false, releasedAt: null }
-    await appendAction(db, { customerId, month, action, cause: 'admin', actor: 'admin', reason, at: now })
+    await recordAction(db, { customerId, month, action, cause: 'admin', actor: 'admin', reason, at: now })
     await saveEnforcement(db, customerId, e)
   })
   if (action === 'enforce') await evaluateBudgets(ctx, now, customerId)

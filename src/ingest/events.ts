@@ -177,6 +177,26 @@ export const RecoveryEvent = z
   })
   .strict()
 
+/**
+ * A customer's monthly budget (docs/cost.md, "Budgets"): a threshold crossed (`threshold`), the
+ * policy acting at 100% (`pause`, `fallback`) or lifted (`lift`), an admin's `release` or `enforce`.
+ */
+export const BudgetEvent = z
+  .object({
+    ...base,
+    type: z.literal('budget'),
+    action: z.enum(['threshold', 'pause', 'fallback', 'lift', 'release', 'enforce']),
+    /** The budget concerned: AI tokens only, or the total cost (absent for an admin's action). */
+    metric: z.enum(['aiTokens', 'total']).optional(),
+    /** For `threshold`: 50, 80 or 100 (% of the budget). */
+    threshold: z.union([z.literal(50), z.literal(80), z.literal(100)]).optional(),
+    budgetCents: z.number().int().min(0).optional(),
+    spentCents: z.number().int().min(0).optional(),
+    /** Why the policy acted or was lifted: budget reached, budget raised, month turned, admin... */
+    cause: name.optional(),
+  })
+  .strict()
+
 export const TelemetryEvent = z.discriminatedUnion('type', [
   RunEvent,
   JobEvent,
@@ -187,6 +207,7 @@ export const TelemetryEvent = z.discriminatedUnion('type', [
   UsageEvent,
   IncidentEvent,
   RecoveryEvent,
+  BudgetEvent,
 ])
 
 export type TelemetryEvent = z.infer<typeof TelemetryEvent>
@@ -203,4 +224,5 @@ export const eventSchemas = {
   usage: UsageEvent,
   incident: IncidentEvent,
   recovery: RecoveryEvent,
+  budget: BudgetEvent,
 } as const

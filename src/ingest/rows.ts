@@ -44,6 +44,11 @@ export interface EventRow {
   recovered_at: string
   cancelled_by: string
   cancel_reason: string
+  budget_metric: string
+  budget_threshold: number
+  budget_cents: number
+  spent_cents: number
+  budget_cause: string
   /** Who said it (docs/telemetry.md, "Who may say what"). */
   source: EventSource
 }
@@ -95,6 +100,11 @@ export function toRow(e: TelemetryEvent, source: EventSource = 'steward'): Event
     recovered_at: chTime('recoveredAt' in e ? e.recoveredAt : EPOCH),
     cancelled_by: 'cancelledBy' in e ? (e.cancelledBy ?? '') : '',
     cancel_reason: 'cancelReason' in e ? (e.cancelReason ?? '') : '',
+    budget_metric: e.type === 'budget' ? (e.metric ?? '') : '',
+    budget_threshold: e.type === 'budget' ? (e.threshold ?? 0) : 0,
+    budget_cents: e.type === 'budget' ? (e.budgetCents ?? 0) : 0,
+    spent_cents: e.type === 'budget' ? (e.spentCents ?? 0) : 0,
+    budget_cause: e.type === 'budget' ? (e.cause ?? '') : '',
     source,
   }
   return row

@@ -56,6 +56,15 @@ async function spend(customerId: string, cents: number, ts = new Date()) {
   ])
 }
 
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const end = Date.now() + 20_000
+  for (;;) {
+    const v = await read()
+    if (ok(v) || Date.now() > end) return v
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 const setBudget = async (id: string, budget: unknown) => {
   const res = await s.api('PATCH', `/v1/customers/${id}`, { settings: { budget } })
   expect(res.status, await res.clone().text()).toBe(200)
@@ -112,6 +121,27 @@ describe('thresholds', () => {
     // notify acts on nothing.
     expect(st.enforcement).toEqual({ state: 'none', since: null })
     expect(st.actions).toEqual([])
+    // Each crossing is a telemetry event too, relayed to ClickHouse once.
+    const crossed = await until(
+      async () =>
+        (
+          await (
+            await s.clickhouse.client.query({
+              query: `SELECT budget_metric AS metric, budget_threshold AS threshold, budget_cents AS budget, spent_cents AS spent
+                      FROM events FINAL WHERE type = 'budget' AND customer_id = {c:String} ORDER BY metric, threshold`,
+              query_params: { c: 'b-notify' },
+              format: 'JSONEachRow',
+            })
+          ).json<Json>()
+        ).map((r: Json) => [r.metric, Number(r.threshold), Number(r.budget), Number(r.spent)]),
+      (rows) => rows.length >= 4,
+    )
+    expect(crossed).toEqual([
+      ['aiTokens', 50, 100, 60],
+      ['aiTokens', 80, 100, 120],
+      ['aiTokens', 100, 100, 120],
+      ['total', 50, 200, 120],
+    ])
     // The customer sees its own budget.
     expect((await status('b-notify', tokens['b-notify'])).metrics).toHaveLength(2)
   })
