@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { BudgetsModule } from '../src/budgets/index.ts'
 import { createLogger } from '../src/log.ts'
 import { loadConfig, startSteward } from '../src/server/index.ts'
 import { CHROMIUM, launchBrowser, screenshot } from '../test/helpers/browser.ts'
@@ -18,8 +19,14 @@ const img = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'img')
 const dataDir = mkdtempSync(join(tmpdir(), 'steward-screenshots-'))
 const config = loadConfig(
   { STEWARD_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-  // The status scene's settings, with the portal customers' plans.
-  PORTAL_CONFIG,
+  // The status scene's settings, with the portal customers' plans, and a model's price (budgets).
+  {
+    ...PORTAL_CONFIG,
+    prices: {
+      currency: 'USD',
+      models: [{ model: 'gpt-x', effectiveFrom: '2020-01-01', inputPerMillion: 2, outputPerMillion: 8 }],
+    },
+  },
 )
 const steward = await startSteward({
   config,
@@ -45,6 +52,37 @@ try {
 
     // The portal: the status scene's heartbeats are the factory's history.
     const portal = await seedPortalScene(steward, { heartbeats: false })
+    // The first customer's budgets: 82.00 USD of AI tokens spent today (80% of its AI budget crossed).
+    const first = portal.customers[0]
+    await steward.fetch(
+      new Request(`${steward.url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${steward.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify([
+          {
+            eventId: 'screenshot-usage',
+            ts: new Date(Date.now() - 60_000).toISOString(),
+            type: 'usage',
+            customerId: first.id,
+            runId: 'screenshot-run',
+            model: 'gpt-x',
+            inputTokens: 25_000_000,
+            outputTokens: 4_000_000,
+          },
+        ]),
+      }),
+    )
+    await steward.fetch(
+      new Request(`${steward.url}/v1/customers/${first.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${steward.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ settings: { budget: { aiTokens: 100, total: 250, action: 'pause' } } }),
+      }),
+    )
+    const budgets = steward.modules.find((m) => m.name === 'budgets') as BudgetsModule
+    // The relay takes the usage to ClickHouse within a moment; the evaluation then records 50 and 80%.
+    for (let i = 0; i < 50 && (await budgets.evaluate()).crossed < 2; i++)
+      await new Promise((r) => setTimeout(r, 200))
     await page.goto(`${steward.url}/portal/login`)
     await screenshot(page, join(img, 'portal-login.png'), { fullPage: false })
     process.stdout.write('wrote docs/img/portal-login.png\n')

@@ -9,7 +9,9 @@ import type { OrchestratorModule } from '../orchestrator/index.ts'
 import type { SlaModule } from '../sla/index.ts'
 import type { TenantsModule } from '../tenants/index.ts'
 import { type BudgetContext, type EvaluationSummary, evaluateBudgets } from './enforce.ts'
-import { budgetRoutes } from './routes.ts'
+import { budgetRoutes, customerOf } from './routes.ts'
+import type { BudgetStatus } from './schemas.ts'
+import { budgetStatus } from './status.ts'
 
 export const BUDGETS_JOB = 'budgets.evaluate'
 
@@ -30,6 +32,8 @@ export interface BudgetsUses {
 export interface BudgetsModule extends StewardModule {
   /** Evaluates every budget as of `now` (the scheduled job does this each minute). */
   evaluate(now?: Date): Promise<EvaluationSummary>
+  /** One customer's budget this month, as GET /v1/customers/{id}/budget answers it. */
+  status(customerId: string, now?: Date): Promise<BudgetStatus>
 }
 
 export const createBudgets = defineModule(
@@ -62,8 +66,14 @@ export const createBudgets = defineModule(
         return { ...s }
       },
     })
-    return { name: 'budgets', routes: budgetRoutes(ctx), evaluate }
+    return {
+      name: 'budgets',
+      routes: budgetRoutes(ctx),
+      evaluate,
+      status: async (customerId, now = new Date()) =>
+        budgetStatus(ctx, await customerOf(ctx, customerId), now),
+    }
   },
 )
 
-export { BudgetNotice } from './schemas.ts'
+export { BudgetNotice, type BudgetStatus } from './schemas.ts'

@@ -11,13 +11,16 @@ import { budgetStatus } from './status.ts'
 
 const IdParam = z.object({ id: CustomerId.openapi({ param: { name: 'id', in: 'path' } }) })
 
+/** A registered customer (NotFoundError otherwise). */
+export async function customerOf(ctx: BudgetContext, id: string) {
+  const [c] = await ctx.tenants.customers(id)
+  if (!c) throw new NotFoundError(`customer ${id}`)
+  return c
+}
+
 export function budgetRoutes(ctx: BudgetContext) {
   const app = createRouter()
-  const customer = async (id: string) => {
-    const [c] = await ctx.tenants.customers(id)
-    if (!c) throw new NotFoundError(`customer ${id}`)
-    return c
-  }
+  const customer = (id: string) => customerOf(ctx, id)
 
   app.openapi(
     createRoute({

@@ -1,6 +1,7 @@
 // One customer's dashboard, gathered from the lower modules' services (through PortalUses): the
 // live state of what it uses, its month-to-date SLA figures with the error budgets and the credit
-// so far, the incidents affecting it, its recent runs and its credit history.
+// so far, its spending against its budgets, the incidents affecting it, its recent runs and its
+// credit history.
 //
 // Guarantees: every service is asked for this customer only (its id comes from the session, never
 // from the request); text other people wrote (incident summaries, operators' updates, root cause,
@@ -8,6 +9,7 @@
 // public status components shown are the public page's own (already scrubbed). A source that fails
 // or takes too long (2 s; the month's figures 20 s) is shown as unavailable, and the rest of the
 // page still renders.
+import type { BudgetStatus } from '../budgets/index.ts'
 import type { IncidentForCustomer } from '../incidents/index.ts'
 import type { CustomerRun } from '../orchestrator/index.ts'
 import {
@@ -102,6 +104,7 @@ export interface PortalView {
   incidents: Part<PortalIncident[]>
   runs: Part<CustomerRun[]>
   credits: Part<CreditMonth[]>
+  spending: Part<BudgetStatus>
 }
 
 function part<T, U>(
@@ -172,7 +175,7 @@ export async function buildDashboard(
   now = new Date(),
 ): Promise<PortalView> {
   const since = new Date(now.getTime() - cfg.incidentDays * 86_400_000)
-  const [customers, snapshot, pools, status, incidents, runs, credits] = await Promise.all([
+  const [customers, snapshot, pools, status, incidents, runs, credits, spending] = await Promise.all([
     settle(() => uses.tenants.customers()),
     settle(() => uses.status.snapshot()),
     settle(() => uses.orchestrator.customerPools(customerId)),
@@ -181,6 +184,8 @@ export async function buildDashboard(
     settle(() => uses.incidents.customerIncidents(customerId, { since, limit: 50 })),
     settle(() => uses.orchestrator.customerRuns(customerId, cfg.recentRuns)),
     settle(() => uses.sla.creditHistory(customerId, cfg.creditMonths)),
+    // The month's spend comes from ClickHouse, like the SLA figures.
+    settle(() => uses.budgets.status(customerId, now), FIGURES_TIMEOUT_MS),
   ])
   const me = customers.ok ? customers.value.find((c) => c.id === customerId) : undefined
   // Without the customer list nothing others wrote can be shown safely.
@@ -243,6 +248,7 @@ export async function buildDashboard(
           }
         : { ok: false, unavailable: 'Incidents are temporarily unavailable' },
     runs: part(runs, 'Runs', (items) => items),
+    spending: part(spending, 'Budget figures', (b) => b),
     credits: part(credits, 'Credits', (items) =>
       items.map((r) => ({
         month: r.month,

@@ -2,6 +2,7 @@
 // /portal, signed in with one of its API tokens, on a server-side session. The top layer: it reads
 // the lower modules only through the services the composition root hands it, and no module reads
 // it.
+import type { BudgetsModule } from '../budgets/index.ts'
 import type { TokenResolver } from '../http/auth.ts'
 import type { IncidentsModule } from '../incidents/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
@@ -23,6 +24,8 @@ export interface PortalUses {
   resolveToken: TokenResolver
   orchestrator: Pick<OrchestratorModule, 'customerRuns' | 'customerPools' | 'resumeRun'>
   sla: Pick<SlaModule, 'customerStatus' | 'creditHistory' | 'creditReport'>
+  /** The customer's budgets this month (spending section). */
+  budgets: Pick<BudgetsModule, 'status'>
   incidents: Pick<IncidentsModule, 'customerIncidents'>
   /** The public status page's snapshot: the live state of the shared components. */
   status: Pick<StatusModule, 'snapshot'>

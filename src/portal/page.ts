@@ -9,6 +9,7 @@ import type { PortalView } from './dashboard.ts'
 import { layout } from './layout.ts'
 import { REFRESH_SCRIPT } from './script.ts'
 import { creditsSection, incidentsSection, liveSection, runsSection, slaSection } from './sections.ts'
+import { spendingSection } from './spending.ts'
 
 export interface PageContext {
   csrf: string
@@ -19,6 +20,7 @@ export interface PageContext {
 const SECTIONS = [
   { id: 'live', heading: 'Live status of what you use' },
   { id: 'sla', heading: 'This month against your plan' },
+  { id: 'spending', heading: 'Spending this month' },
   { id: 'incidents', heading: 'Incidents affecting you' },
   { id: 'runs', heading: 'Recent runs' },
   { id: 'credits', heading: 'SLA credits' },
@@ -33,6 +35,7 @@ export async function renderSections(
   const parts: Record<SectionId, unknown> = {
     live: liveSection(v.live),
     sla: slaSection(v.sla),
+    spending: spendingSection(v.spending),
     incidents: incidentsSection(v.incidents, v.generatedAt, ctx.incidentDays),
     runs: runsSection(v.runs, ctx.csrf),
     credits: creditsSection(v.credits, v.generatedAt.slice(0, 7)),

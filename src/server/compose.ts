@@ -42,7 +42,7 @@ const USES: Record<ModuleName, ModuleName[]> = {
   budgets: ['tenants', 'orchestrator', 'sla'],
   incidents: ['tenants', 'orchestrator', 'sla', 'egress'],
   status: ['tenants', 'ingest', 'orchestrator', 'sla', 'incidents'],
-  portal: ['tenants', 'orchestrator', 'sla', 'incidents', 'status'],
+  portal: ['tenants', 'orchestrator', 'sla', 'budgets', 'incidents', 'status'],
   'clickhouse-http': [],
 }
 
@@ -121,12 +121,13 @@ export function composeModules(
         })
       : undefined
   const portal =
-    orchestrator && sla && incidents && status && want('portal')
+    orchestrator && sla && budgets && incidents && status && want('portal')
       ? createPortal(slice(config.portal), {
           tenants,
           resolveToken: tokenResolver(platform.pool),
           orchestrator,
           sla,
+          budgets,
           incidents,
           status,
           publicUrl: config.stewardUrl,

@@ -102,6 +102,9 @@ describe.skipIf(!chromiumAvailable())('the customer portal in a browser without 
       page.locator(`[data-incident="${scene.platformIncidentId}"] .estimate`).textContent(),
     ).resolves.toMatch(/^Estimated recovery: .* UTC \(in about \d+ min; our engineers’ estimate\)$/)
     await expect(page.getByRole('table', { name: /^Closed months/ }).count()).resolves.toBe(1)
+    await expect(page.getByRole('region', { name: 'Spending this month' }).textContent()).resolves.toContain(
+      'No monthly budget is set',
+    )
     await photograph(browser, page, 'portal.png', 0.03)
     await page.close()
   })

@@ -4,6 +4,7 @@
 // customer's id, name, runs, incidents and figures appear nowhere: not on the page, not in the
 // refresh JSON, not in the reports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BudgetsModule } from '../../src/budgets/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
 import { PORTAL_CONFIG, type PortalScene, seedPortalScene } from '../helpers/portal-scene.ts'
 import { portal, signIn } from './support.ts'
@@ -158,6 +159,38 @@ describe('what a customer sees', () => {
     const html = await portal(s, 'GET', `/portal/credits/${scene.previousMonth}.html`, { cookie: cookies[0] })
     expect(html.res.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
     expect(html.text).toContain('data-credit-amount="100.00"')
+  })
+
+  it('shows its spending against its budgets, and says when the budget holds its new runs', async () => {
+    const budgets = s.modules.find((m) => m.name === 'budgets') as BudgetsModule
+    const [initech, globex] = scene.customers
+    // A budget of 0 is reached at once: the pause policy holds initech's new runs.
+    const set = await s.api('PATCH', `/v1/customers/${initech.id}`, {
+      settings: { budget: { total: 0, aiTokens: 1000, action: 'pause' } },
+    })
+    expect(set.status).toBe(200)
+    try {
+      await budgets.evaluate()
+      const v = (await refresh(cookies[0]!)).view.spending.value
+      const api = (await (
+        await s.api('GET', `/v1/customers/${initech.id}/budget`, undefined, initech.token)
+      ).json()) as Json
+      expect(v.metrics).toEqual(api.metrics)
+      expect(v.enforcement.state).toBe('paused')
+      const page = await portal(s, 'GET', '/portal', { cookie: cookies[0] })
+      expect(page.text).toContain('data-budget-state="paused"')
+      expect(page.text).toContain('data-field="budget-aiTokens"')
+      expect(page.text).toContain('New runs are paused')
+      // The other customer has no budget, and sees nothing of initech's.
+      const theirs = await portal(s, 'GET', '/portal', { cookie: cookies[1] })
+      expect(theirs.text).toContain('No monthly budget is set')
+      expect(theirs.text).not.toContain('data-budget-state')
+      expect((await refresh(cookies[1]!)).view.spending.value.customerId).toBe(globex.id)
+    } finally {
+      await s.api('PATCH', `/v1/customers/${initech.id}`, { settings: { budget: null } })
+      await budgets.evaluate()
+    }
+    expect((await refresh(cookies[0]!)).view.spending.value.enforcement.state).toBe('none')
   })
 })
 
