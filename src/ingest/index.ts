@@ -167,8 +167,10 @@ export {
   type EventSource,
   type NewEvent,
   type OutboxLag,
+  outboxCtes,
   outboxLag,
   shippedBefore,
+  stewardOutboxParams,
 } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

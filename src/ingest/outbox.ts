@@ -18,26 +18,51 @@ import type { Queryable } from '../db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput } from './events.ts'
 import type { OutboxTarget } from './targets.ts'
 
-const SQL = {
-  // Records the ids first; only ids new to the window (for their customer, and not among the ids
-  // accepted before ids were per customer) go on to the outbox, in one statement.
-  append: `
-WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[])
+/**
+ * The CTEs that append outbox rows given as five array parameters from `$first` (event ids,
+ * customer ids, JSON bodies, sources, targets: `outboxParams`), for a statement that appends
+ * events with the state change they record (one round trip, no explicit transaction). `when`
+ * (SQL) gates the whole append, e.g. on another CTE having inserted its row. The appended rows
+ * are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to the
+ * window (for their customer, and not among the ids accepted before ids were per customer) go on.
+ */
+export function outboxCtes(first: number, when = 'true'): string {
+  const [ids, customers, bodies, sources, targets] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`)
+  return `outbox_input AS (
+  SELECT * FROM unnest(${ids}::text[], ${customers}::text[], ${bodies}::jsonb[], ${sources}::text[], ${targets}::text[])
     WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
-), fresh AS (
+  WHERE ${when}
+), outbox_fresh AS (
   INSERT INTO telemetry_event_ids (customer_id, event_id)
-  SELECT customer_id, event_id FROM input i
+  SELECT customer_id, event_id FROM outbox_input i
   WHERE NOT EXISTS (SELECT 1 FROM telemetry_event_ids_legacy l WHERE l.event_id = i.event_id)
   ORDER BY customer_id, event_id -- one lock order: no deadlock between appenders
   ON CONFLICT (customer_id, event_id) DO NOTHING
   RETURNING customer_id, event_id
-)
-INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
-SELECT i.event_id, i.customer_id, i.source, i.target, i.body
-FROM input i JOIN fresh USING (customer_id, event_id)
-ORDER BY i.n
-RETURNING customer_id, event_id`,
+), outbox_rows AS (
+  INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
+  SELECT i.event_id, i.customer_id, i.source, i.target, i.body
+  FROM outbox_input i JOIN outbox_fresh USING (customer_id, event_id)
+  ORDER BY i.n
+  RETURNING customer_id, event_id
+)`
+}
+
+/** Steward's own events (source 'steward') as the parameters of `outboxCtes`, validated as `appendEvents` does. */
+export function stewardOutboxParams(events: NewEvent[]): unknown[] {
+  const items = stewardItems(events)
+  return [
+    items.map((x) => x.eventId),
+    items.map((x) => x.customerId),
+    items.map((x) => x.body),
+    items.map(() => 'steward'),
+    items.map((x) => x.target),
+  ]
+}
+
+const SQL = {
+  // Records the ids first; only ids new to the window go on to the outbox, in one statement.
+  append: `WITH ${outboxCtes(1)} SELECT customer_id, event_id FROM outbox_rows`,
   // now() when the outbox is empty: everything appended so far has shipped.
   shippedBefore: 'SELECT coalesce(min(enqueued_at), now()) AS at FROM telemetry_outbox',
   lag: `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age
@@ -104,12 +129,12 @@ const stewardId = (id: string | undefined): string =>
  * a producer bug fails the caller's transaction instead of poisoning the relay.
  */
 export async function appendEvents(db: Queryable, events: NewEvent[]): Promise<AppendResult> {
+  return appendItems(db, stewardItems(events), 'steward')
+}
+
+function stewardItems(events: NewEvent[]): OutboxItem[] {
   const now = new Date().toISOString()
-  return appendValidEvents(
-    db,
-    events.map((e) => TelemetryEvent.parse({ ts: now, ...e, eventId: stewardId(e.eventId) })),
-    'steward',
-  )
+  return events.map((e) => eventItem(TelemetryEvent.parse({ ts: now, ...e, eventId: stewardId(e.eventId) })))
 }
 
 /**

@@ -1,14 +1,13 @@
-// Runs in PostgreSQL: create (one transaction for the run, its jobs, its `created` event and the
-// wake-up of workers), and the reads behind GET /v1/runs and GET /v1/runs/:id.
+// Runs in PostgreSQL: create (one statement, so one round trip, for the run, its jobs, its `created`
+// event and the wake-up of workers), and the reads behind GET /v1/runs and GET /v1/runs/:id.
 //
 // Guarantees: a run is stored completely or not at all; the same (customer, idempotencyKey)
 // yields the first run, also when two requests race (the unique key decides).
 
 import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
-import { transaction } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../errors.ts'
-import { appendEvents, attemptSpanId, runTraceId } from '../ingest/index.ts'
+import { attemptSpanId, outboxCtes, runTraceId, stewardOutboxParams } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEvent } from './events.ts'
@@ -33,7 +32,8 @@ import type { RunRequest } from './validate.ts'
 
 const SQL = {
   byKey: 'SELECT id, status FROM runs WHERE customer_id = $1 AND idempotency_key = $2',
-  // The run, its jobs and the NOTIFY of each pool with a ready job, in one statement.
+  // The run, its jobs, its `created` event in the outbox ($9..$13) and the NOTIFY of each pool
+  // with a ready job: one statement, so one round trip and atomic without an explicit transaction.
   insertRun: `
     WITH r AS (
       INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
@@ -59,8 +59,9 @@ const SQL = {
       RETURNING pool, status
     ), woken AS (
       SELECT pg_notify('${JOBS_CHANNEL}', p.pool) FROM (SELECT DISTINCT pool FROM ins WHERE status = 'queued') p
-    )
-    SELECT (SELECT count(*) FROM r)::int AS created, (SELECT count(*) FROM woken)::int AS woken`,
+    ), ${outboxCtes(9, 'EXISTS (SELECT 1 FROM r)')}
+    SELECT (SELECT count(*) FROM r)::int AS created, (SELECT count(*) FROM woken)::int AS woken,
+           (SELECT count(*) FROM outbox_rows)::int AS events`,
   getRun: 'SELECT * FROM runs WHERE id = $1',
   runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
   runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
@@ -115,37 +116,35 @@ export async function createRun(
     timeout_ms: s.timeoutMs ?? null,
     status: s.dependsOn?.length ? 'blocked' : 'queued',
   }))
-  return transaction(pool, async (c) => {
-    const values = [
-      id,
-      req.customerId,
-      req.projectId,
-      req.type,
-      req.priority,
-      req.idempotencyKey ?? null,
-      JSON.stringify(jobs),
-      jobs.length,
-    ]
-    const inserted = await c
-      .query<{ created: number }>(prepared('insertRun', SQL.insertRun, values))
-      .catch((err) => {
-        // The customers foreign key: checked by the insert itself, saving a round trip per run.
-        if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
-        throw err
-      })
-    if (!inserted.rows[0]?.created) {
-      // Lost a race on the same idempotency key: answer with the winner's run.
-      const prior = await c.query<{ id: string; status: RunStatus }>(SQL.byKey, [
-        req.customerId,
-        req.idempotencyKey,
-      ])
-      return created(prior.rows[0]!, false)
-    }
-    await appendEvents(c, [
+  const values = [
+    id,
+    req.customerId,
+    req.projectId,
+    req.type,
+    req.priority,
+    req.idempotencyKey ?? null,
+    JSON.stringify(jobs),
+    jobs.length,
+    ...stewardOutboxParams([
       runEvent({ id, customer_id: req.customerId, project_id: req.projectId, type: req.type }, 'created'),
+    ]),
+  ]
+  const inserted = await pool
+    .query<{ created: number }>(prepared('insertRun', SQL.insertRun, values))
+    .catch((err) => {
+      // The customers foreign key: checked by the insert itself, saving a round trip per run.
+      if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
+      throw err
+    })
+  if (!inserted.rows[0]?.created) {
+    // Lost a race on the same idempotency key (the insert waited for the winner to commit).
+    const prior = await pool.query<{ id: string; status: RunStatus }>(SQL.byKey, [
+      req.customerId,
+      req.idempotencyKey,
     ])
-    return created({ id, status: 'queued' }, true)
-  })
+    return created(prior.rows[0]!, false)
+  }
+  return created({ id, status: 'queued' }, true)
 }
 
 const unknownCustomer = (id: string) =>
