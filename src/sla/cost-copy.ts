@@ -31,7 +31,7 @@ import type { MonthFigures } from './schemas/figures.ts'
 const FROZEN_RANK = 2 ** 43
 
 /** One row of cost_monthly: money in integer cents, costs in `currency`, revenue in `plan_currency`. */
-export interface CostMonthlyRow {
+interface CostMonthlyRow {
   month: string
   customer_id: string
   status: 'frozen' | 'provisional'
@@ -65,7 +65,7 @@ interface MonthCopy {
 const chTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '')
 
 /** The cost_monthly rows of one month: each customer's, then the unallocated fixed cost (''). */
-export function costMonthlyRows(c: MonthCopy): CostMonthlyRow[] {
+function costMonthlyRows(c: MonthCopy): CostMonthlyRow[] {
   const base = {
     month: `${c.month}-01`,
     status: c.status,
@@ -176,8 +176,10 @@ export async function syncCostCopy(
   const done = new Set(frozen.map((f) => f.month))
   const open: MonthCopy[] = []
   const previous = month.key === FIRST_MONTH ? null : previousMonth(month)
-  // An ended month waits for its close (normally within the hour; a held month for an admin).
-  if (previous && !done.has(previous.key))
+  const closes = (m: Month) => !ctx.config.firstMonth || m.key >= ctx.config.firstMonth
+  // An ended month waits for its close (normally within the hour; a held month for an admin); a
+  // month before sla.firstMonth is never closed, so it is not computed again and again either.
+  if (previous && !done.has(previous.key) && closes(previous))
     open.push(provisionalCopy(previous, await provisionalMonth(ctx, previous, now), now))
   if (!done.has(month.key))
     open.push(provisionalCopy(month, await provisionalMonth(ctx, month, now, current), now))

@@ -10,7 +10,7 @@ import { buildCostReport } from '../../src/sla/costs.ts'
 import type { SlaContext } from '../../src/sla/index.ts'
 import { customerDirectory } from '../../src/tenants/index.ts'
 import type { TestSteward } from '../helpers/app.ts'
-import { type GoldenEvent, heartbeats, insertEvents, parseMonth, range } from './golden.ts'
+import { finishedJob, type GoldenEvent, heartbeats, insertEvents, parseMonth, range } from './golden.ts'
 import { type Json, json, startSlaSteward } from './routes/steward.ts'
 
 let s: TestSteward
@@ -18,24 +18,26 @@ let ctx: SlaContext
 
 /** A finished job of `seconds` worker-seconds in pool `default`, and `tokens` input tokens of gpt-x. */
 function work(customerId: string, ts: string, seconds: number, tokens = 0): GoldenEvent[] {
-  const run = { customerId, projectId: 'p1', runId: `r-${customerId}-${ts}`, runType: 'build' }
+  const jobId = `j-${customerId}-${ts}`
   return [
-    {
-      type: 'job',
-      ...run,
-      jobId: `j-${customerId}-${ts}`,
-      stepKey: 's',
-      kind: 'simulate',
-      pool: 'default',
-      attempt: 1,
-      action: 'succeeded',
-      ts,
-      durationMs: seconds * 1000,
-    },
+    finishedJob(customerId, jobId, ts, seconds * 1000),
     ...(tokens
-      ? [{ type: 'usage', ...run, pool: 'default', model: 'gpt-x', inputTokens: tokens, outputTokens: 0, ts }]
+      ? [
+          {
+            type: 'usage',
+            customerId,
+            projectId: 'p1',
+            runId: `r-${jobId}`,
+            runType: 'build',
+            pool: 'default',
+            model: 'gpt-x',
+            inputTokens: tokens,
+            outputTokens: 0,
+            ts,
+          } as GoldenEvent,
+        ]
       : []),
-  ] as GoldenEvent[]
+  ]
 }
 
 beforeAll(async () => {
