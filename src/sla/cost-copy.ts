@@ -20,6 +20,7 @@ import type { SlaContext } from './context.ts'
 import {
   type FrozenMonth,
   frozenMonths,
+  monthsBefore,
   type Profit,
   type ProvisionalMonth,
   provisionalMonth,
@@ -153,12 +154,6 @@ export async function copyFrozenMonth(
   }
 }
 
-/** 12 months before `month` (or the first month there is). */
-function yearBefore(month: Month): Month {
-  const d = new Date(Date.UTC(month.start.getUTCFullYear() - 1, month.start.getUTCMonth(), 1))
-  return d.getUTCFullYear() < 1970 ? parseMonth(FIRST_MONTH) : parseMonth(d.toISOString().slice(0, 7))
-}
-
 /**
  * The refresh job's part: `current` is the month-to-date figures it computed at `now`. Writes the
  * current month provisional, the month before provisional while it is not frozen, and every frozen
@@ -170,7 +165,7 @@ export async function syncCostCopy(
   now: Date,
 ): Promise<{ frozen: string[]; provisional: string[] }> {
   const month = parseMonth(current.month)
-  const frozen = await frozenMonths(ctx, yearBefore(month), month)
+  const frozen = await frozenMonths(ctx, monthsBefore(month, 12), month)
   const writtenAt = new Date()
   const copies = frozen.map((f) => frozenCopy(f, writtenAt))
   const done = new Set(frozen.map((f) => f.month))

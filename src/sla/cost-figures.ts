@@ -7,7 +7,7 @@ import type { SlaContext } from './context.ts'
 import { customersOfMonth } from './customers.ts'
 import { computeMonth } from './figures.ts'
 import { loadLedgers } from './ledger.ts'
-import { firstDay, type Month } from './months.ts'
+import { FIRST_MONTH, firstDay, type Month, parseMonth } from './months.ts'
 import { type Allocation, type AllocationInputs, allocate, type ProfitInput, profitOf } from './profit.ts'
 import type { CustomerProfit } from './schemas/costs.ts'
 import type { CustomerMonth, MonthFigures, UptimeFigures } from './schemas/figures.ts'
@@ -24,6 +24,12 @@ const SQL = {
   months: `
     SELECT to_char(month, 'YYYY-MM') AS month, currency, unallocated_cents, computed_at
     FROM cost_months WHERE month >= $1::date AND month <= $2::date ORDER BY month`,
+}
+
+/** The month `n` months before `month` (or the first month there is): a trend's or a copy's first. */
+export function monthsBefore(month: Month, n: number): Month {
+  const d = new Date(Date.UTC(month.start.getUTCFullYear(), month.start.getUTCMonth() - n, 1))
+  return d.getUTCFullYear() < 1970 ? parseMonth(FIRST_MONTH) : parseMonth(d.toISOString().slice(0, 7))
 }
 
 /** A customer's profitability of one month, without its trend. */

@@ -21,12 +21,13 @@ import {
   frozenProfits,
   inputOf,
   inService,
+  monthsBefore,
   type Profit,
   percents,
   provisionalMonth,
 } from './cost-figures.ts'
 import { canonicalJson, inputsHash, listCredits } from './credits.ts'
-import { firstDay, type Month, parseMonth } from './months.ts'
+import { firstDay, type Month } from './months.ts'
 import { type AllocationInputs, allocate } from './profit.ts'
 import type { CostReport, CustomerProfit } from './schemas/costs.ts'
 import type { UptimeFigures } from './schemas/figures.ts'
@@ -98,12 +99,6 @@ export async function freezeCosts(
 const sum = (items: Profit[], k: 'fixedCents' | 'infrastructureCents' | 'aiCents' | 'costCents') =>
   items.reduce((a, i) => a + i[k], 0)
 
-/** 11 months before `month` (the trend's first month, or the first month there is). */
-function trendStart(month: Month): Month {
-  const d = new Date(Date.UTC(month.start.getUTCFullYear(), month.start.getUTCMonth() - 11, 1))
-  return d.getUTCFullYear() < 1970 ? parseMonth('1970-01') : parseMonth(d.toISOString().slice(0, 7))
-}
-
 /** The month's profitability: frozen when its close froze it, else provisional (computed now). */
 export async function buildCostReport(ctx: SlaContext, month: Month, now = new Date()): Promise<CostReport> {
   const frozen = (
@@ -119,7 +114,7 @@ export async function buildCostReport(ctx: SlaContext, month: Month, now = new D
       frozen_at: Date
     }>(SQL.month, [firstDay(month)])
   ).rows[0]
-  const history = await frozenProfits(ctx, trendStart(month), month)
+  const history = await frozenProfits(ctx, monthsBefore(month, 11), month)
   let head: Omit<CostReport, 'customers' | 'totals'>
   let items: Profit[]
   if (frozen) {
