@@ -15,7 +15,7 @@ interface PanelCommon {
   /** Width on the 24-column grid (default 12) and height in grid rows (default 8). */
   w?: number
   h?: number
-  /** Time series drawn as stacked bars (volume panels). */
+  /** Stacked bars: a time series drawn as stacked bars (volume panels), a bar chart's series stacked. */
   bars?: boolean
   /** Red/green step at this value for stat panels: below is red (higherIsBetter) or green. */
   threshold?: { value: number; higherIsBetter: boolean }
@@ -94,7 +94,7 @@ function fieldConfig(p: PanelCommon): Record<string, unknown> {
     }
     defaults.color = { mode: 'thresholds' }
   }
-  if (p.bars) {
+  if (p.bars && p.type === 'timeseries') {
     defaults.custom = { drawStyle: 'bars', fillOpacity: 80, stacking: { mode: 'normal', group: 'A' } }
   }
   return { defaults, overrides: [] }
@@ -111,6 +111,17 @@ function options(p: PanelCommon): Record<string, unknown> {
       }
     case 'table':
       return { showHeader: true, cellHeight: 'sm' }
+    case 'barchart':
+      // The first text column (a customer, a month) is the x axis: one group of bars per value.
+      return {
+        orientation: 'auto',
+        stacking: p.bars ? 'normal' : 'none',
+        showValue: 'auto',
+        groupWidth: 0.7,
+        barWidth: 0.97,
+        legend: { displayMode: 'list', placement: 'bottom' },
+        tooltip: { mode: 'multi' },
+      }
     case 'piechart':
       return { reduceOptions: { calcs: ['sum'], fields: '', values: true }, legend: { displayMode: 'table' } }
     default:

@@ -1,7 +1,9 @@
 // Cost dashboard: AI tokens x model price + worker-seconds x pool price, from the cost_1h view
 // (schemas/clickhouse/030_prices.sql, 061_usage_tokens.sql: usage_1h and jobs_1h priced at the
-// price in force each hour, cache reads, cache writes and reasoning at their own prices).
+// price in force each hour, cache reads, cache writes and reasoning at their own prices); and the
+// monthly profitability (profitability.ts).
 import type { DashboardSpec } from './builder.ts'
+import { profitabilityPanels } from './profitability.ts'
 import { ENDED, filters, JOB_DIMS, RUN_DIMS, STANDARD_VARIABLES } from './sql.ts'
 
 const cost = filters(JOB_DIMS)
@@ -146,6 +148,8 @@ LEFT JOIN
 ) AS r ON c.run_type = r.run_type
 ORDER BY total_cost DESC, run_type`,
     },
+    { row: 'Profitability (monthly: frozen at the SLA close, provisional before)' },
+    ...profitabilityPanels,
     { row: 'AI usage' },
     {
       source: 'clickhouse',

@@ -37,7 +37,7 @@ export const RANGE_END_MONTH = `toStartOfMonth(toTimeZone($__toTime, 'UTC'))`
 /** sla_monthly rows of months that have ended (earlier rows of the current month are month-to-date). */
 export const CLOSED_MONTH = `month < toStartOfMonth(toTimeZone(now(), 'UTC'))`
 
-/** Closed months (sla_monthly.month, first day) overlapping the dashboard range. */
+/** Months (a `month` column of first days: sla_monthly, cost_monthly) overlapping the dashboard range. */
 export const MONTHS_IN_RANGE = `month >= toStartOfMonth(toTimeZone($__fromTime, 'UTC')) AND month <= toDate(toTimeZone($__toTime, 'UTC'))`
 
 /** A minute is up for the factory when a healthy control-plane heartbeat or an ok probe of the

@@ -10,18 +10,27 @@
 //   `inputs`), the config's fixed prices and policy, and the customers' settings at the close, so
 //   telemetry that arrives late changes none of them;
 // - revenue always uses the credit's net after its corrections (the ledger): a correction is an
-//   admin's recorded decision, not late data.
+//   admin's recorded decision, not late data;
+// - the frozen month is then copied to ClickHouse for Grafana (cost-copy.ts); that copy failing
+//   never undoes nor blocks the freeze (PostgreSQL is the record), and the refresh job catches up.
 import { transaction } from '../db/postgres.ts'
-import { fixedCostOfMonth } from '../pricing/index.ts'
 import type { SlaContext } from './context.ts'
+import { copyFrozenMonth } from './cost-copy.ts'
+import {
+  allocationInputs,
+  frozenProfits,
+  inputOf,
+  inService,
+  monthsBefore,
+  type Profit,
+  percents,
+  provisionalMonth,
+} from './cost-figures.ts'
 import { canonicalJson, inputsHash, listCredits } from './credits.ts'
-import { customersOfMonth } from './customers.ts'
-import { computeMonth } from './figures.ts'
-import { loadLedgers } from './ledger.ts'
-import { firstDay, type Month, parseMonth } from './months.ts'
-import { type AllocationInputs, allocate, type ProfitInput, profitOf } from './profit.ts'
+import { firstDay, type Month } from './months.ts'
+import { type AllocationInputs, allocate } from './profit.ts'
 import type { CostReport, CustomerProfit } from './schemas/costs.ts'
-import type { CustomerMonth, UptimeFigures } from './schemas/figures.ts'
+import type { UptimeFigures } from './schemas/figures.ts'
 
 const SQL = {
   insertMonth: `
@@ -34,66 +43,12 @@ const SQL = {
   month: `
     SELECT currency, policy, basis, fixed_cents, unallocated_cents, inputs, inputs_sha256, computed_at, frozen_at
     FROM cost_months WHERE month = $1::date`,
-  // Frozen customer-months of `months` (first days), with their month's currency.
-  customers: `
-    SELECT to_char(c.month, 'YYYY-MM') AS month, c.customer_id, c.credit_id, c.minutes_in_service,
-           c.fixed_percent::float8 AS fixed_percent, c.fixed_cents, c.infrastructure_cents, c.ai_cents, c.fee_cents,
-           c.credit_cents, c.plan_currency, m.currency
-    FROM cost_customer_months c JOIN cost_months m USING (month)
-    WHERE c.month >= $1::date AND c.month <= $2::date ORDER BY c.month, c.customer_id`,
-}
-
-/** Minutes (to date) in service: of the factory (`overall`), or of a customer since it began. */
-const inService = (u: Pick<UptimeFigures, 'minutes' | 'notInServiceMinutes'>) =>
-  u.minutes - u.notInServiceMinutes
-
-/** A customer-month's contribution to the profitability, from its SLA figures. */
-function inputOf(
-  m: CustomerMonth,
-  percent: number | null,
-  credit: { id: number; cents: number } | null,
-): ProfitInput {
-  const c = m.cost
-  // Figures priced before infrastructureCents was kept: their 6-decimal infrastructure, rounded.
-  const infrastructureCents =
-    c.infrastructureCents ?? Math.min(c.totalCents, Math.round(c.infrastructure * 100))
-  return {
-    customerId: m.customerId,
-    minutesInService: inService(m.uptime),
-    fixedCostPercent: percent,
-    infrastructureCents,
-    aiCents: c.totalCents - infrastructureCents,
-    feeCents: m.evaluation.feeCents,
-    creditCents: credit?.cents ?? m.evaluation.creditCents,
-    planCurrency: m.evaluation.currency,
-    creditId: credit?.id ?? null,
-  }
-}
-
-async function percents(ctx: SlaContext, month: Month): Promise<Map<string, number | null>> {
-  const existed = await customersOfMonth(ctx.tenants, month)
-  return new Map(existed.map((c) => [c.id, c.settings.fixedCostPercent]))
-}
-
-function allocationInputs(
-  ctx: SlaContext,
-  month: Month,
-  factoryMinutes: number,
-  customers: ProfitInput[],
-): AllocationInputs {
-  return {
-    month: month.key,
-    currency: ctx.prices.currency,
-    policy: ctx.prices.allocation,
-    factoryMinutes,
-    fixed: fixedCostOfMonth(ctx.prices, month.start, month.end),
-    customers,
-  }
 }
 
 /**
  * Freezes the month's profitability from its credit records (the close, after issuing them);
- * `factory` is the month's overall uptime. True when this call froze it.
+ * `factory` is the month's overall uptime. True when this call froze it. Then the frozen month is
+ * copied to ClickHouse (also when an earlier run froze it: a re-write replaces the copy).
  */
 export async function freezeCosts(
   ctx: SlaContext,
@@ -107,7 +62,7 @@ export async function freezeCosts(
   )
   const inputs = allocationInputs(ctx, month, inService(factory), customers)
   const a = allocate(inputs)
-  return transaction(ctx.pool, async (db) => {
+  const froze = await transaction(ctx.pool, async (db) => {
     const { rows } = await db.query(SQL.insertMonth, [
       firstDay(month),
       inputs.currency,
@@ -137,64 +92,12 @@ export async function freezeCosts(
     }
     return true
   })
-}
-
-interface FrozenRow {
-  month: string
-  customer_id: string
-  credit_id: string | null
-  minutes_in_service: number
-  fixed_percent: number | null
-  fixed_cents: string
-  infrastructure_cents: string
-  ai_cents: string
-  fee_cents: string
-  credit_cents: string
-  plan_currency: string
-  currency: string
-}
-
-type Profit = Omit<CustomerProfit, 'trend'>
-
-/** Frozen customer-months from `from` to `to` (keys), each with its credit's corrections. */
-async function frozenProfits(
-  ctx: SlaContext,
-  from: Month,
-  to: Month,
-): Promise<(Profit & { month: string })[]> {
-  const { rows } = await ctx.pool.query<FrozenRow>(SQL.customers, [firstDay(from), firstDay(to)])
-  const ledgers = await loadLedgers(
-    ctx.pool,
-    rows.filter((r) => r.credit_id !== null).map((r) => Number(r.credit_id)),
-  )
-  return rows.map((r) => {
-    const creditId = r.credit_id === null ? null : Number(r.credit_id)
-    const ledger = creditId === null ? undefined : ledgers.get(creditId)
-    const creditCents = Number(r.credit_cents)
-    const input: ProfitInput = {
-      customerId: r.customer_id,
-      minutesInService: r.minutes_in_service,
-      fixedCostPercent: r.fixed_percent,
-      infrastructureCents: Number(r.infrastructure_cents),
-      aiCents: Number(r.ai_cents),
-      feeCents: Number(r.fee_cents),
-      creditCents,
-      planCurrency: r.plan_currency,
-      creditId,
-    }
-    const adjustment = ledger ? ledger.netCents - creditCents : 0
-    return { month: r.month, ...profitOf(input, Number(r.fixed_cents), adjustment, r.currency) }
-  })
+  await copyFrozenMonth(ctx, month)
+  return froze
 }
 
 const sum = (items: Profit[], k: 'fixedCents' | 'infrastructureCents' | 'aiCents' | 'costCents') =>
   items.reduce((a, i) => a + i[k], 0)
-
-/** 11 months before `month` (the trend's first month, or the first month there is). */
-function trendStart(month: Month): Month {
-  const d = new Date(Date.UTC(month.start.getUTCFullYear(), month.start.getUTCMonth() - 11, 1))
-  return d.getUTCFullYear() < 1970 ? parseMonth('1970-01') : parseMonth(d.toISOString().slice(0, 7))
-}
 
 /** The month's profitability: frozen when its close froze it, else provisional (computed now). */
 export async function buildCostReport(ctx: SlaContext, month: Month, now = new Date()): Promise<CostReport> {
@@ -211,7 +114,7 @@ export async function buildCostReport(ctx: SlaContext, month: Month, now = new D
       frozen_at: Date
     }>(SQL.month, [firstDay(month)])
   ).rows[0]
-  const history = await frozenProfits(ctx, trendStart(month), month)
+  const history = await frozenProfits(ctx, monthsBefore(month, 11), month)
   let head: Omit<CostReport, 'customers' | 'totals'>
   let items: Profit[]
   if (frozen) {
@@ -230,15 +133,8 @@ export async function buildCostReport(ctx: SlaContext, month: Month, now = new D
       inputsSha256: frozen.inputs_sha256,
     }
   } else {
-    const settings = await percents(ctx, month)
-    const ids = [...settings.keys()]
-    const figures = ids.length && now >= month.start ? await computeMonth(ctx, month, ids, { now }) : null
-    const customers = (figures?.customers ?? []).map((m) =>
-      inputOf(m, settings.get(m.customerId) ?? null, null),
-    )
-    const inputs = allocationInputs(ctx, month, figures ? inService(figures.overall.uptime) : 0, customers)
-    const a = allocate(inputs)
-    items = customers.map((c) => profitOf(c, a.shares.get(c.customerId) ?? 0, 0, inputs.currency))
+    const { inputs, allocation: a, items: computed } = await provisionalMonth(ctx, month, now)
+    items = computed
     head = {
       month: month.key,
       status: 'provisional',

@@ -12,6 +12,7 @@ import { type AlertTargets, alertTargets, factoryMinutes, type MinuteVerdict } f
 import { closeDueMonths, closedUntil, lastClosedMonth } from './close.ts'
 import { type SlaConfig, slaConfigSchema } from './config.ts'
 import type { SlaContext } from './context.ts'
+import { syncCostCopy } from './cost-copy.ts'
 import { type CreditSummary, customerCreditHistory, writeSlaMonthly } from './credits.ts'
 import { customerIds } from './customers.ts'
 import { type FactoryUptimeDays, factoryUptimeDays } from './daily.ts'
@@ -59,7 +60,7 @@ export const SLA_JOBS = {
   lateDataCheck: 'sla.late-data-check',
 } as const
 
-/** Month-to-date figures for Grafana and /metrics, and an RPO sample. */
+/** Month-to-date figures for Grafana and /metrics, an RPO sample, and the profitability copy (cost-copy.ts). */
 async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>, now: Date) {
   const samples = await currentRpo(ctx.pool)
   await recordRpoSamples(ctx.pool, new Date(Math.floor(now.getTime() / 60_000) * 60_000), samples)
@@ -71,7 +72,13 @@ async function refresh(ctx: SlaContext, gauges: ReturnType<typeof createGauges>,
     if (m.success.successRate !== null) gauges.success.set({ customer: m.customerId }, m.success.successRate)
   }
   await writeSlaMonthly(ctx.ch, figures.customers)
-  return { month: figures.month, customers: figures.customers.length, uptime: figures.overall.uptime.percent }
+  const costs = await syncCostCopy(ctx, figures, now)
+  return {
+    month: figures.month,
+    customers: figures.customers.length,
+    uptime: figures.overall.uptime.percent,
+    costs,
+  }
 }
 
 function createGauges(registry: Registry) {

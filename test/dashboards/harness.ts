@@ -9,7 +9,7 @@ import { TelemetryEvent, toRow } from '../../src/ingest/index.ts'
 import { syncPrices } from '../../src/pricing/index.ts'
 import { openTestClickHouse } from '../helpers/db.ts'
 import { ALL, type ExpandContext, expandClickHouseSql } from './expand.ts'
-import { EVENTS, FROM, PRICES, SLA_ROWS, TO } from './workload.ts'
+import { COST_ROWS, EVENTS, FROM, PRICES, SLA_ROWS, TO } from './workload.ts'
 
 /** This process's chDB with every ClickHouse migration (the .sql files in order) and the workload. */
 export async function openSeededClickHouse(): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
@@ -20,7 +20,7 @@ export async function openSeededClickHouse(): Promise<{ client: ClickHouseClient
   return { client: handle.client, close: () => handle.close() }
 }
 
-/** Inserts the workload's events (through `events`, so the views fill the rollups), prices and SLA rows. */
+/** Inserts the workload's events (through `events`, so the views fill the rollups), prices, SLA and profitability rows. */
 export async function seedWorkload(client: ClickHouseClient): Promise<void> {
   const rows = EVENTS.map((e) => toRow(TelemetryEvent.parse(e)))
   // The relay always sends a deduplication token (the rollups rely on it, see 011_rollup_dedup.sql).
@@ -43,6 +43,13 @@ export async function seedWorkload(client: ClickHouseClient): Promise<void> {
   await syncPrices(client, stale, new Date('2026-01-01T00:00:00Z'))
   await syncPrices(client, PRICES, new Date('2026-02-01T00:00:00Z'))
   await client.insert({ table: 'sla_monthly', values: SLA_ROWS, format: 'JSONEachRow' })
+  // One insert per version: a later write replacing an earlier one, as the refresh job does.
+  for (const v of new Set(COST_ROWS.map((r) => r.version)))
+    await client.insert({
+      table: 'cost_monthly',
+      values: COST_ROWS.filter((r) => r.version === v),
+      format: 'JSONEachRow',
+    })
 }
 
 /** Every standard variable at "All", the SLA targets at their defaults. */

@@ -300,3 +300,83 @@ export const SLA_ROWS = [
   sla('2026-02-01', 'acme', 'rto:worker_recovery', 100, 600, 1),
   sla('2026-02-01', 'acme', 'credit', 5, 0, 0, 5, 99_900),
 ].map((r) => ({ ...r, currency: 'USD', plan_version: 1, computed_at: '2026-03-02 00:00:00.000' }))
+
+/** A cost_monthly row (src/sla/cost-copy.ts): cents; margin measured when the plan is in USD. */
+const profit = (
+  month: string,
+  customer_id: string,
+  status: 'frozen' | 'provisional',
+  c: { fixed: number; infra: number; ai: number; fee: number; credit: number; plan?: string },
+  version: number,
+) => {
+  const cost = c.fixed + c.infra + c.ai
+  const revenue = c.fee - c.credit
+  const plan = c.plan ?? 'USD'
+  const measured = customer_id !== '' && plan === 'USD'
+  return {
+    month,
+    customer_id,
+    status,
+    fixed_cents: c.fixed,
+    infrastructure_cents: c.infra,
+    ai_cents: c.ai,
+    cost_cents: cost,
+    fee_cents: c.fee,
+    net_credit_cents: c.credit,
+    revenue_cents: revenue,
+    margin_cents: measured ? revenue - cost : null,
+    // Hundredths of a percent truncated toward zero, as GET /v1/costs computes it.
+    margin_percent: measured && revenue > 0 ? Math.trunc(((revenue - cost) * 10_000) / revenue) / 100 : null,
+    currency: 'USD',
+    plan_currency: customer_id === '' ? '' : plan,
+    margin_status: customer_id === '' ? 'unallocated' : measured ? 'measured' : 'unmeasured',
+    computed_at: '2026-03-02 00:00:00.000',
+    version,
+  }
+}
+const FROZEN = 2 ** 43
+/**
+ * Profitability copies: January and February frozen, March provisional (written twice: the later
+ * write replaces the earlier). newco's plan is in EUR (margin unmeasured); globex's February
+ * credit exceeds its cost margin (a loss).
+ */
+export const COST_ROWS = [
+  profit(
+    '2026-01-01',
+    'acme',
+    'frozen',
+    { fixed: 10_000, infra: 1, ai: 2, fee: 100_000, credit: 0 },
+    FROZEN + 1,
+  ),
+  profit(
+    '2026-02-01',
+    'acme',
+    'frozen',
+    { fixed: 13_334, infra: 720, ai: 100, fee: 100_000, credit: 10_000 },
+    FROZEN + 2,
+  ),
+  profit(
+    '2026-02-01',
+    'globex',
+    'frozen',
+    { fixed: 13_333, infra: 90_000, ai: 0, fee: 100_000, credit: 30_000 },
+    FROZEN + 2,
+  ),
+  profit('2026-02-01', '', 'frozen', { fixed: 1, infra: 0, ai: 0, fee: 0, credit: 0 }, FROZEN + 2),
+  profit('2026-03-01', 'acme', 'provisional', { fixed: 1, infra: 1, ai: 1, fee: 1, credit: 0 }, 1),
+  profit(
+    '2026-03-01',
+    'acme',
+    'provisional',
+    { fixed: 20_000, infra: 333, ai: 667, fee: 100_000, credit: 0 },
+    2,
+  ),
+  profit(
+    '2026-03-01',
+    'newco',
+    'provisional',
+    { fixed: 10_000, infra: 50, ai: 0, fee: 50_000, credit: 5_000, plan: 'EUR' },
+    2,
+  ),
+  profit('2026-03-01', '', 'provisional', { fixed: 0, infra: 0, ai: 0, fee: 0, credit: 0 }, 2),
+]

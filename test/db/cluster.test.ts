@@ -105,6 +105,7 @@ describe('the cluster form of every migration statement', () => {
       'otel_metrics_sum',
       'otel_metrics_gauge',
       'otel_metrics_histogram',
+      'cost_monthly',
     ])
     for (const s of migrationStatements.filter((x) => x.startsWith('CREATE TABLE'))) {
       const [local, distributed, ...more] = clusterStatements(s, CLUSTER)

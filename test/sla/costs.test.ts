@@ -16,6 +16,7 @@ import {
   type GoldenEvent,
   heartbeats,
   insertEvents,
+  finishedJob as job,
   openSlaEnv,
   parseMonth,
   type SlaTestEnv,
@@ -39,24 +40,6 @@ const customers = Object.entries(golden.customers) as [string, Customer][]
 
 let env: SlaTestEnv
 const pools: Pool[] = []
-
-/** A finished job of `ms` worker-milliseconds in pool `default`. */
-const job = (customerId: string, jobId: string, ts: string, durationMs: number) =>
-  ({
-    type: 'job',
-    customerId,
-    projectId: 'p1',
-    runId: `r-${jobId}`,
-    runType: 'build',
-    jobId,
-    stepKey: 's',
-    kind: 'simulate',
-    pool: 'default',
-    attempt: 1,
-    action: 'succeeded',
-    ts,
-    durationMs,
-  }) as GoldenEvent
 
 /** The month's work: each customer's worker-seconds in one job and its tokens in one usage event, on 20 November. */
 function usage(): GoldenEvent[] {

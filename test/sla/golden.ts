@@ -74,6 +74,28 @@ export function heartbeats(month: Month, down: Set<number> = new Set()): GoldenE
   return out
 }
 
+/** A succeeded job of `durationMs` handler time in pool `default` (run `r-<jobId>`, project p1, type build). */
+export const finishedJob = (
+  customerId: string,
+  jobId: string,
+  ts: string,
+  durationMs: number,
+): GoldenEvent => ({
+  type: 'job',
+  customerId,
+  projectId: 'p1',
+  runId: `r-${jobId}`,
+  runType: 'build',
+  jobId,
+  stepKey: 's',
+  kind: 'simulate',
+  pool: 'default',
+  attempt: 1,
+  action: 'succeeded',
+  ts,
+  durationMs,
+})
+
 /** Minute index of an ISO time within its month. */
 export const minuteOf = (month: Month, iso: string) => (Date.parse(iso) - month.start.getTime()) / 60_000
 

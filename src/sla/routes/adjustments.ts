@@ -5,6 +5,7 @@ import { requireAdmin } from '../../http/auth.ts'
 import { createRouter, jsonContent, problems, security } from '../../http/openapi.ts'
 import { exportToClickHouse } from '../close.ts'
 import type { SlaContext } from '../context.ts'
+import { copyFrozenMonth } from '../cost-copy.ts'
 import { adjustCredit } from '../ledger.ts'
 import { parseMonth } from '../months.ts'
 import { CreditLedger, NewCreditAdjustment } from '../schemas/ledger.ts'
@@ -42,8 +43,10 @@ export function adjustmentRoutes(ctx: SlaContext) {
         c.req.valid('json'),
         'admin',
       )
-      // Grafana's copy follows (a failure is logged; the next close run rewrites it).
+      // Grafana's copies follow: the SLA figures and the month's profitability, whose revenue the
+      // correction moves (a failure is logged; the next close run, or sla.refresh, rewrites them).
       await exportToClickHouse(ctx, parseMonth(ledger.month))
+      await copyFrozenMonth(ctx, parseMonth(ledger.month))
       return c.json(ledger, 201)
     },
   )
