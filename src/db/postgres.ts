@@ -159,6 +159,10 @@ export function createPool(
   })
   // An idle client's error (server restart, network) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
+  // Nor may a checked-out client's, between two of its queries (a transaction waiting on other
+  // work, a held advisory lock): pg then emits 'error' on the client itself. The caller learns of
+  // it from its next query, which fails; the pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}))
   return pool
 }
 
