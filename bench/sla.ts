@@ -61,6 +61,8 @@ const TABLES = [
   'signals_1m',
   'health_1m',
   'runs_1h',
+  'run_finals',
+  'run_resumes',
   'jobs_1h',
   'usage_1h',
   'api_1m',

@@ -13,8 +13,9 @@ import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from '.
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
 import { serviceStart } from './service.ts'
+import { SIGNAL } from './signals.ts'
 import { loadStates } from './states.ts'
-import { periodsOf, SIGNAL, uptimeFigures } from './uptime.ts'
+import { periodsOf, uptimeFigures } from './uptime.ts'
 
 export async function computeMonth(
   ctx: SlaContext,

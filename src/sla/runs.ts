@@ -10,60 +10,16 @@
 //   out of the success rate and listed; an operator's cancellation counts against it;
 // - execution time is active time: a resumed run is timed from its last resume, not its creation.
 //
-// Outcomes need each run's events, so they read raw `events` through the (customer_id, type, ts)
-// key: the month's terminal events, and for resumed runs their events up to `now`. Job counts come
-// from the jobs_1h rollup (or raw events, to check).
+// Outcomes come from the per-run rollup run_finals (or, to check it, raw events): run-outcomes.ts.
+// Job counts come from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
+import { OUTCOMES } from './run-outcomes.ts'
 import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
-// A run that was never resumed has one terminal event (succeeded, failed or cancelled): it counts
-// where that event is, timed by its durationMs (creation to finish), read with FINAL so a copy of an
-// event counts once. A resumed run (`resumed`: its last resume up to now) counts at its last
-// terminal event up to now, when that falls in the month after its last resume (else it is
-// running again, or finished in a later month), timed from that resume. Only resumed runs need a
-// GROUP BY run; the rest is one pass over the month's terminal events (bench/sla.ts). A run's
-// target is looked up by "customer/runType" (customer ids cannot contain '/').
-const OUTCOMES = `
-  WITH resumed AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS at
-    FROM events
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'resumed'
-      AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
-    GROUP BY c, r
-  )
-  SELECT c, a, e, by, t, count() AS n,
-         countIf(a = 'succeeded' AND active <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
-         quantilesExactIf(0.5, 0.95, 0.99)(active, a = 'succeeded') AS q,
-         arraySlice(arraySort(groupArrayIf((toString(fin), r, why), a = 'cancelled' AND by = 'operator')), 1, 100) AS ops
-  FROM (
-    SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
-           cancel_reason AS why, run_type AS t, duration_ms AS active
-    FROM events FINAL
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
-      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-      AND (customer_id, run_id) NOT IN (SELECT c, r FROM resumed)
-    UNION ALL
-    SELECT f.c, f.r, f.fin, f.last.1, f.last.2, f.last.3, f.last.4, f.last.5,
-           toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))
-    FROM (
-      SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
-             argMax((action, error_class, cancelled_by, cancel_reason, run_type), ts) AS last
-      FROM events
-      WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
-        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
-        AND (customer_id, run_id) IN (SELECT c, r FROM resumed)
-      GROUP BY c, r
-    ) AS f
-    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
-    WHERE f.fin < toDateTime64({to:UInt32}, 3, 'UTC') AND f.fin > rs.at
-  )
-  GROUP BY c, a, e, by, t`
-
 const SQL = {
-  outcomes: OUTCOMES,
   jobs: {
     rollup: `
       SELECT customer_id AS c, action AS a, sum(jobs) AS n
@@ -174,7 +130,7 @@ export async function loadRunFigures(
     }
   }
   const [outcomes, jobs] = await Promise.all([
-    chQuery<OutcomeRow>(ch, SQL.outcomes, { ...params, now: now.getTime(), keys, targets: targetValues }),
+    chQuery<OutcomeRow>(ch, OUTCOMES[source], { ...params, now: now.getTime(), keys, targets: targetValues }),
     chQuery<{ c: string; a: string; n: number }>(ch, SQL.jobs[source], params),
   ])
   const out = new Map(customerIds.map((id) => [id, emptyFigures()]))

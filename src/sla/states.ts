@@ -8,13 +8,8 @@ import type { Span } from './months.ts'
 import type { FigureSource } from './schemas/figures.ts'
 import type { MaintenanceWindow, Plan } from './schemas/plan.ts'
 import { inServiceMask, loadService, type Service } from './service.ts'
-import {
-  classifyMinutes,
-  customerSignal,
-  loadMinuteSignals,
-  type MinuteSignals,
-  maintenanceMask,
-} from './uptime.ts'
+import { loadMinuteSignals, type MinuteSignals } from './signals.ts'
+import { classifyMinutes, customerSignal, maintenanceMask } from './uptime.ts'
 import { witnessedMinutes, witnessSpans } from './witness.ts'
 
 export interface SpanStates {
