@@ -1,12 +1,9 @@
-// The statements behind the run figures (runs.ts): each run's final outcome in a month, grouped by
-// customer, outcome, failure class, canceller and run type, from the per-run rollup or, to check
-// it, from raw `events` (docs/sla.md, "How each figure is computed — success rate" and
-// "Performance").
+// The statement behind the run figures (runs.ts): each run's final outcome in a month, grouped by
+// customer, outcome, failure class, canceller and run type (docs/sla.md, "How each figure is
+// computed — success rate" and "Performance").
 //
-// Both give the same rows for the same events, duplicates included: the raw statement judges every
-// run from its events (read FINAL); the rollup reads one row per run and month (run_finals, FINAL)
-// and judges one by one only the runs whose month row alone cannot tell (ClickHouse 047). Both end
-// in the same grouping (`grouped`), so a figure is computed by one piece of SQL.
+// One piece of SQL over either source: the per-run rollup, or raw `events` to check it. Both give
+// the same rows for the same events, copies of an event included.
 import type { FigureSource } from './schemas/figures.ts'
 
 const FROM = `toDateTime64({from:UInt32}, 3, 'UTC')`
@@ -26,17 +23,10 @@ const lastEvents = (from: string, where: string) => `
   WHERE ${CUSTOMERS} AND ${where} AND ts >= ${FROM} AND ts < ${NOW}
   GROUP BY c, r`
 
-/**
- * Runs judged one by one from `last` (lastEvents): counted when the last final event falls in the
- * month and after the run's last resume (`resumed`), timed from that resume when there is one.
- */
-const judged = (last: string) => `
-  SELECT f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS a, f.last.2 AS e, f.last.3 AS by, f.last.4 AS why,
-         f.last.5 AS t,
-         if(rs.r = '', f.last.6, toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))) AS active
-  FROM (${last}) AS f
-  LEFT JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
-  WHERE f.fin < ${TO} AND (rs.r = '' OR f.fin > rs.at)`
+/** A run's last final event (`f`, from lastEvents) as a counted row, `active` its active time. */
+const counted = (active: string) => `
+  f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS a, f.last.2 AS e, f.last.3 AS by, f.last.4 AS why,
+  f.last.5 AS t, ${active} AS active`
 
 /**
  * Groups the counted runs (c, r, fin, a, e, by, why, t, active): runs, those within the run type's
@@ -55,73 +45,71 @@ const grouped = (counted: string) => `
     GROUP BY c, a, e, by, t
   )`
 
-// Every run straight from its raw events: the reference the rollup is checked against. A run with
-// one final event from the month's start up to now, never resumed, counts there, timed by its
-// durationMs; the others (several final events: failed then cancelled, finished again after the
-// month; or resumed) are judged one by one. Which runs have several is found by a hash of the run:
-// a collision only sends a run to be judged, which gives the same answer.
+// Where final and resume events are read: `from` and `where` of a FROM clause.
+interface Source {
+  from: string
+  where: string
+}
+
 const RUN_HASH = 'cityHash64(customer_id, run_id)'
-const RAW = `
+/** `key NOT IN set`, costing nothing when the set is empty (the scalar folds before rows are read). */
+const unless = (set: string, key: string, columns: string) =>
+  `((SELECT count() FROM ${set}) = 0 OR ${key} NOT IN (SELECT ${columns} FROM ${set}))`
+
+/**
+ * A run with one final event from the month's start up to now, never resumed, counts at that event
+ * (if it is in the month), timed by its durationMs: one pass over the month's final events. The
+ * few others are judged one by one at their last final event (lastEvents): runs with several
+ * (failed then cancelled; finished again after the month; copies of an event not yet merged
+ * away), counted when it falls in the month; and resumed runs, counted when it also comes after
+ * the last resume, timed from that resume. Which runs have several is found by a hash of the run:
+ * a collision only sends a run to be judged, which gives the same answer.
+ */
+const outcomes = (finals: Source, resumes: Source) => `
   WITH resumed AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM events
-    WHERE ${CUSTOMERS} AND type = 'run' AND action = 'resumed' AND ts < ${NOW}
+    SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM ${resumes.from}
+    WHERE ${CUSTOMERS} AND ${resumes.where} AND ts < ${NOW}
     GROUP BY c, r
   ),
   several AS (
-    SELECT ${RUN_HASH} AS h FROM events FINAL
-    WHERE ${CUSTOMERS} AND type = 'run' AND ${FINISHED} AND ts >= ${FROM} AND ts < ${NOW}
+    SELECT ${RUN_HASH} AS h FROM ${finals.from}
+    WHERE ${CUSTOMERS} AND ${finals.where} AND ts >= ${FROM} AND ts < ${NOW}
     GROUP BY h HAVING count() > 1
   )
   ${grouped(`
     SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
            cancel_reason AS why, run_type AS t, duration_ms AS active
-    FROM events FINAL
-    WHERE ${CUSTOMERS} AND type = 'run' AND ${FINISHED} AND ts >= ${FROM} AND ts < ${TO}
-      AND ${RUN_HASH} NOT IN several AND (customer_id, run_id) NOT IN (SELECT c, r FROM resumed)
+    FROM ${finals.from}
+    WHERE ${CUSTOMERS} AND ${finals.where} AND ts >= ${FROM} AND ts < ${TO}
+      AND ${unless('several', RUN_HASH, 'h')} AND ${unless('resumed', '(customer_id, run_id)', 'c, r')}
     UNION ALL
-    ${judged(
-      lastEvents(
-        'events FINAL',
-        `type = 'run' AND ${FINISHED} AND (${RUN_HASH} IN several OR (customer_id, run_id) IN (SELECT c, r FROM resumed))`,
-      ),
-    )}`)}`
+    SELECT ${counted('f.last.6')}
+    FROM (${lastEvents(
+      finals.from,
+      `${finals.where} AND (SELECT count() FROM several) > 0 AND ${RUN_HASH} IN (SELECT h FROM several)
+       AND ${unless('resumed', '(customer_id, run_id)', 'c, r')}`,
+    )}) AS f
+    WHERE f.fin < ${TO}
+    UNION ALL
+    SELECT ${counted('toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))')}
+    FROM (${lastEvents(
+      finals.from,
+      `${finals.where} AND (SELECT count() FROM resumed) > 0 AND (customer_id, run_id) IN (SELECT c, r FROM resumed)`,
+    )}) AS f
+    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
+    WHERE f.fin < ${TO} AND f.fin > rs.at`)}`
 
-// One row per run and month (run_finals: its last final event of the month, copies collapsed):
-// a run's row of the month is its final outcome, timed by its durationMs, unless
-// - it has a final event after the month, up to now (`later`): its outcome is later, not counted;
-// - it has a final event after now (`ahead`: a past `now`, or telemetry dated ahead): its month
-//   row may hide the events before now, so it is judged from its raw events;
-// - it was resumed (`resumed`): judged from its month rows, timed from its last resume.
-// These sets are small; an empty one costs nothing (the scalar guards fold before rows are read).
-const unless = (set: string) =>
-  `((SELECT count() FROM ${set}) = 0 OR (customer_id, run_id) NOT IN (SELECT c, r FROM ${set}))`
-const ROLLUP = `
-  WITH resumed AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM run_resumes
-    WHERE ${CUSTOMERS} AND ts < ${NOW}
-    GROUP BY c, r
+/**
+ * The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets.
+ * - rollup: the per-run rollup (ClickHouse 047: run_finals, one row per final event, sorted by run;
+ *   run_resumes), read without FINAL: copies are judged like several events, so its merges only
+ *   shrink it;
+ * - raw: the raw events (final events read FINAL), the reference the rollup is checked against.
+ */
+export const OUTCOMES: Record<FigureSource, string> = {
+  rollup: outcomes({ from: 'run_finals', where: '1' }, { from: 'run_resumes', where: '1' }),
+  raw: outcomes(
+    { from: 'events FINAL', where: `type = 'run' AND ${FINISHED}` },
+    { from: 'events', where: `type = 'run' AND action = 'resumed'` },
   ),
-  later AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${TO} AND ts < ${NOW}),
-  ahead AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${NOW})
-  ${grouped(`
-    SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
-           cancel_reason AS why, run_type AS t, duration_ms AS active
-    FROM run_finals FINAL
-    WHERE ${CUSTOMERS} AND ts >= ${FROM} AND ts < ${TO} AND ${unless('later')} AND ${unless('ahead')} AND ${unless('resumed')}
-    UNION ALL
-    ${judged(
-      lastEvents(
-        'run_finals FINAL',
-        `(customer_id, run_id) IN (SELECT c, r FROM resumed) AND ${unless('later')} AND ${unless('ahead')}`,
-      ),
-    )}
-    UNION ALL
-    ${judged(
-      lastEvents(
-        'events',
-        `(SELECT count() FROM ahead) > 0 AND type = 'run' AND ${FINISHED} AND (customer_id, run_id) IN (SELECT c, r FROM ahead) AND ${unless('later')}`,
-      ),
-    )}`)}`
-
-/** The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets. */
-export const OUTCOMES: Record<FigureSource, string> = { rollup: ROLLUP, raw: RAW }
+}

@@ -35,6 +35,7 @@ interface OwnProbes {
 export interface MinuteSignals {
   /** The factory's signal per minute (SIGNAL). */
   factory: Uint8Array
+  /** Customers with probes of their own in the span (the others have none). */
   customers: Map<string, OwnProbes>
 }
 
@@ -108,19 +109,20 @@ export async function loadMinuteSignals(
     majority: opts.quorum === 'majority' ? 1 : 0,
   })
   const factory = new Uint8Array(span.minutes)
-  const own = () => ({
-    trusted: new Uint8Array(span.minutes),
-    reported: new Uint8Array(span.minutes),
-    pooled: new Uint8Array(span.minutes),
-  })
-  const customers = new Map(customerIds.map((id) => [id, own()]))
+  const customers = new Map<string, OwnProbes>()
+  const wanted = new Set(customerIds)
   for (const { c, i, v } of rows) {
     if (c === '') {
       for (let k = 0; k < i.length; k++) factory[i[k]!] = v[k]!
       continue
     }
-    const mine = customers.get(c)
-    if (!mine) continue
+    if (!wanted.has(c)) continue
+    const mine = {
+      trusted: new Uint8Array(span.minutes),
+      reported: new Uint8Array(span.minutes),
+      pooled: new Uint8Array(span.minutes),
+    }
+    customers.set(c, mine)
     for (let k = 0; k < i.length; k++) {
       const x = v[k]!
       mine.trusted[i[k]!] = x % 3
