@@ -3,7 +3,8 @@
 //
 // Events are generated inside ClickHouse (INSERT ... SELECT FROM numbers(N)) into `events`, so the
 // materialized views fill the rollups exactly as for relayed telemetry: 20% control-plane
-// heartbeats, 20% run events, 40% job events, 10% usage, 10% probes, over 50 customers.
+// heartbeats, 20% run events (each the only final event of its run: 2M runs at 10M events), 40%
+// job events, 10% usage, 10% probes, over 50 customers.
 // Reported per size: ingest time, the figure computation from rollups vs from raw events
 // (min/median/max of --repeat runs), their ratio, the full close (figures + records + sla_monthly),
 // and the growth from the smallest to the largest size. The figures of both paths are compared.

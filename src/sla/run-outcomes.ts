@@ -34,16 +34,13 @@ const counted = (active: string) => `
  * the successes' active time, and the first 100 operator cancellations (time, run, reason).
  */
 const grouped = (counted: string) => `
-  SELECT c, a, e, by, t, n,
-         arrayCount(x -> x <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1), ds) AS within,
-         arrayReduce('quantilesExact(0.5, 0.95, 0.99)', ds) AS q,
-         arrayMap(o -> (toString(o.1), o.2, o.3), arraySlice(arraySort(ops), 1, 100)) AS ops
-  FROM (
-    SELECT c, a, e, by, t, count() AS n, groupArrayIf(active, a = 'succeeded') AS ds,
-           groupArrayIf((fin, r, why), a = 'cancelled' AND by = 'operator') AS ops
-    FROM (${counted})
-    GROUP BY c, a, e, by, t
-  )`
+  SELECT c, a, e, by, t, count() AS n,
+         countIf(a = 'succeeded' AND active <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
+         quantilesExactIf(0.5, 0.95, 0.99)(active, a = 'succeeded') AS q,
+         arrayMap(o -> (toString(o.1), o.2, o.3),
+                  arraySlice(arraySort(groupArrayIf((fin, r, why), a = 'cancelled' AND by = 'operator')), 1, 100)) AS ops
+  FROM (${counted})
+  GROUP BY c, a, e, by, t`
 
 // Where final and resume events are read: `from` and `where` of a FROM clause.
 interface Source {

@@ -8,10 +8,12 @@
 //   success; a run resumed and not finished again is not counted yet;
 // - `validation` failures (the customer's own input) and the customer's own cancellations are left
 //   out of the success rate and listed; an operator's cancellation counts against it;
-// - execution time is active time: a resumed run is timed from its last resume, not its creation.
+// - execution time is active time: a resumed run is timed from its last resume, not its creation;
+// - each event counts once, whenever it arrives: a copy of an event (re-sent past the ingest dedup
+//   window) changes nothing, a late event counts from the next computation on.
 //
-// Outcomes come from the per-run rollup run_finals (or, to check it, raw events): run-outcomes.ts.
-// Job counts come from the jobs_1h rollup (or raw events, to check).
+// Outcomes come from the per-run rollup run_finals (or, to check it, raw events) through one
+// statement (run-outcomes.ts); job counts from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
