@@ -17,11 +17,14 @@ CREATE TABLE IF NOT EXISTS run_finals
     run_id        String,
     ts            DateTime64(3, 'UTC'),
     event_id      String,
-    action        LowCardinality(String),  -- 'succeeded' | 'failed' | 'cancelled'
-    error_class   LowCardinality(String),
-    cancelled_by  LowCardinality(String),
+    -- 'action|error_class|cancelled_by|run_type' (e.g. 'failed|agent||build'): the one key the
+    -- figures group by; only the run type, last, may hold a '|'
+    outcome       LowCardinality(String),
+    -- 'customer_id/run_type': the key of the run type's execution-time target in the plan
+    target_key    LowCardinality(String),
+    -- cityHash64(customer_id, run_id): finds the runs with several rows without reading their ids
+    run_hash      UInt64,
     cancel_reason String,
-    run_type      LowCardinality(String),
     duration_ms   Float64
 )
 ENGINE = ReplacingMergeTree
@@ -42,7 +45,9 @@ ORDER BY (customer_id, run_id, ts, event_id)
 SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS run_finals_mv TO run_finals AS
-SELECT customer_id, run_id, ts, event_id, action, error_class, cancelled_by, cancel_reason, run_type, duration_ms
+SELECT customer_id, run_id, ts, event_id, concat(action, '|', error_class, '|', cancelled_by, '|', run_type) AS outcome,
+       concat(customer_id, '/', run_type) AS target_key, cityHash64(customer_id, run_id) AS run_hash, cancel_reason,
+       duration_ms
 FROM events
 WHERE type = 'run' AND action IN ('succeeded', 'failed', 'cancelled');
 
@@ -54,7 +59,9 @@ WHERE type = 'run' AND action = 'resumed';
 -- The runs that reached ClickHouse before the views existed. After the views, so an event relayed
 -- meanwhile is in both and collapses; re-runnable for the same reason.
 INSERT INTO run_finals
-SELECT customer_id, run_id, ts, event_id, action, error_class, cancelled_by, cancel_reason, run_type, duration_ms
+SELECT customer_id, run_id, ts, event_id, concat(action, '|', error_class, '|', cancelled_by, '|', run_type) AS outcome,
+       concat(customer_id, '/', run_type) AS target_key, cityHash64(customer_id, run_id) AS run_hash, cancel_reason,
+       duration_ms
 FROM events
 WHERE type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
 SETTINGS insert_deduplicate = 0;
