@@ -1,9 +1,9 @@
-// The statement behind the run figures (runs.ts): each run's final outcome in a month, grouped by
+// The statements behind the run figures (runs.ts): each run's final outcome in a month, grouped by
 // customer, outcome, failure class, canceller and run type (docs/sla.md, "How each figure is
 // computed — success rate" and "Performance").
 //
-// One piece of SQL over either source: the per-run rollup, or raw `events` to check it. Both give
-// the same rows for the same events, copies of an event included.
+// From the per-run rollup, or from raw `events` to check it. Both give the same rows for the same
+// events, copies of an event included, and share the SQL that judges a run and groups the runs.
 import type { FigureSource } from './schemas/figures.ts'
 
 const FROM = `toDateTime64({from:UInt32}, 3, 'UTC')`
@@ -11,32 +11,48 @@ const TO = `toDateTime64({to:UInt32}, 3, 'UTC')`
 const NOW = `fromUnixTimestamp64Milli({now:Int64}, 'UTC')`
 const CUSTOMERS = 'customer_id IN {customers:Array(String)}'
 const FINISHED = `action IN ('succeeded', 'failed', 'cancelled')`
+const RUN = '(customer_id, run_id)'
 
-/** Where final and resume events are read: `from` and `where` of a FROM clause. */
-interface Source {
+/**
+ * Where final events are read (`from`, `where`), and per row: `outcome` ('action|errorClass|
+ * cancelledBy|runType', one grouping key, injective since only the run type, last, may hold a
+ * '|'), `target` ('customerId/runType', customer ids cannot contain '/': the key of the run type's
+ * target) and `order` (which of a run's final events is the last: its time, then on raw events the
+ * later insert, as the rollup keeps it).
+ */
+interface Finals {
   from: string
   where: string
-}
-
-/**
- * Final events also give, per row, `outcome` ('action|errorClass|cancelledBy|runType': one
- * grouping key, injective since only the run type, last, may hold a '|'), `target`
- * ('customerId/runType', customer ids cannot contain '/': the key of the run type's target) and
- * `hash` (cityHash64(customer_id, run_id): which runs have several rows).
- */
-interface Finals extends Source {
   outcome: string
   target: string
-  hash: string
+  order: string
 }
 
-/**
- * Each run's last final event from the month's start up to now (`where`: which rows). argMax and
- * max are the same over copies of an event, so the rows may hold copies.
- */
+const RAW_FINALS = {
+  where: `type = 'run' AND ${FINISHED}`,
+  outcome: `concat(action, '|', error_class, '|', cancelled_by, '|', run_type)`,
+  target: `concat(customer_id, '/', run_type)`,
+  order: '(ts, inserted_at)',
+}
+const ROLLUP_FINALS: Finals = {
+  from: 'run_finals FINAL',
+  where: '1',
+  outcome: 'outcome',
+  target: 'target_key',
+  order: 'ts',
+}
+
+/** `run NOT IN set`, costing nothing when the set is empty (the scalar folds before rows are read). */
+const unless = (set: string, key = RUN, columns = 'c, r') =>
+  `((SELECT count() FROM ${set}) = 0 OR ${key} NOT IN (SELECT ${columns} FROM ${set}))`
+/** `run IN set`, reading nothing when the set is empty. */
+const among = (set: string, key = RUN, columns = 'c, r') =>
+  `(SELECT count() FROM ${set}) > 0 AND ${key} IN (SELECT ${columns} FROM ${set})`
+
+/** Each run's last final event from the month's start up to now, among the runs `where` keeps. */
 const lastEvents = (f: Finals, where: string) => `
   SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
-         argMax((${f.outcome}, cancel_reason, ${f.target}, duration_ms), ts) AS last
+         argMax((${f.outcome}, cancel_reason, ${f.target}, duration_ms), ${f.order}) AS last
   FROM ${f.from}
   WHERE ${CUSTOMERS} AND ${f.where} AND ${where} AND ts >= ${FROM} AND ts < ${NOW}
   GROUP BY c, r`
@@ -44,6 +60,21 @@ const lastEvents = (f: Finals, where: string) => `
 /** A run's last final event (`f`, from lastEvents) as a counted row, `active` its active time. */
 const counted = (active: string) =>
   `f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS o, f.last.2 AS why, f.last.3 AS k, ${active} AS active`
+
+/**
+ * Runs judged one by one (`where` keeps them) at their last final event: counted when it falls in
+ * the month, timed by its durationMs; for a resumed run (`resumed`), only when it also comes after
+ * the last resume, timed from that resume.
+ */
+const judged = (f: Finals, where: string) => `
+  SELECT ${counted('f.last.4')}
+  FROM (${lastEvents(f, `${where} AND ${unless('resumed')}`)}) AS f
+  WHERE f.fin < ${TO}
+  UNION ALL
+  SELECT ${counted('toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))')}
+  FROM (${lastEvents(f, `${where} AND ${among('resumed')}`)}) AS f
+  INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
+  WHERE f.fin < ${TO} AND f.fin > rs.at`
 
 const SUCCEEDED = `startsWith(o, 'succeeded|')`
 const BY_OPERATOR = `match(o, '^cancelled\\\\|[^|]*\\\\|operator\\\\|')`
@@ -67,73 +98,63 @@ const grouped = (counted: string) => `
     GROUP BY c, o
   )`
 
-/** `key NOT IN set`, costing nothing when the set is empty (the scalar folds before rows are read). */
-const unless = (set: string, key: string, columns: string) =>
-  `((SELECT count() FROM ${set}) = 0 OR ${key} NOT IN (SELECT ${columns} FROM ${set}))`
+/** A run's final event as a counted row, timed by its durationMs. */
+const rowOf = (f: Finals) =>
+  `customer_id AS c, run_id AS r, ts AS fin, ${f.outcome} AS o, cancel_reason AS why, ${f.target} AS k, duration_ms AS active`
 
-/**
- * A run with one final event from the month's start up to now, never resumed, counts at that event
- * (if it is in the month), timed by its durationMs: one pass over the month's final events. The
- * few others are judged one by one at their last final event (lastEvents): runs with several
- * (failed then cancelled; finished again after the month; copies of an event not yet merged
- * away), counted when it falls in the month; and resumed runs, counted when it also comes after
- * the last resume, timed from that resume. Which runs have several is found by a hash of the run:
- * a collision only sends a run to be judged, which gives the same answer.
- */
-const outcomes = (finals: Finals, resumes: Source) => `
-  WITH resumed AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM ${resumes.from}
-    WHERE ${CUSTOMERS} AND ${resumes.where} AND ts < ${NOW}
+const resumedFrom = (from: string, where: string) => `
+  resumed AS (
+    SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM ${from}
+    WHERE ${CUSTOMERS} AND ${where} AND ts < ${NOW}
     GROUP BY c, r
-  ),
+  )`
+
+// Raw events, the reference: a run with one final event from the month's start up to now, never
+// resumed, counts at that event (one pass over the month's final events); the others (several
+// final events: failed then cancelled, finished again after the month) and resumed runs are
+// judged one by one. Runs with several are found by a hash of the run: a collision only sends a
+// run to be judged, which gives the same answer.
+const RAW_HASH = 'cityHash64(customer_id, run_id)'
+const RAW = `
+  WITH ${resumedFrom('events', `type = 'run' AND action = 'resumed'`)},
   several AS (
-    SELECT ${finals.hash} AS h FROM ${finals.from}
-    WHERE ${CUSTOMERS} AND ${finals.where} AND ts >= ${FROM} AND ts < ${NOW}
+    SELECT ${RAW_HASH} AS h FROM events FINAL
+    WHERE ${CUSTOMERS} AND ${RAW_FINALS.where} AND ts >= ${FROM} AND ts < ${NOW}
     GROUP BY h HAVING count() > 1
   )
   ${grouped(`
-    SELECT customer_id AS c, run_id AS r, ts AS fin, ${finals.outcome} AS o, cancel_reason AS why,
-           ${finals.target} AS k, duration_ms AS active
-    FROM ${finals.from}
-    WHERE ${CUSTOMERS} AND ${finals.where} AND ts >= ${FROM} AND ts < ${TO}
-      AND ${unless('several', finals.hash, 'h')} AND ${unless('resumed', '(customer_id, run_id)', 'c, r')}
+    SELECT ${rowOf({ from: 'events FINAL', ...RAW_FINALS })}
+    FROM events FINAL
+    WHERE ${CUSTOMERS} AND ${RAW_FINALS.where} AND ts >= ${FROM} AND ts < ${TO}
+      AND ${unless('several', RAW_HASH, 'h')} AND ${unless('resumed')}
     UNION ALL
-    SELECT ${counted('f.last.4')}
-    FROM (${lastEvents(
-      finals,
-      `(SELECT count() FROM several) > 0 AND ${finals.hash} IN (SELECT h FROM several)
-       AND ${unless('resumed', '(customer_id, run_id)', 'c, r')}`,
-    )}) AS f
-    WHERE f.fin < ${TO}
-    UNION ALL
-    SELECT ${counted('toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))')}
-    FROM (${lastEvents(
-      finals,
-      '(SELECT count() FROM resumed) > 0 AND (customer_id, run_id) IN (SELECT c, r FROM resumed)',
-    )}) AS f
-    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
-    WHERE f.fin < ${TO} AND f.fin > rs.at`)}`
+    ${judged(
+      { from: 'events FINAL', ...RAW_FINALS },
+      `((SELECT count() FROM several) + (SELECT count() FROM resumed) > 0
+        AND (${RAW_HASH} IN (SELECT h FROM several) OR ${RUN} IN (SELECT c, r FROM resumed)))`,
+    )}`)}`
 
-/**
- * The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets.
- * - rollup: the per-run rollup (ClickHouse 047: run_finals, one row per final event, sorted by run,
- *   with its outcome and target keys; run_resumes), read without FINAL: copies are judged like
- *   several events, so its merges only shrink it;
- * - raw: the raw events (final events read FINAL), the reference the rollup is checked against.
- */
-export const OUTCOMES: Record<FigureSource, string> = {
-  rollup: outcomes(
-    { from: 'run_finals', where: '1', outcome: 'outcome', target: 'target_key', hash: 'run_hash' },
-    { from: 'run_resumes', where: '1' },
-  ),
-  raw: outcomes(
-    {
-      from: 'events FINAL',
-      where: `type = 'run' AND ${FINISHED}`,
-      outcome: `concat(action, '|', error_class, '|', cancelled_by, '|', run_type)`,
-      target: `concat(customer_id, '/', run_type)`,
-      hash: 'cityHash64(customer_id, run_id)',
-    },
-    { from: 'events', where: `type = 'run' AND action = 'resumed'` },
-  ),
-}
+// The rollup, run_finals (ClickHouse 047): per run and month, its last final event of the month
+// (read FINAL: copies and earlier events of the month collapse into it). That row is the run's
+// final outcome, timed by its durationMs, unless the run
+// - finished again after the month, up to now (`later`): its outcome is later, not counted here;
+// - has a final event after now (`ahead`: a past `now`, or telemetry dated ahead): its month row
+//   may hide the events before now, so it is judged from its raw events;
+// - was resumed (run_resumes): judged from its month rows, timed from its last resume.
+// These sets are small, and empty ones cost nothing.
+const ROLLUP = `
+  WITH ${resumedFrom('run_resumes', '1')},
+  later AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${TO} AND ts < ${NOW}),
+  ahead AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${NOW})
+  ${grouped(`
+    SELECT ${rowOf(ROLLUP_FINALS)}
+    FROM run_finals FINAL
+    WHERE ${CUSTOMERS} AND ts >= ${FROM} AND ts < ${TO} AND ${unless('later')} AND ${unless('ahead')}
+      AND ${unless('resumed')}
+    UNION ALL
+    ${judged(ROLLUP_FINALS, `${among('resumed')} AND ${unless('later')} AND ${unless('ahead')}`)}
+    UNION ALL
+    ${judged({ from: 'events', ...RAW_FINALS }, `${among('ahead')} AND ${unless('later')}`)}`)}`
+
+/** The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets. */
+export const OUTCOMES: Record<FigureSource, string> = { rollup: ROLLUP, raw: RAW }
