@@ -45,16 +45,20 @@ const ROLLUP_FINALS: Finals = {
 /** `run NOT IN set`, costing nothing when the set is empty (the scalar folds before rows are read). */
 const unless = (set: string, key = RUN, columns = 'c, r') =>
   `((SELECT count() FROM ${set}) = 0 OR ${key} NOT IN (SELECT ${columns} FROM ${set}))`
-/** `run IN set`, reading nothing when the set is empty. */
-const among = (set: string, key = RUN, columns = 'c, r') =>
-  `(SELECT count() FROM ${set}) > 0 AND ${key} IN (SELECT ${columns} FROM ${set})`
+const among = (set: string) => `${RUN} IN (SELECT c, r FROM ${set})`
+/** Whether any of `sets` holds a run (a scalar, known before any row is read). */
+const anyIn = (...sets: string[]) => `${sets.map((set) => `(SELECT count() FROM ${set})`).join(' + ')} > 0`
 
-/** Each run's last final event from the month's start up to now, among the runs `where` keeps. */
-const lastEvents = (f: Finals, where: string) => `
+/**
+ * Each run's last final event from the month's start up to now, among the runs `where` keeps.
+ * While `live` is false the time range is empty, so nothing is read: a filter on run ids alone
+ * would not spare reading the month of raw events, whose key does not start with the run.
+ */
+const lastEvents = (f: Finals, where: string, live: string) => `
   SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
          argMax((${f.outcome}, cancel_reason, ${f.target}, duration_ms), ${f.order}) AS last
   FROM ${f.from}
-  WHERE ${CUSTOMERS} AND ${f.where} AND ${where} AND ts >= ${FROM} AND ts < ${NOW}
+  WHERE ${CUSTOMERS} AND ${f.where} AND ${where} AND ts >= ${FROM} AND ts < if(${live}, ${NOW}, ${FROM})
   GROUP BY c, r`
 
 /** A run's last final event (`f`, from lastEvents) as a counted row, `active` its active time. */
@@ -62,19 +66,18 @@ const counted = (active: string) =>
   `f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS o, f.last.2 AS why, f.last.3 AS k, ${active} AS active`
 
 /**
- * Runs judged one by one (`where` keeps them) at their last final event: counted when it falls in
- * the month, timed by its durationMs; for a resumed run (`resumed`), only when it also comes after
- * the last resume, timed from that resume.
+ * Runs judged one by one (`where` keeps them; none while `live` is false) at their last final
+ * event: counted when it falls in the month, timed by its durationMs; for a resumed run
+ * (`resumed`), only when it also comes after the last resume, timed from that resume.
  */
-const judged = (f: Finals, where: string) => `
-  SELECT ${counted('f.last.4')}
-  FROM (${lastEvents(f, `${where} AND ${unless('resumed')}`)}) AS f
-  WHERE f.fin < ${TO}
-  UNION ALL
-  SELECT ${counted('toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))')}
-  FROM (${lastEvents(f, `${where} AND ${among('resumed')}`)}) AS f
-  INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
-  WHERE f.fin < ${TO} AND f.fin > rs.at`
+const judged = (f: Finals, where: string, live: string) => `
+  SELECT f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS o, f.last.2 AS why, f.last.3 AS k,
+         if(f.at = 0, f.last.4, toFloat64(toUnixTimestamp64Milli(f.fin) - f.at)) AS active
+  FROM (
+    SELECT *, transform(concat(c, '/', r), resumes.1, resumes.2, toInt64(0)) AS at
+    FROM (${lastEvents(f, where, live)})
+  ) AS f
+  WHERE f.fin < ${TO} AND (f.at = 0 OR toUnixTimestamp64Milli(f.fin) > f.at)`
 
 const SUCCEEDED = `startsWith(o, 'succeeded|')`
 const BY_OPERATOR = `match(o, '^cancelled\\\\|[^|]*\\\\|operator\\\\|')`
@@ -102,12 +105,15 @@ const grouped = (counted: string) => `
 const rowOf = (f: Finals) =>
   `customer_id AS c, run_id AS r, ts AS fin, ${f.outcome} AS o, cancel_reason AS why, ${f.target} AS k, duration_ms AS active`
 
+// Each resumed run's last resume up to now (`resumed`), and the same as a lookup (`resumes`: keys
+// 'customerId/runId', injective since customer ids cannot contain '/', and times in ms).
 const resumedFrom = (from: string, where: string) => `
   resumed AS (
     SELECT customer_id AS c, run_id AS r, max(ts) AS at FROM ${from}
     WHERE ${CUSTOMERS} AND ${where} AND ts < ${NOW}
     GROUP BY c, r
-  )`
+  ),
+  (SELECT tuple(groupArray(concat(c, '/', r)), groupArray(toUnixTimestamp64Milli(at))) FROM resumed) AS resumes`
 
 // Raw events, the reference: a run with one final event from the month's start up to now, never
 // resumed, counts at that event (one pass over the month's final events); the others (several
@@ -130,8 +136,8 @@ const RAW = `
     UNION ALL
     ${judged(
       { from: 'events FINAL', ...RAW_FINALS },
-      `((SELECT count() FROM several) + (SELECT count() FROM resumed) > 0
-        AND (${RAW_HASH} IN (SELECT h FROM several) OR ${RUN} IN (SELECT c, r FROM resumed)))`,
+      `(${RAW_HASH} IN (SELECT h FROM several) OR ${among('resumed')})`,
+      anyIn('several', 'resumed'),
     )}`)}`
 
 // The rollup, run_finals (ClickHouse 047): per run and month, its last final event of the month
@@ -152,9 +158,9 @@ const ROLLUP = `
     WHERE ${CUSTOMERS} AND ts >= ${FROM} AND ts < ${TO} AND ${unless('later')} AND ${unless('ahead')}
       AND ${unless('resumed')}
     UNION ALL
-    ${judged(ROLLUP_FINALS, `${among('resumed')} AND ${unless('later')} AND ${unless('ahead')}`)}
+    ${judged(ROLLUP_FINALS, `${among('resumed')} AND ${unless('later')} AND ${unless('ahead')}`, anyIn('resumed'))}
     UNION ALL
-    ${judged({ from: 'events', ...RAW_FINALS }, `${among('ahead')} AND ${unless('later')}`)}`)}`
+    ${judged({ from: 'events', ...RAW_FINALS }, `${among('ahead')} AND ${unless('later')}`, anyIn('ahead'))}`)}`
 
 /** The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets. */
 export const OUTCOMES: Record<FigureSource, string> = { rollup: ROLLUP, raw: RAW }
