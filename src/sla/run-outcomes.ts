@@ -61,10 +61,6 @@ const lastEvents = (f: Finals, where: string, live: string) => `
   WHERE ${CUSTOMERS} AND ${f.where} AND ${where} AND ts >= ${FROM} AND ts < if(${live}, ${NOW}, ${FROM})
   GROUP BY c, r`
 
-/** A run's last final event (`f`, from lastEvents) as a counted row, `active` its active time. */
-const counted = (active: string) =>
-  `f.c AS c, f.r AS r, f.fin AS fin, f.last.1 AS o, f.last.2 AS why, f.last.3 AS k, ${active} AS active`
-
 /**
  * Runs judged one by one (`where` keeps them; none while `live` is false) at their last final
  * event: counted when it falls in the month, timed by its durationMs; for a resumed run
