@@ -143,11 +143,12 @@ const RAW = `
 // - has a final event after now (`ahead`: a past `now`, or telemetry dated ahead): its month row
 //   may hide the events before now, so it is judged from its raw events;
 // - was resumed (run_resumes): judged from its month rows, timed from its last resume.
-// These sets are small, and empty ones cost nothing.
-const ROLLUP = `
+const ROLLUP_SETS = `
   WITH ${resumedFrom('run_resumes', '1')},
   later AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${TO} AND ts < ${NOW}),
-  ahead AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${NOW})
+  ahead AS (SELECT DISTINCT customer_id AS c, run_id AS r FROM run_finals WHERE ${CUSTOMERS} AND ts >= ${NOW})`
+const EXCEPTIONAL = anyIn('resumed', 'later', 'ahead')
+const ROLLUP = `${ROLLUP_SETS}
   ${grouped(`
     SELECT ${rowOf(ROLLUP_FINALS)}
     FROM run_finals FINAL
@@ -160,3 +161,18 @@ const ROLLUP = `
 
 /** The outcome statement of each figure source; parameters: customers, from, to, now, keys, targets. */
 export const OUTCOMES: Record<FigureSource, string> = { rollup: ROLLUP, raw: RAW }
+
+/**
+ * The rollup when no run of the month needs judging one by one (none resumed, finished again
+ * after the month or with an event after now: a month without resumes): its month rows alone give
+ * the figures. `exceptional` says whether that holds; `plain` gives the figures with the same
+ * answer in every row, from the statement's own snapshot (an exception that arrived in between
+ * sends the caller to OUTCOMES.rollup).
+ */
+export const PLAIN_ROLLUP = {
+  exceptional: `${ROLLUP_SETS} SELECT ${EXCEPTIONAL} AS exceptional`,
+  plain: `${ROLLUP_SETS}
+    SELECT *, ${EXCEPTIONAL} AS exceptional FROM (${grouped(`
+      SELECT ${rowOf(ROLLUP_FINALS)} FROM run_finals FINAL
+      WHERE ${CUSTOMERS} AND ts >= ${FROM} AND ts < ${TO}`)})`,
+}

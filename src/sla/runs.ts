@@ -18,7 +18,7 @@ import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
-import { OUTCOMES } from './run-outcomes.ts'
+import { OUTCOMES, PLAIN_ROLLUP } from './run-outcomes.ts'
 import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
 const SQL = {
@@ -48,6 +48,25 @@ interface OutcomeRow {
   within: number
   q: number[]
   ops: [string, string, string][]
+}
+
+/**
+ * The month's outcome rows. On the rollup, a month with no run to judge one by one reads its month
+ * rows alone (PLAIN_ROLLUP), unless that stopped holding before the statement ran.
+ */
+async function outcomeRows(
+  ch: ClickHouseClient,
+  source: FigureSource,
+  params: Record<string, unknown>,
+): Promise<OutcomeRow[]> {
+  if (source === 'rollup') {
+    const [check] = await chQuery<{ exceptional: number }>(ch, PLAIN_ROLLUP.exceptional, params)
+    if (!Number(check?.exceptional)) {
+      const rows = await chQuery<OutcomeRow & { exceptional: number }>(ch, PLAIN_ROLLUP.plain, params)
+      if (!rows.some((r) => Number(r.exceptional))) return rows
+    }
+  }
+  return chQuery<OutcomeRow>(ch, OUTCOMES[source], params)
 }
 
 export interface RunFigures {
@@ -132,7 +151,7 @@ export async function loadRunFigures(
     }
   }
   const [outcomes, jobs] = await Promise.all([
-    chQuery<OutcomeRow>(ch, OUTCOMES[source], { ...params, now: now.getTime(), keys, targets: targetValues }),
+    outcomeRows(ch, source, { ...params, now: now.getTime(), keys, targets: targetValues }),
     chQuery<{ c: string; a: string; n: number }>(ch, SQL.jobs[source], params),
   ])
   const out = new Map(customerIds.map((id) => [id, emptyFigures()]))

@@ -4,9 +4,11 @@
 // counts once, by its final outcome.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chQuery } from '../../src/db/clickhouse.ts'
 import { loadMigrations, schemasDir, splitStatements } from '../../src/db/migrate.ts'
 import { computeMonth } from '../../src/sla/index.ts'
 import type { Month } from '../../src/sla/months.ts'
+import { PLAIN_ROLLUP } from '../../src/sla/run-outcomes.ts'
 import {
   addCustomers,
   type GoldenEvent,
@@ -72,7 +74,7 @@ beforeAll(async () => {
   env = await openSlaEnv({
     defaultPlan: { monthlyFee: 1000, executionTime: { build: { targetMs: 60_000 } } },
   })
-  await addCustomers(env.pool, ['copies', 'twice', 'later', 'ahead', 'late'])
+  await addCustomers(env.pool, ['copies', 'twice', 'later', 'ahead', 'late', 'plain'])
   await insertEvents(env.ch, [
     ...copies,
     // Failed, then cancelled without a resume: by the customer, and by an operator.
@@ -124,6 +126,42 @@ describe('the per-run rollup', () => {
     expect(await runFigures('copies', april)).toEqual(once)
   })
 
+  it('counts each run once with copies of its events also in a month with no run to judge one by one', async () => {
+    const plain = [
+      ev('plain', 'a', 'succeeded', '2026-04-03T10:00:00Z'),
+      ev('plain', 'b', 'failed', '2026-04-03T11:00:00Z'),
+      ev('plain', 'b', 'cancelled', '2026-04-03T12:00:00Z', {
+        cancelledBy: 'operator',
+        cancelReason: 'stuck',
+      }),
+    ]
+    await insertEvents(env.ch, plain)
+    await insertEvents(env.ch, plain)
+    const { success } = await runFigures('plain', april)
+    expect(success).toMatchObject({ succeeded: 1, failed: 0, operatorCancelled: 1, finished: 2 })
+    expect(success.operatorCancellations).toEqual([
+      { runId: 'b', runType: 'build', at: '2026-04-03T12:00:00.000Z', reason: 'stuck' },
+    ])
+  })
+
+  it("says, in the plain statement's own reading, when a run to judge arrived after the check", async () => {
+    const params = {
+      customers: ['plain'],
+      from: april.start.getTime() / 1000,
+      to: april.end.getTime() / 1000,
+      now: afterMay.getTime(),
+      keys: [],
+      targets: [],
+    }
+    const flags = async () =>
+      (await chQuery<{ exceptional: number }>(env.ch, PLAIN_ROLLUP.plain, params)).map((r) =>
+        Number(r.exceptional),
+      )
+    expect(await flags()).toEqual([0, 0])
+    await insertEvents(env.ch, [ev('plain', 'a', 'resumed', '2026-04-20T10:00:00Z')])
+    expect(await flags()).toEqual([1, 1])
+  })
+
   it('counts a run that failed and was then cancelled once, by its cancellation', async () => {
     const { success } = await runFigures('twice', april)
     expect(success).toMatchObject({
@@ -170,7 +208,7 @@ describe('the per-run rollup', () => {
   })
 
   it("changes no figure when the migration's backfill runs again (its rows collapse with the views')", async () => {
-    const ids = ['copies', 'twice', 'later', 'ahead', 'late']
+    const ids = ['copies', 'twice', 'later', 'ahead', 'late', 'plain']
     const before = await computeMonth(env, april, ids, { now: afterMay })
     const backfill = (await loadMigrations(join(schemasDir, 'clickhouse')))
       .filter((m) => m.id === '047_run_finals')
