@@ -28,7 +28,7 @@ interface Finals {
   order: string
 }
 
-const RAW_FINALS = {
+const RAW_FINALS: Omit<Finals, 'from'> = {
   where: `type = 'run' AND ${FINISHED}`,
   outcome: `concat(action, '|', error_class, '|', cancelled_by, '|', run_type)`,
   target: `concat(customer_id, '/', run_type)`,
@@ -98,7 +98,7 @@ const grouped = (counted: string) => `
   )`
 
 /** A run's final event as a counted row, timed by its durationMs. */
-const rowOf = (f: Finals) =>
+const rowOf = (f: Pick<Finals, 'outcome' | 'target'>) =>
   `customer_id AS c, run_id AS r, ts AS fin, ${f.outcome} AS o, cancel_reason AS why, ${f.target} AS k, duration_ms AS active`
 
 // Each resumed run's last resume up to now (`resumed`), and the same as a lookup (`resumes`: keys
@@ -125,7 +125,7 @@ const RAW = `
     GROUP BY h HAVING count() > 1
   )
   ${grouped(`
-    SELECT ${rowOf({ from: 'events FINAL', ...RAW_FINALS })}
+    SELECT ${rowOf(RAW_FINALS)}
     FROM events FINAL
     WHERE ${CUSTOMERS} AND ${RAW_FINALS.where} AND ts >= ${FROM} AND ts < ${TO}
       AND ${unless('several', RAW_HASH, 'h')} AND ${unless('resumed')}

@@ -12,8 +12,8 @@
 // - each event counts once, whenever it arrives: a copy of an event (re-sent past the ingest dedup
 //   window) changes nothing, a late event counts from the next computation on.
 //
-// Outcomes come from the per-run rollup run_finals (or, to check it, raw events) through one
-// statement (run-outcomes.ts); job counts from the jobs_1h rollup (or raw events, to check).
+// Outcomes come from the per-run rollup run_finals (or, to check it, raw events) through the
+// statements of run-outcomes.ts; job counts from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
