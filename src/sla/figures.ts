@@ -13,8 +13,18 @@ import { backloggedMinutes, fullRecoveries, loadRecoveries, rtoFigures } from '.
 import { loadRunFigures } from './runs.ts'
 import type { CustomerMonth, FigureSource, MonthFigures } from './schemas/figures.ts'
 import { serviceStart } from './service.ts'
+import { SIGNAL } from './signals.ts'
 import { loadStates } from './states.ts'
-import { periodsOf, SIGNAL, uptimeFigures } from './uptime.ts'
+import { periodsOf, uptimeFigures } from './uptime.ts'
+
+/** `f` computed once per array (by identity). */
+function once<T>(f: (x: Uint8Array) => T): (x: Uint8Array) => T {
+  const seen = new Map<Uint8Array, T>()
+  return (x) => {
+    if (!seen.has(x)) seen.set(x, f(x))
+    return seen.get(x)!
+  }
+}
 
 export async function computeMonth(
   ctx: SlaContext,
@@ -77,13 +87,20 @@ export async function computeMonth(
     missingMinutes: missing.minutes,
     missingPeriods: missing.periods,
   }
+  // Customers in the same situation share their minute states (states.ts): judged once.
+  const uptimeOf = once((minutes) => uptimeFigures(month, minutes, elapsed))
+  const recoveriesOf = once((minutes) => fullRecoveries(month, minutes, elapsed, backlogged))
+  const noProbes = new Uint8Array(month.minutes)
+  const reportedOf = once((reported) => ({
+    minutes: reported.subarray(0, elapsed).reduce((a, x) => a + (x === SIGNAL.none ? 0 : 1), 0),
+    failed: periodsOf(month, elapsed, (i) => reported[i] === SIGNAL.down, 100),
+  }))
   const customers = customerIds.map((id): CustomerMonth => {
     const { plan, version, source: planSource, effectiveFrom } = plans.get(id)!
     const mine = windows.filter((w) => w.customerId === null || w.customerId === id)
     const minutes = states.customers.get(id)!
-    const up = uptimeFigures(month, minutes, elapsed)
-    const reported = signals.customers.get(id)?.reported ?? new Uint8Array(month.minutes)
-    const failed = periodsOf(month, elapsed, (i) => reported[i] === SIGNAL.down, 100)
+    const up = uptimeOf(minutes)
+    const reported = reportedOf(signals.customers.get(id)?.reported ?? noProbes)
     const r = runs.get(id)!
     const evaluation = evaluate(plan, { uptime: up, success: r.success, executionTime: r.executionTime })
     return {
@@ -100,9 +117,9 @@ export async function computeMonth(
         met: evaluation.met.uptime,
         customerProbes: {
           counted: plan.customerProbes === 'counted',
-          minutes: reported.subarray(0, elapsed).reduce((a, x) => a + (x === SIGNAL.none ? 0 : 1), 0),
-          failedMinutes: failed.minutes,
-          failedPeriods: failed.periods,
+          minutes: reported.minutes,
+          failedMinutes: reported.failed.minutes,
+          failedPeriods: reported.failed.periods,
         },
       },
       success: {
@@ -121,7 +138,7 @@ export async function computeMonth(
       rto: rtoFigures(config.rtoTargetsSeconds, [
         ...recoveries.factory,
         ...recoveries.customers.get(id)!,
-        ...fullRecoveries(month, minutes, elapsed, backlogged),
+        ...recoveriesOf(minutes),
       ]),
       rpo: rpo.rpo,
       telemetryFreshness: rpo.telemetryFreshness,

@@ -22,26 +22,34 @@ import { MAX_GAP_MS, witnessSpans } from './witness.ts'
 const LOOKBACK_MS = 86_400_000
 
 const window = `ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')`
+// One row per event, as FINAL would give (copies of an event share this key), without FINAL merging
+// every row of the key range first: the filters on action leave few rows to deduplicate.
+const ONCE = 'LIMIT 1 BY customer_id, type, ts, event_id'
 const SQL = {
   lostWorkers: `
-    SELECT worker_id AS w, toUnixTimestamp64Milli(ts) AS t FROM events FINAL
-    WHERE type = 'worker' AND action = 'lost' AND customer_id = '' AND source != 'customer' AND ${window}`,
+    SELECT worker_id AS w, toUnixTimestamp64Milli(ts) AS t FROM events
+    WHERE type = 'worker' AND action = 'lost' AND customer_id = '' AND source != 'customer' AND ${window}
+    ${ONCE}`,
   reclaimed: `
-    SELECT worker_id AS w, job_id AS j, customer_id AS c, toUnixTimestamp64Milli(ts) AS t FROM events FINAL
+    SELECT worker_id AS w, job_id AS j, customer_id AS c, toUnixTimestamp64Milli(ts) AS t FROM events
     WHERE type = 'job' AND action = 'reclaimed' AND customer_id IN {customers:Array(String)}
-      AND worker_id IN {workers:Array(String)} AND source != 'customer' AND ${window}`,
+      AND worker_id IN {workers:Array(String)} AND source != 'customer' AND ${window}
+    ${ONCE}`,
   jobStarts: `
-    SELECT job_id AS j, worker_id AS w, toUnixTimestamp64Milli(ts) AS t FROM events FINAL
+    SELECT job_id AS j, worker_id AS w, toUnixTimestamp64Milli(ts) AS t FROM events
     WHERE type = 'job' AND action = 'started' AND customer_id IN {customers:Array(String)}
-      AND job_id IN {jobs:Array(String)} AND source != 'customer' AND ${window}`,
+      AND job_id IN {jobs:Array(String)} AND source != 'customer' AND ${window}
+    ${ONCE}`,
   resumes: `
-    SELECT run_id AS r, customer_id AS c, toUnixTimestamp64Milli(ts) AS t FROM events FINAL
+    SELECT run_id AS r, customer_id AS c, toUnixTimestamp64Milli(ts) AS t FROM events
     WHERE type = 'run' AND action = 'resumed' AND customer_id IN {customers:Array(String)}
-      AND source != 'customer' AND ${window}`,
+      AND source != 'customer' AND ${window}
+    ${ONCE}`,
   runStarts: `
-    SELECT run_id AS r, toUnixTimestamp64Milli(ts) AS t FROM events FINAL
+    SELECT run_id AS r, toUnixTimestamp64Milli(ts) AS t FROM events
     WHERE type = 'job' AND action = 'started' AND customer_id IN {customers:Array(String)}
-      AND run_id IN {runs:Array(String)} AND source != 'customer' AND ${window}`,
+      AND run_id IN {runs:Array(String)} AND source != 'customer' AND ${window}
+    ${ONCE}`,
   queue: `
     SELECT extract(epoch FROM minute)::float8 AS m, oldest_ready_seconds AS oldest FROM sla_queue_samples
     WHERE minute >= $1 AND minute < $2`,

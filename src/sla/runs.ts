@@ -8,62 +8,20 @@
 //   success; a run resumed and not finished again is not counted yet;
 // - `validation` failures (the customer's own input) and the customer's own cancellations are left
 //   out of the success rate and listed; an operator's cancellation counts against it;
-// - execution time is active time: a resumed run is timed from its last resume, not its creation.
+// - execution time is active time: a resumed run is timed from its last resume, not its creation;
+// - each event counts once, whenever it arrives: a copy of an event (re-sent past the ingest dedup
+//   window) changes nothing, a late event counts from the next computation on.
 //
-// Outcomes need each run's events, so they read raw `events` through the (customer_id, type, ts)
-// key: the month's terminal events, and for resumed runs their events up to `now`. Job counts come
-// from the jobs_1h rollup (or raw events, to check).
+// Outcomes come from the per-run rollup run_finals (or, to check it, raw events) through the
+// statements of run-outcomes.ts; job counts from the jobs_1h rollup (or raw events, to check).
 import type { ClickHouseClient } from '../db/clickhouse.ts'
 import { chQuery } from '../db/clickhouse.ts'
 import type { Month } from './months.ts'
 import { percentOf } from './months.ts'
+import { OUTCOMES, PLAIN_ROLLUP } from './run-outcomes.ts'
 import type { ExecutionTimeFigures, FigureSource, JobFigures, SuccessFigures } from './schemas/figures.ts'
 
-// A run that was never resumed has one terminal event (succeeded, failed or cancelled): it counts
-// where that event is, timed by its durationMs (creation to finish), read with FINAL so a copy of an
-// event counts once. A resumed run (`resumed`: its last resume up to now) counts at its last
-// terminal event up to now, when that falls in the month after its last resume (else it is
-// running again, or finished in a later month), timed from that resume. Only resumed runs need a
-// GROUP BY run; the rest is one pass over the month's terminal events (bench/sla.ts). A run's
-// target is looked up by "customer/runType" (customer ids cannot contain '/').
-const OUTCOMES = `
-  WITH resumed AS (
-    SELECT customer_id AS c, run_id AS r, max(ts) AS at
-    FROM events
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action = 'resumed'
-      AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
-    GROUP BY c, r
-  )
-  SELECT c, a, e, by, t, count() AS n,
-         countIf(a = 'succeeded' AND active <= transform(concat(c, '/', t), {keys:Array(String)}, {targets:Array(Float64)}, -1)) AS within,
-         quantilesExactIf(0.5, 0.95, 0.99)(active, a = 'succeeded') AS q,
-         arraySlice(arraySort(groupArrayIf((toString(fin), r, why), a = 'cancelled' AND by = 'operator')), 1, 100) AS ops
-  FROM (
-    SELECT customer_id AS c, run_id AS r, ts AS fin, action AS a, error_class AS e, cancelled_by AS by,
-           cancel_reason AS why, run_type AS t, duration_ms AS active
-    FROM events FINAL
-    WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
-      AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < toDateTime64({to:UInt32}, 3, 'UTC')
-      AND (customer_id, run_id) NOT IN (SELECT c, r FROM resumed)
-    UNION ALL
-    SELECT f.c, f.r, f.fin, f.last.1, f.last.2, f.last.3, f.last.4, f.last.5,
-           toFloat64(toUnixTimestamp64Milli(f.fin) - toUnixTimestamp64Milli(rs.at))
-    FROM (
-      SELECT customer_id AS c, run_id AS r, max(ts) AS fin,
-             argMax((action, error_class, cancelled_by, cancel_reason, run_type), ts) AS last
-      FROM events
-      WHERE customer_id IN {customers:Array(String)} AND type = 'run' AND action IN ('succeeded', 'failed', 'cancelled')
-        AND ts >= toDateTime64({from:UInt32}, 3, 'UTC') AND ts < fromUnixTimestamp64Milli({now:Int64}, 'UTC')
-        AND (customer_id, run_id) IN (SELECT c, r FROM resumed)
-      GROUP BY c, r
-    ) AS f
-    INNER JOIN resumed AS rs ON rs.c = f.c AND rs.r = f.r
-    WHERE f.fin < toDateTime64({to:UInt32}, 3, 'UTC') AND f.fin > rs.at
-  )
-  GROUP BY c, a, e, by, t`
-
 const SQL = {
-  outcomes: OUTCOMES,
   jobs: {
     rollup: `
       SELECT customer_id AS c, action AS a, sum(jobs) AS n
@@ -90,6 +48,25 @@ interface OutcomeRow {
   within: number
   q: number[]
   ops: [string, string, string][]
+}
+
+/**
+ * The month's outcome rows. On the rollup, a month with no run to judge one by one reads its month
+ * rows alone (PLAIN_ROLLUP), unless that stopped holding before the statement ran.
+ */
+async function outcomeRows(
+  ch: ClickHouseClient,
+  source: FigureSource,
+  params: Record<string, unknown>,
+): Promise<OutcomeRow[]> {
+  if (source === 'rollup') {
+    const [check] = await chQuery<{ exceptional: number }>(ch, PLAIN_ROLLUP.exceptional, params)
+    if (!Number(check?.exceptional)) {
+      const rows = await chQuery<OutcomeRow & { exceptional: number }>(ch, PLAIN_ROLLUP.plain, params)
+      if (!rows.some((r) => Number(r.exceptional))) return rows
+    }
+  }
+  return chQuery<OutcomeRow>(ch, OUTCOMES[source], params)
 }
 
 export interface RunFigures {
@@ -174,7 +151,7 @@ export async function loadRunFigures(
     }
   }
   const [outcomes, jobs] = await Promise.all([
-    chQuery<OutcomeRow>(ch, SQL.outcomes, { ...params, now: now.getTime(), keys, targets: targetValues }),
+    outcomeRows(ch, source, { ...params, now: now.getTime(), keys, targets: targetValues }),
     chQuery<{ c: string; a: string; n: number }>(ch, SQL.jobs[source], params),
   ])
   const out = new Map(customerIds.map((id) => [id, emptyFigures()]))

@@ -8,13 +8,8 @@ import type { Span } from './months.ts'
 import type { FigureSource } from './schemas/figures.ts'
 import type { MaintenanceWindow, Plan } from './schemas/plan.ts'
 import { inServiceMask, loadService, type Service } from './service.ts'
-import {
-  classifyMinutes,
-  customerSignal,
-  loadMinuteSignals,
-  type MinuteSignals,
-  maintenanceMask,
-} from './uptime.ts'
+import { loadMinuteSignals, type MinuteSignals } from './signals.ts'
+import { classifyMinutes, customerSignal, maintenanceMask } from './uptime.ts'
 import { witnessedMinutes, witnessSpans } from './witness.ts'
 
 export interface SpanStates {
@@ -27,6 +22,7 @@ export interface SpanStates {
   windows: MaintenanceWindow[]
   /** STATE per minute (uptime.ts). */
   factory: Uint8Array
+  /** STATE per minute per customer; customers in the same situation share one array: read-only. */
   customers: Map<string, Uint8Array>
 }
 
@@ -64,24 +60,30 @@ export async function loadStates(
     },
     elapsed,
   )
+  // Customers without probes of their own, in service all span long (or from the same minute) and
+  // under the same windows have the same minutes: computed once, shared (read-only).
+  const shared = new Map<string, Uint8Array>()
   const states = new Map<string, Uint8Array>()
   for (const [id, c] of customers) {
     const probes = signals.customers.get(id)
-    states.set(
-      id,
-      classifyMinutes(
-        {
-          signal: customerSignal(
-            signals.factory,
-            c.plan.customerProbes === 'counted' ? probes?.pooled : probes?.trusted,
-          ),
-          inService: inServiceMask(span, service, c.since),
-          maintenance: maintenanceMask(span, bounds(windows.filter((w) => appliesTo(w, id)))),
-          witnessed,
-        },
-        elapsed,
-      ),
+    const mine = windows.filter((w) => appliesTo(w, id))
+    const since = c.since && c.since > span.start ? c.since.getTime() : 0
+    const key = probes ? undefined : `${since} ${mine.map((w) => w.id).join(',')}`
+    let minutes = key === undefined ? undefined : shared.get(key)
+    minutes ??= classifyMinutes(
+      {
+        signal: customerSignal(
+          signals.factory,
+          c.plan.customerProbes === 'counted' ? probes?.pooled : probes?.trusted,
+        ),
+        inService: inServiceMask(span, service, c.since),
+        maintenance: maintenanceMask(span, bounds(mine)),
+        witnessed,
+      },
+      elapsed,
     )
+    if (key !== undefined) shared.set(key, minutes)
+    states.set(id, minutes)
   }
   return { service, witnessed, inService, signals, windows, factory, customers: states }
 }

@@ -100,6 +100,8 @@ describe('the cluster form of every migration statement', () => {
       'sla_monthly',
       'prices',
       'health_1m',
+      'run_finals',
+      'run_resumes',
       'otel_traces',
       'otel_logs',
       'otel_metrics_sum',
@@ -121,7 +123,7 @@ describe('the cluster form of every migration statement', () => {
 
   it('attaches materialized views to the local source and target on every node', () => {
     const views = migrationStatements.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'))
-    expect(views.length).toBe(6)
+    expect(views.length).toBe(8)
     for (const v of views) {
       const [rewritten] = clusterStatements(v, CLUSTER)
       expect(rewritten).toMatch(

@@ -1,7 +1,8 @@
 // The golden months of run figures: each file in golden-runs/ is one customer's hand-computed
 // month(s) — its plan, its runs' events, and the figures and credit they must give. The runner
 // writes every case's events into ClickHouse (and a healthy heartbeat for every minute, so uptime
-// earns nothing), closes each month, and checks both the computed figures and the issued record.
+// earns nothing), closes each month, and checks both the computed figures and the issued record,
+// and that the figures from raw events are the same.
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -123,6 +124,9 @@ describe.each(cases)('$customer: $title', (c) => {
   it.each(Object.entries(c.expect))('gives the hand-computed figures and credit of %s', async (key, want) => {
     const month = parseMonth(key)
     const [got] = (await computeMonth(env, month, [c.customer], { now })).customers
+    // The per-run rollup (the default) gives exactly what judging each run from raw events gives.
+    const [raw] = (await computeMonth(env, month, [c.customer], { now, source: 'raw' })).customers
+    expect({ ...raw, computedAt: got!.computedAt, source: got!.source }).toEqual(got)
     if (want.success) expect(got!.success).toMatchObject(want.success)
     if (want.executionTime) {
       expect(got!.executionTime).toHaveLength(want.executionTime.length)
