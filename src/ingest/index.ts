@@ -170,6 +170,7 @@ export {
   outboxCtes,
   outboxLag,
   shippedBefore,
+  stewardOutboxCtes,
   stewardOutboxParams,
 } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'

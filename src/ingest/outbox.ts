@@ -23,15 +23,40 @@ import type { OutboxTarget } from './targets.ts'
  * customer ids, JSON bodies, sources, targets: `outboxParams`), for a statement that appends
  * events with the state change they record (one round trip, no explicit transaction). `when`
  * (SQL) gates the whole append, e.g. on another CTE having inserted its row. The appended rows
- * are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to the
- * window (for their customer, and not among the ids accepted before ids were per customer) go on.
+ * are in `outbox_rows` (customer_id, event_id).
  */
 export function outboxCtes(first: number, when = 'true'): string {
   const [ids, customers, bodies, sources, targets] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`)
-  return `outbox_input AS (
+  return appendCtes(`
   SELECT * FROM unnest(${ids}::text[], ${customers}::text[], ${bodies}::jsonb[], ${sources}::text[], ${targets}::text[])
     WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
-  WHERE ${when}
+  WHERE ${when}`)
+}
+
+/**
+ * The same CTEs for Steward's own events built by the statement itself from the rows it changes
+ * (the claim: no round trip to build them in between). `events` (SQL) selects `customer_id`,
+ * `body` (a complete event but for its id) and `n` (the order); each event gets a new id in the
+ * reserved namespace. The bodies are not validated here: the SQL that builds them is checked
+ * against the `TelemetryEvent` schema by its tests.
+ */
+export function stewardOutboxCtes(events: string): string {
+  // MATERIALIZED: each id is drawn once, for both the row and its body.
+  return `outbox_new AS MATERIALIZED (
+  SELECT '${STEWARD_ID_PREFIX}' || gen_random_uuid() AS event_id, x.customer_id, x.body, x.n FROM (${events}) x
+), ${appendCtes(`
+  SELECT event_id, customer_id, body || jsonb_build_object('eventId', event_id) AS body, 'steward' AS source,
+         'events' AS target, n
+  FROM outbox_new`)}`
+}
+
+/**
+ * The append itself, from `input` (SQL selecting event_id, customer_id, body, source, target, n).
+ * The ids are recorded first; only ids new to the window (for their customer, and not among the
+ * ids accepted before ids were per customer) go on.
+ */
+function appendCtes(input: string): string {
+  return `outbox_input AS (${input}
 ), outbox_fresh AS (
   INSERT INTO telemetry_event_ids (customer_id, event_id)
   SELECT customer_id, event_id FROM outbox_input i
@@ -165,13 +190,18 @@ export async function appendItems(
   })
   if (unique.size === 0) return { appended: 0, duplicates: items.length, appendedKeys: new Set() }
   const list = [...unique.values()]
-  const { rows } = await db.query<{ customer_id: string; event_id: string }>(SQL.append, [
-    list.map((u) => u.x.eventId),
-    list.map((u) => u.x.customerId),
-    list.map((u) => u.x.body),
-    list.map((u) => u.source),
-    list.map((u) => u.x.target),
-  ])
+  // Named: planned once per connection (every transition of a job appends through here).
+  const { rows } = await db.query<{ customer_id: string; event_id: string }>({
+    name: 'steward_ingest_append',
+    text: SQL.append,
+    values: [
+      list.map((u) => u.x.eventId),
+      list.map((u) => u.x.customerId),
+      list.map((u) => u.x.body),
+      list.map((u) => u.source),
+      list.map((u) => u.x.target),
+    ],
+  })
   return {
     appended: rows.length,
     duplicates: items.length - rows.length,

@@ -22,10 +22,9 @@
 // caps, read here in SQL: the documented exception to "a table is read only through its owning
 // module" (docs/architecture.md).
 import type { Pool, PoolClient } from '../db/postgres.ts'
-import { appendEvents, type NewEvent } from '../ingest/index.ts'
-import { jobEvent, runEvent } from './events.ts'
-import { runDims } from './queue.ts'
-import { retryingTransaction } from './settle.ts'
+import { stewardOutboxCtes } from '../ingest/index.ts'
+import { jobEventSql, runEventSql } from './events.ts'
+import { retrying, retryingTransaction } from './settle.ts'
 import { prepared, schedulingOf } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
@@ -88,7 +87,7 @@ const start = (eligible: string, limit: string, open: string) => `
     SELECT j.id FROM (
       SELECT r.*, row_number() OVER (ORDER BY r.key, r.priority DESC, r.run_at, r.id) AS pos FROM ranked r
     ) c JOIN jobs j ON j.id = c.id
-    WHERE ${eligible} AND j.status = 'queued' AND j.run_at <= now()
+    WHERE ${eligible} AND j.id = ANY (ARRAY(SELECT id FROM ranked)) AND j.status = 'queued' AND j.run_at <= now()
       -- Headroom: past the open slots, only the first job of a customer with none running here.
       AND (${open} >= ${limit} OR c.pos <= ${open} OR (c.running = 0 AND c.n = 1))
     ORDER BY c.key, c.priority DESC, c.run_at, c.id
@@ -98,28 +97,36 @@ const start = (eligible: string, limit: string, open: string) => `
     UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, lease_owner = $3,
       lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = clock_timestamp()
     FROM next WHERE j.id = next.id
-    RETURNING ${JOB_COLUMNS}, j.priority
+    RETURNING ${JOB_COLUMNS}, j.priority, j.started_at
   ), attempts AS (
     INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at)
     SELECT id, attempt, kind, $3, clock_timestamp() FROM started
   ), runs_started AS (
     UPDATE runs SET status = 'running', started_at = clock_timestamp()
-    WHERE id IN (SELECT run_id FROM started) AND status = 'queued' RETURNING id
+    WHERE id = ANY (ARRAY(SELECT run_id FROM started)) AND status = 'queued' RETURNING id
   ), claimed AS (
     SELECT s.*, r.id IS NOT NULL AS run_started FROM started s LEFT JOIN runs_started r ON r.id = s.run_id
-  )`
+  ), claim_events AS (
+    -- Each run this claim started, then each job started, by priority (as they are handed out).
+    SELECT customer_id, body, row_number() OVER (ORDER BY grp, priority DESC, k) AS n FROM (
+      (SELECT DISTINCT ON (c.run_id) c.customer_id, ${runEventSql('c', 'started', 'c.started_at')} AS body,
+              0 AS grp, c.priority, c.run_id AS k
+       FROM claimed c WHERE c.run_started ORDER BY c.run_id)
+      UNION ALL
+      SELECT c.customer_id, ${jobEventSql('c', 'started', '$3::text', 'c.started_at')}, 1, c.priority, c.id
+      FROM claimed c
+    ) e
+  ), ${stewardOutboxCtes('SELECT customer_id, body, n FROM claim_events')}`
 
-// Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
-// transaction that began before its dependency committed must still show a later start.
-const SQL = {
-  /**
-   * The first pass ($1 pool, $2 free slots, $3 worker, $4 lease ms, $5 of the slots open to any
-   * customer, the rest headroom): customers without caps are
-   * claimed at once; the slots that fair share gives to customers with caps are left free and
-   * those customers named (`deferred`), for a second pass under their locks. Always one row at
-   * least (job columns null when nothing was claimed).
-   */
-  claimOpen: `
+/**
+ * The first pass ($1 pool, $2 free slots, $3 worker, $4 lease ms, $5 of the slots open to any
+ * customer, the rest headroom): customers without caps are claimed at once; the slots that fair
+ * share gives to customers with caps are left free and those customers named (`deferred`), for
+ * a second pass under their locks. Always one row at least (job columns null when nothing was
+ * claimed). `alone`: the statement is its own transaction, and its commit does not wait for the
+ * WAL flush (set_config is local to that transaction; see retryingTransaction's `asyncCommit`).
+ */
+const claimOpen = (alone: boolean) => `
     WITH RECURSIVE cust AS (
       (SELECT customer_id FROM jobs WHERE pool = $1 AND status = 'queued' ORDER BY customer_id LIMIT 1)
       UNION ALL
@@ -129,13 +136,20 @@ const SQL = {
       FROM cust WHERE cust.customer_id IS NOT NULL
     )
     ${ranked}
+    ${alone ? `, async_commit AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))` : ''}
     , top AS (SELECT customer_id, constrained FROM ranked ORDER BY key, priority DESC, run_at, id LIMIT $2)
     , deferred AS (SELECT customer_id, count(*)::int AS slots FROM top WHERE constrained GROUP BY customer_id)
     ${start('NOT c.constrained', '$2 - (SELECT coalesce(sum(slots), 0) FROM deferred)::int', '$5::int')}
     SELECT claimed.*, d.deferred, d.slots
     FROM (SELECT array_agg(customer_id ORDER BY customer_id) AS deferred, coalesce(sum(slots), 0)::int AS slots
           FROM deferred) d
-    LEFT JOIN claimed ON true`,
+    LEFT JOIN claimed ON true${alone ? ' CROSS JOIN async_commit' : ''}`
+
+// Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
+// transaction that began before its dependency committed must still show a later start.
+const SQL = {
+  claimOpen: claimOpen(false),
+  claimOpenAlone: claimOpen(true),
   /** Takes the claim locks of these customers ($1, sorted: one lock order for every claimer). */
   lockCustomers: `SELECT pg_advisory_xact_lock(${CAP_LOCK}, hashtext(c)) FROM unnest($1::text[]) AS c`,
   /**
@@ -161,43 +175,57 @@ export interface ClaimRequest {
   open?: number
 }
 
-type ClaimRow = ClaimedJob & { priority: number; run_started: boolean }
+type ClaimRow = ClaimedJob & { priority: number }
+type OpenRow = ClaimRow & { deferred: string[] | null; slots: number }
 
-/** Claims inside the caller's transaction; returns the jobs and the events to append. */
-export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest) {
-  const anyone = Math.min(r.limit, r.open ?? r.limit)
-  const args = [r.poolName, r.limit, workerId, r.leaseMs, anyone]
-  const open = await c.query<ClaimRow & { deferred: string[] | null; slots: number }>(
-    prepared('claimOpen', SQL.claimOpen, args),
-  )
-  const rows: ClaimRow[] = open.rows.filter((x) => x.id !== null)
-  const first = open.rows[0]
-  if (first?.deferred?.length && first.slots > 0) {
-    // Code-unit order, the same in every process: two claimers never wait for each other's locks.
-    const customers = [...first.deferred].sort()
-    await c.query(prepared('lockCustomers', SQL.lockCustomers, [customers]))
-    const locked = await c.query<ClaimRow>(
-      prepared('claimLocked', SQL.claimLocked, [
-        r.poolName,
-        first.slots,
-        workerId,
-        r.leaseMs,
-        customers,
-        anyone,
-      ]),
-    )
-    rows.push(...locked.rows)
-  }
-  rows.sort((a, b) => b.priority - a.priority)
-  const started = new Set(rows.filter((x) => x.run_started).map((x) => x.run_id))
-  const events: NewEvent[] = rows
-    .filter((x) => started.delete(x.run_id))
-    .map((x) => runEvent(runDims(x), 'started'))
-  for (const x of rows) events.push(jobEvent(x, 'started', { workerId }))
-  return { rows: rows as ClaimedJob[], events }
+const claimArgs = (workerId: string, r: ClaimRequest) => [
+  r.poolName,
+  r.limit,
+  workerId,
+  r.leaseMs,
+  Math.min(r.limit, r.open ?? r.limit),
+]
+
+/** The jobs of the first pass, and the customers (sorted) with the slots it left for the second. */
+function firstPass(rows: OpenRow[]): { jobs: ClaimRow[]; deferred: string[]; slots: number } {
+  const first = rows[0]
+  // Code-unit order, the same in every process: two claimers never wait for each other's locks.
+  const deferred = first?.deferred?.length && first.slots > 0 ? [...first.deferred].sort() : []
+  return { jobs: rows.filter((x) => x.id !== null), deferred, slots: first?.slots ?? 0 }
 }
 
-/** Claims up to `limit` jobs of a pool in a transaction of its own. */
+/** The second pass, under the locks of the deferred customers (inside the caller's transaction). */
+async function claimDeferred(
+  c: PoolClient,
+  workerId: string,
+  r: ClaimRequest,
+  customers: string[],
+  slots: number,
+): Promise<ClaimRow[]> {
+  await c.query(prepared('lockCustomers', SQL.lockCustomers, [customers]))
+  const [poolName, , , leaseMs, anyone] = claimArgs(workerId, r)
+  const locked = await c.query<ClaimRow>(
+    prepared('claimLocked', SQL.claimLocked, [poolName, slots, workerId, leaseMs, customers, anyone]),
+  )
+  return locked.rows
+}
+
+const byPriority = (rows: ClaimRow[]): ClaimedJob[] => rows.sort((a, b) => b.priority - a.priority)
+
+/** Claims inside the caller's transaction (their `started` events appended with them). */
+export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest): Promise<ClaimedJob[]> {
+  const open = await c.query<OpenRow>(prepared('claimOpen', SQL.claimOpen, claimArgs(workerId, r)))
+  const { jobs, deferred, slots } = firstPass(open.rows)
+  if (deferred.length) jobs.push(...(await claimDeferred(c, workerId, r, deferred, slots)))
+  return byPriority(jobs)
+}
+
+/**
+ * Claims up to `limit` jobs of a pool. The first pass is one statement, its own transaction (one
+ * round trip); customers with caps, if fair share gives them slots, are claimed after it in a
+ * transaction of their own under their locks. Both commit without waiting for the WAL flush (a
+ * claim lost in a crash leaves its job queued: see retryingTransaction).
+ */
 export async function claimJobs(
   pool: Pool,
   poolName: string,
@@ -206,13 +234,16 @@ export async function claimJobs(
   leaseMs: number,
   open = limit,
 ): Promise<ClaimedJob[]> {
-  return retryingTransaction(
-    pool,
-    async (c) => {
-      const { rows, events } = await claimIn(c, workerId, { poolName, limit, leaseMs, open })
-      await appendEvents(c, events)
-      return rows
-    },
-    { asyncCommit: true },
+  const r: ClaimRequest = { poolName, limit, leaseMs, open }
+  const first = await retrying(() =>
+    pool.query<OpenRow>(prepared('claimOpenAlone', SQL.claimOpenAlone, claimArgs(workerId, r))),
   )
+  const { jobs, deferred, slots } = firstPass(first.rows)
+  if (deferred.length)
+    jobs.push(
+      ...(await retryingTransaction(pool, (c) => claimDeferred(c, workerId, r, deferred, slots), {
+        asyncCommit: true,
+      })),
+    )
+  return byPriority(jobs)
 }

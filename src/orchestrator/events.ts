@@ -62,3 +62,22 @@ export function runEvent(
     ...(extra.cancelled?.reason ? { cancelReason: extra.cancelled.reason } : {}),
   }
 }
+
+/** A timestamptz (SQL) as the ISO-8601 string of an event's `ts` (UTC, milliseconds). */
+const isoSql = (ts: string) => `to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/**
+ * `jobEvent(j, action, { workerId })` built in SQL from a row `j` of job columns, at `ts`
+ * (timestamptz), without its id: for a statement that appends the events of the rows it changes
+ * (claim.ts). test/orchestrator/claim-events.test.ts shows both build the same event.
+ */
+export const jobEventSql = (j: string, action: JobAction, workerId: string, ts: string): string =>
+  `jsonb_build_object('type', 'job', 'action', '${action}', 'customerId', ${j}.customer_id,
+    'projectId', ${j}.project_id, 'runId', ${j}.run_id, 'runType', ${j}.run_type, 'jobId', ${j}.id,
+    'stepKey', ${j}.step_key, 'kind', ${j}.kind, 'pool', ${j}.pool, 'attempt', least(${j}.attempt, 65535),
+    'workerId', ${workerId}, 'ts', ${isoSql(ts)})`
+
+/** `runEvent(r, action)` in SQL, as `jobEventSql`, from a row `r` with the run's dimensions as a job row has them. */
+export const runEventSql = (r: string, action: RunAction, ts: string): string =>
+  `jsonb_build_object('type', 'run', 'action', '${action}', 'customerId', ${r}.customer_id,
+    'projectId', ${r}.project_id, 'runId', ${r}.run_id, 'runType', ${r}.run_type, 'ts', ${isoSql(ts)})`

@@ -103,14 +103,19 @@ const retryable = new Set(['40P01', '40001']) // deadlock detected, serializatio
  * database crash leaves the job queued (with its events), so it is claimed again and the late
  * result of the lost attempt is refused by its lease check: at-least-once still holds.
  */
-export async function retryingTransaction<T>(
+export function retryingTransaction<T>(
   pool: Pool,
   fn: (c: PoolClient) => Promise<T>,
   opts: { asyncCommit?: boolean } = {},
 ): Promise<T> {
+  return retrying(() => transaction(pool, fn, opts))
+}
+
+/** `work` (a transaction, or one statement that is its own), retried on deadlock or serialization failure. */
+export async function retrying<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await transaction(pool, fn, opts)
+      return await work()
     } catch (err) {
       if (attempt >= 5 || !retryable.has((err as { code?: string }).code ?? '')) throw err
       await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()))

@@ -38,7 +38,8 @@ const SQL = {
       RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, v.ms
     ), a AS (
       UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
-      FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+      FROM j WHERE job_attempts.job_id = ANY (ARRAY(SELECT id FROM j)) AND job_attempts.job_id = j.id
+        AND job_attempts.attempt = j.attempt
     ), n AS (
       SELECT run_id, count(*)::int AS n FROM j GROUP BY run_id
     ), r AS (
@@ -109,9 +110,9 @@ export async function succeedJobs(
       // With a failed job in the run, this may have been its last active job: settle fully.
       else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
     }
-    const claimed = next && next.limit > 0 ? await claimIn(c, workerId, next) : { rows: [], events: [] }
-    await appendEvents(c, [...events, ...claimed.events])
-    return { written: new Set(byLease.keys()), next: claimed.rows }
+    const claimed = next && next.limit > 0 ? await claimIn(c, workerId, next) : []
+    await appendEvents(c, events)
+    return { written: new Set(byLease.keys()), next: claimed }
   })
 }
 

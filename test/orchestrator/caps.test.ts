@@ -140,9 +140,7 @@ describe('concurrency caps', () => {
     const b = await s.deps.pool.connect()
     try {
       await a.query('BEGIN')
-      expect(
-        (await claimIn(a, 'worker-a', { poolName: 'race', limit: 1, leaseMs: 60_000 })).rows,
-      ).toHaveLength(1)
+      expect(await claimIn(a, 'worker-a', { poolName: 'race', limit: 1, leaseMs: 60_000 })).toHaveLength(1)
       // A later, higher-priority job: a claim that does not see A's uncommitted claim would take it.
       await submit(s, run([{ key: 'x', kind: 'noop' }], { customerId: 'capped', priority: 9 }))
       await b.query('BEGIN')
@@ -160,7 +158,7 @@ describe('concurrency caps', () => {
       }
       expect(settled).toBe(false)
       await a.query('COMMIT')
-      expect((await claimB).rows).toHaveLength(0)
+      expect(await claimB).toHaveLength(0)
       await b.query('COMMIT')
     } finally {
       a.release()
