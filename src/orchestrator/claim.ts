@@ -109,11 +109,11 @@ const start = (eligible: string, limit: string, open: string) => `
   ), claim_events AS (
     -- Each run this claim started, then each job started, by priority (as they are handed out).
     SELECT customer_id, body, row_number() OVER (ORDER BY grp, priority DESC, k) AS n FROM (
-      (SELECT DISTINCT ON (c.run_id) c.customer_id, ${runEventSql('c', 'started', 'c.started_at')} AS body,
+      (SELECT DISTINCT ON (c.run_id) c.customer_id, ${runEventSql('c', 'started', { ts: 'c.started_at' })} AS body,
               0 AS grp, c.priority, c.run_id AS k
        FROM claimed c WHERE c.run_started ORDER BY c.run_id)
       UNION ALL
-      SELECT c.customer_id, ${jobEventSql('c', 'started', '$3::text', 'c.started_at')}, 1, c.priority, c.id
+      SELECT c.customer_id, ${jobEventSql('c', 'started', { workerId: '$3::text', ts: 'c.started_at' })}, 1, c.priority, c.id
       FROM claimed c
     ) e
   ), ${stewardOutboxCtes('SELECT customer_id, body, n FROM claim_events')}`

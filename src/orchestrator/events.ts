@@ -66,18 +66,28 @@ export function runEvent(
 /** A timestamptz (SQL) as the ISO-8601 string of an event's `ts` (UTC, milliseconds). */
 const isoSql = (ts: string) => `to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
 
+/** The optional `durationMs` of an event built in SQL, rounded as Math.round does (half up; round() is half even). */
+const durationSql = (ms: string | undefined) =>
+  ms === undefined ? '' : `, 'durationMs', greatest(0, floor((${ms})::float8 + 0.5))::bigint`
+
 /**
- * `jobEvent(j, action, { workerId })` built in SQL from a row `j` of job columns, at `ts`
- * (timestamptz), without its id: for a statement that appends the events of the rows it changes
- * (claim.ts). test/orchestrator/claim-events.test.ts shows both build the same event.
+ * `jobEvent(j, action, { workerId, durationMs })` built in SQL from a row `j` of job columns, at
+ * `ts` (timestamptz), without its id: for a statement that appends the events of the rows it
+ * changes (claim.ts, succeed.ts). test/orchestrator/statement-events.test.ts shows both build the
+ * same event.
  */
-export const jobEventSql = (j: string, action: JobAction, workerId: string, ts: string): string =>
+export const jobEventSql = (
+  j: string,
+  action: JobAction,
+  at: { workerId: string; ts: string; durationMs?: string },
+): string =>
   `jsonb_build_object('type', 'job', 'action', '${action}', 'customerId', ${j}.customer_id,
     'projectId', ${j}.project_id, 'runId', ${j}.run_id, 'runType', ${j}.run_type, 'jobId', ${j}.id,
     'stepKey', ${j}.step_key, 'kind', ${j}.kind, 'pool', ${j}.pool, 'attempt', least(${j}.attempt, 65535),
-    'workerId', ${workerId}, 'ts', ${isoSql(ts)})`
+    'workerId', ${at.workerId}, 'ts', ${isoSql(at.ts)}${durationSql(at.durationMs)})`
 
-/** `runEvent(r, action)` in SQL, as `jobEventSql`, from a row `r` with the run's dimensions as a job row has them. */
-export const runEventSql = (r: string, action: RunAction, ts: string): string =>
+/** `runEvent(r, action, { durationMs })` in SQL, as `jobEventSql`, from a row `r` with the run's dimensions as a job row has them. */
+export const runEventSql = (r: string, action: RunAction, at: { ts: string; durationMs?: string }): string =>
   `jsonb_build_object('type', 'run', 'action', '${action}', 'customerId', ${r}.customer_id,
-    'projectId', ${r}.project_id, 'runId', ${r}.run_id, 'runType', ${r}.run_type, 'ts', ${isoSql(ts)})`
+    'projectId', ${r}.project_id, 'runId', ${r}.run_id, 'runType', ${r}.run_type,
+    'ts', ${isoSql(at.ts)}${durationSql(at.durationMs)})`

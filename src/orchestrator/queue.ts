@@ -55,13 +55,6 @@ export async function hasQueueTables(db: Queryable): Promise<boolean> {
   return Boolean(rows[0]?.t)
 }
 
-export const runDims = (j: ClaimedJob) => ({
-  id: j.run_id,
-  customer_id: j.customer_id,
-  project_id: j.project_id,
-  type: j.run_type,
-})
-
 export interface Lease {
   job: ClaimedJob
   workerId: string

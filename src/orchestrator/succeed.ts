@@ -12,10 +12,10 @@
 // - the run rows are updated once per run with the number of its jobs that succeeded, so two jobs
 //   of one run in one batch count twice, and exactly one transaction sees the run complete.
 import type { Pool } from '../db/postgres.ts'
-import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { appendEvents, type NewEvent, stewardOutboxCtes } from '../ingest/index.ts'
 import { type ClaimRequest, claimIn } from './claim.ts'
-import { jobEvent, runEvent } from './events.ts'
-import { leaseKey, runDims } from './queue.ts'
+import { jobEventSql, runEventSql } from './events.ts'
+import { leaseKey } from './queue.ts'
 import type { RunStatus } from './schemas.ts'
 import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
 import { prepared } from './sql.ts'
@@ -27,15 +27,17 @@ const MAX_BATCH = 64
 const MAX_COMMITS = 2
 
 const SQL = {
-  // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms).
+  // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms). Appends the `succeeded`
+  // events of the jobs and of the runs they finish (events.ts builds them in SQL).
   succeedMany: `
     WITH v AS (
-      SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) AS v(id, attempt, output, ms)
+      SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) WITH ORDINALITY AS v(id, attempt, output, ms, k)
     ), j AS (
       UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
         lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
       FROM v WHERE jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt AND jobs.status = 'running'
-      RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, v.ms
+      RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, jobs.customer_id, jobs.project_id,
+                jobs.run_type, jobs.step_key, jobs.kind, jobs.pool, jobs.finished_at, v.ms, v.k
     ), a AS (
       UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
       FROM j WHERE job_attempts.job_id = ANY (ARRAY(SELECT id FROM j)) AND job_attempts.job_id = j.id
@@ -49,11 +51,23 @@ const SQL = {
         finished_at = CASE WHEN jobs_succeeded + n.n = jobs_total AND status = 'running' THEN clock_timestamp()
                       ELSE finished_at END
       FROM n WHERE runs.id = n.run_id
-      RETURNING runs.id, runs.status, runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done,
+      RETURNING runs.id AS run_id, runs.customer_id, runs.project_id, runs.type AS run_type, runs.status,
+                runs.jobs_failed, runs.jobs_succeeded = runs.jobs_total AS all_done, runs.finished_at,
                 extract(epoch FROM runs.finished_at - runs.created_at)::float8 * 1000 AS duration_ms
-    )
-    SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done, r.duration_ms
-    FROM j JOIN r ON r.id = j.run_id`,
+    ), done_events AS (
+      -- The jobs' events in the order given, then those of the runs they finished.
+      SELECT customer_id, body, row_number() OVER (ORDER BY grp, k) AS n FROM (
+        SELECT x.customer_id, 0 AS grp, x.k,
+               ${jobEventSql('x', 'succeeded', { workerId: '$2::text', ts: 'x.finished_at', durationMs: 'x.ms' })} AS body
+        FROM j x
+        UNION ALL
+        SELECT y.customer_id, 1, 0::bigint,
+               ${runEventSql('y', 'succeeded', { ts: 'y.finished_at', durationMs: 'y.duration_ms' })}
+        FROM r y WHERE y.all_done AND y.status = 'succeeded'
+      ) e
+    ), ${stewardOutboxCtes('SELECT customer_id, body, n FROM done_events')}
+    SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done
+    FROM j JOIN r ON r.run_id = j.run_id`,
 }
 
 export interface Success {
@@ -62,7 +76,7 @@ export interface Success {
   durationMs: number
 }
 
-/** A job whose success was written, with its run as the statement left it. */
+/** A job whose success was written (its events appended), with its run as the statement left it. */
 interface SucceededRow {
   id: string
   attempt: number
@@ -70,7 +84,6 @@ interface SucceededRow {
   status: RunStatus
   jobs_failed: number
   all_done: boolean
-  duration_ms: number
 }
 
 /**
@@ -95,21 +108,18 @@ export async function succeedJobs(
     )
     const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
     const events: NewEvent[] = []
-    const runs = new Map<string, { job: ClaimedJob; row: SucceededRow }>()
+    const runs = new Map<string, SucceededRow>()
     for (const d of done) {
       const row = byLease.get(leaseKey(d.job))
       if (!row) continue
-      events.push(jobEvent(d.job, 'succeeded', { workerId, durationMs: d.durationMs }))
       if (row.has_dependents) await notifyPools(c, await unblockDependents(c, d.job.run_id, d.job.step_key))
-      runs.set(d.job.run_id, { job: d.job, row })
+      runs.set(d.job.run_id, row)
     }
-    // Once per run, after all its dependents were unblocked.
-    for (const { job, row } of runs.values()) {
-      if (row.all_done && row.status === 'succeeded')
-        events.push(runEvent(runDims(job), 'succeeded', { durationMs: row.duration_ms }))
-      // With a failed job in the run, this may have been its last active job: settle fully.
-      else if (row.jobs_failed > 0) events.push(...(await settleRun(c, job.run_id)))
-    }
+    // Once per run, after all its dependents were unblocked. With a failed job in the run, this
+    // may have been its last active job: settle fully.
+    for (const [runId, row] of runs)
+      if (!(row.all_done && row.status === 'succeeded') && row.jobs_failed > 0)
+        events.push(...(await settleRun(c, runId)))
     const claimed = next && next.limit > 0 ? await claimIn(c, workerId, next) : []
     await appendEvents(c, events)
     return { written: new Set(byLease.keys()), next: claimed }

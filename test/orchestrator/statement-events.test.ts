@@ -1,6 +1,6 @@
-// A claim appends its own `started` events in the statement that starts the jobs (claim.ts builds
-// them in SQL): the same events `jobEvent` and `runEvent` build, one per job and one per run it
-// started, valid as any telemetry event, with the time the job started.
+// The statements that claim jobs and record their successes append their own events (events.ts
+// builds them in SQL): the same events `jobEvent` and `runEvent` build, one per job and one per
+// run, valid as any telemetry event, at the time of the change.
 import { describe, expect, it } from 'vitest'
 import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
@@ -8,6 +8,7 @@ import { TelemetryEvent } from '../../src/ingest/index.ts'
 import { claimIn, claimJobs } from '../../src/orchestrator/claim.ts'
 import { jobEvent, runEvent } from '../../src/orchestrator/events.ts'
 import { createRun, handlerSet } from '../../src/orchestrator/index.ts'
+import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { acmeDatabase, fastConfig } from './helpers.ts'
 
 const config = fastConfig()
@@ -25,12 +26,12 @@ const body = (steps: string[]) => ({
   steps: steps.map((key) => ({ key, kind: 'noop', input: {} })),
 })
 
-/** The `started` events in the outbox of these runs, as stored. */
-async function startedEvents(runIds: string[]): Promise<Record<string, unknown>[]> {
+/** The events in the outbox of these runs with this action, as stored. */
+async function startedEvents(runIds: string[], action = 'started'): Promise<Record<string, unknown>[]> {
   const { rows } = await pool.query<{ body: Record<string, unknown>; event_id: string; source: string }>(
     `SELECT body, event_id, source FROM telemetry_outbox
-     WHERE body->>'runId' = ANY ($1) AND body->>'action' = 'started' ORDER BY seq`,
-    [runIds],
+     WHERE body->>'runId' = ANY ($1) AND body->>'action' = $2 ORDER BY seq`,
+    [runIds, action],
   )
   for (const r of rows) {
     expect(r.source).toBe('steward')
@@ -106,5 +107,59 @@ describe('the events a claim appends', () => {
     expect(await startedEvents([r.id])).toEqual([])
     const { rows } = await pool.query(`SELECT status FROM jobs WHERE run_id = $1`, [r.id])
     expect(rows).toEqual([{ status: 'queued' }])
+  })
+
+  it('records successes with the events of the jobs, then of the runs they finish', async () => {
+    const a = await createRun(pool, config, handlers, body(['x', 'y']))
+    const b = await createRun(pool, config, handlers, body(['z']))
+    // (The job the previous test left queued may be claimed too.)
+    const jobs = (await claimJobs(pool, 'default', 'worker-1', 8, 30_000)).filter((j) =>
+      [a.id, b.id].includes(j.run_id),
+    )
+    expect(jobs).toHaveLength(3)
+    // Run a finishes only with its second job: its first success alone finishes nothing.
+    const xa = jobs.find((j) => j.step_key === 'x')!
+    const rest = jobs.filter((j) => j !== xa)
+    await succeedJobs(pool, 'worker-1', [{ job: xa, output: {}, durationMs: 12.5 }])
+    expect(await startedEvents([a.id], 'succeeded')).toHaveLength(1)
+    await succeedJobs(
+      pool,
+      'worker-1',
+      rest.map((job, i) => ({ job, output: { i }, durationMs: 7.49 + i })),
+    )
+    const events = await startedEvents([a.id, b.id], 'succeeded')
+    expect(events.map((e) => e.type)).toEqual(['job', 'job', 'job', 'run', 'run'])
+    const { rows: finished } = await pool.query<{ id: string; finished_at: Date }>(
+      `SELECT id, finished_at FROM jobs WHERE run_id = ANY ($1)`,
+      [[a.id, b.id]],
+    )
+    const finishedAt = new Map(finished.map((r) => [r.id, r.finished_at.toISOString()]))
+    for (const [job, ms] of [[xa, 12.5], ...rest.map((j, i) => [j, 7.49 + i] as const)] as const) {
+      const e = events.find((x) => x.type === 'job' && x.jobId === job.id)!
+      expect(TelemetryEvent.parse(e)).toEqual(e)
+      expect(e.ts).toBe(finishedAt.get(job.id))
+      // The duration as the worker rounded it (12.5 ms is 13).
+      expect(e).toEqual({
+        ...jobEvent(job, 'succeeded', { workerId: 'worker-1', durationMs: ms }),
+        eventId: e.eventId,
+        ts: e.ts,
+      })
+    }
+    const { rows: runs } = await pool.query<{ id: string; ms: number; finished_at: Date }>(
+      `SELECT id, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS ms, finished_at
+       FROM runs WHERE id = ANY ($1)`,
+      [[a.id, b.id]],
+    )
+    for (const run of runs) {
+      const e = events.find((x) => x.type === 'run' && x.runId === run.id)!
+      expect(TelemetryEvent.parse(e)).toEqual(e)
+      expect(e.ts).toBe(run.finished_at.toISOString())
+      const dims = { id: run.id, customer_id: 'acme', project_id: 'web', type: 'build' }
+      expect(e).toEqual({
+        ...runEvent(dims, 'succeeded', { durationMs: run.ms }),
+        eventId: e.eventId,
+        ts: e.ts,
+      })
+    }
   })
 })
