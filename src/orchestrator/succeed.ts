@@ -26,6 +26,8 @@ const MAX_BATCH = 64
 /** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
 const MAX_COMMITS = 2
 
+// `id = ANY (...)` beside each join on a key: an index lookup even in a plan made while the table
+// was small (a statement is planned once per connection, and a fresh database grows under it).
 const SQL = {
   // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms). Appends the `succeeded`
   // events of the jobs and of the runs they finish (events.ts builds them in SQL).
@@ -35,7 +37,8 @@ const SQL = {
     ), j AS (
       UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
         lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
-      FROM v WHERE jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt AND jobs.status = 'running'
+      FROM v WHERE jobs.id = ANY ($1::text[]) AND jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt
+        AND jobs.status = 'running'
       RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, jobs.customer_id, jobs.project_id,
                 jobs.run_type, jobs.step_key, jobs.kind, jobs.pool, jobs.finished_at, v.ms, v.k
     ), a AS (
