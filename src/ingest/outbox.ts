@@ -8,6 +8,8 @@
 //   double-counts. Ids are per customer: one customer's id never pre-empts another's. Two
 //   transactions appending the same (customer, eventId) at once: the second waits for the first
 //   and drops it if the first commits (the primary key decides);
+//   Steward's events built in SQL by the statement they describe (stewardOutboxCtes) carry new
+//   random ids that no one can send again: they are not recorded in the window;
 // - every row records its provenance (`source`): Steward's own events ('steward', through
 //   `appendEvents`, whose ids all carry the reserved prefix `steward:`), the operator's and a
 //   customer's (HTTP ingest, which refuses that prefix);
@@ -23,40 +25,15 @@ import type { OutboxTarget } from './targets.ts'
  * customer ids, JSON bodies, sources, targets: `outboxParams`), for a statement that appends
  * events with the state change they record (one round trip, no explicit transaction). `when`
  * (SQL) gates the whole append, e.g. on another CTE having inserted its row. The appended rows
- * are in `outbox_rows` (customer_id, event_id).
+ * are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to the
+ * window (for their customer, and not among the ids accepted before ids were per customer) go on.
  */
 export function outboxCtes(first: number, when = 'true'): string {
   const [ids, customers, bodies, sources, targets] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`)
-  return appendCtes(`
+  return `outbox_input AS (
   SELECT * FROM unnest(${ids}::text[], ${customers}::text[], ${bodies}::jsonb[], ${sources}::text[], ${targets}::text[])
     WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
-  WHERE ${when}`)
-}
-
-/**
- * The same CTEs for Steward's own events built by the statement itself from the rows it changes
- * (the claim: no round trip to build them in between). `events` (SQL) selects `customer_id`,
- * `body` (a complete event but for its id) and `n` (the order); each event gets a new id in the
- * reserved namespace. The bodies are not validated here: the SQL that builds them is checked
- * against the `TelemetryEvent` schema by its tests.
- */
-export function stewardOutboxCtes(events: string): string {
-  // MATERIALIZED: each id is drawn once, for both the row and its body.
-  return `outbox_new AS MATERIALIZED (
-  SELECT '${STEWARD_ID_PREFIX}' || gen_random_uuid() AS event_id, x.customer_id, x.body, x.n FROM (${events}) x
-), ${appendCtes(`
-  SELECT event_id, customer_id, body || jsonb_build_object('eventId', event_id) AS body, 'steward' AS source,
-         'events' AS target, n
-  FROM outbox_new`)}`
-}
-
-/**
- * The append itself, from `input` (SQL selecting event_id, customer_id, body, source, target, n).
- * The ids are recorded first; only ids new to the window (for their customer, and not among the
- * ids accepted before ids were per customer) go on.
- */
-function appendCtes(input: string): string {
-  return `outbox_input AS (${input}
+  WHERE ${when}
 ), outbox_fresh AS (
   INSERT INTO telemetry_event_ids (customer_id, event_id)
   SELECT customer_id, event_id FROM outbox_input i
@@ -69,6 +46,27 @@ function appendCtes(input: string): string {
   SELECT i.event_id, i.customer_id, i.source, i.target, i.body
   FROM outbox_input i JOIN outbox_fresh USING (customer_id, event_id)
   ORDER BY i.n
+  RETURNING customer_id, event_id
+)`
+}
+
+/**
+ * CTEs that append Steward's own events built by the statement itself from the rows it changes
+ * (a claim, a success: no round trip to build them in between). `events` (SQL) selects
+ * `customer_id`, `body` (a complete event but for its id) and `n` (the order); each event gets a
+ * new random id in the reserved namespace, so none can be a duplicate, and the ids skip the
+ * deduplication window (an id no one can send again needs no record). The bodies are not
+ * validated here: the SQL that builds them is checked against the `TelemetryEvent` schema by its
+ * tests (test/orchestrator/statement-events.test.ts). The appended rows are in `outbox_rows`.
+ */
+export function stewardOutboxCtes(events: string): string {
+  // MATERIALIZED: each id is drawn once, for both the row and its body.
+  return `outbox_new AS MATERIALIZED (
+  SELECT '${STEWARD_ID_PREFIX}' || gen_random_uuid() AS event_id, x.customer_id, x.body, x.n FROM (${events}) x
+), outbox_rows AS (
+  INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
+  SELECT event_id, customer_id, 'steward', 'events', body || jsonb_build_object('eventId', event_id)
+  FROM outbox_new ORDER BY n
   RETURNING customer_id, event_id
 )`
 }
