@@ -167,11 +167,9 @@ export {
   type EventSource,
   type NewEvent,
   type OutboxLag,
-  outboxCtes,
   outboxLag,
   shippedBefore,
   stewardOutboxCtes,
-  stewardOutboxParams,
 } from './outbox.ts'
 export { OutboxRelay } from './relay.ts'
 export { chTime, toRow } from './rows.ts'

@@ -22,13 +22,11 @@ import type { OutboxTarget } from './targets.ts'
 
 /**
  * The CTEs that append outbox rows given as five array parameters from `$first` (event ids,
- * customer ids, JSON bodies, sources, targets: `outboxParams`), for a statement that appends
- * events with the state change they record (one round trip, no explicit transaction). `when`
- * (SQL) gates the whole append, e.g. on another CTE having inserted its row. The appended rows
- * are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to the
- * window (for their customer, and not among the ids accepted before ids were per customer) go on.
+ * customer ids, JSON bodies, sources, targets). `when` (SQL) gates the whole append. The appended
+ * rows are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to
+ * the window (for their customer, and not among the ids accepted before ids were per customer) go on.
  */
-export function outboxCtes(first: number, when = 'true'): string {
+function outboxCtes(first: number, when = 'true'): string {
   const [ids, customers, bodies, sources, targets] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`)
   return `outbox_input AS (
   SELECT * FROM unnest(${ids}::text[], ${customers}::text[], ${bodies}::jsonb[], ${sources}::text[], ${targets}::text[])
@@ -69,18 +67,6 @@ export function stewardOutboxCtes(events: string): string {
   FROM outbox_new ORDER BY n
   RETURNING customer_id, event_id
 )`
-}
-
-/** Steward's own events (source 'steward') as the parameters of `outboxCtes`, validated as `appendEvents` does. */
-export function stewardOutboxParams(events: NewEvent[]): unknown[] {
-  const items = stewardItems(events)
-  return [
-    items.map((x) => x.eventId),
-    items.map((x) => x.customerId),
-    items.map((x) => x.body),
-    items.map(() => 'steward'),
-    items.map((x) => x.target),
-  ]
 }
 
 const SQL = {

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { NotFoundError, ValidationError } from '../errors.ts'
-import { attemptSpanId, outboxCtes, runTraceId, stewardOutboxParams } from '../ingest/index.ts'
+import { attemptSpanId, runTraceId, stewardOutboxCtes } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
 import type { OrchestratorConfig } from './config.ts'
-import { runEvent } from './events.ts'
+import { runEventSql } from './events.ts'
 import type { Handlers } from './handlers.ts'
 import type {
   Attempt,
@@ -32,13 +32,14 @@ import type { RunRequest } from './validate.ts'
 
 const SQL = {
   byKey: 'SELECT id, status FROM runs WHERE customer_id = $1 AND idempotency_key = $2',
-  // The run, its jobs, its `created` event in the outbox ($9..$13) and the NOTIFY of each pool
+  // The run, its jobs, its `created` event in the outbox (none when the key existed) and the NOTIFY of each pool
   // with a ready job: one statement, so one round trip and atomic without an explicit transaction.
   insertRun: `
     WITH r AS (
       INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
       VALUES ($1, $2, $3, $4, $5, $6, $8)
-      ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING id
+      ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+      RETURNING id, id AS run_id, customer_id, project_id, type AS run_type, created_at
     ), mode AS (
       -- The customer's fallback mode (customer-controls.ts): steps with a fallback start on it.
       SELECT EXISTS (SELECT 1 FROM customer_controls WHERE customer_id = $2 AND fallback_by IS NOT NULL) AS on
@@ -59,7 +60,7 @@ const SQL = {
       RETURNING pool, status
     ), woken AS (
       SELECT pg_notify('${JOBS_CHANNEL}', p.pool) FROM (SELECT DISTINCT pool FROM ins WHERE status = 'queued') p
-    ), ${outboxCtes(9, 'EXISTS (SELECT 1 FROM r)')}
+    ), ${stewardOutboxCtes(`SELECT customer_id, ${runEventSql('r', 'created', { ts: 'r.created_at' })} AS body, 1 AS n FROM r`)}
     SELECT (SELECT count(*) FROM r)::int AS created, (SELECT count(*) FROM woken)::int AS woken,
            (SELECT count(*) FROM outbox_rows)::int AS events`,
   getRun: 'SELECT * FROM runs WHERE id = $1',
@@ -125,9 +126,6 @@ export async function createRun(
     req.idempotencyKey ?? null,
     JSON.stringify(jobs),
     jobs.length,
-    ...stewardOutboxParams([
-      runEvent({ id, customer_id: req.customerId, project_id: req.projectId, type: req.type }, 'created'),
-    ]),
   ]
   const inserted = await pool
     .query<{ created: number }>(prepared('insertRun', SQL.insertRun, values))

@@ -162,4 +162,21 @@ describe('the events a claim appends', () => {
       })
     }
   })
+
+  it('creates a run with its created event, and a run that existed (same key) without one', async () => {
+    const req = { ...body(['x']), idempotencyKey: 'statement-events-1' }
+    const first = await createRun(pool, config, handlers, req)
+    const again = await createRun(pool, config, handlers, req)
+    expect(again).toMatchObject({ id: first.id, created: false })
+    const events = await startedEvents([first.id], 'created')
+    expect(events).toHaveLength(1)
+    const e = events[0]!
+    expect(TelemetryEvent.parse(e)).toEqual(e)
+    const { rows } = await pool.query<{ created_at: Date }>('SELECT created_at FROM runs WHERE id = $1', [
+      first.id,
+    ])
+    expect(e.ts).toBe(rows[0]!.created_at.toISOString())
+    const dims = { id: first.id, customer_id: 'acme', project_id: 'web', type: 'build' }
+    expect(e).toEqual({ ...runEvent(dims, 'created'), eventId: e.eventId, ts: e.ts })
+  })
 })
