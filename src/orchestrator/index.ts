@@ -166,6 +166,7 @@ export const createOrchestrator = defineModule(
 /** A worker process with the application's kinds (`steward worker` knows the built-ins only). @public */
 export { workerCommand } from './cli.ts'
 export { type OrchestratorConfig, orchestratorConfigSchema } from './config.ts'
+export { createRun } from './create-run.ts'
 export type { CustomerPool, CustomerRun } from './customer.ts'
 export type { ControlReason, CustomerControl } from './customer-controls.ts'
 /** @public */
@@ -187,7 +188,6 @@ export {
 export { handlerSet } from './kinds.ts'
 export { historyTableSizes, pruneHistory } from './retention.ts'
 export { backoffDelay } from './retry.ts'
-export { createRun } from './runs.ts'
 export type { QueueStat } from './schemas.ts'
 export { getDlqSize, getQueueStats, recommendWorkers } from './stats.ts'
 export { Worker } from './worker.ts'

@@ -1,21 +1,13 @@
-// Runs in PostgreSQL: create (one statement, so one round trip, for the run, its jobs, its `created`
-// event and the wake-up of workers), and the reads behind GET /v1/runs and GET /v1/runs/:id.
-//
-// Guarantees: a run is stored completely or not at all; the same (customer, idempotencyKey)
-// yields the first run, also when two requests race (the unique key decides).
+// Runs in PostgreSQL: the reads behind GET /v1/runs and GET /v1/runs/:id (creating them:
+// create-run.ts).
 
-import { randomUUID } from 'node:crypto'
-import type { Pool, Queryable } from '../db/postgres.ts'
-import { NotFoundError, ValidationError } from '../errors.ts'
-import { attemptSpanId, runTraceId, stewardOutboxCtes } from '../ingest/index.ts'
+import type { Queryable } from '../db/postgres.ts'
+import { NotFoundError } from '../errors.ts'
+import { attemptSpanId, runTraceId } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
-import type { OrchestratorConfig } from './config.ts'
-import { runEventSql } from './events.ts'
-import type { Handlers } from './handlers.ts'
 import type {
   Attempt,
   AttemptOutcome,
-  CreatedRun,
   FailureClass,
   Job,
   JobStatus,
@@ -25,44 +17,9 @@ import type {
   RunStatus,
   Waiting,
 } from './schemas.ts'
-import { JOBS_CHANNEL } from './settle.ts'
-import { prepared } from './sql.ts'
 import type { JobDims } from './types.ts'
-import type { RunRequest } from './validate.ts'
 
 const SQL = {
-  byKey: 'SELECT id, status FROM runs WHERE customer_id = $1 AND idempotency_key = $2',
-  // The run, its jobs, its `created` event in the outbox (none when the key existed) and the NOTIFY of each pool
-  // with a ready job: one statement, so one round trip and atomic without an explicit transaction.
-  insertRun: `
-    WITH r AS (
-      INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
-      VALUES ($1, $2, $3, $4, $5, $6, $8)
-      ON CONFLICT (customer_id, idempotency_key) DO NOTHING
-      RETURNING id, id AS run_id, customer_id, project_id, type AS run_type, created_at
-    ), mode AS (
-      -- The customer's fallback mode (customer-controls.ts): steps with a fallback start on it.
-      SELECT EXISTS (SELECT 1 FROM customer_controls WHERE customer_id = $2 AND fallback_by IS NOT NULL) AS on
-    ), ins AS (
-      INSERT INTO jobs (id, run_id, customer_id, project_id, run_type, priority, step_key, kind, pool, input,
-                        depends_on, has_dependents, fallback, max_attempts, backoff_ms, timeout_ms, status,
-                        using_fallback, primary_step)
-      SELECT j.id, r.id, $2, $3, $4, $5, j.step_key,
-             CASE WHEN sw THEN j.fallback->>'kind' ELSE j.kind END,
-             CASE WHEN sw THEN j.fallback->>'pool' ELSE j.pool END,
-             CASE WHEN sw THEN coalesce(j.fallback->'input', j.input) ELSE j.input END,
-             j.depends_on, j.has_dependents, j.fallback, j.max_attempts, j.backoff_ms, j.timeout_ms, j.status,
-             sw, CASE WHEN sw THEN jsonb_build_object('kind', j.kind, 'pool', j.pool, 'input', j.input) END
-      FROM r, jsonb_to_recordset($7::jsonb) AS j(id text, step_key text, kind text, pool text, input jsonb,
-        depends_on text[], has_dependents boolean, fallback jsonb, max_attempts int, backoff_ms int,
-        timeout_ms int, status text)
-        CROSS JOIN LATERAL (SELECT j.fallback IS NOT NULL AND (SELECT mode.on FROM mode) AS sw) s
-      RETURNING pool, status
-    ), woken AS (
-      SELECT pg_notify('${JOBS_CHANNEL}', p.pool) FROM (SELECT DISTINCT pool FROM ins WHERE status = 'queued') p
-    ), ${stewardOutboxCtes(`SELECT customer_id, ${runEventSql('r', 'created', { ts: 'r.created_at' })} AS body, 1 AS n FROM r`)}
-    SELECT (SELECT count(*) FROM r)::int AS created, (SELECT count(*) FROM woken)::int AS woken,
-           (SELECT count(*) FROM outbox_rows)::int AS events`,
   getRun: 'SELECT * FROM runs WHERE id = $1',
   runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
   runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
@@ -78,79 +35,6 @@ const SQL = {
       AND ($3::text IS NULL OR project_id = $3) AND ($4::timestamptz IS NULL OR created_at < $4)
     ORDER BY created_at DESC, id DESC LIMIT $5`,
 }
-
-const poolOf = (cfg: OrchestratorConfig, handlers: Handlers, kind: string): string =>
-  cfg.kindPools[kind] ?? handlers.get(kind)?.pool ?? 'default'
-
-export async function createRun(
-  pool: Pool,
-  cfg: OrchestratorConfig,
-  handlers: Handlers,
-  req: RunRequest,
-): Promise<CreatedRun & { created: boolean }> {
-  const created = (r: { id: string; status: RunStatus }, isNew: boolean) => ({
-    id: r.id,
-    status: r.status,
-    traceId: runTraceId(r.id),
-    created: isNew,
-  })
-  if (req.idempotencyKey) {
-    const prior = await pool.query<{ id: string; status: RunStatus }>(SQL.byKey, [
-      req.customerId,
-      req.idempotencyKey,
-    ])
-    if (prior.rows[0]) return created(prior.rows[0], false)
-  }
-  const id = randomUUID()
-  const needed = new Set(req.steps.flatMap((s) => s.dependsOn ?? []))
-  const jobs = req.steps.map((s) => ({
-    id: randomUUID(),
-    step_key: s.key,
-    kind: s.kind,
-    pool: poolOf(cfg, handlers, s.kind),
-    input: s.input ?? {},
-    depends_on: s.dependsOn ?? [],
-    has_dependents: needed.has(s.key),
-    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, handlers, s.fallback.kind) } : null,
-    max_attempts: s.retry?.maxAttempts ?? cfg.retry.maxAttempts,
-    backoff_ms: s.retry?.backoffMs ?? cfg.retry.backoffMs,
-    timeout_ms: s.timeoutMs ?? null,
-    status: s.dependsOn?.length ? 'blocked' : 'queued',
-  }))
-  const values = [
-    id,
-    req.customerId,
-    req.projectId,
-    req.type,
-    req.priority,
-    req.idempotencyKey ?? null,
-    JSON.stringify(jobs),
-    jobs.length,
-  ]
-  const inserted = await pool
-    .query<{ created: number }>(prepared('insertRun', SQL.insertRun, values))
-    .catch((err) => {
-      // The customers foreign key: checked by the insert itself, saving a round trip per run.
-      if ((err as { code?: string }).code === '23503') throw unknownCustomer(req.customerId)
-      throw err
-    })
-  if (!inserted.rows[0]?.created) {
-    // Lost a race on the same idempotency key (the insert waited for the winner to commit).
-    const prior = await pool.query<{ id: string; status: RunStatus }>(SQL.byKey, [
-      req.customerId,
-      req.idempotencyKey,
-    ])
-    return created(prior.rows[0]!, false)
-  }
-  return created({ id, status: 'queued' }, true)
-}
-
-const unknownCustomer = (id: string) =>
-  new ValidationError(
-    [{ path: 'customerId', message: `unknown customer "${id}"` }],
-    'the run names a customer that is not registered',
-    'unprocessable',
-  )
 
 const iso = (d: Date) => d.toISOString()
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null)

@@ -1,0 +1,227 @@
+// Creating runs: the run, its jobs, its `created` event in the outbox and the NOTIFY of each pool
+// with a ready job, in one statement (one round trip, atomic without an explicit transaction).
+// The runs created at once on one database (concurrent POST /v1/runs) share their statements:
+// those that arrive in one event-loop turn, or while two statements are under way, go in the
+// next one, so a burst of runs costs a few commits instead of one each.
+//
+// Guarantees: a run is stored completely or not at all, and its caller's promise resolves only
+// once its statement committed; the same (customer, idempotencyKey) yields the first run, also
+// when two requests race or share a statement (the unique key decides); one request's failure
+// (a customer that is not registered) fails only that request: its statement is retried one run
+// at a time.
+import { randomUUID } from 'node:crypto'
+import type { Pool } from '../db/postgres.ts'
+import { ValidationError } from '../errors.ts'
+import { runTraceId, stewardOutboxCtes } from '../ingest/index.ts'
+import type { OrchestratorConfig } from './config.ts'
+import { runEventSql } from './events.ts'
+import type { Handlers } from './handlers.ts'
+import type { CreatedRun, RunStatus } from './schemas.ts'
+import { JOBS_CHANNEL } from './settle.ts'
+import { prepared } from './sql.ts'
+import type { RunRequest } from './validate.ts'
+
+/** Runs in one statement at most (the rest wait for the next). */
+const MAX_BATCH = 64
+/** Statements under way at once per database (one waits for its WAL flush, one fills). */
+const MAX_STATEMENTS = 2
+
+const SQL = {
+  byKey: 'SELECT id, status FROM runs WHERE customer_id = $1 AND idempotency_key = $2',
+  // $1 the runs, $2 their jobs (JSON arrays). Returns the ids of the runs inserted: a run whose
+  // (customer, idempotencyKey) exists, or appears earlier in $1, is not.
+  insertRuns: `
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, customer_id text, project_id text, type text,
+        priority int, idempotency_key text, jobs_total int, n int)
+    ), r AS (
+      INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
+      SELECT id, customer_id, project_id, type, priority, idempotency_key, jobs_total FROM input ORDER BY n
+      ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+      RETURNING id, id AS run_id, customer_id, project_id, type AS run_type, priority, created_at
+    ), mode AS (
+      -- Customers in fallback mode (customer-controls.ts): their steps with a fallback start on it.
+      SELECT customer_id FROM customer_controls
+      WHERE customer_id IN (SELECT customer_id FROM input) AND fallback_by IS NOT NULL
+    ), ins AS (
+      INSERT INTO jobs (id, run_id, customer_id, project_id, run_type, priority, step_key, kind, pool, input,
+                        depends_on, has_dependents, fallback, max_attempts, backoff_ms, timeout_ms, status,
+                        using_fallback, primary_step)
+      SELECT j.id, r.id, r.customer_id, r.project_id, r.run_type, r.priority, j.step_key,
+             CASE WHEN sw THEN j.fallback->>'kind' ELSE j.kind END,
+             CASE WHEN sw THEN j.fallback->>'pool' ELSE j.pool END,
+             CASE WHEN sw THEN coalesce(j.fallback->'input', j.input) ELSE j.input END,
+             j.depends_on, j.has_dependents, j.fallback, j.max_attempts, j.backoff_ms, j.timeout_ms, j.status,
+             sw, CASE WHEN sw THEN jsonb_build_object('kind', j.kind, 'pool', j.pool, 'input', j.input) END
+      FROM jsonb_to_recordset($2::jsonb) AS j(run_id text, id text, step_key text, kind text, pool text,
+        input jsonb, depends_on text[], has_dependents boolean, fallback jsonb, max_attempts int, backoff_ms int,
+        timeout_ms int, status text)
+        JOIN r ON r.id = j.run_id
+        CROSS JOIN LATERAL (
+          SELECT j.fallback IS NOT NULL AND EXISTS (SELECT 1 FROM mode m WHERE m.customer_id = r.customer_id) AS sw
+        ) s
+      RETURNING pool, status
+    ), woken AS (
+      SELECT pg_notify('${JOBS_CHANNEL}', p.pool) FROM (SELECT DISTINCT pool FROM ins WHERE status = 'queued') p
+    ), ${stewardOutboxCtes(
+      `SELECT customer_id, ${runEventSql('r', 'created', { ts: 'r.created_at' })} AS body,
+              row_number() OVER (ORDER BY created_at, id) AS n FROM r`,
+    )}
+    SELECT coalesce((SELECT array_agg(id) FROM r), '{}') AS created, (SELECT count(*) FROM woken)::int AS woken`,
+}
+
+/** A run as a row of `insertRuns`, with its jobs. */
+interface RunRow {
+  id: string
+  customer_id: string
+  project_id: string
+  type: string
+  priority: number
+  idempotency_key: string | null
+  jobs_total: number
+  jobs: Record<string, unknown>[]
+}
+
+const poolOf = (cfg: OrchestratorConfig, handlers: Handlers, kind: string): string =>
+  cfg.kindPools[kind] ?? handlers.get(kind)?.pool ?? 'default'
+
+function runRow(cfg: OrchestratorConfig, handlers: Handlers, req: RunRequest): RunRow {
+  const id = randomUUID()
+  const needed = new Set(req.steps.flatMap((s) => s.dependsOn ?? []))
+  const jobs = req.steps.map((s) => ({
+    run_id: id,
+    id: randomUUID(),
+    step_key: s.key,
+    kind: s.kind,
+    pool: poolOf(cfg, handlers, s.kind),
+    input: s.input ?? {},
+    depends_on: s.dependsOn ?? [],
+    has_dependents: needed.has(s.key),
+    fallback: s.fallback ? { ...s.fallback, pool: poolOf(cfg, handlers, s.fallback.kind) } : null,
+    max_attempts: s.retry?.maxAttempts ?? cfg.retry.maxAttempts,
+    backoff_ms: s.retry?.backoffMs ?? cfg.retry.backoffMs,
+    timeout_ms: s.timeoutMs ?? null,
+    status: s.dependsOn?.length ? 'blocked' : 'queued',
+  }))
+  return {
+    id,
+    customer_id: req.customerId,
+    project_id: req.projectId,
+    type: req.type,
+    priority: req.priority,
+    idempotency_key: req.idempotencyKey ?? null,
+    jobs_total: jobs.length,
+    jobs,
+  }
+}
+
+const unknownCustomer = (id: string) =>
+  new ValidationError(
+    [{ path: 'customerId', message: `unknown customer "${id}"` }],
+    'the run names a customer that is not registered',
+    'unprocessable',
+  )
+
+const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === '23503'
+
+/** Inserts runs in one statement; returns the ids of those inserted. */
+async function insertRuns(pool: Pool, rows: RunRow[]): Promise<Set<string>> {
+  const { rows: out } = await pool.query<{ created: string[] }>(
+    prepared('insertRuns', SQL.insertRuns, [
+      JSON.stringify(rows.map(({ jobs: _, ...run }, n) => ({ ...run, n }))),
+      JSON.stringify(rows.flatMap((r) => r.jobs)),
+    ]),
+  )
+  return new Set(out[0]?.created ?? [])
+}
+
+interface Pending {
+  row: RunRow
+  settle: (created: boolean | Error) => void
+}
+
+/** The runs waiting for a statement on one database, and the statements under way. */
+class RunInserter {
+  private readonly pending: Pending[] = []
+  private flushScheduled = false
+  private statements = 0
+
+  constructor(private readonly pool: Pool) {}
+
+  /** Resolves once the run's statement committed: true if inserted, false if its key existed. */
+  add(row: RunRow): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ row, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
+      if (this.flushScheduled) return
+      this.flushScheduled = true
+      setImmediate(() => {
+        this.flushScheduled = false
+        void this.flush()
+      })
+    })
+  }
+
+  private async flush(): Promise<void> {
+    if (this.statements >= MAX_STATEMENTS || this.pending.length === 0) return
+    this.statements++
+    const batch = this.pending.splice(0, MAX_BATCH)
+    try {
+      const created = await insertRuns(
+        this.pool,
+        batch.map((p) => p.row),
+      )
+      for (const p of batch) p.settle(created.has(p.row.id))
+    } catch (err) {
+      if (batch.length > 1 && isForeignKeyError(err)) {
+        // One run names a customer that is not registered: each run again on its own, so only
+        // that one fails.
+        await Promise.all(
+          batch.map(async (p) => {
+            try {
+              p.settle((await insertRuns(this.pool, [p.row])).has(p.row.id))
+            } catch (e) {
+              p.settle(e instanceof Error ? e : new Error(String(e)))
+            }
+          }),
+        )
+      } else for (const p of batch) p.settle(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.statements--
+      if (this.pending.length) void this.flush()
+    }
+  }
+}
+
+const inserters = new WeakMap<Pool, RunInserter>()
+
+export async function createRun(
+  pool: Pool,
+  cfg: OrchestratorConfig,
+  handlers: Handlers,
+  req: RunRequest,
+): Promise<CreatedRun & { created: boolean }> {
+  const created = (r: { id: string; status: RunStatus }, isNew: boolean) => ({
+    id: r.id,
+    status: r.status,
+    traceId: runTraceId(r.id),
+    created: isNew,
+  })
+  const prior = async () =>
+    (await pool.query<{ id: string; status: RunStatus }>(SQL.byKey, [req.customerId, req.idempotencyKey]))
+      .rows[0]
+  if (req.idempotencyKey) {
+    const earlier = await prior()
+    if (earlier) return created(earlier, false)
+  }
+  const row = runRow(cfg, handlers, req)
+  const inserter = inserters.get(pool) ?? new RunInserter(pool)
+  inserters.set(pool, inserter)
+  const inserted = await inserter.add(row).catch((err) => {
+    // The customers foreign key: checked by the insert itself, saving a round trip per run.
+    throw isForeignKeyError(err) ? unknownCustomer(req.customerId) : err
+  })
+  // Not inserted: its key existed (the insert waited for the winner to commit), or an earlier run
+  // of the same statement had it.
+  if (!inserted) return created((await prior())!, false)
+  return created({ id: row.id, status: 'queued' }, true)
+}
