@@ -203,7 +203,7 @@ export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const n = opt(args, 'n', quick ? 500 : 1_000)
   const concurrency = opt(args, 'concurrency', 8)
-  const latencyN = quick ? 50 : 100
+  const latencyN = quick ? 50 : 200
   const repeat = opt(args, 'repeat', quick ? 1 : 2)
   const history = opt(args, 'history', 0)
   let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
