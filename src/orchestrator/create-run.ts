@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import type { Pool } from '../db/postgres.ts'
 import { ValidationError } from '../errors.ts'
 import { runTraceId, stewardOutboxCtes } from '../ingest/index.ts'
+import { Batcher } from './batcher.ts'
 import type { OrchestratorConfig } from './config.ts'
 import { runEventSql } from './events.ts'
 import type { Handlers } from './handlers.ts'
@@ -135,64 +136,33 @@ async function insertRuns(pool: Pool, rows: RunRow[]): Promise<Set<string>> {
   return new Set(out[0]?.created ?? [])
 }
 
-interface Pending {
-  row: RunRow
-  settle: (created: boolean | Error) => void
-}
-
-/** The runs waiting for a statement on one database, and the statements under way. */
-class RunInserter {
-  private readonly pending: Pending[] = []
-  private flushScheduled = false
-  private statements = 0
-
-  constructor(private readonly pool: Pool) {}
-
-  /** Resolves once the run's statement committed: true if inserted, false if its key existed. */
-  add(row: RunRow): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ row, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
-      if (this.flushScheduled) return
-      this.flushScheduled = true
-      setImmediate(() => {
-        this.flushScheduled = false
-        void this.flush()
-      })
-    })
-  }
-
-  private async flush(): Promise<void> {
-    if (this.statements >= MAX_STATEMENTS || this.pending.length === 0) return
-    this.statements++
-    const batch = this.pending.splice(0, MAX_BATCH)
-    try {
-      const created = await insertRuns(
-        this.pool,
-        batch.map((p) => p.row),
-      )
-      for (const p of batch) p.settle(created.has(p.row.id))
-    } catch (err) {
-      if (batch.length > 1 && isForeignKeyError(err)) {
-        // One run names a customer that is not registered: each run again on its own, so only
-        // that one fails.
-        await Promise.all(
-          batch.map(async (p) => {
-            try {
-              p.settle((await insertRuns(this.pool, [p.row])).has(p.row.id))
-            } catch (e) {
-              p.settle(e instanceof Error ? e : new Error(String(e)))
-            }
-          }),
+/**
+ * Inserts runs of one database in shared statements (Batcher): whether each was inserted. When
+ * one run names a customer that is not registered, each run of the batch goes again on its own,
+ * so only that one fails.
+ */
+const runInserter = (pool: Pool) =>
+  new Batcher<RunRow, boolean>(
+    async (rows) => {
+      try {
+        const created = await insertRuns(pool, rows)
+        return rows.map((r) => created.has(r.id))
+      } catch (err) {
+        if (rows.length === 1 || !isForeignKeyError(err)) throw err
+        return Promise.all(
+          rows.map((r) =>
+            insertRuns(pool, [r]).then(
+              (created) => created.has(r.id),
+              (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+            ),
+          ),
         )
-      } else for (const p of batch) p.settle(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      this.statements--
-      if (this.pending.length) void this.flush()
-    }
-  }
-}
+      }
+    },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_STATEMENTS },
+  )
 
-const inserters = new WeakMap<Pool, RunInserter>()
+const inserters = new WeakMap<Pool, Batcher<RunRow, boolean>>()
 
 export async function createRun(
   pool: Pool,
@@ -214,7 +184,7 @@ export async function createRun(
     if (earlier) return created(earlier, false)
   }
   const row = runRow(cfg, handlers, req)
-  const inserter = inserters.get(pool) ?? new RunInserter(pool)
+  const inserter = inserters.get(pool) ?? runInserter(pool)
   inserters.set(pool, inserter)
   const inserted = await inserter.add(row).catch((err) => {
     // The customers foreign key: checked by the insert itself, saving a round trip per run.

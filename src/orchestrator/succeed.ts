@@ -13,6 +13,7 @@
 //   of one run in one batch count twice, and exactly one transaction sees the run complete.
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent, stewardOutboxCtes } from '../ingest/index.ts'
+import { Batcher } from './batcher.ts'
 import { type ClaimRequest, claimIn } from './claim.ts'
 import { jobEventSql, runEventSql } from './events.ts'
 import { leaseKey } from './queue.ts'
@@ -140,65 +141,25 @@ export interface Committed {
   claimedFrom: number
 }
 
-interface Pending extends Success {
-  settle: (r: Committed | Error) => void
-}
-
-/** A worker's successes on their way to the database, batched. */
-export class SuccessBatcher {
-  private readonly pending: Pending[] = []
-  private flushScheduled = false
-  private commits = 0
-
-  /**
-   * `claim(freed)`: where the next jobs come from once `freed` jobs finish, or undefined to claim
-   * none (stopping).
-   */
-  constructor(
-    private readonly pool: Pool,
-    private readonly workerId: string,
-    private readonly claim: (freed: number) => Omit<ClaimRequest, 'limit'> | undefined,
-  ) {}
-
-  /** Resolves once the success is committed (or its lease found lost). */
-  add(d: Success): Promise<Committed> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...d, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) })
-      this.scheduleFlush()
-    })
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    setImmediate(() => {
-      this.flushScheduled = false
-      void this.flush()
-    })
-  }
-
-  private async flush(): Promise<void> {
-    if (this.commits >= MAX_COMMITS || this.pending.length === 0) return
-    this.commits++
-    const batch = this.pending.splice(0, MAX_BATCH)
-    const claim = this.claim(batch.length)
-    const claimedFrom = performance.now()
-    try {
-      const res = await succeedJobs(
-        this.pool,
-        this.workerId,
-        batch,
-        claim && { ...claim, limit: batch.length },
-      )
-      batch.forEach((b, i) => {
-        const next = res.next[i]
-        b.settle({ ok: res.written.has(leaseKey(b.job)), next: next ? [next] : [], claimedFrom })
+/**
+ * A worker's successes on their way to the database, batched (Batcher). `claim(freed)`: where the
+ * next jobs come from once `freed` jobs finish, or undefined to claim none (stopping).
+ */
+export function successBatcher(
+  pool: Pool,
+  workerId: string,
+  claim: (freed: number) => Omit<ClaimRequest, 'limit'> | undefined,
+): Batcher<Success, Committed> {
+  return new Batcher<Success, Committed>(
+    async (batch) => {
+      const next = claim(batch.length)
+      const claimedFrom = performance.now()
+      const res = await succeedJobs(pool, workerId, batch, next && { ...next, limit: batch.length })
+      return batch.map((b, i) => {
+        const job = res.next[i]
+        return { ok: res.written.has(leaseKey(b.job)), next: job ? [job] : [], claimedFrom }
       })
-    } catch (err) {
-      for (const b of batch) b.settle(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      this.commits--
-      if (this.pending.length) this.scheduleFlush()
-    }
-  }
+    },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_COMMITS },
+  )
 }

@@ -25,6 +25,7 @@ import type { Pool } from '../db/postgres.ts'
 import { attemptTraceContext } from '../ingest/index.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
+import type { Batcher } from './batcher.ts'
 import { claimJobs } from './claim.ts'
 import { leaseFenceMs, type OrchestratorConfig } from './config.ts'
 import { classify, InfrastructureError, JobValidationError } from './failures.ts'
@@ -43,7 +44,7 @@ import type { OrchestratorMetrics } from './metrics.ts'
 import { recordUsage, saveCheckpoint } from './progress.ts'
 import { failJob, type Lease, leaseKey, releaseJob, renewLeases } from './queue.ts'
 import type { FailureClass } from './schemas.ts'
-import { SuccessBatcher } from './succeed.ts'
+import { type Committed, type Success, successBatcher } from './succeed.ts'
 import type { ClaimedJob } from './types.ts'
 
 export interface WorkerOptions {
@@ -84,7 +85,7 @@ export class Worker {
   private readonly listener: JobsListener
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
-  private readonly successes: SuccessBatcher
+  private readonly successes: Batcher<Success, Committed>
   private readonly log: Logger
 
   constructor(private readonly o: WorkerOptions) {
@@ -92,7 +93,7 @@ export class Worker {
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
-    this.successes = new SuccessBatcher(o.pool, this.id, (freed) =>
+    this.successes = successBatcher(o.pool, this.id, (freed) =>
       this.stopping
         ? undefined
         : { poolName: this.poolName, leaseMs: o.config.leaseMs, open: this.openSlots(freed) },
