@@ -15,7 +15,7 @@ import { type Pool, type Queryable, transaction } from '../db/postgres.ts'
 import { appendEvents } from '../ingest/index.ts'
 import { queueCustomerNotification } from '../notify/index.ts'
 import type { ControlReason, OrchestratorModule } from '../orchestrator/index.ts'
-import { formatCents, type MonthSpend, type SlaModule } from '../sla/index.ts'
+import { formatCents, type MonthSpend, monthOf, type SlaModule } from '../sla/index.ts'
 import type { Customer, TenantsModule } from '../tenants/index.ts'
 import {
   type BudgetMetric,
@@ -44,10 +44,17 @@ export interface BudgetContext {
   onCrossing?: (metric: BudgetMetric, threshold: Threshold) => void
 }
 
-export const monthKey = (d: Date) => d.toISOString().slice(0, 7)
-export function monthBounds(month: string): { start: Date; end: Date } {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  return { start: new Date(Date.UTC(y, m - 1, 1)), end: new Date(Date.UTC(y, m, 1)) }
+/**
+ * The month of `now` (YYYY-MM), where its forecast counts from (the month's start, or the
+ * customer's own start when later) and where it ends.
+ */
+export function monthSpan(customer: Pick<Customer, 'createdAt'>, now: Date) {
+  const m = monthOf(now)
+  return {
+    month: m.key,
+    from: new Date(Math.max(m.start.getTime(), Date.parse(customer.createdAt))),
+    end: m.end,
+  }
 }
 
 export const METRIC_LABEL: Record<BudgetMetric, string> = { aiTokens: 'AI tokens', total: 'total cost' }
@@ -154,7 +161,7 @@ async function evaluateCustomer(
   spend: MonthSpend | undefined,
   now: Date,
 ): Promise<Outcome> {
-  const month = monthKey(now)
+  const { month, from, end } = monthSpan(customer, now)
   const id = customer.id
   return transaction(ctx.pool, async (db) => {
     let e = await turnMonth(ctx, db, id, await lockEnforcement(db, id, month), month, now)
@@ -162,8 +169,6 @@ async function evaluateCustomer(
     const policy = customer.settings.budget?.action ?? 'notify'
     let crossed = 0
     if (m.status === 'measured' && spend) {
-      const { start, end } = monthBounds(month)
-      const from = new Date(Math.max(start.getTime(), Date.parse(customer.createdAt)))
       for (const x of m.metrics)
         for (const threshold of crossedThresholds(x.spentCents, x.budgetCents)) {
           const at = { customerId: id, month, threshold, ...x, at: now }
@@ -291,7 +296,7 @@ export async function adminAction(
   reason: string,
   now: Date,
 ): Promise<void> {
-  const month = monthKey(now)
+  const month = monthOf(now).key
   await transaction(ctx.pool, async (db) => {
     let e = await turnMonth(ctx, db, customerId, await lockEnforcement(db, customerId, month), month, now)
     if (action === 'release') {

@@ -2,13 +2,13 @@
 // against each budget, the thresholds recorded, the forecast, the policy's state and its actions.
 // Read-only: thresholds are recorded and the policy acts only in the evaluation (enforce.ts).
 import type { Customer } from '../tenants/index.ts'
-import { type BudgetContext, budgeted, measure, monthBounds, monthKey } from './enforce.ts'
+import { type BudgetContext, budgeted, measure, monthSpan } from './enforce.ts'
 import { forecast, percentSpent, THRESHOLDS } from './figures.ts'
 import type { BudgetStatus } from './schemas.ts'
 import { actionsOf, crossingsOf, enforcementOf } from './store.ts'
 
 export async function budgetStatus(ctx: BudgetContext, customer: Customer, now: Date): Promise<BudgetStatus> {
-  const month = monthKey(now)
+  const { month, from, end } = monthSpan(customer, now)
   const id = customer.id
   const spend = budgeted(customer).length ? (await ctx.sla.spendSoFar([id], now)).get(id) : undefined
   const [crossings, e, actions] = await Promise.all([
@@ -17,8 +17,6 @@ export async function budgetStatus(ctx: BudgetContext, customer: Customer, now: 
     actionsOf(ctx.pool, id, month),
   ])
   const m = measure(customer, spend)
-  const { start, end } = monthBounds(month)
-  const from = new Date(Math.max(start.getTime(), Date.parse(customer.createdAt)))
   const current = e?.month === month ? e : undefined
   return {
     customerId: id,

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BudgetsModule } from '../../src/budgets/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
+import { until } from '../helpers/until.ts'
 import { fastConfig, getRun, type Json, run, step, submit, waitForRun } from '../orchestrator/helpers.ts'
 import { insertEvents } from '../sla/golden.ts'
 
@@ -54,15 +55,6 @@ async function spend(customerId: string, cents: number, ts = new Date()) {
       ts: ts.toISOString(),
     },
   ])
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 20_000
-  for (;;) {
-    const v = await read()
-    if (ok(v) || Date.now() > end) return v
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 const setBudget = async (id: string, budget: unknown) => {
@@ -135,6 +127,7 @@ describe('thresholds', () => {
           ).json<Json>()
         ).map((r: Json) => [r.metric, Number(r.threshold), Number(r.budget), Number(r.spent)]),
       (rows) => rows.length >= 4,
+      'relayed: four crossings in ClickHouse',
     )
     expect(crossed).toEqual([
       ['aiTokens', 50, 100, 60],

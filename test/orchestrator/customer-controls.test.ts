@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OrchestratorModule } from '../../src/orchestrator/index.ts'
 import { startTestSteward, type TestSteward } from '../helpers/app.ts'
+import { until } from '../helpers/until.ts'
 import { fastConfig, getRun, type Json, run, step, submit, waitForRun } from './helpers.ts'
 
 let s: TestSteward
@@ -25,16 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.stop()
 })
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 20_000
-  for (;;) {
-    const v = await read()
-    if (ok(v)) return v
-    if (Date.now() > end) throw new Error(`still not ${what}: ${JSON.stringify(v)}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('a hold', () => {
   it("keeps a customer's new runs queued, says why, and lets its started runs and others' go on", async () => {
