@@ -7,8 +7,8 @@
 // Guarantees: a run is stored completely or not at all, and its caller's promise resolves only
 // once its statement committed; the same (customer, idempotencyKey) yields the first run, also
 // when two requests race or share a statement (the unique key decides); one request's failure
-// (a customer that is not registered) fails only that request: its statement is retried one run
-// at a time.
+// (a customer that is not registered) fails only that request: a shared statement that fails is
+// retried one run at a time.
 import { randomUUID } from 'node:crypto'
 import type { Pool } from '../db/postgres.ts'
 import { ValidationError } from '../errors.ts'
@@ -137,9 +137,9 @@ async function insertRuns(pool: Pool, rows: RunRow[]): Promise<Set<string>> {
 }
 
 /**
- * Inserts runs of one database in shared statements (Batcher): whether each was inserted. When
- * one run names a customer that is not registered, each run of the batch goes again on its own,
- * so only that one fails.
+ * Inserts runs of one database in shared statements (Batcher): whether each was inserted. When a
+ * shared statement fails (one run names a customer that is not registered, or anything else one
+ * run could cause), each run of the batch goes again on its own, so only the one at fault fails.
  */
 const runInserter = (pool: Pool) =>
   new Batcher<RunRow, boolean>(
@@ -148,7 +148,7 @@ const runInserter = (pool: Pool) =>
         const created = await insertRuns(pool, rows)
         return rows.map((r) => created.has(r.id))
       } catch (err) {
-        if (rows.length === 1 || !isForeignKeyError(err)) throw err
+        if (rows.length === 1) throw err
         return Promise.all(
           rows.map((r) =>
             insertRuns(pool, [r]).then(
