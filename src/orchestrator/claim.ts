@@ -241,11 +241,17 @@ export async function claimJobs(
     pool.query<OpenRow>(prepared('claimOpenAlone', SQL.claimOpenAlone, claimArgs(workerId, r))),
   )
   const { jobs, deferred, slots } = firstPass(first.rows)
-  if (deferred.length)
-    jobs.push(
-      ...(await retryingTransaction(pool, (c) => claimDeferred(c, workerId, r, deferred, slots), {
-        asyncCommit: true,
-      })),
-    )
+  if (deferred.length) {
+    const locked = await retryingTransaction(pool, (c) => claimDeferred(c, workerId, r, deferred, slots), {
+      asyncCommit: true,
+    }).catch((err) => {
+      // The first pass committed: its jobs are this worker's, and dropping them would leave them
+      // waiting for their leases to expire. The deferred customers' jobs stay queued for the next
+      // claim (which meets the error again if it lasts).
+      if (jobs.length) return []
+      throw err
+    })
+    jobs.push(...locked)
+  }
   return byPriority(jobs)
 }
