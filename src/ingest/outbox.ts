@@ -21,34 +21,6 @@ import { TelemetryEvent, type TelemetryEventInput } from './events.ts'
 import type { OutboxTarget } from './targets.ts'
 
 /**
- * The CTEs that append outbox rows given as five array parameters from `$first` (event ids,
- * customer ids, JSON bodies, sources, targets). `when` (SQL) gates the whole append. The appended
- * rows are in `outbox_rows` (customer_id, event_id). The ids are recorded first; only ids new to
- * the window (for their customer, and not among the ids accepted before ids were per customer) go on.
- */
-function outboxCtes(first: number, when = 'true'): string {
-  const [ids, customers, bodies, sources, targets] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`)
-  return `outbox_input AS (
-  SELECT * FROM unnest(${ids}::text[], ${customers}::text[], ${bodies}::jsonb[], ${sources}::text[], ${targets}::text[])
-    WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
-  WHERE ${when}
-), outbox_fresh AS (
-  INSERT INTO telemetry_event_ids (customer_id, event_id)
-  SELECT customer_id, event_id FROM outbox_input i
-  WHERE NOT EXISTS (SELECT 1 FROM telemetry_event_ids_legacy l WHERE l.event_id = i.event_id)
-  ORDER BY customer_id, event_id -- one lock order: no deadlock between appenders
-  ON CONFLICT (customer_id, event_id) DO NOTHING
-  RETURNING customer_id, event_id
-), outbox_rows AS (
-  INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
-  SELECT i.event_id, i.customer_id, i.source, i.target, i.body
-  FROM outbox_input i JOIN outbox_fresh USING (customer_id, event_id)
-  ORDER BY i.n
-  RETURNING customer_id, event_id
-)`
-}
-
-/**
  * CTEs that append Steward's own events built by the statement itself from the rows it changes
  * (a claim, a success: no round trip to build them in between). `events` (SQL) selects
  * `customer_id`, `body` (a complete event but for its id) and `n` (the order); each event gets a
@@ -70,8 +42,26 @@ export function stewardOutboxCtes(events: string): string {
 }
 
 const SQL = {
-  // Records the ids first; only ids new to the window go on to the outbox, in one statement.
-  append: `WITH ${outboxCtes(1)} SELECT customer_id, event_id FROM outbox_rows`,
+  // $1..$5: event ids, customer ids, JSON bodies, sources, targets. Records the ids first; only
+  // ids new to the window (for their customer, and not among the ids accepted before ids were per
+  // customer) go on to the outbox, in one statement.
+  append: `
+    WITH outbox_input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[])
+        WITH ORDINALITY AS e(event_id, customer_id, body, source, target, n)
+    ), outbox_fresh AS (
+      INSERT INTO telemetry_event_ids (customer_id, event_id)
+      SELECT customer_id, event_id FROM outbox_input i
+      WHERE NOT EXISTS (SELECT 1 FROM telemetry_event_ids_legacy l WHERE l.event_id = i.event_id)
+      ORDER BY customer_id, event_id -- one lock order: no deadlock between appenders
+      ON CONFLICT (customer_id, event_id) DO NOTHING
+      RETURNING customer_id, event_id
+    )
+    INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
+    SELECT i.event_id, i.customer_id, i.source, i.target, i.body
+    FROM outbox_input i JOIN outbox_fresh USING (customer_id, event_id)
+    ORDER BY i.n
+    RETURNING customer_id, event_id`,
   // now() when the outbox is empty: everything appended so far has shipped.
   shippedBefore: 'SELECT coalesce(min(enqueued_at), now()) AS at FROM telemetry_outbox',
   lag: `SELECT count(*)::bigint AS backlog, extract(epoch FROM now() - min(enqueued_at))::float8 AS age
