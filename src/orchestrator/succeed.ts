@@ -1,12 +1,12 @@
 // Recording successes: a worker commits the results of the jobs that finished in one event-loop
-// turn (and those that finish while a commit is under way) in one transaction, which also claims
-// the jobs that take their slots (one commit for many jobs).
+// turn (and those that finish while a commit is under way) in one transaction (one commit for
+// many jobs). The jobs that take their slots are claimed meanwhile, by claims of their own.
 //
 // Guarantees (as for every write of a worker, see queue.ts):
 // - each result is written only under its lease (id, lease_owner, attempt, status = 'running');
 //   a job whose lease was lost is left alone, its result discarded, and reported not ok;
 // - the results, their attempt records, the run counters, the runs that finish, the dependents
-//   that become ready, the next claims and all their telemetry events commit together, with a
+//   that become ready and all their telemetry events commit together, with a
 //   synchronous commit: a result the worker acknowledges is durable (a lost one would re-run a
 //   job that had already succeeded);
 // - the run rows are updated once per run with the number of its jobs that succeeded, so two jobs
@@ -14,7 +14,6 @@
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent, stewardOutboxCtes } from '../ingest/index.ts'
 import { Batcher } from './batcher.ts'
-import { type ClaimRequest, claimIn } from './claim.ts'
 import { jobEventSql, runEventSql } from './events.ts'
 import { leaseKey } from './queue.ts'
 import type { RunStatus } from './schemas.ts'
@@ -90,16 +89,8 @@ interface SucceededRow {
   all_done: boolean
 }
 
-/**
- * Records these successes of one worker; returns the lease keys written (the others had lost their
- * lease) and, with `next`, the worker's following jobs claimed in the same transaction.
- */
-export async function succeedJobs(
-  pool: Pool,
-  workerId: string,
-  done: Success[],
-  next?: ClaimRequest,
-): Promise<{ written: Set<string>; next: ClaimedJob[] }> {
+/** Records these successes of one worker; returns the lease keys written (the others had lost their lease). */
+export async function succeedJobs(pool: Pool, workerId: string, done: Success[]): Promise<Set<string>> {
   return retryingTransaction(pool, async (c) => {
     const { rows } = await c.query<SucceededRow>(
       prepared('succeedMany', SQL.succeedMany, [
@@ -124,41 +115,18 @@ export async function succeedJobs(
     for (const [runId, row] of runs)
       if (!(row.all_done && row.status === 'succeeded') && row.jobs_failed > 0)
         events.push(...(await settleRun(c, runId)))
-    const claimed = next && next.limit > 0 ? await claimIn(c, workerId, next) : []
     await appendEvents(c, events)
-    return { written: new Set(byLease.keys()), next: claimed }
+    return new Set(byLease.keys())
   })
 }
 
-/**
- * A success once committed: `ok` false when its lease was lost (nothing written); `next` the job
- * claimed for its slot, if any, whose lease began no earlier than `claimedFrom` (performance.now()
- * when the transaction was sent: where its fence counts from, fence.ts).
- */
-export interface Committed {
-  ok: boolean
-  next: ClaimedJob[]
-  claimedFrom: number
-}
-
-/**
- * A worker's successes on their way to the database, batched (Batcher). `claim(freed)`: where the
- * next jobs come from once `freed` jobs finish, or undefined to claim none (stopping).
- */
-export function successBatcher(
-  pool: Pool,
-  workerId: string,
-  claim: (freed: number) => Omit<ClaimRequest, 'limit'> | undefined,
-): Batcher<Success, Committed> {
-  return new Batcher<Success, Committed>(
+/** A worker's successes on their way to the database, batched (Batcher): each resolves to whether
+ *  it was written (false: its lease was lost, nothing written). */
+export function successBatcher(pool: Pool, workerId: string): Batcher<Success, boolean> {
+  return new Batcher<Success, boolean>(
     async (batch) => {
-      const next = claim(batch.length)
-      const claimedFrom = performance.now()
-      const res = await succeedJobs(pool, workerId, batch, next && { ...next, limit: batch.length })
-      return batch.map((b, i) => {
-        const job = res.next[i]
-        return { ok: res.written.has(leaseKey(b.job)), next: job ? [job] : [], claimedFrom }
-      })
+      const written = await succeedJobs(pool, workerId, batch)
+      return batch.map((b) => written.has(leaseKey(b.job)))
     },
     { maxBatch: MAX_BATCH, maxInFlight: MAX_COMMITS },
   )

@@ -5,8 +5,11 @@
 // - an idle worker is woken by LISTEN/NOTIFY when a job of its pool becomes ready (milliseconds),
 //   and polls every `pollMs` anyway (delayed retries); a lost LISTEN connection is re-established
 //   while the worker runs (listener.ts), and the worker claims at once when it listens again;
-// - the successes of one event-loop turn commit in one transaction with the claims of the jobs
-//   that take their slots (succeed.ts); a handler's result counts once that commit is done;
+// - a slot is a running handler: it is free again as soon as the handler returns, and the next
+//   claim (its own statement, claim.ts) runs while the result is being written. The successes
+//   of one event-loop turn commit in one transaction (succeed.ts); a handler's result counts once
+//   that commit is done. Until then the job is still `running` in PostgreSQL, so fair share and
+//   caps count it: a worker may briefly hold more leases than slots, never more handlers;
 // - leases are renewed every `heartbeatMs`; a job whose lease was lost (or that was cancelled)
 //   is aborted through its AbortSignal and its result is never written;
 // - leases are fenced locally (fence.ts): a handler whose lease this worker has not renewed within
@@ -44,7 +47,7 @@ import type { OrchestratorMetrics } from './metrics.ts'
 import { recordUsage, saveCheckpoint } from './progress.ts'
 import { failJob, type Lease, leaseKey, releaseJob, renewLeases } from './queue.ts'
 import type { FailureClass } from './schemas.ts'
-import { type Committed, type Success, successBatcher } from './succeed.ts'
+import { type Success, successBatcher } from './succeed.ts'
 import type { ClaimedJob } from './types.ts'
 
 export interface WorkerOptions {
@@ -68,24 +71,21 @@ interface InFlight {
   done: Promise<void>
 }
 
-/** Jobs claimed by one statement, sent at `from` (performance.now()): their leases began after it. */
-interface Claimed {
-  jobs: ClaimedJob[]
-  from: number
-}
-
 export class Worker {
   readonly id: string
   readonly poolName: string
   readonly concurrency: number
+  /** Jobs leased to this worker: their handlers running, or their outcomes being written. */
   private readonly running = new Map<string, InFlight>()
+  /** Handlers running: the slots taken. */
+  private busy = 0
   private stopping = false
   private wakePending = false
   private wake?: () => void
   private readonly listener: JobsListener
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
-  private readonly successes: Batcher<Success, Committed>
+  private readonly successes: Batcher<Success, boolean>
   private readonly log: Logger
 
   constructor(private readonly o: WorkerOptions) {
@@ -93,11 +93,7 @@ export class Worker {
     this.concurrency = o.concurrency ?? o.config.concurrency
     this.id = o.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
-    this.successes = successBatcher(o.pool, this.id, (freed) =>
-      this.stopping
-        ? undefined
-        : { poolName: this.poolName, leaseMs: o.config.leaseMs, open: this.openSlots(freed) },
-    )
+    this.successes = successBatcher(o.pool, this.id)
     this.listener = new JobsListener(o.pool, this.log, {
       onJobs: (pool) => pool === this.poolName && this.signal(),
       onCancelled: (ids) => {
@@ -109,13 +105,10 @@ export class Worker {
     })
   }
 
-  /**
-   * Slots any customer may take once `freed` of the running jobs finish: the concurrency less the
-   * headroom (at most concurrency − 1) less the jobs still running.
-   */
-  private openSlots(freed: number): number {
+  /** Slots any customer may take: the concurrency less the headroom (at most concurrency − 1) less the busy. */
+  private openSlots(): number {
     const headroom = Math.min(this.o.config.headroomSlots, this.concurrency - 1)
-    return Math.max(0, this.concurrency - headroom - (this.running.size - freed))
+    return Math.max(0, this.concurrency - headroom - this.busy)
   }
 
   get inFlight(): number {
@@ -180,12 +173,12 @@ export class Worker {
     const c = this.o.config
     while (!this.stopping) {
       this.wakePending = false
-      const free = this.concurrency - this.running.size
+      const free = this.concurrency - this.busy
       if (free > 0) {
         let jobs: ClaimedJob[] = []
         const from = performance.now()
         try {
-          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs, this.openSlots(0))
+          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs, this.openSlots())
         } catch (err) {
           this.log.warn('claim failed', { error: err })
         }
@@ -216,28 +209,27 @@ export class Worker {
     )
     const entry: InFlight = { job, ac, fence, done: Promise.resolve() }
     this.running.set(leaseKey(job), entry)
-    entry.done = this.execute(job, ac, fence)
-      .catch((err): Claimed => {
-        this.log.error('job bookkeeping failed', { jobId: job.id, error: err })
-        return { jobs: [], from: 0 }
-      })
-      .then(async (next) => {
+    this.busy++
+    let slotTaken = true
+    const freeSlot = () => {
+      if (!slotTaken) return
+      slotTaken = false
+      this.busy--
+      this.signal()
+    }
+    entry.done = this.execute(job, ac, fence, freeSlot)
+      .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
+      .finally(() => {
         fence.clear()
         this.running.delete(leaseKey(job))
-        // The next job, claimed with this one's result, takes its slot (or goes back if stopping).
-        for (const j of next.jobs) {
-          if (this.stopping) await releaseJob(this.o.pool, { job: j, workerId: this.id }, 0).catch(() => {})
-          else this.launch(j, next.from)
-        }
-        this.signal()
+        freeSlot()
       })
   }
 
-  /** Runs one attempt and records its outcome; returns the next job when one was claimed with it. */
-  private async execute(job: ClaimedJob, ac: AbortController, fence: LeaseFence): Promise<Claimed> {
+  /** Runs one attempt (`freeSlot` once its handler returned) and records its outcome. */
+  private async execute(job: ClaimedJob, ac: AbortController, fence: LeaseFence, freeSlot: () => void) {
     const lease: Lease = { job, workerId: this.id }
     const pool = this.o.pool
-    const none: Claimed = { jobs: [], from: 0 }
     const lost = () => ac.abort(new AbortReason('lost'))
     // A stopped handler (fenced, lost, cancelled, timed out) writes nothing more.
     const live = () => {
@@ -295,15 +287,16 @@ export class Worker {
       failure = err
     } finally {
       clearTimeout(timer)
-      // The handler is done: what follows is bookkeeping, fenced by the lease in SQL.
+      // The handler is done: what follows is bookkeeping, fenced by the lease in SQL, outside the slot.
       fence.clear()
+      freeSlot()
     }
     const elapsed = ms()
     if (ok) {
-      const res = await this.successes.add({ job, output, durationMs: elapsed })
-      if (res.ok) this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
+      if (await this.successes.add({ job, output, durationMs: elapsed }))
+        this.o.metrics?.outcome(job, 'succeeded', undefined, elapsed)
       else this.log.warn('lease lost before the result was written; result discarded', { jobId: job.id })
-      return { jobs: res.next, from: res.claimedFrom }
+      return
     }
     const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : undefined
     if (reason?.why === 'fenced') {
@@ -313,16 +306,16 @@ export class Worker {
         attempt: job.attempt,
         reason: reason.message,
       })
-      return none
+      return
     }
     if (reason?.why === 'lost' || reason?.why === 'cancelled') {
       this.log.info(`job ${reason.why}; nothing written`, { jobId: job.id })
-      return none
+      return
     }
     if (reason?.why === 'shutdown') {
       await releaseJob(pool, lease, elapsed)
       this.o.metrics?.outcome(job, 'reclaimed', 'infrastructure', elapsed)
-      return none
+      return
     }
     let cls: FailureClass
     let message: string
@@ -339,7 +332,6 @@ export class Worker {
     // A short backoff should not wait for the next poll.
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
       setTimeout(() => this.signal(), d.delayMs + 1).unref()
-    return none
   }
 
   private async heartbeat(): Promise<void> {
