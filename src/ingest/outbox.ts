@@ -25,7 +25,8 @@ import type { OutboxTarget } from './targets.ts'
  * (a claim, a success: no round trip to build them in between). `events` (SQL) selects
  * `customer_id`, `body` (a complete event but for its id) and `n` (the order); each event gets a
  * new random id in the reserved namespace, so none can be a duplicate, and the ids skip the
- * deduplication window (an id no one can send again needs no record). The bodies are not
+ * deduplication window (an id no one can send again needs no record), nor the outbox's index of
+ * the window's ids (`in_dedup_window` false, 086). The bodies are not
  * validated here: the SQL that builds them is checked against the `TelemetryEvent` schema by its
  * tests (test/orchestrator/statement-events.test.ts). The appended rows are in `outbox_rows`.
  */
@@ -34,8 +35,8 @@ export function stewardOutboxCtes(events: string): string {
   return `outbox_new AS MATERIALIZED (
   SELECT '${STEWARD_ID_PREFIX}' || gen_random_uuid() AS event_id, x.customer_id, x.body, x.n FROM (${events}) x
 ), outbox_rows AS (
-  INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body)
-  SELECT event_id, customer_id, 'steward', 'events', body || jsonb_build_object('eventId', event_id)
+  INSERT INTO telemetry_outbox (event_id, customer_id, source, target, body, in_dedup_window)
+  SELECT event_id, customer_id, 'steward', 'events', body || jsonb_build_object('eventId', event_id), false
   FROM outbox_new ORDER BY n
   RETURNING customer_id, event_id
 )`
@@ -70,7 +71,7 @@ const SQL = {
                SELECT i.customer_id, i.event_id FROM telemetry_event_ids i
                WHERE i.seen_at < now() - make_interval(secs => $1::float8 * 3600)
                  AND NOT EXISTS (SELECT 1 FROM telemetry_outbox o
-                                 WHERE o.customer_id = i.customer_id AND o.event_id = i.event_id)
+                                 WHERE o.in_dedup_window AND o.customer_id = i.customer_id AND o.event_id = i.event_id)
                LIMIT $2)`,
   pruneLegacyIds: `DELETE FROM telemetry_event_ids_legacy WHERE event_id IN (
                      SELECT l.event_id FROM telemetry_event_ids_legacy l

@@ -28,14 +28,21 @@ const body = (steps: string[]) => ({
 
 /** The events in the outbox of these runs with this action, as stored. */
 async function startedEvents(runIds: string[], action = 'started'): Promise<Record<string, unknown>[]> {
-  const { rows } = await pool.query<{ body: Record<string, unknown>; event_id: string; source: string }>(
-    `SELECT body, event_id, source FROM telemetry_outbox
+  const { rows } = await pool.query<{
+    body: Record<string, unknown>
+    event_id: string
+    source: string
+    in_dedup_window: boolean
+  }>(
+    `SELECT body, event_id, source, in_dedup_window FROM telemetry_outbox
      WHERE body->>'runId' = ANY ($1) AND body->>'action' = $2 ORDER BY seq`,
     [runIds, action],
   )
   for (const r of rows) {
     expect(r.source).toBe('steward')
     expect(r.event_id).toBe(r.body.eventId)
+    // A fresh id: neither recorded in the dedup window nor indexed for its pruning.
+    expect(r.in_dedup_window).toBe(false)
   }
   return rows.map((r) => r.body)
 }
