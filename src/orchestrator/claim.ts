@@ -100,9 +100,6 @@ const start = (eligible: string, limit: string, open: string) => `
       lease_expires_at = now() + $4::int * interval '1 millisecond', started_at = clock_timestamp()
     FROM next WHERE j.id = next.id
     RETURNING ${JOB_COLUMNS}, j.priority, j.started_at
-  ), attempts AS (
-    INSERT INTO job_attempts (job_id, attempt, kind, worker_id, started_at)
-    SELECT id, attempt, kind, $3, clock_timestamp() FROM started
   ), runs_started AS (
     UPDATE runs SET status = 'running', started_at = clock_timestamp()
     WHERE id = ANY (ARRAY(SELECT run_id FROM started)) AND status = 'queued' RETURNING id

@@ -13,6 +13,7 @@
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { ConflictError, NotFoundError } from '../errors.ts'
 import { appendEvents } from '../ingest/index.ts'
+import { attemptsOf, recordAttempts } from './attempts.ts'
 import { type Cancellation, jobEvent, runEvent } from './events.ts'
 import { type AttemptRow, attemptsByJob, type JobRow, type RunRow, runOwner, toJob, toRun } from './runs.ts'
 import type { DlqEntry, Job, JobStatus, ResumedRun, Run } from './schemas.ts'
@@ -23,12 +24,16 @@ const SQL = {
   lockJobs: `SELECT id FROM jobs WHERE run_id = $1 ORDER BY id FOR UPDATE`,
   lockRun: `SELECT * FROM runs WHERE id = $1 FOR UPDATE`,
   cancelJobs: `
-    WITH c AS (SELECT id, status AS was FROM jobs WHERE run_id = $1 AND status IN ('blocked', 'queued', 'running'))
+    WITH c AS (
+      SELECT id, status AS was, attempt, kind, lease_owner, started_at FROM jobs
+      WHERE run_id = $1 AND status IN ('blocked', 'queued', 'running')
+    ), a AS (${recordAttempts(`
+      SELECT id, attempt, kind, coalesce(lease_owner, ''), started_at, now(), 'cancelled', NULL, NULL, NULL, NULL
+      FROM c WHERE was = 'running'`)}
+    )
     UPDATE jobs j SET status = 'cancelled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
     FROM c WHERE j.id = c.id
     RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt, c.was`,
-  cancelAttempts: `UPDATE job_attempts SET outcome = 'cancelled', finished_at = now()
-                   WHERE outcome = 'running' AND job_id = ANY ($1::text[])`,
   cancelRun: `UPDATE runs SET status = 'cancelled', finished_at = now(), cancelled_by = $2, cancelled_actor = $3,
                 cancel_reason = $4 WHERE id = $1
               RETURNING *, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS duration_ms`,
@@ -46,7 +51,7 @@ const SQL = {
                 finished_at = NULL, error_class = NULL, cancelled_by = NULL, cancelled_actor = NULL,
                 cancel_reason = NULL WHERE id = $1 RETURNING *`,
   getJob: `SELECT * FROM jobs WHERE id = $1`,
-  jobAttempts: `SELECT * FROM job_attempts WHERE job_id = ANY ($1::text[]) ORDER BY job_id, attempt`,
+  jobAttempts: attemptsOf('j.id = ANY ($1::text[])'),
   dlq: `SELECT * FROM jobs WHERE status = 'dead' AND ($1::text IS NULL OR customer_id = $1)
         ORDER BY dead_lettered_at DESC, id LIMIT $2`,
 }
@@ -84,7 +89,6 @@ export async function cancelRun(pool: Pool, id: string, visible: Visible, by: Ca
     if (run.status === 'succeeded') throw new ConflictError(`run ${id} already succeeded`)
     const { rows } = await c.query<JobDims & { was: JobStatus }>(SQL.cancelJobs, [id])
     const running = rows.filter((r) => r.was === 'running').map((r) => r.id)
-    await c.query(SQL.cancelAttempts, [running])
     const done = (await c.query<FinishedRunRow>(SQL.cancelRun, [id, by.by, by.actor, by.reason ?? null]))
       .rows[0]!
     await appendEvents(c, [

@@ -8,13 +8,14 @@
 // the pool; the customer at a cap (its pool's, then its run's); else its place in the claim order.
 import type { Queryable } from '../db/postgres.ts'
 import { NotFoundError } from '../errors.ts'
+import { attemptsOf } from './attempts.ts'
 import { type AttemptRow, type JobRow, toJob } from './runs.ts'
 import type { Job, Waiting } from './schemas.ts'
 import { schedulingOf } from './sql.ts'
 
 const SQL = {
   getJob: 'SELECT * FROM jobs WHERE id = $1',
-  jobAttempts: 'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY attempt',
+  jobAttempts: attemptsOf('j.id = $1'),
   // The steps each blocked job waits for: its dependencies that have not succeeded.
   blockers: `
     SELECT j.id, array_agg(d.step_key ORDER BY d.step_key) AS steps

@@ -11,6 +11,7 @@
 import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent } from '../ingest/index.ts'
+import { recordAttempts } from './attempts.ts'
 import { jobEvent } from './events.ts'
 import type { WorkerRecord, WorkerStatus } from './schemas.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
@@ -31,10 +32,12 @@ const SQL = {
       dead_lettered_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END
     FROM expired WHERE j.id = expired.id
     RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt,
-              j.status, expired.owner`,
-  closeLost: `
-    UPDATE job_attempts SET outcome = 'lost', finished_at = now(), error_class = 'infrastructure',
-      error = 'lease expired' WHERE (job_id, attempt) IN (SELECT * FROM unnest($1::text[], $2::int[]))`,
+              j.status, j.started_at, expired.owner`,
+  // $1..$5: the lost attempts' jobs, attempts, kinds, workers and starts.
+  closeLost: recordAttempts(`
+    SELECT x.id, x.attempt, x.kind, coalesce(x.owner, ''), x.started_at, now(), 'lost', 'infrastructure',
+           'lease expired', NULL, NULL
+    FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[]) AS x(id, attempt, kind, owner, started_at)`),
   lostWorkers: `
     UPDATE workers SET status = 'lost' WHERE status IN ('live', 'stopping')
       AND last_heartbeat_at < now() - $1::int * interval '1 millisecond'
@@ -55,7 +58,7 @@ const SQL = {
 }
 
 /** A job whose lease expired, as the reclaim left it. */
-type ReclaimedRow = JobDims & { status: 'queued' | 'dead'; owner: string | null }
+type ReclaimedRow = JobDims & { status: 'queued' | 'dead'; owner: string | null; started_at: Date }
 
 interface WorkerRow {
   id: string
@@ -75,7 +78,13 @@ export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 50
   return retryingTransaction(pool, async (c) => {
     const { rows } = await c.query<ReclaimedRow>(SQL.reclaim, [maxReclaims, batch])
     if (rows.length === 0) return 0
-    await c.query(SQL.closeLost, [rows.map((r) => r.id), rows.map((r) => r.attempt)])
+    await c.query(SQL.closeLost, [
+      rows.map((r) => r.id),
+      rows.map((r) => r.attempt),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.owner),
+      rows.map((r) => r.started_at),
+    ])
     const events: NewEvent[] = rows.map((r) =>
       jobEvent(r, r.status === 'dead' ? 'dead_lettered' : 'reclaimed', {
         workerId: r.owner ?? '',

@@ -10,6 +10,7 @@
 
 import type { Pool, Queryable } from '../db/postgres.ts'
 import { appendEvents } from '../ingest/index.ts'
+import { recordAttempts } from './attempts.ts'
 import { jobEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
 import type { FailureClass } from './schemas.ts'
@@ -24,7 +25,10 @@ const SQL = {
   // One timestamp for the attempt's end and the retry's run_at: the next attempt never appears to
   // start before its backoff elapsed.
   fail: `
-    WITH t AS (SELECT clock_timestamp() AS ts), j AS (
+    WITH t AS (SELECT clock_timestamp() AS ts), old AS (
+      -- The attempt as it ran (a fallback switch below changes the job's kind for the next one).
+      SELECT kind, started_at FROM jobs WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+    ), j AS (
       UPDATE jobs SET status = $4, run_at = t.ts + $5::int * interval '1 millisecond',
         error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
         failures = failures + $9::int, reclaims = reclaims + $10::int, worker_ms = worker_ms + $11,
@@ -36,10 +40,10 @@ const SQL = {
         input = CASE WHEN $8 THEN coalesce(fallback->'input', input) ELSE input END
       FROM t WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
       RETURNING pool
-    ), a AS (
-      UPDATE job_attempts SET outcome = $12, finished_at = t.ts, error_class = $6, error = $14,
-        duration_ms = $11, retry_delay_ms = $13
-      FROM t WHERE job_id = $1 AND attempt = $3 AND EXISTS (SELECT 1 FROM j)
+    ), a AS (${recordAttempts(
+      `SELECT $1, $3, old.kind, $2, old.started_at, t.ts, $12::text, $6::text, $14::text, $11::int, $13::int
+       FROM old, t WHERE EXISTS (SELECT 1 FROM j)`,
+    )}
     )
     SELECT pool FROM j`,
   renew: `

@@ -5,6 +5,7 @@ import type { Queryable } from '../db/postgres.ts'
 import { NotFoundError } from '../errors.ts'
 import { attemptSpanId, runTraceId } from '../ingest/index.ts'
 import type { CostFigures, TokenUsage, WorkUsage } from '../pricing/index.ts'
+import { attemptsOf } from './attempts.ts'
 import type {
   Attempt,
   AttemptOutcome,
@@ -22,7 +23,7 @@ import type { JobDims } from './types.ts'
 const SQL = {
   getRun: 'SELECT * FROM runs WHERE id = $1',
   runJobs: 'SELECT * FROM jobs WHERE run_id = $1 ORDER BY created_at, step_key',
-  runAttempts: `SELECT a.* FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.run_id = $1 ORDER BY a.job_id, a.attempt`,
+  runAttempts: attemptsOf('j.run_id = $1'),
   runUsage: `SELECT model, to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
                sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,
                sum(cache_read_tokens)::bigint AS cache_read_tokens,

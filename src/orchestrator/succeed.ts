@@ -8,11 +8,12 @@
 // - the results, their attempt records, the run counters, the runs that finish, the dependents
 //   that become ready and all their telemetry events commit together, with a
 //   synchronous commit: a result the worker acknowledges is durable (a lost one would re-run a
-//   job that had already succeeded);
+//   job that had already succeeded); the attempt's record is written then (attempts.ts);
 // - the run rows are updated once per run with the number of its jobs that succeeded, so two jobs
 //   of one run in one batch count twice, and exactly one transaction sees the run complete.
 import type { Pool } from '../db/postgres.ts'
 import { appendEvents, type NewEvent, stewardOutboxCtes } from '../ingest/index.ts'
+import { recordAttempts } from './attempts.ts'
 import { Batcher } from './batcher.ts'
 import { jobEventSql, runEventSql } from './events.ts'
 import { leaseKey } from './queue.ts'
@@ -40,11 +41,10 @@ const SQL = {
       FROM v WHERE jobs.id = ANY ($1::text[]) AND jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt
         AND jobs.status = 'running'
       RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, jobs.customer_id, jobs.project_id,
-                jobs.run_type, jobs.step_key, jobs.kind, jobs.pool, jobs.finished_at, v.ms, v.k
-    ), a AS (
-      UPDATE job_attempts SET outcome = 'succeeded', finished_at = clock_timestamp(), duration_ms = j.ms
-      FROM j WHERE job_attempts.job_id = ANY (ARRAY(SELECT id FROM j)) AND job_attempts.job_id = j.id
-        AND job_attempts.attempt = j.attempt
+                jobs.run_type, jobs.step_key, jobs.kind, jobs.pool, jobs.started_at, jobs.finished_at, v.ms, v.k
+    ), a AS (${recordAttempts(
+      `SELECT j.id, j.attempt, j.kind, $2, j.started_at, j.finished_at, 'succeeded', NULL, NULL, j.ms, NULL FROM j`,
+    )}
     ), n AS (
       SELECT run_id, count(*)::int AS n FROM j GROUP BY run_id
     ), r AS (
