@@ -80,19 +80,25 @@ const ranked = `
 
 /**
  * Locks (SKIP LOCKED) and starts the first `limit` of the ranked candidates that `eligible` admits:
- * the jobs go to running under this worker's lease, their attempts start, their runs start.
- * `id = ANY (ARRAY(...))` beside the joins on keys: an index lookup even in a plan made while the
- * tables were small (a statement is planned once per connection; a fresh database grows under it).
+ * the jobs go to running under this worker's lease, their runs start.
+ * The candidates, in claim order, are one array (`pick`): the jobs are looked up by it once
+ * (`id = ANY`, an index lookup even in a plan made while the tables were small: a statement is
+ * planned once per connection, and a fresh database grows under it) and locked in its order.
  */
 const start = (eligible: string, limit: string, open: string) => `
-  , next AS (
-    SELECT j.id FROM (
+  , pick AS MATERIALIZED (
+    SELECT coalesce(array_agg(c.id ORDER BY c.pos), '{}') AS ids FROM (
       SELECT r.*, row_number() OVER (ORDER BY r.key, r.priority DESC, r.run_at, r.id) AS pos FROM ranked r
-    ) c JOIN jobs j ON j.id = c.id
-    WHERE ${eligible} AND j.id = ANY (ARRAY(SELECT id FROM ranked)) AND j.status = 'queued' AND j.run_at <= now()
+    ) c
+    WHERE ${eligible}
       -- Headroom: past the open slots, only the first job of a customer with none running here.
       AND (${open} >= ${limit} OR c.pos <= ${open} OR (c.running = 0 AND c.n = 1))
-    ORDER BY c.key, c.priority DESC, c.run_at, c.id
+  ), next AS (
+    -- coalesce: \`j.status = 'queued'\` would let the planner read jobs_ready, whose key does not
+    -- start with the id (a scan of the whole ready queue); this is one primary-key lookup per id.
+    SELECT j.id FROM jobs j
+    WHERE j.id = ANY ((SELECT ids FROM pick)::text[]) AND coalesce(j.status, '') = 'queued' AND j.run_at <= now()
+    ORDER BY array_position((SELECT ids FROM pick)::text[], j.id)
     LIMIT ${limit}
     FOR UPDATE OF j SKIP LOCKED
   ), started AS (
