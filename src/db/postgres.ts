@@ -205,15 +205,25 @@ export async function openPostgres(opts: PostgresOptions): Promise<PostgresHandl
  * Runs `fn` inside one transaction on a dedicated client; rolls back on any error.
  * `asyncCommit`: the commit does not wait for the WAL flush (`synchronous_commit = off` for this
  * transaction only): a crash may lose it, so use it only where a lost write is harmless.
+ * `keyed`: sequential scans off for this transaction, for statements that look rows up by key
+ * (a plan made in it, and kept for the connection, uses the indexes even on nearly empty tables).
  */
 export async function transaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
-  opts: { asyncCommit?: boolean } = {},
+  opts: { asyncCommit?: boolean; keyed?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect()
   try {
-    await client.query(opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN')
+    await client.query(
+      [
+        'BEGIN',
+        opts.asyncCommit && 'SET LOCAL synchronous_commit TO OFF',
+        opts.keyed && 'SET LOCAL enable_seqscan TO off',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    )
     const result = await fn(client)
     await client.query('COMMIT')
     return result

@@ -25,7 +25,7 @@ import type { Pool, PoolClient } from '../db/postgres.ts'
 import { stewardOutboxCtes } from '../ingest/index.ts'
 import { jobEventSql, runEventSql } from './events.ts'
 import { retrying, retryingTransaction } from './settle.ts'
-import { prepared, schedulingOf } from './sql.ts'
+import { prepared, runKeyed, schedulingOf } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
@@ -241,7 +241,7 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   const r: ClaimRequest = { poolName, limit, leaseMs, open }
   const first = await retrying(() =>
-    pool.query<OpenRow>(prepared('claimOpenAlone', SQL.claimOpenAlone, claimArgs(workerId, r))),
+    runKeyed<OpenRow>(pool, prepared('claimOpenAlone', SQL.claimOpenAlone, claimArgs(workerId, r))),
   )
   const { jobs, deferred, slots } = firstPass(first.rows)
   if (deferred.length) {

@@ -19,7 +19,7 @@ import { runEventSql } from './events.ts'
 import type { Handlers } from './handlers.ts'
 import type { CreatedRun, RunStatus } from './schemas.ts'
 import { JOBS_CHANNEL } from './settle.ts'
-import { prepared } from './sql.ts'
+import { prepared, runKeyed } from './sql.ts'
 import type { RunRequest } from './validate.ts'
 
 /** Runs in one statement at most (the rest wait for the next). */
@@ -127,7 +127,8 @@ const isForeignKeyError = (err: unknown) => (err as { code?: string }).code === 
 
 /** Inserts runs in one statement; returns the ids of those inserted. */
 async function insertRuns(pool: Pool, rows: RunRow[]): Promise<Set<string>> {
-  const { rows: out } = await pool.query<{ created: string[] }>(
+  const { rows: out } = await runKeyed<{ created: string[] }>(
+    pool,
     prepared('insertRuns', SQL.insertRuns, [
       JSON.stringify(rows.map(({ jobs: _, ...run }, n) => ({ ...run, n }))),
       JSON.stringify(rows.flatMap((r) => r.jobs)),

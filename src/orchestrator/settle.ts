@@ -106,7 +106,7 @@ const retryable = new Set(['40P01', '40001']) // deadlock detected, serializatio
 export function retryingTransaction<T>(
   pool: Pool,
   fn: (c: PoolClient) => Promise<T>,
-  opts: { asyncCommit?: boolean } = {},
+  opts: { asyncCommit?: boolean; keyed?: boolean } = {},
 ): Promise<T> {
   return retrying(() => transaction(pool, fn, opts))
 }

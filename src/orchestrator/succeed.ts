@@ -91,33 +91,38 @@ interface SucceededRow {
 
 /** Records these successes of one worker; returns the lease keys written (the others had lost their lease). */
 export async function succeedJobs(pool: Pool, workerId: string, done: Success[]): Promise<Set<string>> {
-  return retryingTransaction(pool, async (c) => {
-    const { rows } = await c.query<SucceededRow>(
-      prepared('succeedMany', SQL.succeedMany, [
-        done.map((d) => d.job.id),
-        workerId,
-        done.map((d) => d.job.attempt),
-        done.map((d) => JSON.stringify(d.output ?? null)),
-        done.map((d) => Math.round(d.durationMs)),
-      ]),
-    )
-    const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
-    const events: NewEvent[] = []
-    const runs = new Map<string, SucceededRow>()
-    for (const d of done) {
-      const row = byLease.get(leaseKey(d.job))
-      if (!row) continue
-      if (row.has_dependents) await notifyPools(c, await unblockDependents(c, d.job.run_id, d.job.step_key))
-      runs.set(d.job.run_id, row)
-    }
-    // Once per run, after all its dependents were unblocked. With a failed job in the run, this
-    // may have been its last active job: settle fully.
-    for (const [runId, row] of runs)
-      if (!(row.all_done && row.status === 'succeeded') && row.jobs_failed > 0)
-        events.push(...(await settleRun(c, runId)))
-    await appendEvents(c, events)
-    return new Set(byLease.keys())
-  })
+  return retryingTransaction(
+    pool,
+    async (c) => {
+      const { rows } = await c.query<SucceededRow>(
+        prepared('succeedMany', SQL.succeedMany, [
+          done.map((d) => d.job.id),
+          workerId,
+          done.map((d) => d.job.attempt),
+          done.map((d) => JSON.stringify(d.output ?? null)),
+          done.map((d) => Math.round(d.durationMs)),
+        ]),
+      )
+      const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
+      const events: NewEvent[] = []
+      const runs = new Map<string, SucceededRow>()
+      for (const d of done) {
+        const row = byLease.get(leaseKey(d.job))
+        if (!row) continue
+        if (row.has_dependents) await notifyPools(c, await unblockDependents(c, d.job.run_id, d.job.step_key))
+        runs.set(d.job.run_id, row)
+      }
+      // Once per run, after all its dependents were unblocked. With a failed job in the run, this
+      // may have been its last active job: settle fully.
+      for (const [runId, row] of runs)
+        if (!(row.all_done && row.status === 'succeeded') && row.jobs_failed > 0)
+          events.push(...(await settleRun(c, runId)))
+      await appendEvents(c, events)
+      return new Set(byLease.keys())
+      // Keyed: every statement here looks rows up by key (sql.ts, runKeyed, says why).
+    },
+    { keyed: true },
+  )
 }
 
 /** A worker's successes on their way to the database, batched (Batcher): each resolves to whether

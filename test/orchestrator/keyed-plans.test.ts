@@ -1,0 +1,57 @@
+// The hot statements that are their own transaction (a claim, a run's creation) are planned with
+// sequential scans off on each connection: the plan PostgreSQL keeps for the connection is the
+// one with the indexes, even when it is made while the tables are nearly empty.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPool, type Pool } from '../../src/db/postgres.ts'
+import { prepared, runKeyed } from '../../src/orchestrator/sql.ts'
+import { createTestPool } from '../helpers/db.ts'
+
+let pool: Pool
+let url: string
+beforeAll(async () => {
+  const made = await createTestPool()
+  await made.pool.end()
+  url = made.url
+  // One connection: every execution below meets the same plan cache.
+  pool = createPool(url, { max: 1 })
+})
+afterAll(async () => {
+  await pool?.end()
+})
+
+describe('statements run by key', () => {
+  it('run their first executions on a connection with sequential scans off, then as they are', async () => {
+    const setting = async () =>
+      (
+        await runKeyed<{ v: string }>(
+          pool,
+          prepared('test_setting', `SELECT current_setting('enable_seqscan') AS v WHERE $1::int = 1`, [1]),
+        )
+      ).rows[0]!.v
+    const seen: string[] = []
+    for (let i = 0; i < 8; i++) seen.push(await setting())
+    // PostgreSQL makes the kept (generic) plan at the sixth execution.
+    expect(seen).toEqual(['off', 'off', 'off', 'off', 'off', 'off', 'on', 'on'])
+    // Each of those ran in a transaction of its own, committed: nothing is left open.
+    const { rows } = await pool.query<{ s: string }>('SELECT current_setting($1) AS s', ['enable_seqscan'])
+    expect(rows[0]!.s).toBe('on')
+  })
+
+  it('keep the index plan made on empty tables once the tables have grown', async () => {
+    // A join on the key, as the hot statements make: on a nearly empty table the planner scans it.
+    const text = 'SELECT r.id FROM unnest($1::text[]) AS x(id) JOIN runs r ON r.id = x.id'
+    for (let i = 0; i < 6; i++) await runKeyed(pool, prepared('test_lookup', text, [['r-1', 'r-2']]))
+    await pool.query(`INSERT INTO customers (id, name) VALUES ('big', 'Big') ON CONFLICT DO NOTHING`)
+    await pool.query(
+      `INSERT INTO runs (id, customer_id, project_id, type, jobs_total)
+       SELECT 'r-' || g, 'big', 'p', 't', 1 FROM generate_series(1, 20000) g`,
+    )
+    // The plan this connection keeps for the statement (the plan cache its executions use).
+    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (COSTS OFF) EXECUTE steward_orchestrator_test_lookup('{r-1,r-2}')`,
+    )
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    expect(plan).toContain('runs_pkey')
+    expect(plan).not.toContain('Seq Scan on runs')
+  })
+})
