@@ -1,6 +1,6 @@
 // Hot statements are named: PostgreSQL parses and plans them once per connection, not per call.
 import type { QueryConfig, QueryResultRow } from 'pg'
-import type { Pool, PoolClient } from '../db/postgres.ts'
+import { type Pool, type PoolClient, transaction } from '../db/postgres.ts'
 
 export const prepared = (name: string, text: string, values: unknown[]): QueryConfig => ({
   name: `steward_orchestrator_${name}`,
@@ -25,25 +25,32 @@ const executions = new WeakMap<PoolClient, Map<string, number>>()
  * per connection): the plan kept is the one the statement gets on tables of any size.
  */
 export async function runKeyed<R extends QueryResultRow>(pool: Pool, q: QueryConfig) {
-  const c = await pool.connect()
-  try {
+  const key = q.name ?? q.text
+  /** Executions of this statement on `c` so far; counts one more. */
+  const count = (c: PoolClient) => {
     const seen = executions.get(c) ?? new Map<string, number>()
     executions.set(c, seen)
-    const n = seen.get(q.name ?? q.text) ?? 0
-    seen.set(q.name ?? q.text, n + 1)
-    if (n >= PLANNED_WITH_INDEXES) return await c.query<R>(q)
-    await c.query('BEGIN; SET LOCAL enable_seqscan TO off')
-    try {
-      const res = await c.query<R>(q)
-      await c.query('COMMIT')
-      return res
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {})
-      throw err
+    const n = seen.get(key) ?? 0
+    seen.set(key, n + 1)
+    return n
+  }
+  const c = await pool.connect()
+  try {
+    if ((executions.get(c)?.get(key) ?? 0) >= PLANNED_WITH_INDEXES) {
+      count(c)
+      return await c.query<R>(q)
     }
   } finally {
     c.release()
   }
+  return transaction(
+    pool,
+    (t) => {
+      count(t)
+      return t.query<R>(q)
+    },
+    { keyed: true },
+  )
 }
 
 /**
