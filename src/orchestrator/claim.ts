@@ -29,7 +29,8 @@ import { prepared, runKeyed, schedulingOf } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
 const JOB_COLUMNS = `j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.input,
-  j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint`
+  j.fallback, j.using_fallback, j.attempt, j.failures, j.reclaims, j.max_attempts, j.backoff_ms, j.timeout_ms, j.checkpoint,
+  j.has_dependents`
 
 /** Advisory lock namespace (first key) of the per-customer claim lock; the second is hashtext(customer). */
 const CAP_LOCK = 0x5374_7764 // 'Stwd'

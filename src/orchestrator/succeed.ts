@@ -1,6 +1,8 @@
 // Recording successes: a worker commits the results of the jobs that finished in one event-loop
 // turn (and those that finish while a commit is under way) in one transaction (one commit for
-// many jobs). The jobs that take their slots are claimed meanwhile, by claims of their own.
+// many jobs): one statement that is its own transaction when no job has dependents and no run
+// has a failed job to settle, else BEGIN, that statement, the rest, COMMIT. The jobs that take
+// their slots are claimed meanwhile, by claims of their own.
 //
 // Guarantees (as for every write of a worker, see queue.ts):
 // - each result is written only under its lease (id, lease_owner, attempt, status = 'running');
@@ -18,8 +20,8 @@ import { Batcher } from './batcher.ts'
 import { jobEventSql, runEventSql } from './events.ts'
 import { leaseKey } from './queue.ts'
 import type { RunStatus } from './schemas.ts'
-import { notifyPools, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
-import { prepared } from './sql.ts'
+import { notifyPools, retrying, retryingTransaction, settleRun, unblockDependents } from './settle.ts'
+import { prepared, runKeyed } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
 /** Successes committed in one transaction at most (the rest wait for the next). */
@@ -27,12 +29,14 @@ const MAX_BATCH = 64
 /** Success commits of one worker under way at once (one waits for its WAL flush, one fills). */
 const MAX_COMMITS = 2
 
+// $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms). Appends the `succeeded`
+// events of the jobs and of the runs they finish (events.ts builds them in SQL). `alone`: the
+// statement is its own transaction, so it cannot settle a run whose failed job leaves it with no
+// active job (settle.ts does, in TypeScript): it then aborts (steward_abort, SQLSTATE SW001) once
+// it holds the run's row, and its caller records the batch in a transaction instead.
 // `id = ANY (...)` beside each join on a key: an index lookup even in a plan made while the table
 // was small (a statement is planned once per connection, and a fresh database grows under it).
-const SQL = {
-  // $1 job ids, $2 worker, $3 attempts, $4 outputs, $5 durations (ms). Appends the `succeeded`
-  // events of the jobs and of the runs they finish (events.ts builds them in SQL).
-  succeedMany: `
+const succeedSql = (alone: boolean) => `
     WITH v AS (
       SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) WITH ORDINALITY AS v(id, attempt, output, ms, k)
     ), j AS (
@@ -68,10 +72,20 @@ const SQL = {
                ${runEventSql('y', 'succeeded', { ts: 'y.finished_at', durationMs: 'y.duration_ms' })}
         FROM r y WHERE y.all_done AND y.status = 'succeeded'
       ) e
-    ), ${stewardOutboxCtes('SELECT customer_id, body, n FROM done_events')}
+    ), ${stewardOutboxCtes('SELECT customer_id, body, n FROM done_events')}${
+      alone
+        ? `, needs_settling AS MATERIALIZED (
+      SELECT steward_abort('a run of this batch has a failed job to settle') FROM r
+      WHERE NOT (r.all_done AND r.status = 'succeeded') AND r.jobs_failed > 0 LIMIT 1
+    )`
+        : ''
+    }
     SELECT j.id, j.attempt, j.has_dependents, r.status, r.jobs_failed, r.all_done
-    FROM j JOIN r ON r.run_id = j.run_id`,
-}
+    FROM j JOIN r ON r.run_id = j.run_id${alone ? ' WHERE NOT EXISTS (SELECT 1 FROM needs_settling)' : ''}`
+
+const SQL = { succeedMany: succeedSql(false), succeedAlone: succeedSql(true) }
+/** SQLSTATE of steward_abort (087_statement_abort.sql). */
+const ABORTED = 'SW001'
 
 export interface Success {
   job: ClaimedJob
@@ -89,20 +103,34 @@ interface SucceededRow {
   all_done: boolean
 }
 
-/** Records these successes of one worker; returns the lease keys written (the others had lost their lease). */
+/**
+ * Records these successes of one worker; returns the lease keys written (the others had lost their
+ * lease). Without dependents to unblock, one statement that is its own transaction (one round trip
+ * instead of three) unless a run needs settling; else BEGIN, the same statement, what it needs,
+ * COMMIT.
+ */
 export async function succeedJobs(pool: Pool, workerId: string, done: Success[]): Promise<Set<string>> {
+  const args = [
+    done.map((d) => d.job.id),
+    workerId,
+    done.map((d) => d.job.attempt),
+    done.map((d) => JSON.stringify(d.output ?? null)),
+    done.map((d) => Math.round(d.durationMs)),
+  ]
+  if (!done.some((d) => d.job.has_dependents)) {
+    try {
+      const { rows } = await retrying(() =>
+        runKeyed<SucceededRow>(pool, prepared('succeedAlone', SQL.succeedAlone, args)),
+      )
+      return new Set(rows.map((r) => leaseKey(r)))
+    } catch (err) {
+      if ((err as { code?: string }).code !== ABORTED) throw err
+    }
+  }
   return retryingTransaction(
     pool,
     async (c) => {
-      const { rows } = await c.query<SucceededRow>(
-        prepared('succeedMany', SQL.succeedMany, [
-          done.map((d) => d.job.id),
-          workerId,
-          done.map((d) => d.job.attempt),
-          done.map((d) => JSON.stringify(d.output ?? null)),
-          done.map((d) => Math.round(d.durationMs)),
-        ]),
-      )
+      const { rows } = await c.query<SucceededRow>(prepared('succeedMany', SQL.succeedMany, args))
       const byLease = new Map(rows.map((r) => [leaseKey(r), r]))
       const events: NewEvent[] = []
       const runs = new Map<string, SucceededRow>()

@@ -24,4 +24,6 @@ export interface ClaimedJob extends JobDims {
   backoff_ms: number
   timeout_ms: number | null
   checkpoint: unknown
+  /** Whether other steps of its run depend on it (set when the run is created). */
+  has_dependents: boolean
 }

@@ -5,6 +5,7 @@ import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
 import { claimJobs } from '../../src/orchestrator/claim.ts'
 import { createRun, handlerSet } from '../../src/orchestrator/index.ts'
+import { failJob } from '../../src/orchestrator/queue.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { acmeDatabase, fastConfig } from './helpers.ts'
 
@@ -96,5 +97,38 @@ describe('committing several successes at once', () => {
     const byId = Object.fromEntries(runs.map((x) => [x.id, x.status]))
     expect(byId[j1!.run_id]).toBe('running')
     expect(byId[j2!.run_id]).toBe('succeeded')
+  })
+
+  it('settles a run whose other job failed, when its last job succeeds', async () => {
+    const run = await createRun(
+      pool,
+      config,
+      handlers,
+      body([
+        { key: 'bad', kind: 'noop' },
+        { key: 'good', kind: 'noop' },
+      ]),
+    )
+    const jobs = (await claim('w4', 8)).filter((j) => j.run_id === run.id)
+    const bad = jobs.find((j) => j.step_key === 'bad')!
+    const good = jobs.find((j) => j.step_key === 'good')!
+    expect(good.has_dependents).toBe(false)
+    await failJob(pool, { job: bad, workerId: 'w4' }, 'validation', 'no', 1, {
+      maxBackoffMs: 1,
+      maxReclaims: 5,
+    })
+    expect((await pool.query(`SELECT status FROM runs WHERE id = $1`, [run.id])).rows[0].status).toBe(
+      'running',
+    )
+    // The statement alone cannot settle the run: it gives way to the transaction that does.
+    const written = await succeedJobs(pool, 'w4', [{ job: good, output: null, durationMs: 1 }])
+    expect([...written]).toEqual([`${good.id}:${good.attempt}`])
+    const r = (
+      await pool.query(`SELECT status, jobs_succeeded, jobs_failed FROM runs WHERE id = $1`, [run.id])
+    ).rows[0]
+    expect(r).toEqual({ status: 'failed', jobs_succeeded: 1, jobs_failed: 1 })
+    const events = await outbox(run.id)
+    expect(events.filter((e) => e === 'run:failed')).toHaveLength(1)
+    expect(events.filter((e) => e === 'job:succeeded:good')).toHaveLength(1)
   })
 })
