@@ -8,7 +8,8 @@ import type { RefusedRow } from './relay-insert.ts'
 import type { OutboxTarget } from './targets.ts'
 
 const SQL = {
-  // Is a batch due? Looks only at the next `batchSize` unclaimed rows (cheap whatever the backlog).
+  // Is a batch due? Looks only at the next `batchSize` unclaimed rows, by seq (cheap whatever the
+  // backlog: only the rows of batches under way are stepped over, 088_outbox_unclaimed_by_seq.sql).
   due: `
 SELECT count(*)::int AS n, COALESCE(extract(epoch FROM now() - min(enqueued_at)) * 1000, 0)::float8 AS age_ms
 FROM (SELECT enqueued_at FROM telemetry_outbox WHERE batch IS NULL ORDER BY seq LIMIT $1) AS next`,
