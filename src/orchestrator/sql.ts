@@ -20,7 +20,7 @@ const executions = new WeakMap<PoolClient, Map<string, number>>()
  * Runs a named statement that is its own transaction (one round trip), on tables that may still
  * be nearly empty: a fresh database. A plan made then scans whole tables instead of looking rows
  * up by key, and keeps doing so as they grow until autovacuum's ANALYZE (measured: every claim of
- * a one-minute benchmark read \`jobs\` and \`runs\` whole). So the first executions on each
+ * a \`bench queue\` round read \`jobs\` and \`runs\` whole). So the first executions on each
  * connection run in a transaction with \`enable_seqscan\` off (two round trips more, six times
  * per connection): the plan kept is the one the statement gets on tables of any size.
  */

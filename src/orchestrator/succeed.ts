@@ -147,8 +147,8 @@ export async function succeedJobs(pool: Pool, workerId: string, done: Success[])
           events.push(...(await settleRun(c, runId)))
       await appendEvents(c, events)
       return new Set(byLease.keys())
-      // Keyed: every statement here looks rows up by key (sql.ts, runKeyed, says why).
     },
+    // Keyed: every statement here looks rows up by key (sql.ts, runKeyed, says why).
     { keyed: true },
   )
 }

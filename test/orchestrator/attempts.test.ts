@@ -10,7 +10,7 @@ import { getJob } from '../../src/orchestrator/jobs.ts'
 import { reclaimExpired } from '../../src/orchestrator/leases.ts'
 import { failJob } from '../../src/orchestrator/queue.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
-import { acmeDatabase, fastConfig } from './helpers.ts'
+import { acmeDatabase, acmeRun, fastConfig } from './helpers.ts'
 
 const config = fastConfig()
 const handlers = handlerSet(createEgressPolicy())
@@ -20,14 +20,7 @@ acmeDatabase((p) => {
 })
 
 const everyone = () => true
-const oneJob = () =>
-  createRun(pool, config, handlers, {
-    customerId: 'acme',
-    projectId: 'web',
-    type: 'build',
-    priority: 0,
-    steps: [{ key: 'x', kind: 'noop', input: {} }],
-  })
+const oneJob = () => createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop', input: {} }]))
 /** Claims the one queued job of `runId` for `worker` (other tests' jobs are left alone). */
 async function claimOf(runId: string, worker: string) {
   const jobs = await claimJobs(pool, 'default', worker, 8, 30_000)

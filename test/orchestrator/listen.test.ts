@@ -6,7 +6,7 @@ import type { Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
 import { createRun, handlerSet, Worker } from '../../src/orchestrator/index.ts'
 import { createTestPool, quietLog } from '../helpers/db.ts'
-import { fastConfig } from './helpers.ts'
+import { acmeRun, fastConfig } from './helpers.ts'
 
 const config = fastConfig({ pollMs: 60_000 })
 const handlers = handlerSet(createEgressPolicy())
@@ -26,14 +26,7 @@ afterAll(async () => {
   await admin?.end()
 })
 
-const oneNoop = () =>
-  createRun(pool, config, handlers, {
-    customerId: 'acme',
-    projectId: 'web',
-    type: 'build',
-    priority: 0,
-    steps: [{ key: 'x', kind: 'noop' }],
-  })
+const oneNoop = () => createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
 
 /** The backend pids LISTENing on the worker's database. */
 async function listeners(): Promise<number[]> {

@@ -7,7 +7,7 @@ import { createEgressPolicy } from '../../src/egress/index.ts'
 import { createRun, defineHandler, handlerSet, Worker } from '../../src/orchestrator/index.ts'
 import { quietLog } from '../helpers/db.ts'
 import { until } from '../helpers/until.ts'
-import { acmeDatabase, deferred, fastConfig } from './helpers.ts'
+import { acmeDatabase, acmeRun, deferred, fastConfig } from './helpers.ts'
 
 const config = fastConfig()
 let pool: Pool
@@ -30,13 +30,7 @@ const tracked = defineHandler('test.tracked', z.object({ name: z.string(), ms: z
   return { name: i.name }
 })
 const handlers = handlerSet(createEgressPolicy(), [tracked])
-const job = (name: string, ms = 0) => ({
-  customerId: 'acme',
-  projectId: 'web',
-  type: 'build',
-  priority: 0,
-  steps: [{ key: 'x', kind: 'test.tracked', input: { name, ms } }],
-})
+const job = (name: string, ms = 0) => acmeRun([{ key: 'x', kind: 'test.tracked', input: { name, ms } }])
 const statusOf = async (runId: string) =>
   (await pool.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [runId])).rows[0]!.status
 const startedJob = (name: string) => until(async () => started.includes(name), Boolean, `${name} started`)
