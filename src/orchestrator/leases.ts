@@ -18,26 +18,28 @@ import { notifyPools, recountFailed, retryingTransaction, settleRun } from './se
 import type { JobDims } from './types.ts'
 
 const SQL = {
+  // Each lost attempt's record is written with it (attempts.ts), under the worker that held it.
   reclaim: `
     WITH expired AS (
       SELECT id, lease_owner AS owner FROM jobs
       WHERE status = 'running' AND lease_expires_at < now()
       ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    ), reclaimed AS (
+      UPDATE jobs j SET
+        status = CASE WHEN j.reclaims + 1 > $1 THEN 'dead' ELSE 'queued' END,
+        reclaims = j.reclaims + 1, run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+        error_class = 'infrastructure', last_error = 'lease expired: worker ' || expired.owner || ' stopped heartbeating',
+        finished_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END,
+        dead_lettered_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END
+      FROM expired WHERE j.id = expired.id
+      RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt,
+                j.status, j.started_at, expired.owner
+    ), lost AS (${recordAttempts(`
+      SELECT id, attempt, kind, coalesce(owner, ''), started_at, now(), 'lost', 'infrastructure', 'lease expired',
+             NULL, NULL
+      FROM reclaimed`)}
     )
-    UPDATE jobs j SET
-      status = CASE WHEN j.reclaims + 1 > $1 THEN 'dead' ELSE 'queued' END,
-      reclaims = j.reclaims + 1, run_at = now(), lease_owner = NULL, lease_expires_at = NULL,
-      error_class = 'infrastructure', last_error = 'lease expired: worker ' || expired.owner || ' stopped heartbeating',
-      finished_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END,
-      dead_lettered_at = CASE WHEN j.reclaims + 1 > $1 THEN now() END
-    FROM expired WHERE j.id = expired.id
-    RETURNING j.id, j.run_id, j.customer_id, j.project_id, j.run_type, j.step_key, j.kind, j.pool, j.attempt,
-              j.status, j.started_at, expired.owner`,
-  // $1..$5: the lost attempts' jobs, attempts, kinds, workers and starts.
-  closeLost: recordAttempts(`
-    SELECT x.id, x.attempt, x.kind, coalesce(x.owner, ''), x.started_at, now(), 'lost', 'infrastructure',
-           'lease expired', NULL, NULL
-    FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[]) AS x(id, attempt, kind, owner, started_at)`),
+    SELECT id, run_id, customer_id, project_id, run_type, step_key, kind, pool, attempt, status, owner FROM reclaimed`,
   lostWorkers: `
     UPDATE workers SET status = 'lost' WHERE status IN ('live', 'stopping')
       AND last_heartbeat_at < now() - $1::int * interval '1 millisecond'
@@ -58,7 +60,7 @@ const SQL = {
 }
 
 /** A job whose lease expired, as the reclaim left it. */
-type ReclaimedRow = JobDims & { status: 'queued' | 'dead'; owner: string | null; started_at: Date }
+type ReclaimedRow = JobDims & { status: 'queued' | 'dead'; owner: string | null }
 
 interface WorkerRow {
   id: string
@@ -78,13 +80,6 @@ export async function reclaimExpired(pool: Pool, maxReclaims: number, batch = 50
   return retryingTransaction(pool, async (c) => {
     const { rows } = await c.query<ReclaimedRow>(SQL.reclaim, [maxReclaims, batch])
     if (rows.length === 0) return 0
-    await c.query(SQL.closeLost, [
-      rows.map((r) => r.id),
-      rows.map((r) => r.attempt),
-      rows.map((r) => r.kind),
-      rows.map((r) => r.owner),
-      rows.map((r) => r.started_at),
-    ])
     const events: NewEvent[] = rows.map((r) =>
       jobEvent(r, r.status === 'dead' ? 'dead_lettered' : 'reclaimed', {
         workerId: r.owner ?? '',
