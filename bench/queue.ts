@@ -1,9 +1,13 @@
-// `npm run bench -- queue [--quick] [--n=N] [--concurrency=C] [--repeat=R] [--history N]`: Steward's PostgreSQL queue against
+// `npm run bench -- queue [--quick] [--n=N] [--warm-up=W] [--concurrency=C] [--repeat=R] [--history N]`: Steward's PostgreSQL queue against
 // graphile-worker 0.16, side by side on the same PostgreSQL server at the same concurrency.
 //
 // 1. throughput: enqueue N noop jobs (Steward: one run of one step per job, through createRun, the
 //    code behind POST /v1/runs; graphile-worker: addJob) with 8 concurrent producers while the
 //    workers run, until all completed. Steward also takes leases, writes attempts and outbox events.
+//    Before it, W jobs (default 200) go through the same way, not counted, for both queues: pgbench,
+//    the reference in 4., reports a steady state (5 s, its connections' setup excluded), and a
+//    round of 1,000 jobs lasts about half a second, in which a cold start (connections opened,
+//    statements planned on empty tables, code not yet optimised by V8) otherwise weighs 10-20%.
 // 2. enqueue -> start latency: with idle workers, jobs enqueued one at a time; the handler measures
 //    the time from just before the enqueue call to its own start (LISTEN/NOTIFY wake-up path).
 //    After the burst of 1. and a VACUUM ANALYZE of the database (`settle`), for both queues.
@@ -106,11 +110,9 @@ const oneStep = (kind: string, input: unknown) => ({
   steps: [{ key: 'x', kind, input }],
 })
 
-async function benchSteward(pool: Pool, cfg: OrchestratorConfig, n: number, latencyN: number) {
-  await pool.query(`INSERT INTO customers (id, name) VALUES ('bench', 'Bench') ON CONFLICT DO NOTHING`)
-  const worker = new Worker({ pool, config: cfg, log, handlers })
-  await worker.start()
-  // The runs of this phase: created from now on. (Not all succeeded noop jobs: with --history the
+/** Creates `n` one-step noop runs with 8 producers and waits until they succeeded; returns the seconds. */
+async function stewardBurst(pool: Pool, cfg: OrchestratorConfig, n: number): Promise<number> {
+  // The runs of this burst: created from now on. (Not all succeeded noop jobs: with --history the
   // history's finished jobs would count, and the phase would end before its jobs ran.)
   const since = (await pool.query<{ at: Date }>('SELECT now() AS at')).rows[0]!.at
   const t0 = performance.now()
@@ -122,7 +124,21 @@ async function benchSteward(pool: Pool, cfg: OrchestratorConfig, n: number, late
     )
     return rows[0].n >= n
   })
-  const seconds = (performance.now() - t0) / 1000
+  return (performance.now() - t0) / 1000
+}
+
+async function benchSteward(
+  pool: Pool,
+  cfg: OrchestratorConfig,
+  n: number,
+  warmUp: number,
+  latencyN: number,
+) {
+  await pool.query(`INSERT INTO customers (id, name) VALUES ('bench', 'Bench') ON CONFLICT DO NOTHING`)
+  const worker = new Worker({ pool, config: cfg, log, handlers })
+  await worker.start()
+  if (warmUp > 0) await stewardBurst(pool, cfg, warmUp)
+  const seconds = await stewardBurst(pool, cfg, n)
   await settle(pool)
   stampLatencies.length = 0
   for (let i = 0; i < WARM_UP + latencyN; i++) {
@@ -134,7 +150,7 @@ async function benchSteward(pool: Pool, cfg: OrchestratorConfig, n: number, late
   return { jobsPerS: n / seconds, latencies: stampLatencies.slice(WARM_UP) }
 }
 
-async function benchGraphile(url: string, concurrency: number, n: number, latencyN: number) {
+async function benchGraphile(url: string, concurrency: number, n: number, warmUp: number, latencyN: number) {
   const latencies: number[] = []
   const pgPool = new pg.Pool({ connectionString: url, max: concurrency + 10 })
   const runner = await runGraphile({
@@ -151,13 +167,18 @@ async function benchGraphile(url: string, concurrency: number, n: number, latenc
     },
   })
   const utils = runner
-  const t0 = performance.now()
-  await produce(n, 8, () => utils.addJob('noop', {}))
-  await waitUntil(async () => {
-    const { rows } = await pgPool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)
-    return rows[0].n === 0
-  })
-  const seconds = (performance.now() - t0) / 1000
+  /** Adds `n` noop jobs with 8 producers and waits until none is left; returns the seconds. */
+  const burst = async (n: number) => {
+    const t0 = performance.now()
+    await produce(n, 8, () => utils.addJob('noop', {}))
+    await waitUntil(async () => {
+      const { rows } = await pgPool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs`)
+      return rows[0].n === 0
+    })
+    return (performance.now() - t0) / 1000
+  }
+  if (warmUp > 0) await burst(warmUp)
+  const seconds = await burst(n)
   await settle(pgPool)
   for (let i = 0; i < WARM_UP + latencyN; i++) {
     await utils.addJob('stamp', { t: now() })
@@ -219,6 +240,7 @@ function pgbenchTps(url: string, clients: number, seconds: number): number | und
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const n = opt(args, 'n', quick ? 500 : 1_000)
+  const warmUp = opt(args, 'warm-up', quick ? 100 : 200)
   const concurrency = opt(args, 'concurrency', 8)
   const latencyN = quick ? 50 : 200
   const repeat = opt(args, 'repeat', quick ? 1 : 2)
@@ -234,7 +256,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     const cfg = orchestratorConfigSchema.parse({ concurrency })
     process.stdout.write(
-      `queue: ${n} noop jobs x ${repeat}, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
+      `queue: ${n} noop jobs (after ${warmUp} not counted) x ${repeat}, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
     )
     // With --history N: Steward also runs on a database holding N finished jobs (filled once).
     let historyPool: Pool | undefined
@@ -264,7 +286,7 @@ export async function run(args: string[]): Promise<void> {
             max: concurrency + 10,
           })
           await migrate({ pool, log })
-          const st = await benchSteward(pool, cfg, n, latencyN)
+          const st = await benchSteward(pool, cfg, n, warmUp, latencyN)
           await pool.end()
           stewardRates.push(st.jobsPerS)
           stewardLat.push(...st.latencies)
@@ -273,13 +295,14 @@ export async function run(args: string[]): Promise<void> {
             await createDatabase(adminUrl, 'graphile_bench_queue'),
             concurrency,
             n,
+            warmUp,
             latencyN,
           )
           graphileRates.push(gw.jobsPerS)
           graphileLat.push(...gw.latencies)
         }
       }
-      if (historyPool) historyRates.push((await benchSteward(historyPool, cfg, n, latencyN)).jobsPerS)
+      if (historyPool) historyRates.push((await benchSteward(historyPool, cfg, n, warmUp, latencyN)).jobsPerS)
       process.stdout.write(
         `round ${i + 1}: steward ${round(stewardRates[i]!)} jobs/s, graphile-worker ${round(graphileRates[i]!)} jobs/s` +
           (historyPool ? `, steward with history ${round(historyRates[i]!)} jobs/s` : '') +
@@ -304,6 +327,7 @@ export async function run(args: string[]): Promise<void> {
       bench: 'queue',
       cores: availableParallelism(),
       n,
+      warm_up: warmUp,
       concurrency,
       repeat,
       steward_jobs_per_s: round(median(stewardRates)),
