@@ -146,9 +146,13 @@ const claimOpen = (alone: boolean) => `
     , top AS (SELECT customer_id, constrained FROM ranked ORDER BY key, priority DESC, run_at, id LIMIT $2)
     , deferred AS (SELECT customer_id, count(*)::int AS slots FROM top WHERE constrained GROUP BY customer_id)
     ${start('NOT c.constrained', '$2 - (SELECT coalesce(sum(slots), 0) FROM deferred)::int', '$5::int')}
-    SELECT claimed.*, d.deferred, d.slots
+    SELECT claimed.*, d.deferred, d.slots, q.queued
     FROM (SELECT array_agg(customer_id ORDER BY customer_id) AS deferred, coalesce(sum(slots), 0)::int AS slots
           FROM deferred) d
+    -- The pool's queued jobs as this statement found them (those it claims included), up to one
+    -- more than its slots: whether it left any behind.
+    CROSS JOIN (SELECT count(*)::int AS queued FROM (
+      SELECT 1 FROM jobs WHERE pool = $1 AND status = 'queued' LIMIT $2 + 1) x) q
     LEFT JOIN claimed ON true${alone ? ' CROSS JOIN async_commit' : ''}`
 
 // Timestamps use clock_timestamp(), not now() (the transaction's start): a job claimed in a
@@ -182,7 +186,7 @@ export interface ClaimRequest {
 }
 
 type ClaimRow = ClaimedJob & { priority: number }
-type OpenRow = ClaimRow & { deferred: string[] | null; slots: number }
+type OpenRow = ClaimRow & { deferred: string[] | null; slots: number; queued: number }
 
 const claimArgs = (workerId: string, r: ClaimRequest) => [
   r.poolName,
@@ -193,11 +197,16 @@ const claimArgs = (workerId: string, r: ClaimRequest) => [
 ]
 
 /** The jobs of the first pass, and the customers (sorted) with the slots it left for the second. */
-function firstPass(rows: OpenRow[]): { jobs: ClaimRow[]; deferred: string[]; slots: number } {
+function firstPass(rows: OpenRow[]): { jobs: ClaimRow[]; deferred: string[]; slots: number; queued: number } {
   const first = rows[0]
   // Code-unit order, the same in every process: two claimers never wait for each other's locks.
   const deferred = first?.deferred?.length && first.slots > 0 ? [...first.deferred].sort() : []
-  return { jobs: rows.filter((x) => x.id !== null), deferred, slots: first?.slots ?? 0 }
+  return {
+    jobs: rows.filter((x) => x.id !== null),
+    deferred,
+    slots: first?.slots ?? 0,
+    queued: first?.queued ?? 0,
+  }
 }
 
 /** The second pass, under the locks of the deferred customers (inside the caller's transaction). */
@@ -231,20 +240,24 @@ export async function claimIn(c: PoolClient, workerId: string, r: ClaimRequest):
  * round trip); customers with caps, if fair share gives them slots, are claimed after it in a
  * transaction of their own under their locks. Both commit without waiting for the WAL flush (a
  * claim lost in a crash leaves its job queued: see retryingTransaction).
+ * `more`: false when the claim left no queued job of the pool behind (as of its snapshot): until
+ * a NOTIFY says a job became ready, a freed slot need not claim (worker.ts).
  */
-export async function claimJobs(
+export async function claimBatch(
   pool: Pool,
   poolName: string,
   workerId: string,
   limit: number,
   leaseMs: number,
   open = limit,
-): Promise<ClaimedJob[]> {
+): Promise<{ jobs: ClaimedJob[]; more: boolean }> {
   const r: ClaimRequest = { poolName, limit, leaseMs, open }
   const first = await retrying(() =>
     runKeyed<OpenRow>(pool, prepared('claimOpenAlone', SQL.claimOpenAlone, claimArgs(workerId, r))),
   )
-  const { jobs, deferred, slots } = firstPass(first.rows)
+  const { jobs, deferred, slots, queued } = firstPass(first.rows)
+  // Customers deferred to the second pass: their queued jobs are not all taken (it may be short).
+  const more = deferred.length > 0 || queued > jobs.length
   if (deferred.length) {
     const locked = await retryingTransaction(pool, (c) => claimDeferred(c, workerId, r, deferred, slots), {
       asyncCommit: true,
@@ -257,5 +270,17 @@ export async function claimJobs(
     })
     jobs.push(...locked)
   }
-  return byPriority(jobs)
+  return { jobs: byPriority(jobs), more }
+}
+
+/** claimBatch's jobs. */
+export async function claimJobs(
+  pool: Pool,
+  poolName: string,
+  workerId: string,
+  limit: number,
+  leaseMs: number,
+  open = limit,
+): Promise<ClaimedJob[]> {
+  return (await claimBatch(pool, poolName, workerId, limit, leaseMs, open)).jobs
 }

@@ -6,7 +6,9 @@
 //   and polls every `pollMs` anyway (delayed retries); a lost LISTEN connection is re-established
 //   while the worker runs (listener.ts), and the worker claims at once when it listens again;
 // - a slot is a running handler: it is free again as soon as the handler returns, and the next
-//   claim (its own statement, claim.ts) runs while the result is being written. The successes
+//   claim (its own statement, claim.ts) runs while the result is being written; unless the last
+//   claim left no queued job of the pool behind and no NOTIFY came since (a claim would find
+//   nothing: the worker waits for the NOTIFY, or the poll). The successes
 //   of one event-loop turn commit in one transaction (succeed.ts); a handler's result counts once
 //   that commit is done. Until then the job is still `running` in PostgreSQL, so fair share and
 //   caps count it: a worker may briefly hold more leases than slots, never more handlers;
@@ -29,7 +31,7 @@ import { attemptTraceContext } from '../ingest/index.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
 import type { Batcher } from './batcher.ts'
-import { claimJobs } from './claim.ts'
+import { claimBatch } from './claim.ts'
 import { leaseFenceMs, type OrchestratorConfig } from './config.ts'
 import { classify, InfrastructureError, JobValidationError } from './failures.ts'
 import { LeaseFence } from './fence.ts'
@@ -82,6 +84,10 @@ export class Worker {
   private stopping = false
   private wakePending = false
   private wake?: () => void
+  /** Signs that a job of the pool may have become ready (NOTIFY, listening again, a backoff over). */
+  private notices = 0
+  /** The last claim left no queued job behind, and no notice came since. */
+  private drained = false
   private readonly listener: JobsListener
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
@@ -95,13 +101,13 @@ export class Worker {
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
     this.successes = successBatcher(o.pool, this.id)
     this.listener = new JobsListener(o.pool, this.log, {
-      onJobs: (pool) => pool === this.poolName && this.signal(),
+      onJobs: (pool) => pool === this.poolName && this.jobsMayBeReady(),
       onCancelled: (ids) => {
         for (const f of this.running.values())
           if (ids.includes(f.job.id)) f.ac.abort(new AbortReason('cancelled'))
       },
       // Jobs that became ready while nobody listened sent their NOTIFY into the void.
-      onListening: () => this.signal(),
+      onListening: () => this.jobsMayBeReady(),
     })
   }
 
@@ -157,6 +163,12 @@ export class Worker {
     this.wake?.()
   }
 
+  private jobsMayBeReady(): void {
+    this.notices++
+    this.drained = false
+    this.signal()
+  }
+
   private waitForWake(ms: number): Promise<void> {
     if (this.wakePending) return Promise.resolve()
     return new Promise((resolve) => {
@@ -177,8 +189,19 @@ export class Worker {
       if (free > 0) {
         let jobs: ClaimedJob[] = []
         const from = performance.now()
+        const notices = this.notices
         try {
-          jobs = await claimJobs(this.o.pool, this.poolName, this.id, free, c.leaseMs, this.openSlots())
+          let more: boolean
+          ;({ jobs, more } = await claimBatch(
+            this.o.pool,
+            this.poolName,
+            this.id,
+            free,
+            c.leaseMs,
+            this.openSlots(),
+          ))
+          // A notice during the claim may be a job its snapshot did not see.
+          this.drained = !more && this.notices === notices
         } catch (err) {
           this.log.warn('claim failed', { error: err })
         }
@@ -215,7 +238,7 @@ export class Worker {
       if (!slotTaken) return
       slotTaken = false
       this.busy--
-      this.signal()
+      if (!this.drained) this.signal()
     }
     entry.done = this.execute(job, ac, fence, freeSlot)
       .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
@@ -331,7 +354,7 @@ export class Worker {
     if (d) this.o.metrics?.outcome(job, d.action, cls, elapsed)
     // A short backoff should not wait for the next poll.
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
-      setTimeout(() => this.signal(), d.delayMs + 1).unref()
+      setTimeout(() => this.jobsMayBeReady(), d.delayMs + 1).unref()
   }
 
   private async heartbeat(): Promise<void> {
