@@ -27,7 +27,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Pool } from '../db/postgres.ts'
-import { attemptTraceContext } from '../ingest/index.ts'
 import type { Logger } from '../log.ts'
 import { AbortReason, abortable } from './abort.ts'
 import type { Batcher } from './batcher.ts'
@@ -35,7 +34,8 @@ import { claimBatch } from './claim.ts'
 import { leaseFenceMs, type OrchestratorConfig } from './config.ts'
 import { classify, InfrastructureError, JobValidationError } from './failures.ts'
 import { LeaseFence } from './fence.ts'
-import type { Handlers, JobContext } from './handlers.ts'
+import type { Handlers } from './handlers.ts'
+import { jobContext } from './job-context.ts'
 import {
   heartbeatEvent,
   markLostWorkers,
@@ -46,11 +46,11 @@ import {
 } from './leases.ts'
 import { JobsListener } from './listener.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
-import { recordUsage, saveCheckpoint } from './progress.ts'
 import { failJob, type Lease, leaseKey, releaseJob, renewLeases } from './queue.ts'
 import type { FailureClass } from './schemas.ts'
 import { type Success, successBatcher } from './succeed.ts'
 import type { ClaimedJob } from './types.ts'
+import { Wakeup } from './wakeup.ts'
 
 export interface WorkerOptions {
   pool: Pool
@@ -82,12 +82,7 @@ export class Worker {
   /** Handlers running: the slots taken. */
   private busy = 0
   private stopping = false
-  private wakePending = false
-  private wake?: () => void
-  /** Signs that a job of the pool may have become ready (NOTIFY, listening again, a backoff over). */
-  private notices = 0
-  /** The last claim left no queued job behind, and no notice came since. */
-  private drained = false
+  private readonly wakeup = new Wakeup()
   private readonly listener: JobsListener
   private timers: NodeJS.Timeout[] = []
   private loopDone?: Promise<void>
@@ -101,13 +96,13 @@ export class Worker {
     this.log = o.log.child({ worker: this.id, pool: this.poolName })
     this.successes = successBatcher(o.pool, this.id)
     this.listener = new JobsListener(o.pool, this.log, {
-      onJobs: (pool) => pool === this.poolName && this.jobsMayBeReady(),
+      onJobs: (pool) => pool === this.poolName && this.wakeup.notice(),
       onCancelled: (ids) => {
         for (const f of this.running.values())
           if (ids.includes(f.job.id)) f.ac.abort(new AbortReason('cancelled'))
       },
       // Jobs that became ready while nobody listened sent their NOTIFY into the void.
-      onListening: () => this.jobsMayBeReady(),
+      onListening: () => this.wakeup.notice(),
     })
   }
 
@@ -145,7 +140,7 @@ export class Worker {
     if (this.stopping) return this.loopDone
     this.stopping = true
     await setWorkerStatus(this.o.pool, this.id, 'stopping').catch(() => {})
-    this.signal()
+    this.wakeup.signal()
     await this.loopDone
     const all = () => Promise.all([...this.running.values()].map((f) => f.done))
     let graceTimer: NodeJS.Timeout | undefined
@@ -158,38 +153,15 @@ export class Worker {
     await setWorkerStatus(this.o.pool, this.id, 'stopped').catch(() => {})
   }
 
-  private signal(): void {
-    this.wakePending = true
-    this.wake?.()
-  }
-
-  private jobsMayBeReady(): void {
-    this.notices++
-    this.drained = false
-    this.signal()
-  }
-
-  private waitForWake(ms: number): Promise<void> {
-    if (this.wakePending) return Promise.resolve()
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms)
-      function done() {
-        clearTimeout(t)
-        resolve()
-      }
-      this.wake = done
-    })
-  }
-
   private async loop(): Promise<void> {
     const c = this.o.config
     while (!this.stopping) {
-      this.wakePending = false
+      this.wakeup.begin()
       const free = this.concurrency - this.busy
       if (free > 0) {
         let jobs: ClaimedJob[] = []
         const from = performance.now()
-        const notices = this.notices
+        const answered = this.wakeup.claiming()
         try {
           let more: boolean
           ;({ jobs, more } = await claimBatch(
@@ -200,8 +172,7 @@ export class Worker {
             c.leaseMs,
             this.openSlots(),
           ))
-          // A notice during the claim may be a job its snapshot did not see.
-          this.drained = !more && this.notices === notices
+          answered(more)
         } catch (err) {
           this.log.warn('claim failed', { error: err })
         }
@@ -214,7 +185,7 @@ export class Worker {
         for (const j of jobs) this.launch(j, from)
         if (jobs.length === free) continue
       }
-      await this.waitForWake(c.pollMs)
+      await this.wakeup.wait(c.pollMs)
     }
   }
 
@@ -238,7 +209,7 @@ export class Worker {
       if (!slotTaken) return
       slotTaken = false
       this.busy--
-      if (!this.drained) this.signal()
+      this.wakeup.slotFreed()
     }
     entry.done = this.execute(job, ac, fence, freeSlot)
       .catch((err) => this.log.error('job bookkeeping failed', { jobId: job.id, error: err }))
@@ -253,39 +224,7 @@ export class Worker {
   private async execute(job: ClaimedJob, ac: AbortController, fence: LeaseFence, freeSlot: () => void) {
     const lease: Lease = { job, workerId: this.id }
     const pool = this.o.pool
-    const lost = () => ac.abort(new AbortReason('lost'))
-    // A stopped handler (fenced, lost, cancelled, timed out) writes nothing more.
-    const live = () => {
-      if (ac.signal.aborted) throw ac.signal.reason
-    }
-    const ctx: JobContext = {
-      jobId: job.id,
-      runId: job.run_id,
-      stepKey: job.step_key,
-      attempt: job.attempt,
-      idempotencyKey: `${job.run_id}:${job.step_key}`,
-      lastCheckpoint: job.checkpoint ?? undefined,
-      signal: ac.signal,
-      checkpoint: async (data) => {
-        live()
-        if (!(await saveCheckpoint(pool, lease, data))) lost()
-        live()
-      },
-      heartbeat: async () => {
-        live()
-        const from = performance.now()
-        const held = await renewLeases(pool, this.id, this.o.config.leaseMs, [job])
-        if (held.has(leaseKey(job))) fence.renewed(from)
-        else lost()
-        live()
-      },
-      reportUsage: async (u) => {
-        live()
-        if (!(await recordUsage(pool, lease, u))) lost()
-        live()
-      },
-      ...attemptTraceContext(job.run_id, job.id, job.attempt),
-    }
+    const ctx = jobContext(pool, lease, this.o.config.leaseMs, ac, fence)
     const timer = job.timeout_ms
       ? setTimeout(() => ac.abort(new AbortReason('timeout')), job.timeout_ms)
       : undefined
@@ -354,7 +293,7 @@ export class Worker {
     if (d) this.o.metrics?.outcome(job, d.action, cls, elapsed)
     // A short backoff should not wait for the next poll.
     if (d?.status === 'queued' && d.delayMs > 0 && d.delayMs < c.pollMs)
-      setTimeout(() => this.jobsMayBeReady(), d.delayMs + 1).unref()
+      setTimeout(() => this.wakeup.notice(), d.delayMs + 1).unref()
   }
 
   private async heartbeat(): Promise<void> {
