@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../db/postgres.ts'
 import { TelemetryEvent, type TelemetryEventInput } from './events.ts'
+import type { EventSource } from './rows.ts'
 import type { OutboxTarget } from './targets.ts'
 
 /**
@@ -80,8 +81,7 @@ const SQL = {
                      LIMIT $2)`,
 }
 
-/** Who said an event: Steward itself, the operator (admin token) or a customer (its token). */
-export type EventSource = 'steward' | 'operator' | 'customer'
+export type { EventSource } from './rows.ts'
 
 /** The namespace of Steward's own event ids; HTTP senders may not use it. */
 export const STEWARD_ID_PREFIX = 'steward:'

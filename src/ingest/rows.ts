@@ -1,7 +1,9 @@
 // Maps a telemetry event to its row in the ClickHouse `events` table (schemas/clickhouse/001_events.sql,
 // 045_run_cancellations.sql, 050_events_source.sql, 061_usage_tokens.sql).
 import type { TelemetryEvent } from './events.ts'
-import type { EventSource } from './outbox.ts'
+
+/** Who said an event: Steward itself, the operator (admin token) or a customer (its token). */
+export type EventSource = 'steward' | 'operator' | 'customer'
 
 export interface EventRow {
   event_id: string

@@ -5,7 +5,7 @@
 // (the relay never puts more than `maxPartitionsPerInsert` partitions in one insert), or the reason
 // it cannot (it is then set aside in telemetry_outbox_dead).
 import { TelemetryEvent } from './events.ts'
-import type { EventSource } from './outbox.ts'
+import type { EventSource } from './rows.ts'
 import { toRow } from './rows.ts'
 
 export const OTEL_TABLES = [

@@ -30,7 +30,7 @@ import {
   worst,
 } from '../status/index.ts'
 import type { PortalConfig } from './config.ts'
-import type { PortalUses } from './index.ts'
+import type { PortalUses } from './uses.ts'
 
 /** How long the month's figures may take before the page shows them as unavailable. */
 const FIGURES_TIMEOUT_MS = 20_000

@@ -2,36 +2,16 @@
 // /portal, signed in with one of its API tokens, on a server-side session. The top layer: it reads
 // the lower modules only through the services the composition root hands it, and no module reads
 // it.
-import type { BudgetsModule } from '../budgets/index.ts'
-import type { TokenResolver } from '../http/auth.ts'
-import type { IncidentsModule } from '../incidents/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
-import type { OrchestratorModule } from '../orchestrator/index.ts'
-import type { SlaModule } from '../sla/index.ts'
-import type { StatusModule } from '../status/index.ts'
-import type { TenantsModule } from '../tenants/index.ts'
 import { purgeAttempts } from './attempts.ts'
 import { portalConfigSchema } from './config.ts'
 import { portalRoutes } from './routes.ts'
 import { purgeSessions } from './sessions.ts'
+import type { PortalUses } from './uses.ts'
 
 export const PURGE_JOB = 'portal.purge'
 
-export interface PortalUses {
-  /** Customer names (the page's title; scrubbing others' out) and whether a token still holds. */
-  tenants: Pick<TenantsModule, 'customers' | 'tokenActive'>
-  /** Sign-in: a presented API token to its customer (the admin token is not among them). */
-  resolveToken: TokenResolver
-  orchestrator: Pick<OrchestratorModule, 'customerRuns' | 'customerPools' | 'resumeRun'>
-  sla: Pick<SlaModule, 'customerStatus' | 'creditHistory' | 'creditReport'>
-  /** The customer's budgets this month (spending section). */
-  budgets: Pick<BudgetsModule, 'status'>
-  incidents: Pick<IncidentsModule, 'customerIncidents'>
-  /** The public status page's snapshot: the live state of the shared components. */
-  status: Pick<StatusModule, 'snapshot'>
-  /** Where this Steward answers publicly (STEWARD_URL): an accepted Origin, and https-ness. */
-  publicUrl: string
-}
+export type { PortalUses } from './uses.ts'
 
 export const createPortal = defineModule(
   'portal',

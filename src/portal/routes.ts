@@ -26,7 +26,6 @@ import { isMonthKey, parseMonth, renderCsv, renderHtml } from '../sla/index.ts'
 import { countAttempt } from './attempts.ts'
 import type { PortalConfig } from './config.ts'
 import { buildDashboard } from './dashboard.ts'
-import type { PortalUses } from './index.ts'
 import { messagePage } from './layout.ts'
 import { renderLogin } from './login-page.ts'
 import { renderDashboard, renderSections } from './page.ts'
@@ -40,6 +39,7 @@ import {
   type Session,
   validCsrf,
 } from './sessions.ts'
+import type { PortalUses } from './uses.ts'
 
 export const SESSION_COOKIE = 'steward_portal'
 const COOKIE_PATH = '/portal'

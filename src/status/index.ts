@@ -1,16 +1,12 @@
 // The status module (docs/customers.md): the factory's public status page, its JSON and its Atom
 // feed. It reads the lower modules only through the services the composition root hands it; only
 // the customer portal (src/portal) reads it, for the public snapshot.
-import type { IncidentsModule } from '../incidents/index.ts'
-import type { IngestModule } from '../ingest/index.ts'
 import { defineModule, type StewardModule } from '../module.ts'
-import type { OrchestratorModule } from '../orchestrator/index.ts'
-import type { SlaModule } from '../sla/index.ts'
-import type { TenantsModule } from '../tenants/index.ts'
 import { statusConfigSchema } from './config.ts'
 import { statusRoutes } from './routes.ts'
 import type { StatusSnapshot } from './schemas.ts'
 import { buildSnapshot } from './snapshot.ts'
+import type { StatusUses } from './uses.ts'
 
 export interface StatusModule extends StewardModule {
   /** The public snapshot the page shows (cached for `status.cacheSeconds`). */
@@ -19,16 +15,7 @@ export interface StatusModule extends StewardModule {
   invalidate(): void
 }
 
-export interface StatusUses {
-  /** Only to scrub customers' names and ids out of public text. */
-  tenants: Pick<TenantsModule, 'customers'>
-  orchestrator: Pick<OrchestratorModule, 'queueStats' | 'defaultPool'>
-  ingest: Pick<IngestModule, 'outboxLag' | 'deadEventsSince'>
-  sla: Pick<SlaModule, 'factoryUptime' | 'uptimeTarget'>
-  incidents: Pick<IncidentsModule, 'publicIncidents' | 'pagingHealth' | 'limits'>
-  /** Where this Steward answers: the feed's id and links. */
-  baseUrl: string
-}
+export type { StatusUses } from './uses.ts'
 
 export const createStatus = defineModule(
   'status',

@@ -10,8 +10,8 @@ import type { Platform } from '../module.ts'
 import { deriveComponents, type StatusSignals, type StatusThresholds } from './components.ts'
 import type { StatusConfig } from './config.ts'
 import { customerScrubber, toStatusIncident } from './incidents.ts'
-import type { StatusUses } from './index.ts'
 import { type ComponentState, type StatusSnapshot, type UptimeDay, worst } from './schemas.ts'
+import type { StatusUses } from './uses.ts'
 
 /** Days of uptime history on the page. */
 export const HISTORY_DAYS = 90
