@@ -1,13 +1,17 @@
-// `npm run bench -- queue [--quick] [--n=N] [--warm-up=W] [--concurrency=C] [--repeat=R] [--history N]`: Steward's PostgreSQL queue against
+// `npm run bench -- queue [--quick] [--n=N] [--warm-up=W] [--jit-warm-up=J] [--concurrency=C] [--repeat=R] [--history N]`: Steward's PostgreSQL queue against
 // graphile-worker 0.16, side by side on the same PostgreSQL server at the same concurrency.
 //
 // 1. throughput: enqueue N noop jobs (Steward: one run of one step per job, through createRun, the
 //    code behind POST /v1/runs; graphile-worker: addJob) with 8 concurrent producers while the
 //    workers run, until all completed. Steward also takes leases, writes attempts and outbox events.
-//    Before it, W jobs (default 200) go through the same way, not counted, for both queues: pgbench,
-//    the reference in 4., reports a steady state (5 s, its connections' setup excluded), and a
-//    round of 1,000 jobs lasts about half a second, in which a cold start (connections opened,
-//    statements planned on empty tables, code not yet optimised by V8) otherwise weighs 10-20%.
+//    pgbench, the reference in 4., reports a steady state (5 s, its connections' setup excluded),
+//    and a round of 1,000 jobs lasts about half a second, so both queues are measured warm too:
+//    - before the rounds, one round of J jobs (--jit-warm-up, default 4,000) per queue, not
+//      counted: V8 optimises a queue's JavaScript only after thousands of jobs (measured, five
+//      1,000-job rounds in one process: Steward's Node CPU per job 0.30, 0.27, 0.18, 0.15, 0.13 ms);
+//    - in each round, on its fresh database, W jobs (--warm-up, default 200) first, not counted:
+//      connections opened, statements planned.
+//    --jit-warm-up 0 --warm-up 0 is the former method (every round from a cold start).
 // 2. enqueue -> start latency: with idle workers, jobs enqueued one at a time; the handler measures
 //    the time from just before the enqueue call to its own start (LISTEN/NOTIFY wake-up path).
 //    After the burst of 1. and a VACUUM ANALYZE of the database (`settle`), for both queues.
@@ -139,6 +143,10 @@ async function benchSteward(
   await worker.start()
   if (warmUp > 0) await stewardBurst(pool, cfg, warmUp)
   const seconds = await stewardBurst(pool, cfg, n)
+  if (latencyN === 0) {
+    await worker.stop(1000)
+    return { jobsPerS: n / seconds, latencies: [] }
+  }
   await settle(pool)
   stampLatencies.length = 0
   for (let i = 0; i < WARM_UP + latencyN; i++) {
@@ -179,6 +187,11 @@ async function benchGraphile(url: string, concurrency: number, n: number, warmUp
   }
   if (warmUp > 0) await burst(warmUp)
   const seconds = await burst(n)
+  if (latencyN === 0) {
+    await runner.stop()
+    await pgPool.end()
+    return { jobsPerS: n / seconds, latencies: [] }
+  }
   await settle(pgPool)
   for (let i = 0; i < WARM_UP + latencyN; i++) {
     await utils.addJob('stamp', { t: now() })
@@ -241,6 +254,7 @@ export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick')
   const n = opt(args, 'n', quick ? 500 : 1_000)
   const warmUp = opt(args, 'warm-up', quick ? 100 : 200)
+  const jitWarmUp = opt(args, 'jit-warm-up', quick ? 1_000 : 4_000)
   const concurrency = opt(args, 'concurrency', 8)
   const latencyN = quick ? 50 : 200
   const repeat = opt(args, 'repeat', quick ? 1 : 2)
@@ -256,7 +270,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     const cfg = orchestratorConfigSchema.parse({ concurrency })
     process.stdout.write(
-      `queue: ${n} noop jobs (after ${warmUp} not counted) x ${repeat}, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
+      `queue: ${n} noop jobs (after ${warmUp} not counted) x ${repeat}, after a round of ${jitWarmUp} not counted, concurrency ${concurrency}, ${availableParallelism()} cores\n`,
     )
     // With --history N: Steward also runs on a database holding N finished jobs (filled once).
     let historyPool: Pool | undefined
@@ -277,27 +291,37 @@ export async function run(args: string[]): Promise<void> {
     const graphileRates: number[] = []
     const stewardLat: number[] = []
     const graphileLat: number[] = []
+    const stewardRound = async (jobs: number, latency: number) => {
+      const pool = createPool(await createDatabase(adminUrl, 'steward_bench_queue'), {
+        max: concurrency + 10,
+      })
+      await migrate({ pool, log })
+      const st = await benchSteward(pool, cfg, jobs, warmUp, latency)
+      await pool.end()
+      return st
+    }
+    const graphileRound = async (jobs: number, latency: number) =>
+      benchGraphile(
+        await createDatabase(adminUrl, 'graphile_bench_queue'),
+        concurrency,
+        jobs,
+        warmUp,
+        latency,
+      )
+    if (jitWarmUp > 0) {
+      await stewardRound(jitWarmUp, 0)
+      await graphileRound(jitWarmUp, 0)
+    }
     for (let i = 0; i < repeat; i++) {
       // Alternate which system goes first, so neither always meets a warmer (or busier) server.
       const order = i % 2 === 0 ? ['steward', 'graphile'] : ['graphile', 'steward']
       for (const system of order) {
         if (system === 'steward') {
-          const pool = createPool(await createDatabase(adminUrl, 'steward_bench_queue'), {
-            max: concurrency + 10,
-          })
-          await migrate({ pool, log })
-          const st = await benchSteward(pool, cfg, n, warmUp, latencyN)
-          await pool.end()
+          const st = await stewardRound(n, latencyN)
           stewardRates.push(st.jobsPerS)
           stewardLat.push(...st.latencies)
         } else {
-          const gw = await benchGraphile(
-            await createDatabase(adminUrl, 'graphile_bench_queue'),
-            concurrency,
-            n,
-            warmUp,
-            latencyN,
-          )
+          const gw = await graphileRound(n, latencyN)
           graphileRates.push(gw.jobsPerS)
           graphileLat.push(...gw.latencies)
         }
@@ -328,6 +352,7 @@ export async function run(args: string[]): Promise<void> {
       cores: availableParallelism(),
       n,
       warm_up: warmUp,
+      jit_warm_up: jitWarmUp,
       concurrency,
       repeat,
       steward_jobs_per_s: round(median(stewardRates)),
