@@ -35,11 +35,20 @@ const SQL = {
     WITH input AS (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, customer_id text, project_id text, type text,
         priority int, idempotency_key text, jobs_total int, n int)
-    ), r AS (
-      INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
-      SELECT id, customer_id, project_id, type, priority, idempotency_key, jobs_total FROM input ORDER BY n
-      ON CONFLICT (customer_id, idempotency_key) DO NOTHING
+    ), keyless AS (
+      -- Without a key nothing can conflict: a plain insert (ON CONFLICT is a speculative insert,
+      -- with a confirmation record, for every row).
+      INSERT INTO runs (id, customer_id, project_id, type, priority, jobs_total)
+      SELECT id, customer_id, project_id, type, priority, jobs_total FROM input WHERE idempotency_key IS NULL ORDER BY n
       RETURNING id, id AS run_id, customer_id, project_id, type AS run_type, priority, created_at
+    ), keyed AS (
+      INSERT INTO runs (id, customer_id, project_id, type, priority, idempotency_key, jobs_total)
+      SELECT id, customer_id, project_id, type, priority, idempotency_key, jobs_total FROM input
+      WHERE idempotency_key IS NOT NULL ORDER BY n
+      ON CONFLICT (customer_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING id, id AS run_id, customer_id, project_id, type AS run_type, priority, created_at
+    ), r AS (
+      SELECT * FROM keyless UNION ALL SELECT * FROM keyed
     ), mode AS (
       -- Customers in fallback mode (customer-controls.ts): their steps with a fallback start on it.
       SELECT customer_id FROM customer_controls

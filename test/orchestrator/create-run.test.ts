@@ -88,4 +88,26 @@ describe('creating runs at once', () => {
     const again = await same()
     expect(again).toMatchObject({ id: results[0]!.id, created: false })
   })
+
+  it('creates every run without a key beside keyed ones in one statement, each with its jobs and event', async () => {
+    const keyed = () => createRun(pool, config, handlers, body({ idempotencyKey: 'mixed-key' }))
+    const keyless = () => createRun(pool, config, handlers, body())
+    const results = await Promise.all([keyless(), keyed(), keyless(), keyed(), keyless()])
+    const [a, b, c, d, e] = results
+    expect(b!.id).toBe(d!.id)
+    expect(new Set([a!.id, b!.id, c!.id, e!.id]).size).toBe(4)
+    expect(results.filter((r) => r.created)).toHaveLength(4)
+    const { rows } = await pool.query<{ id: string; jobs: number; events: number }>(
+      `SELECT r.id, (SELECT count(*) FROM jobs j WHERE j.run_id = r.id)::int AS jobs,
+              (SELECT count(*) FROM telemetry_outbox o WHERE o.body->>'runId' = r.id)::int AS events
+       FROM runs r WHERE r.id = ANY($1) ORDER BY r.id`,
+      [[a!.id, b!.id, c!.id, e!.id]],
+    )
+    expect(rows.map((r) => [r.jobs, r.events])).toEqual([
+      [2, 1],
+      [2, 1],
+      [2, 1],
+      [2, 1],
+    ])
+  })
 })
