@@ -43,7 +43,7 @@ const CAP_LOCK = 0x5374_7764 // 'Stwd'
  * than its cap leaves). `key` is the customer's share once this job runs: (running + n) / weight.
  */
 const ranked = `
-  , share AS (
+  , share AS MATERIALIZED (
     SELECT c.customer_id, coalesce(s.weight, 1)::float8 AS weight, (s.per_pool ->> $1)::int AS cap,
            s.per_run AS run_cap,
            EXISTS (SELECT 1 FROM customer_controls h WHERE h.customer_id = c.customer_id AND h.hold_by IS NOT NULL)
