@@ -36,6 +36,8 @@ const MAX_COMMITS = 2
 // it holds the run's row, and its caller records the batch in a transaction instead.
 // `id = ANY (...)` beside each join on a key: an index lookup even in a plan made while the table
 // was small (a statement is planned once per connection, and a fresh database grows under it).
+// `coalesce(jobs.status, '')`: a plain `status = 'running'` lets the planner read jobs_running
+// (every running job of the pool, whose key does not start with the id) instead of the ids.
 const succeedSql = (alone: boolean) => `
     WITH v AS (
       SELECT * FROM unnest($1::text[], $3::int[], $4::jsonb[], $5::int[]) WITH ORDINALITY AS v(id, attempt, output, ms, k)
@@ -43,7 +45,7 @@ const succeedSql = (alone: boolean) => `
       UPDATE jobs SET status = 'succeeded', output = v.output, finished_at = clock_timestamp(), lease_owner = NULL,
         lease_expires_at = NULL, error_class = NULL, worker_ms = worker_ms + v.ms
       FROM v WHERE jobs.id = ANY ($1::text[]) AND jobs.id = v.id AND jobs.lease_owner = $2 AND jobs.attempt = v.attempt
-        AND jobs.status = 'running'
+        AND coalesce(jobs.status, '') = 'running'
       RETURNING jobs.id, jobs.attempt, jobs.has_dependents, jobs.run_id, jobs.customer_id, jobs.project_id,
                 jobs.run_type, jobs.step_key, jobs.kind, jobs.pool, jobs.started_at, jobs.finished_at, v.ms, v.k
     ), a AS (${recordAttempts(

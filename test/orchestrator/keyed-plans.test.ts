@@ -3,8 +3,13 @@
 // one with the indexes, even when it is made while the tables are nearly empty.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool, type Pool } from '../../src/db/postgres.ts'
+import { createEgressPolicy } from '../../src/egress/index.ts'
+import { claimJobs } from '../../src/orchestrator/claim.ts'
+import { createRun, handlerSet, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
 import { prepared, runKeyed } from '../../src/orchestrator/sql.ts'
+import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { createTestPool } from '../helpers/db.ts'
+import { acmeRun } from './helpers.ts'
 
 let pool: Pool
 let url: string
@@ -53,5 +58,29 @@ describe('statements run by key', () => {
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
     expect(plan).toContain('runs_pkey')
     expect(plan).not.toContain('Seq Scan on runs')
+  })
+
+  it('record successes by job id, not by reading every running job of the pool', async () => {
+    const config = orchestratorConfigSchema.parse({})
+    const handlers = handlerSet(createEgressPolicy(), [])
+    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
+    // Past the sixth execution: the plan kept for the connection.
+    for (let i = 0; i < 7; i++) {
+      await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
+      const jobs = await claimJobs(pool, 'default', 'w-plan', 1, 30_000)
+      expect(
+        await succeedJobs(
+          pool,
+          'w-plan',
+          jobs.map((job) => ({ job, output: null, durationMs: 1 })),
+        ),
+      ).toHaveProperty('size', 1)
+    }
+    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (COSTS OFF) EXECUTE "steward_orchestrator_succeedAlone"('{j-1}', 'w', '{1}', '{null}', '{1}')`,
+    )
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    expect(plan).toContain('jobs_pkey')
+    expect(plan).not.toContain('jobs_running')
   })
 })
