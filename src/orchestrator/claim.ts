@@ -274,13 +274,5 @@ export async function claimBatch(
 }
 
 /** claimBatch's jobs. */
-export async function claimJobs(
-  pool: Pool,
-  poolName: string,
-  workerId: string,
-  limit: number,
-  leaseMs: number,
-  open = limit,
-): Promise<ClaimedJob[]> {
-  return (await claimBatch(pool, poolName, workerId, limit, leaseMs, open)).jobs
-}
+export const claimJobs = async (...args: Parameters<typeof claimBatch>): Promise<ClaimedJob[]> =>
+  (await claimBatch(...args)).jobs

@@ -7,7 +7,7 @@ import { createEgressPolicy } from '../../src/egress/index.ts'
 import { createRun, handlerSet, Worker } from '../../src/orchestrator/index.ts'
 import { quietLog } from '../helpers/db.ts'
 import { until } from '../helpers/until.ts'
-import { acmeDatabase, acmeRun, fastConfig } from './helpers.ts'
+import { acmeDatabase, acmeRun, allSucceeded, fastConfig } from './helpers.ts'
 
 // No poll during a test: every claim after the first is a NOTIFY's or a freed slot's.
 const config = fastConfig({ pollMs: 60_000 })
@@ -38,18 +38,7 @@ const noops = (n: number) =>
   Promise.all(
     Array.from({ length: n }, () => createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))),
   )
-const succeeded = (ids: string[]) =>
-  until(
-    async () =>
-      (
-        await pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM runs WHERE id = ANY($1) AND status = 'succeeded'`,
-          [ids],
-        )
-      ).rows[0]!.n,
-    (n) => n === ids.length,
-    `${ids.length} runs succeeded`,
-  )
+const succeeded = (ids: string[]) => allSucceeded(pool, ids)
 
 let worker: Worker | undefined
 afterEach(async () => {

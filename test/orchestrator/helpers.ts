@@ -4,6 +4,7 @@ import type { Pool } from '../../src/db/postgres.ts'
 import { type OrchestratorConfig, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
 import type { TestSteward } from '../helpers/app.ts'
 import { createTestPool } from '../helpers/db.ts'
+import { until } from '../helpers/until.ts'
 
 /** Orchestrator settings with leases, polls and backoffs in milliseconds. */
 export function fastConfig(overrides: Record<string, unknown> = {}): OrchestratorConfig {
@@ -105,3 +106,20 @@ export async function waitForRun(
 }
 
 export const step = (r: Json, key: string): Json => r.steps.find((s: Json) => s.key === key)
+
+/** How many of these runs have succeeded. */
+export async function succeededCount(pool: Pool, ids: string[]): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runs WHERE id = ANY ($1) AND status = 'succeeded'`,
+    [ids],
+  )
+  return rows[0]!.n
+}
+
+/** Waits until every one of these runs has succeeded. */
+export const allSucceeded = (pool: Pool, ids: string[], what = `${ids.length} runs succeeded`) =>
+  until(
+    () => succeededCount(pool, ids),
+    (n) => n === ids.length,
+    what,
+  )

@@ -10,7 +10,7 @@ import { ingestConfigSchema } from '../../src/ingest/config.ts'
 import { OutboxRelay } from '../../src/ingest/index.ts'
 import { createRun, handlerSet, pruneHistory, Worker } from '../../src/orchestrator/index.ts'
 import { createTestPool, openTestClickHouse, quietLog } from '../helpers/db.ts'
-import { fastConfig } from './helpers.ts'
+import { fastConfig, succeededCount } from './helpers.ts'
 
 const config = fastConfig({ concurrency: 8, retry: { maxAttempts: 4, backoffMs: 1, maxBackoffMs: 5 } })
 const handlers = handlerSet(createEgressPolicy(), [])
@@ -62,15 +62,7 @@ async function finishedRuns(n: number): Promise<string[]> {
     } as Parameters<typeof createRun>[3])
     ids.push(run.id)
   }
-  await until(
-    async () =>
-      (
-        await pool.query(`SELECT count(*)::int AS n FROM runs WHERE id = ANY($1) AND status = 'succeeded'`, [
-          ids,
-        ])
-      ).rows[0].n === n,
-    'the runs to succeed',
-  )
+  await until(async () => (await succeededCount(pool, ids)) === n, 'the runs to succeed')
   return ids
 }
 
@@ -218,13 +210,7 @@ describe('retention', () => {
     expect(pruned.batches).toBeGreaterThanOrEqual(10)
     expect((await rowsOf(old)).runs).toBe(0)
     expect(await rowsOf(fresh)).toMatchObject({ runs: fresh.length, jobs: 2 * fresh.length })
-    expect(
-      (
-        await pool.query(`SELECT count(*)::int AS n FROM runs WHERE id = ANY($1) AND status = 'succeeded'`, [
-          fresh,
-        ])
-      ).rows[0].n,
-    ).toBe(fresh.length)
+    expect(await succeededCount(pool, fresh)).toBe(fresh.length)
   })
 
   it('deletes old scheduler records and gone workers, keeping each job’s latest success', async () => {

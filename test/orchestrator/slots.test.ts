@@ -7,7 +7,7 @@ import { createEgressPolicy } from '../../src/egress/index.ts'
 import { createRun, defineHandler, handlerSet, Worker } from '../../src/orchestrator/index.ts'
 import { quietLog } from '../helpers/db.ts'
 import { until } from '../helpers/until.ts'
-import { acmeDatabase, acmeRun, deferred, fastConfig } from './helpers.ts'
+import { acmeDatabase, acmeRun, allSucceeded, deferred, fastConfig } from './helpers.ts'
 
 const config = fastConfig()
 let pool: Pool
@@ -93,17 +93,7 @@ describe('worker slots', () => {
     const w = new Worker({ pool, config, log: quietLog, concurrency: 3, handlers })
     await w.start()
     try {
-      await until(
-        async () =>
-          (
-            await pool.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM runs WHERE id = ANY ($1) AND status = 'succeeded'`,
-              [ids],
-            )
-          ).rows[0]!.n,
-        (n) => n === ids.length,
-        'all 40 runs succeeded',
-      )
+      await allSucceeded(pool, ids, 'all 40 runs succeeded')
       expect(mostActive).toBe(3)
     } finally {
       await w.stop()
