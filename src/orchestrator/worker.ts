@@ -174,6 +174,8 @@ export class Worker {
           ))
           answered(more)
         } catch (err) {
+          // Nothing known of the queue: freed slots claim again, as after a claim that left jobs.
+          answered(true)
           this.log.warn('claim failed', { error: err })
         }
         if (this.stopping) {
