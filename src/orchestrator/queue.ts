@@ -46,9 +46,11 @@ const SQL = {
     )}
     )
     SELECT pool FROM j`,
+  // coalesce: a plain `status = 'running'` let the kept plan read jobs_running, every running job
+  // of every pool (its key does not start with the id), at each heartbeat of each worker.
   renew: `
     UPDATE jobs SET lease_expires_at = now() + $2::int * interval '1 millisecond'
-    WHERE lease_owner = $1 AND status = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
+    WHERE lease_owner = $1 AND coalesce(status, '') = 'running' AND id = ANY ($3::text[]) AND attempt = ANY ($4::int[])
     RETURNING id, attempt`,
   hasJobsTable: `SELECT to_regclass('jobs')::text AS t`,
 }

@@ -6,6 +6,7 @@ import { createPool, type Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
 import { claimJobs } from '../../src/orchestrator/claim.ts'
 import { createRun, handlerSet, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
+import { renewLeases } from '../../src/orchestrator/queue.ts'
 import { prepared, runKeyed } from '../../src/orchestrator/sql.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { createTestPool } from '../helpers/db.ts'
@@ -23,6 +24,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.end()
 })
+
+/** The plan of an EXECUTE of a statement this connection prepared: the plan it keeps. */
+async function keptPlan(execute: string): Promise<string> {
+  const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${execute}`)
+  return rows.map((r) => r['QUERY PLAN']).join('\n')
+}
 
 describe('statements run by key', () => {
   it('run their first executions on a connection with sequential scans off, then as they are', async () => {
@@ -52,10 +59,7 @@ describe('statements run by key', () => {
        SELECT 'r-' || g, 'big', 'p', 't', 1 FROM generate_series(1, 20000) g`,
     )
     // The plan this connection keeps for the statement (the plan cache its executions use).
-    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN (COSTS OFF) EXECUTE steward_orchestrator_test_lookup('{r-1,r-2}')`,
-    )
-    const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    const plan = await keptPlan(`EXECUTE steward_orchestrator_test_lookup('{r-1,r-2}')`)
     expect(plan).toContain('runs_pkey')
     expect(plan).not.toContain('Seq Scan on runs')
   })
@@ -76,10 +80,22 @@ describe('statements run by key', () => {
         ),
       ).toHaveProperty('size', 1)
     }
-    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN (COSTS OFF) EXECUTE "steward_orchestrator_succeedAlone"('{j-1}', 'w', '{1}', '{null}', '{1}')`,
+    const plan = await keptPlan(
+      `EXECUTE "steward_orchestrator_succeedAlone"('{j-1}', 'w', '{1}', '{null}', '{1}')`,
     )
-    const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+    expect(plan).toContain('jobs_pkey')
+    expect(plan).not.toContain('jobs_running')
+  })
+
+  it('renew leases by job id, not by reading every running job', async () => {
+    const config = orchestratorConfigSchema.parse({})
+    const handlers = handlerSet(createEgressPolicy(), [])
+    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
+    await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
+    const jobs = await claimJobs(pool, 'default', 'w-renew', 1, 30_000)
+    // Past the sixth execution: the plan kept for the connection.
+    for (let i = 0; i < 7; i++) expect((await renewLeases(pool, 'w-renew', 30_000, jobs)).size).toBe(1)
+    const plan = await keptPlan(`EXECUTE "steward_orchestrator_renew"('w', 1000, '{j-1}', '{1}')`)
     expect(plan).toContain('jobs_pkey')
     expect(plan).not.toContain('jobs_running')
   })
