@@ -14,9 +14,9 @@ import { appendEvents } from '../ingest/index.ts'
 import type { Usage } from './handlers.ts'
 import type { Lease } from './queue.ts'
 import { retryingTransaction } from './settle.ts'
+import { HELD_ATTEMPT } from './sql.ts'
 
-const LIVE_LEASE = `id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
-  AND lease_expires_at > clock_timestamp()`
+const LIVE_LEASE = `${HELD_ATTEMPT} AND lease_expires_at > clock_timestamp()`
 
 const SQL = {
   checkpoint: `UPDATE jobs SET checkpoint = $4 WHERE ${LIVE_LEASE}`,

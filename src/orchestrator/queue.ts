@@ -15,7 +15,7 @@ import { jobEvent } from './events.ts'
 import { decideFailure, type FailureDecision, type RetryPolicy } from './retry.ts'
 import type { FailureClass } from './schemas.ts'
 import { notifyPools, recountFailed, retryingTransaction, settleRun } from './settle.ts'
-import { prepared } from './sql.ts'
+import { HELD_ATTEMPT, prepared } from './sql.ts'
 import type { ClaimedJob } from './types.ts'
 
 // Timestamps use clock_timestamp(), not now() (the transaction's start), as in claim.ts.
@@ -27,7 +27,7 @@ const SQL = {
   fail: `
     WITH t AS (SELECT clock_timestamp() AS ts), old AS (
       -- The attempt as it ran (a fallback switch below changes the job's kind for the next one).
-      SELECT kind, started_at FROM jobs WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+      SELECT kind, started_at FROM jobs WHERE ${HELD_ATTEMPT}
     ), j AS (
       UPDATE jobs SET status = $4, run_at = t.ts + $5::int * interval '1 millisecond',
         error_class = $6, last_error = $7, lease_owner = NULL, lease_expires_at = NULL,
@@ -38,7 +38,7 @@ const SQL = {
         kind = CASE WHEN $8 THEN fallback->>'kind' ELSE kind END,
         pool = CASE WHEN $8 THEN fallback->>'pool' ELSE pool END,
         input = CASE WHEN $8 THEN coalesce(fallback->'input', input) ELSE input END
-      FROM t WHERE id = $1 AND lease_owner = $2 AND attempt = $3 AND status = 'running'
+      FROM t WHERE ${HELD_ATTEMPT}
       RETURNING pool
     ), a AS (${recordAttempts(
       `SELECT $1, $3, old.kind, $2, old.started_at, t.ts, $12::text, $6::text, $14::text, $11::int, $13::int

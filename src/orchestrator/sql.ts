@@ -9,6 +9,13 @@ export const prepared = (name: string, text: string, values: unknown[]): QueryCo
 })
 
 /**
+ * The attempt $3 of job $1, as worker $2 holds it. `coalesce(status, '')`: with a plain
+ * `status = 'running'` the planner may read jobs_running (every running job of every pool, its key
+ * not starting with the id) rather than look the id up: kept plans did (keyed-plans.test.ts).
+ */
+export const HELD_ATTEMPT = `id = $1 AND lease_owner = $2 AND attempt = $3 AND coalesce(status, '') = 'running'`
+
+/**
  * Executions of a named statement, per connection, that run with sequential scans off. PostgreSQL
  * plans a named statement for each of its first five executions, then makes the generic plan it
  * keeps for the connection's life (until an ANALYZE of its tables invalidates it).

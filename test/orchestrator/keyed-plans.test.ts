@@ -6,7 +6,7 @@ import { createPool, type Pool } from '../../src/db/postgres.ts'
 import { createEgressPolicy } from '../../src/egress/index.ts'
 import { claimJobs } from '../../src/orchestrator/claim.ts'
 import { createRun, handlerSet, orchestratorConfigSchema } from '../../src/orchestrator/index.ts'
-import { renewLeases } from '../../src/orchestrator/queue.ts'
+import { failJob, renewLeases } from '../../src/orchestrator/queue.ts'
 import { prepared, runKeyed } from '../../src/orchestrator/sql.ts'
 import { succeedJobs } from '../../src/orchestrator/succeed.ts'
 import { createTestPool } from '../helpers/db.ts'
@@ -96,6 +96,26 @@ describe('statements run by key', () => {
     // Past the sixth execution: the plan kept for the connection.
     for (let i = 0; i < 7; i++) expect((await renewLeases(pool, 'w-renew', 30_000, jobs)).size).toBe(1)
     const plan = await keptPlan(`EXECUTE "steward_orchestrator_renew"('w', 1000, '{j-1}', '{1}')`)
+    expect(plan).toContain('jobs_pkey')
+    expect(plan).not.toContain('jobs_running')
+  })
+
+  it('record a failure by job id, not by reading every running job', async () => {
+    const config = orchestratorConfigSchema.parse({})
+    const handlers = handlerSet(createEgressPolicy(), [])
+    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
+    for (let i = 0; i < 7; i++) {
+      await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
+      const [job] = await claimJobs(pool, 'default', 'w-fail', 1, 30_000)
+      const d = await failJob(pool, { job: job!, workerId: 'w-fail' }, 'validation', 'bad input', 1, {
+        maxBackoffMs: 1_000,
+        maxReclaims: 3,
+      })
+      expect(d?.status).toBe('failed')
+    }
+    const plan = await keptPlan(
+      `EXECUTE "steward_orchestrator_fail"('j-1', 'w', 1, 'failed', 0, 'validation', 'x', false, 1, 0, 1, 'failed', NULL, 'x')`,
+    )
     expect(plan).toContain('jobs_pkey')
     expect(plan).not.toContain('jobs_running')
   })
