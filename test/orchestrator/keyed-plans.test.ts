@@ -31,6 +31,24 @@ async function keptPlan(execute: string): Promise<string> {
   return rows.map((r) => r['QUERY PLAN']).join('\n')
 }
 
+const config = orchestratorConfigSchema.parse({})
+const handlers = handlerSet(createEgressPolicy(), [])
+
+/** A one-step noop run of `acme`, its job claimed by `worker`. */
+async function heldJob(worker: string) {
+  await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
+  await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
+  const [job] = await claimJobs(pool, 'default', worker, 1, 30_000)
+  return job!
+}
+
+/** The kept plan of `execute` looks its jobs up by id, not through jobs_running (every running job). */
+async function expectLookupById(execute: string) {
+  const plan = await keptPlan(execute)
+  expect(plan).toContain('jobs_pkey')
+  expect(plan).not.toContain('jobs_running')
+}
+
 describe('statements run by key', () => {
   it('run their first executions on a connection with sequential scans off, then as they are', async () => {
     const setting = async () =>
@@ -65,58 +83,38 @@ describe('statements run by key', () => {
   })
 
   it('record successes by job id, not by reading every running job of the pool', async () => {
-    const config = orchestratorConfigSchema.parse({})
-    const handlers = handlerSet(createEgressPolicy(), [])
-    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
     // Past the sixth execution: the plan kept for the connection.
     for (let i = 0; i < 7; i++) {
-      await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
-      const jobs = await claimJobs(pool, 'default', 'w-plan', 1, 30_000)
-      expect(
-        await succeedJobs(
-          pool,
-          'w-plan',
-          jobs.map((job) => ({ job, output: null, durationMs: 1 })),
-        ),
-      ).toHaveProperty('size', 1)
+      const job = await heldJob('w-plan')
+      expect(await succeedJobs(pool, 'w-plan', [{ job, output: null, durationMs: 1 }])).toHaveProperty(
+        'size',
+        1,
+      )
     }
-    const plan = await keptPlan(
+    await expectLookupById(
       `EXECUTE "steward_orchestrator_succeedAlone"('{j-1}', 'w', '{1}', '{null}', '{1}')`,
     )
-    expect(plan).toContain('jobs_pkey')
-    expect(plan).not.toContain('jobs_running')
   })
 
   it('renew leases by job id, not by reading every running job', async () => {
-    const config = orchestratorConfigSchema.parse({})
-    const handlers = handlerSet(createEgressPolicy(), [])
-    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
-    await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
-    const jobs = await claimJobs(pool, 'default', 'w-renew', 1, 30_000)
+    const jobs = [await heldJob('w-renew')]
     // Past the sixth execution: the plan kept for the connection.
     for (let i = 0; i < 7; i++) expect((await renewLeases(pool, 'w-renew', 30_000, jobs)).size).toBe(1)
-    const plan = await keptPlan(`EXECUTE "steward_orchestrator_renew"('w', 1000, '{j-1}', '{1}')`)
-    expect(plan).toContain('jobs_pkey')
-    expect(plan).not.toContain('jobs_running')
+    await expectLookupById(`EXECUTE "steward_orchestrator_renew"('w', 1000, '{j-1}', '{1}')`)
   })
 
   it('record a failure by job id, not by reading every running job', async () => {
-    const config = orchestratorConfigSchema.parse({})
-    const handlers = handlerSet(createEgressPolicy(), [])
-    await pool.query(`INSERT INTO customers (id, name) VALUES ('acme', 'Acme') ON CONFLICT DO NOTHING`)
+    // Past the sixth execution: the plan kept for the connection.
     for (let i = 0; i < 7; i++) {
-      await createRun(pool, config, handlers, acmeRun([{ key: 'x', kind: 'noop' }]))
-      const [job] = await claimJobs(pool, 'default', 'w-fail', 1, 30_000)
-      const d = await failJob(pool, { job: job!, workerId: 'w-fail' }, 'validation', 'bad input', 1, {
+      const job = await heldJob('w-fail')
+      const d = await failJob(pool, { job, workerId: 'w-fail' }, 'validation', 'bad input', 1, {
         maxBackoffMs: 1_000,
         maxReclaims: 3,
       })
       expect(d?.status).toBe('failed')
     }
-    const plan = await keptPlan(
+    await expectLookupById(
       `EXECUTE "steward_orchestrator_fail"('j-1', 'w', 1, 'failed', 0, 'validation', 'x', false, 1, 0, 1, 'failed', NULL, 'x')`,
     )
-    expect(plan).toContain('jobs_pkey')
-    expect(plan).not.toContain('jobs_running')
   })
 })
